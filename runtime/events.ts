@@ -1,0 +1,59 @@
+// The inspection event stream: one ordered sequence per system. Workers forward their events to
+// the main thread in batches; the main thread stamps a sequence number and fans them out.
+
+export type RuntimeEvent =
+  | { type: 'spawn'; path: string; thread: number; kind: string; parent: string }
+  | { type: 'stop'; path: string; thread: number; reason: string }
+  | { type: 'restart'; path: string; thread: number; reason: string; restarts: number }
+  | { type: 'crash'; path: string; thread: number; reason: string }
+  | { type: 'escalate'; path: string; thread: number; reason: string }
+  | { type: 'dead-letter'; path: string; thread: number; count: number; reason: string }
+  | { type: 'thread-died'; thread: number; reason: string }
+  | { type: 'thread-started'; thread: number }
+  | { type: 'stats'; thread: number; actors: { path: string; depth: number; processed: number }[] };
+
+export type StampedEvent = RuntimeEvent & { seq: number; at: number };
+
+export type EventListener = (ev: StampedEvent) => void;
+
+export class EventBus {
+  private listeners = new Set<EventListener>();
+  private seq = 0;
+  /** Totals kept for `inspect` even with no listener attached. */
+  readonly counts = { spawn: 0, stop: 0, restart: 0, crash: 0, deadLetters: 0, escalate: 0, threadDied: 0 };
+
+  publish(ev: RuntimeEvent): void {
+    switch (ev.type) {
+      case 'spawn':
+        this.counts.spawn++;
+        break;
+      case 'stop':
+        this.counts.stop++;
+        break;
+      case 'restart':
+        this.counts.restart++;
+        break;
+      case 'crash':
+        this.counts.crash++;
+        break;
+      case 'dead-letter':
+        this.counts.deadLetters += ev.count;
+        break;
+      case 'escalate':
+        this.counts.escalate++;
+        break;
+      case 'thread-died':
+        this.counts.threadDied++;
+        break;
+    }
+    this.seq++;
+    if (this.listeners.size === 0) return;
+    const stamped = { ...ev, seq: this.seq, at: Date.now() } as StampedEvent;
+    for (const l of this.listeners) l(stamped);
+  }
+
+  subscribe(l: EventListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}

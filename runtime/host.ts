@@ -1,0 +1,714 @@
+// The runtime of one thread: its actor cells, the scheduler that drains their mailboxes, routing
+// of mail to other threads in per-turn batches, asks, death watch and dead letters. Every thread
+// (main and each worker) runs exactly one Host per system.
+
+import { Cell, type ChildRecord } from './cell.ts';
+import { Mailbox } from './mailbox.ts';
+import { newSlot } from './queue.ts';
+import { CELL, Ref, isPlainRef, type RefHost } from './ref.ts';
+import { findDef, loadDef, defineActor, type ActorDef } from './behavior.ts';
+import { actorDead, askTimeout, describeError, mailboxFull, remoteFailure, threadDied, ActorError } from './errors.ts';
+import type { RuntimeEvent } from './events.ts';
+import type { ActorRef, AskOptions, Logger, Placement, StopReason, SupervisorOptions } from './types.ts';
+
+/** Control messages between cells (never seen by behaviours). */
+export type SysMsg =
+  | { t: 'stop'; reason: StopReason }
+  | { t: 'restart'; reason: string }
+  | { t: 'failed'; name: string; reason: string; lost: boolean }
+  | { t: 'child-stopped'; name: string; path: string }
+  | { t: 'watch'; path: string; thread: number }
+  | { t: 'unwatch'; path: string }
+  | { t: 'terminated'; path: string; thread: number; reason: StopReason }
+  | { t: 'enable' }
+  | { t: 'disable' };
+
+/** Messages between hosts. */
+export type HostMsg =
+  | { t: 'spawn'; parent: { path: string; thread: number }; rec: Omit<ChildRecord, 'ref'> & { path: string; thread: number } }
+  | { t: 'thread-died'; thread: number }
+  | { t: 'events'; list: RuntimeEvent[] }
+  | { t: 'over'; path: string }
+  | { t: 'writable'; path: string }
+  | { t: 'lookup'; id: number; path: string; from: number }
+  | { t: 'lookup-result'; id: number; thread: number | null };
+
+/** Wire record kinds in a cross-thread batch (a flat array). */
+const K_MAIL = 0; // to, msg, fromPath, fromThread, askId, priority
+const K_REPLY = 1; // askId, ok, value
+const K_SYS = 2; // to, sysMsg
+const K_HOST = 3; // hostMsg
+
+const MAIL_BUDGET_PER_CELL = 512;
+const TURN_BUDGET = 32_768;
+const FLUSH_AT = 4096 * 7;
+
+export interface Link {
+  postMessage(batch: unknown[]): void;
+}
+
+interface PendingAsk {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  timer: NodeJS.Timeout;
+  thread: number;
+  path: string;
+}
+
+export interface HostOptions {
+  thread: number;
+  workers: number;
+  logger: (path: string) => Logger;
+  defaultSupervisor?: SupervisorOptions;
+  /** Called with every event on this thread (main: the system bus; workers: forwarding). */
+  onEvent?: (ev: RuntimeEvent) => void;
+}
+
+const Root = defineActor<never>(import.meta.url, 'Root', () => ({ receive() {} }));
+
+export class Host implements RefHost {
+  readonly thread: number;
+  readonly workers: number;
+  readonly cells = new Map<string, Cell>();
+  readonly defaultSupervisor: SupervisorOptions | undefined;
+  readonly logger: (path: string) => Logger;
+  readonly links = new Map<number, Link>();
+  deadLetters = 0;
+  /** Main thread only: path -> thread of every live actor, for lookups. */
+  registry: Map<string, number> | null = null;
+  /** Set by the main host: placement for 'any'. */
+  nextAny = 0;
+  private onEvent: ((ev: RuntimeEvent) => void) | undefined;
+  private runQueue = new Mailbox(Infinity, 'backpressure');
+  private turnScheduled = false;
+  private flushScheduled = false;
+  private outboxes = new Map<number, unknown[]>();
+  private pending = new Map<number, PendingAsk>();
+  private askSeq = 1;
+  private lookupSeq = 1;
+  private lookups = new Map<number, (thread: number | null) => void>();
+  private refs = new Map<string, Ref<any>>();
+  /** Remote targets watched by local cells, to report thread death. */
+  private remoteWatches = new Map<string, Set<Cell>>();
+  /** Paths on other threads that told us to hold back (backpressure). */
+  private blocked = new Set<string>();
+  private blockedWaiters = new Map<string, (() => void)[]>();
+  private slot = newSlot();
+  private deadLetterLogged = 0;
+  private current: Cell | null = null;
+  private readonly turnFn = (): void => this.turn();
+  private readonly flushFn = (): void => this.flush();
+  private log: Logger;
+  root: Cell | null = null;
+
+  constructor(o: HostOptions) {
+    this.thread = o.thread;
+    this.workers = o.workers;
+    this.logger = o.logger;
+    this.defaultSupervisor = o.defaultSupervisor;
+    this.onEvent = o.onEvent;
+    this.log = o.logger(`/@thread${o.thread}`);
+  }
+
+  /** Main thread: creates the root guardian `/`. */
+  createRoot(supervisor?: SupervisorOptions): Cell {
+    const cell = new Cell(this, '/', null, Root, undefined, { name: '/', supervisor });
+    this.cells.set('/', cell);
+    this.root = cell;
+    cell.instantiate();
+    return cell;
+  }
+
+  emit(ev: RuntimeEvent): void {
+    this.onEvent?.(ev);
+  }
+
+  // ---- refs and placement -----------------------------------------------------------------
+
+  refFor<T>(path: string, thread: number): Ref<T> {
+    let r = this.refs.get(path);
+    if (r === undefined || r.thread !== thread) {
+      r = new Ref<T>(this, path, thread);
+      this.refs.set(path, r);
+    }
+    return r;
+  }
+
+  place(p: Placement | undefined, parentThread: number): number {
+    if (p === undefined) return parentThread;
+    if (p === 'main') return -1;
+    if (this.workers === 0) return -1;
+    if (p === 'any') return this.nextAny++ % this.workers;
+    if (!Number.isInteger(p) || p < 0) throw new Error(`invalid thread placement ${p}`);
+    return p % this.workers;
+  }
+
+  // ---- spawning ---------------------------------------------------------------------------
+
+  spawnChild(parent: Ref<unknown>, rec: ChildRecord): void {
+    if (rec.ref.thread === this.thread) {
+      this.createCell(parent, rec.ref.path, rec.module, rec.defName, rec.props, rec.options);
+      return;
+    }
+    const { ref, ...rest } = rec;
+    this.postHost(rec.ref.thread, {
+      t: 'spawn',
+      parent: { path: parent.path, thread: parent.thread },
+      rec: { ...rest, path: ref.path, thread: ref.thread },
+    });
+  }
+
+  private createCell(parent: Ref<unknown>, path: string, module: string, defName: string, props: unknown, options: ChildRecord['options']): void {
+    const stale = this.cells.get(path);
+    if (stale) {
+      // A respawn raced the stop of the previous incarnation: the old one is discarded.
+      this.cells.delete(path);
+      stale.state = 'dead';
+    }
+    const def = findDef(`${module}#${defName}`);
+    if (def) {
+      this.startCell(parent, path, def, props, options);
+      return;
+    }
+    // Unknown here yet: load the module, holding mail for the path meanwhile in a placeholder.
+    const holder = new Cell(this, path, parent, Root, undefined, { ...options, disabled: true, mailbox: { capacity: Infinity } });
+    this.cells.set(path, holder);
+    loadDef(module, defName).then(
+      (d) => {
+        if (this.cells.get(path) !== holder) return;
+        this.cells.delete(path);
+        const cell = this.startCell(parent, path, d, props, options);
+        holder.mailbox.forEach((m, f, a) => this.deliverLocal(cell, m, f as Ref<unknown> | null, a, 0, -2));
+        for (const s of holder.sys) cell.sys.push(s);
+        this.schedule(cell);
+      },
+      (err) => {
+        this.log.error('cannot load actor definition', { path, module, name: defName, error: describeError(err) });
+        this.cells.delete(path);
+        this.sendSys(parent, { t: 'failed', name: holder.name, reason: describeError(err), lost: true });
+      },
+    );
+  }
+
+  private startCell(parent: Ref<unknown>, path: string, def: ActorDef<any, any>, props: unknown, options: ChildRecord['options']): Cell {
+    const cell = new Cell(this, path, parent, def, props, options);
+    this.cells.set(path, cell);
+    this.emit({ type: 'spawn', path, thread: this.thread, kind: def.name, parent: parent.path });
+    cell.instantiate();
+    return cell;
+  }
+
+  removeCell(cell: Cell): void {
+    if (this.cells.get(cell.path) === cell) this.cells.delete(cell.path);
+    const r = this.refs.get(cell.path);
+    if (r && r[CELL] === cell) r[CELL] = undefined;
+    const bw = this.blockedWaiters.get(cell.path);
+    if (bw) {
+      this.blockedWaiters.delete(cell.path);
+      for (const f of bw) f();
+    }
+  }
+
+  // ---- sending ----------------------------------------------------------------------------
+
+  tell(ref: Ref<any>, message: unknown, priority: number): boolean {
+    if (ref.thread === this.thread) {
+      const cell = this.localCell(ref);
+      if (cell === undefined) {
+        this.countDeadLetters(ref.path, 1, 'no such actor');
+        return false;
+      }
+      const c = this.current;
+      return this.deliverLocal(cell, message, c === null ? null : c.self, 0, priority, -2);
+    }
+    const c = this.current;
+    this.push(ref.thread, K_MAIL, ref.path, message, c === null ? null : c.path, this.thread, 0, priority);
+    return !this.blocked.has(ref.path);
+  }
+
+  ask<R>(ref: Ref<any>, message: unknown, options: AskOptions | undefined): Promise<R> {
+    const timeoutMs = options?.timeoutMs ?? 5000;
+    const id = this.askSeq++ * 128 + (this.thread + 2);
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(askTimeout(ref.path, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, thread: ref.thread, path: ref.path });
+      const c = this.current;
+      const prio = options?.priority ?? 0;
+      if (ref.thread === this.thread) {
+        const cell = this.localCell(ref);
+        if (cell === undefined) {
+          this.countDeadLetters(ref.path, 1, 'no such actor');
+          this.replyError(id, actorDead(ref.path, 'no such actor'));
+          return;
+        }
+        this.deliverLocal(cell, message, c === null ? null : c.self, id, prio, -2);
+      } else {
+        this.push(ref.thread, K_MAIL, ref.path, message, c === null ? null : c.path, this.thread, id, prio);
+      }
+    });
+  }
+
+  writable(ref: Ref<any>): Promise<void> {
+    if (ref.thread === this.thread) {
+      const cell = this.localCell(ref);
+      if (!cell || cell.mailbox.size < cell.mailbox.capacity) return Promise.resolve();
+      return new Promise((res) => (cell.writableWaiters ??= []).push(res));
+    }
+    if (!this.blocked.has(ref.path)) return Promise.resolve();
+    return new Promise((res) => {
+      const list = this.blockedWaiters.get(ref.path) ?? [];
+      list.push(res);
+      this.blockedWaiters.set(ref.path, list);
+    });
+  }
+
+  private localCell(ref: Ref<any>): Cell | undefined {
+    let cell = ref[CELL] as Cell | undefined;
+    if (cell === undefined || cell.state === 'dead') {
+      cell = this.cells.get(ref.path);
+      ref[CELL] = cell;
+    }
+    return cell;
+  }
+
+  /**
+   * Puts mail in a local mailbox per its overflow policy. `fromThread` is the remote sender's
+   * thread for cross-thread mail (to tell it about backpressure), -2 for local senders.
+   */
+  deliverLocal(cell: Cell, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
+    if (cell.state === 'dead' || cell.state === 'stopping') {
+      this.countDeadLetters(cell.path, 1, 'stopping');
+      if (askId) this.replyError(askId, actorDead(cell.path, 'stopping'));
+      return false;
+    }
+    const mb = cell.mailbox;
+    const r = mb.offer(msg, from, askId, priority);
+    if (r === 'ok') {
+      if (!cell.scheduled) this.schedule(cell);
+      return true;
+    }
+    switch (r) {
+      case 'over':
+        if (!cell.scheduled) this.schedule(cell);
+        if (fromThread !== -2) {
+          (cell.overThreads ??= new Set()).add(fromThread);
+          this.postHost(fromThread, { t: 'over', path: cell.path });
+        }
+        return false;
+      case 'dropped-oldest': {
+        const ev = mb.evicted;
+        this.countDeadLetters(cell.path, 1, 'dropped-oldest');
+        if (ev.askId) this.replyError(ev.askId, mailboxFull(cell.path, mb.capacity));
+        ev.msg = ev.from = undefined;
+        if (!cell.scheduled) this.schedule(cell);
+        return true;
+      }
+      default:
+        this.countDeadLetters(cell.path, 1, r === 'rejected' ? 'mailbox-full' : 'dropped-newest');
+        if (askId) this.replyError(askId, mailboxFull(cell.path, mb.capacity));
+        return false;
+    }
+  }
+
+  sendSys(ref: ActorRef<unknown>, sys: SysMsg): void {
+    if (ref.thread === this.thread) {
+      const cell = this.cells.get(ref.path);
+      if (cell) {
+        cell.sys.push(sys);
+        this.schedule(cell);
+      } else this.sysToMissing(ref.path, sys);
+      return;
+    }
+    this.push(ref.thread, K_SYS, ref.path, sys);
+  }
+
+  private sysToMissing(path: string, sys: SysMsg): void {
+    if (sys.t === 'watch') {
+      this.sendSys(this.refFor(sys.path, sys.thread), { t: 'terminated', path, thread: this.thread, reason: { error: 'no such actor' } });
+    }
+  }
+
+  replyOk(askId: number, value: unknown): void {
+    this.routeReply(askId, 1, value);
+  }
+
+  replyError(askId: number, error: unknown): void {
+    const e = error instanceof ActorError ? { code: error.code, path: error.path, message: error.message } : { code: 'remote-error', path: '', message: describeError(error) };
+    this.routeReply(askId, 0, e);
+  }
+
+  private routeReply(askId: number, ok: number, value: unknown): void {
+    const thread = (askId % 128) - 2;
+    if (thread === this.thread) this.settle(askId, ok, value);
+    else this.push(thread, K_REPLY, askId, ok, value);
+  }
+
+  private settle(askId: number, ok: number, value: unknown): void {
+    const p = this.pending.get(askId);
+    if (!p) return;
+    this.pending.delete(askId);
+    clearTimeout(p.timer);
+    if (ok) p.resolve(value);
+    else {
+      const e = value as { code: string; path: string; message: string };
+      p.reject(e.code === 'remote-error' ? remoteFailure(p.path, e.message) : new ActorError(e.code, e.path || p.path, e.message));
+    }
+  }
+
+  countDeadLetters(path: string, n: number, why: string): void {
+    this.deadLetters += n;
+    this.emit({ type: 'dead-letter', path, thread: this.thread, count: n, reason: why });
+    // Log the first few, then one in a thousand: a flood must not become a log flood.
+    if (this.deadLetterLogged < 10 || this.deadLetters % 1000 === 0) {
+      this.deadLetterLogged++;
+      this.log.warn('dead letter', { to: path, reason: why, total: this.deadLetters });
+    }
+  }
+
+  // ---- watch ------------------------------------------------------------------------------
+
+  watch(cell: Cell, ref: ActorRef<unknown>): void {
+    if (ref.thread !== this.thread) {
+      let s = this.remoteWatches.get(ref.path);
+      if (!s) this.remoteWatches.set(ref.path, (s = new Set()));
+      s.add(cell);
+    }
+    this.sendSys(ref, { t: 'watch', path: cell.path, thread: cell.thread });
+  }
+
+  unwatch(cell: Cell, ref: ActorRef<unknown>): void {
+    this.remoteWatches.get(ref.path)?.delete(cell);
+    this.sendSys(ref, { t: 'unwatch', path: cell.path });
+  }
+
+  // ---- scheduling -------------------------------------------------------------------------
+
+  schedule(cell: Cell): void {
+    if (cell.scheduled) return;
+    cell.scheduled = true;
+    this.runQueue.offer(cell, null, 0, cell.priority);
+    if (!this.turnScheduled) {
+      this.turnScheduled = true;
+      queueMicrotask(this.turnFn);
+    }
+  }
+
+  private turn(): void {
+    this.turnScheduled = false;
+    let budget = TURN_BUDGET;
+    const rq = this.runQueue;
+    const slot = this.slot;
+    while (budget > 0 && rq.shift(slot)) {
+      const cell = slot.msg as Cell;
+      cell.scheduled = false;
+      budget -= this.runCell(cell);
+      if (cell.state !== 'dead' && (cell.sys.length > 0 || (cell.mailbox.size > 0 && cell.state === 'running' && !cell.disabled && !cell.awaiting))) {
+        this.schedule(cell);
+      }
+    }
+    slot.msg = undefined;
+    if (rq.size > 0 && !this.turnScheduled) {
+      // Yield to I/O between turns.
+      this.turnScheduled = true;
+      setImmediate(this.turnFn);
+    }
+  }
+
+  private runCell(cell: Cell): number {
+    while (cell.sys.length > 0) this.handleSys(cell, cell.sys.shift()!);
+    if (cell.state !== 'running' || cell.disabled || cell.awaiting) return 1;
+    const mb = cell.mailbox;
+    const beh = cell.behavior!;
+    const slot = this.slot;
+    const prev = this.current;
+    this.current = cell;
+    let n = 0;
+    while (n < MAIL_BUDGET_PER_CELL && mb.shift(slot)) {
+      n++;
+      cell.curFrom = slot.from as Ref<unknown> | null;
+      const askId = slot.askId;
+      cell.curAsk = askId;
+      try {
+        const r = beh.receive(slot.msg, cell) as unknown;
+        if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+          this.awaitResult(cell, r as Promise<void>);
+          break;
+        }
+      } catch (err) {
+        cell.crash(err);
+        break;
+      }
+      if (cell.curAsk !== 0) {
+        cell.openAsks.add(cell.curAsk);
+        cell.curAsk = 0;
+      }
+      if (cell.state !== 'running' || cell.disabled) break;
+    }
+    slot.msg = slot.from = undefined;
+    if (!cell.awaiting) {
+      cell.curAsk = 0;
+      cell.curFrom = null;
+    }
+    this.current = prev;
+    cell.processed += n;
+    if ((cell.overThreads !== null || cell.writableWaiters !== null) && mb.size <= mb.capacity / 2) this.notifyWritable(cell);
+    return n + 1;
+  }
+
+  /** An async handler holds the mailbox until it settles; a rejection is a crash. */
+  awaitResult(cell: Cell, p: Promise<void>): void {
+    cell.awaiting = true;
+    const askId = cell.curAsk;
+    p.then(
+      () => {
+        cell.awaiting = false;
+        if (cell.curAsk !== 0 && cell.curAsk === askId) cell.openAsks.add(askId);
+        cell.curAsk = 0;
+        cell.curFrom = null;
+        this.schedule(cell);
+      },
+      (err) => {
+        cell.awaiting = false;
+        cell.crash(err);
+        cell.curAsk = 0;
+        cell.curFrom = null;
+      },
+    );
+  }
+
+  private notifyWritable(cell: Cell): void {
+    const threads = cell.overThreads;
+    cell.overThreads = null;
+    if (threads) for (const t of threads) this.postHost(t, { t: 'writable', path: cell.path });
+    cell.releaseWaiters();
+  }
+
+  private handleSys(cell: Cell, s: SysMsg): void {
+    switch (s.t) {
+      case 'stop':
+        cell.stop(s.reason);
+        break;
+      case 'restart':
+        cell.restart(s.reason);
+        break;
+      case 'failed':
+        cell.onChildFailed(s.name, s.reason, s.lost);
+        break;
+      case 'child-stopped':
+        cell.onChildStopped(s.name, s.path);
+        break;
+      case 'watch':
+        if (cell.state === 'dead') this.sysToMissing(cell.path, s);
+        else cell.watchers.set(s.path, this.refFor(s.path, s.thread));
+        break;
+      case 'unwatch':
+        cell.watchers.delete(s.path);
+        break;
+      case 'terminated': {
+        this.remoteWatches.get(s.path)?.delete(cell);
+        const b = cell.behavior;
+        if (b?.terminated && cell.state === 'running') {
+          try {
+            b.terminated({ ref: this.refFor(s.path, s.thread), reason: s.reason }, cell);
+          } catch (err) {
+            cell.crash(err);
+          }
+        }
+        break;
+      }
+      case 'enable':
+        cell.disabled = false;
+        break;
+      case 'disable':
+        cell.disabled = true;
+        break;
+    }
+  }
+
+  // ---- cross-thread transport ---------------------------------------------------------------
+
+  private push(thread: number, ...rec: unknown[]): void {
+    let box = this.outboxes.get(thread);
+    if (box === undefined) this.outboxes.set(thread, (box = []));
+    for (let i = 0; i < rec.length; i++) box.push(rec[i]);
+    if (box.length >= FLUSH_AT) this.flushOne(thread, box);
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushFn);
+    }
+  }
+
+  postHost(thread: number, msg: HostMsg): void {
+    this.push(thread, K_HOST, msg);
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    for (const [thread, box] of this.outboxes) if (box.length > 0) this.flushOne(thread, box);
+  }
+
+  private flushOne(thread: number, box: unknown[]): void {
+    this.outboxes.set(thread, []);
+    const link = this.links.get(thread);
+    if (!link) {
+      this.log.warn('no link to thread; mail dropped', { thread, records: box.length });
+      return;
+    }
+    try {
+      link.postMessage(box);
+    } catch (err) {
+      // An uncloneable message: fail the whole batch loudly rather than silently.
+      this.log.error('cannot send batch to thread', { thread, error: describeError(err) });
+      this.failBatch(box, describeError(err));
+    }
+  }
+
+  private failBatch(box: unknown[], why: string): void {
+    for (let i = 0; i < box.length; ) {
+      const k = box[i] as number;
+      if (k === K_MAIL) {
+        const askId = box[i + 5] as number;
+        this.countDeadLetters(box[i + 1] as string, 1, `unsendable: ${why}`);
+        if (askId) this.replyError(askId, new ActorError('unsendable', box[i + 1] as string, `message to ${box[i + 1]} cannot cross threads: ${why}`));
+        i += 7;
+      } else i += k === K_REPLY ? 4 : k === K_SYS ? 3 : 2;
+    }
+  }
+
+  /** Entry for a batch that arrived from another thread. */
+  receiveBatch(b: unknown[]): void {
+    for (let i = 0; i < b.length; ) {
+      switch (b[i] as number) {
+        case K_MAIL: {
+          const to = b[i + 1] as string;
+          const msg = b[i + 2];
+          const fromPath = b[i + 3] as string | null;
+          const fromThread = b[i + 4] as number;
+          const askId = b[i + 5] as number;
+          const prio = b[i + 6] as number;
+          i += 7;
+          const cell = this.cells.get(to);
+          if (cell === undefined) {
+            this.countDeadLetters(to, 1, 'no such actor');
+            if (askId) this.replyError(askId, actorDead(to, 'no such actor'));
+            continue;
+          }
+          if (msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
+          this.deliverLocal(cell, msg, fromPath === null ? null : this.refFor(fromPath, fromThread), askId, prio, fromThread);
+          break;
+        }
+        case K_REPLY:
+          this.settle(b[i + 1] as number, b[i + 2] as number, b[i + 3]);
+          i += 4;
+          break;
+        case K_SYS: {
+          const s = b[i + 2] as SysMsg;
+          if (s.t === 'terminated') this.rehydrateReason(s);
+          this.sendSys({ path: b[i + 1] as string, thread: this.thread } as ActorRef<unknown>, s);
+          i += 3;
+          break;
+        }
+        case K_HOST:
+          this.handleHost(b[i + 1] as HostMsg);
+          i += 2;
+          break;
+        default:
+          throw new Error(`corrupt cross-thread batch: record kind ${String(b[i])} at ${i}`);
+      }
+    }
+  }
+
+  private rehydrateReason(_s: SysMsg): void {}
+
+  /** Refs inside a message arrive as plain objects: turn top-level ones back into live refs. */
+  private rehydrate(msg: Record<string, unknown>): void {
+    if (ArrayBuffer.isView(msg)) return;
+    for (const k in msg) {
+      const v = msg[k];
+      if (isPlainRef(v)) msg[k] = this.refFor(v.path, v.thread);
+    }
+  }
+
+  protected handleHost(m: HostMsg): void {
+    switch (m.t) {
+      case 'spawn': {
+        const parent = this.refFor(m.parent.path, m.parent.thread);
+        this.createCell(parent, m.rec.path, m.rec.module, m.rec.defName, m.rec.props, m.rec.options);
+        break;
+      }
+      case 'thread-died':
+        this.onThreadDied(m.thread);
+        break;
+      case 'events':
+        for (const ev of m.list) this.emit(ev);
+        break;
+      case 'over':
+        this.blocked.add(m.path);
+        break;
+      case 'writable': {
+        this.blocked.delete(m.path);
+        const w = this.blockedWaiters.get(m.path);
+        this.blockedWaiters.delete(m.path);
+        if (w) for (const f of w) f();
+        break;
+      }
+      case 'lookup': {
+        const thread = this.registry?.get(m.path) ?? (this.cells.has(m.path) ? this.thread : null);
+        this.postHost(m.from, { t: 'lookup-result', id: m.id, thread });
+        break;
+      }
+      case 'lookup-result': {
+        const f = this.lookups.get(m.id);
+        this.lookups.delete(m.id);
+        f?.(m.thread);
+        break;
+      }
+    }
+  }
+
+  lookup<T>(path: string): Promise<ActorRef<T> | undefined> {
+    if (this.cells.has(path)) return Promise.resolve(this.refFor<T>(path, this.thread));
+    if (this.registry) {
+      const t = this.registry.get(path);
+      return Promise.resolve(t === undefined ? undefined : this.refFor<T>(path, t));
+    }
+    const id = this.lookupSeq++;
+    return new Promise((resolve) => {
+      this.lookups.set(id, (t) => resolve(t === null ? undefined : this.refFor<T>(path, t)));
+      this.postHost(-1, { t: 'lookup', id, path, from: this.thread });
+    });
+  }
+
+  /** A worker thread died: fail asks to it, tell watchers, let parents restart what was lost. */
+  onThreadDied(thread: number): void {
+    for (const [id, p] of this.pending) {
+      if (p.thread !== thread) continue;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      p.reject(threadDied(p.path, thread));
+    }
+    for (const [path, cells] of this.remoteWatches) {
+      const r = this.refs.get(path);
+      if (!r || r.thread !== thread) continue;
+      this.remoteWatches.delete(path);
+      for (const c of cells) c.sys.push({ t: 'terminated', path, thread, reason: { error: `thread ${thread} died` } }), this.schedule(c);
+    }
+    this.blocked.forEach((p) => {
+      if (this.refs.get(p)?.thread === thread) this.blocked.delete(p);
+    });
+    for (const cell of [...this.cells.values()]) cell.onThreadDied(thread);
+  }
+
+  /** Per-actor rows for inspection. */
+  snapshot(): { thread: number; deadLetters: number; cells: ReturnType<Cell['describe']>[] } {
+    return { thread: this.thread, deadLetters: this.deadLetters, cells: [...this.cells.values()].map((c) => c.describe()) };
+  }
+
+  /** Pending ask count, for tests and stats. */
+  get pendingAsks(): number {
+    return this.pending.size;
+  }
+}

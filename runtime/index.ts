@@ -1,0 +1,8 @@
+// Public surface of the kernel.
+export type * from './types.ts';
+export { defineActor, type ActorContext, type ActorDef, type Behavior, type SpawnOptions, type Reply, type DefOptions } from './behavior.ts';
+export { defineMachineActor, type MachineSetup } from './machine.ts';
+export { ActorSystem, type SystemOptions, type SystemSnapshot } from './system.ts';
+export { ActorError } from './errors.ts';
+export type { RuntimeEvent, StampedEvent } from './events.ts';
+export { loggerFor } from './log.ts';

@@ -1,0 +1,48 @@
+// xstate v5 adapter: an actor whose behaviour is a state machine. For lifecycles and coordination
+// (connections, the lottery draw), not for per-message data paths: xstate costs ~15x a plain drain.
+// xstate only stops a machine that throws (and may rethrow from a timer): the adapter always
+// subscribes an error observer and turns the error into an actor crash for the supervisor.
+
+import { createActor, type AnyStateMachine, type Actor } from 'xstate';
+import { defineActor, type ActorContext, type ActorDef, type DefOptions } from './behavior.ts';
+
+export interface MachineSetup {
+  machine: AnyStateMachine;
+  input?: unknown;
+}
+
+export function defineMachineActor<M extends { type: string }, P = void>(
+  module: string,
+  name: string,
+  setup: (props: P, ctx: ActorContext<M>) => MachineSetup,
+  options: DefOptions = {},
+): ActorDef<M, P> {
+  return defineActor<M, P>(
+    module,
+    name,
+    (props, ctx) => {
+      const { machine, input } = setup(props, ctx);
+      const actor: Actor<AnyStateMachine> = createActor(machine, { input });
+      actor.subscribe({
+        error: (err) => ctx.fail(err),
+        complete: () => ctx.stop(),
+      });
+      return {
+        started() {
+          actor.start();
+        },
+        receive(message) {
+          actor.send(message);
+        },
+        stopped() {
+          actor.stop();
+        },
+        inspect() {
+          const s = actor.getSnapshot();
+          return { state: s.value, status: s.status };
+        },
+      };
+    },
+    options,
+  );
+}

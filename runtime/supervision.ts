@@ -1,0 +1,70 @@
+// Supervision arithmetic: restart intensity windows, backoff delays, and which siblings a
+// strategy restarts. Kept free of actor plumbing so it can be model-tested directly.
+
+import type { SupervisionStrategy, SupervisorOptions, BackoffOptions } from './types.ts';
+
+export interface ResolvedSupervisor {
+  strategy: SupervisionStrategy;
+  maxRestarts: number;
+  withinMs: number;
+  backoff: BackoffOptions;
+}
+
+export const defaultSupervisor: ResolvedSupervisor = {
+  strategy: 'one-for-one',
+  maxRestarts: 10,
+  withinMs: 10_000,
+  backoff: { minMs: 0, maxMs: 0, jitter: 0 },
+};
+
+export function resolveSupervisor(...layers: (SupervisorOptions | undefined)[]): ResolvedSupervisor {
+  const out = { ...defaultSupervisor };
+  for (const l of layers) {
+    if (!l) continue;
+    if (l.strategy) out.strategy = l.strategy;
+    if (l.maxRestarts !== undefined) out.maxRestarts = l.maxRestarts;
+    if (l.withinMs !== undefined) out.withinMs = l.withinMs;
+    if (l.backoff) out.backoff = l.backoff;
+  }
+  return out;
+}
+
+/** Sliding window of restart times: records one and says whether intensity is exceeded. */
+export class RestartWindow {
+  private times: number[] = [];
+
+  /** Returns the number of restarts in the window including this one. */
+  record(now: number, withinMs: number): number {
+    const times = this.times;
+    let drop = 0;
+    while (drop < times.length && now - times[drop] >= withinMs) drop++;
+    if (drop) times.splice(0, drop);
+    times.push(now);
+    return times.length;
+  }
+
+  get count(): number {
+    return this.times.length;
+  }
+}
+
+/** Exponential backoff for the n-th restart in the window (n >= 1), with symmetric jitter. */
+export function backoffDelay(b: BackoffOptions, n: number, random: () => number = Math.random): number {
+  if (b.maxMs <= 0 && b.minMs <= 0) return 0;
+  const base = Math.min(b.maxMs, b.minMs * 2 ** Math.max(0, n - 1));
+  const j = b.jitter ?? 0;
+  const spread = base * j * (random() * 2 - 1);
+  return Math.max(0, Math.round(base + spread));
+}
+
+/** Indices (into the ordered children) that a failure of child `failed` restarts. */
+export function restartSet(strategy: SupervisionStrategy, count: number, failed: number): number[] {
+  switch (strategy) {
+    case 'one-for-one':
+      return [failed];
+    case 'one-for-all':
+      return Array.from({ length: count }, (_, i) => i);
+    case 'rest-for-one':
+      return Array.from({ length: count - failed }, (_, i) => failed + i);
+  }
+}

@@ -1,0 +1,161 @@
+// The actor system: the main thread's host, the worker pool, the root guardian `/`, the event
+// stream and graceful shutdown. This is what a program (or the CLI's `run`) creates.
+
+import os from 'node:os';
+import { Host } from './host.ts';
+import { ThreadPool } from './threads.ts';
+import { EventBus, type RuntimeEvent } from './events.ts';
+import { loggerFor, setLogLevel } from './log.ts';
+import type { ActorDef, SpawnOptions } from './behavior.ts';
+import type { Cell, CellInfo } from './cell.ts';
+import type { ActorRef, Logger, StopReason, SupervisorOptions } from './types.ts';
+
+export interface SystemOptions {
+  name?: string;
+  /** Worker threads (default: one per core). 0 runs everything on the main thread. */
+  threads?: number;
+  logLevel?: string;
+  /** How the root supervises top-level actors. */
+  supervisor?: SupervisorOptions;
+  /** Modules every worker imports at start (actor definitions), e.g. `import.meta.url` of subsystems. */
+  preload?: string[];
+}
+
+export interface SystemSnapshot {
+  name: string;
+  pid: number;
+  uptimeMs: number;
+  threads: { thread: number; actors: number; deadLetters: number }[];
+  actors: CellInfo[];
+  counts: EventBus['counts'];
+}
+
+export class ActorSystem {
+  readonly name: string;
+  readonly events = new EventBus();
+  readonly host: Host;
+  readonly log: Logger;
+  private pool: ThreadPool | null = null;
+  private root!: Cell;
+  private started = Date.now();
+  private rootStopped: (() => void) | null = null;
+  private stopping: Promise<void> | null = null;
+  private deathWaiters = new Map<string, ((reason: string) => void)[]>();
+
+  private constructor(name: string, threads: number, supervisor: SupervisorOptions | undefined) {
+    this.name = name;
+    this.log = loggerFor(`system:${name}`);
+    this.host = new Host({
+      thread: -1,
+      workers: threads,
+      logger: loggerFor,
+      defaultSupervisor: supervisor,
+      onEvent: (ev) => this.onEvent(ev),
+    });
+    this.host.registry = new Map();
+  }
+
+  static async start(o: SystemOptions = {}): Promise<ActorSystem> {
+    if (o.logLevel) setLogLevel(o.logLevel);
+    const threads = o.threads ?? os.availableParallelism();
+    const sys = new ActorSystem(o.name ?? 'actor-runtime', threads, o.supervisor);
+    sys.root = sys.host.createRoot(o.supervisor);
+    if (threads > 0) {
+      const pool = new ThreadPool(sys.host, threads, { logLevel: o.logLevel, supervisor: o.supervisor, preload: o.preload });
+      pool.onDeath = (thread, reason) => {
+        sys.log.error('worker thread died', { thread, reason });
+        sys.events.publish({ type: 'thread-died', thread, reason });
+        for (const [path, t] of sys.host.registry!) if (t === thread) sys.host.registry!.delete(path);
+      };
+      pool.onRestarted = (thread) => sys.events.publish({ type: 'thread-started', thread });
+      await pool.start();
+      sys.pool = pool;
+    }
+    return sys;
+  }
+
+  get threads(): number {
+    return this.pool?.size ?? 0;
+  }
+
+  private onEvent(ev: RuntimeEvent): void {
+    const reg = this.host.registry!;
+    if (ev.type === 'spawn') reg.set(ev.path, ev.thread);
+    else if (ev.type === 'stop') {
+      if (reg.get(ev.path) === ev.thread) reg.delete(ev.path);
+      const w = this.deathWaiters.get(ev.path);
+      if (w) {
+        this.deathWaiters.delete(ev.path);
+        for (const f of w) f(ev.reason);
+      }
+      if (ev.path === '/') this.rootStopped?.();
+    }
+    this.events.publish(ev);
+  }
+
+  /** Spawns a top-level actor under `/`. */
+  spawn<M, P>(def: ActorDef<M, P>, options: SpawnOptions<P>): ActorRef<M> {
+    return this.root.spawn(def, options);
+  }
+
+  lookup<T = unknown>(path: string): Promise<ActorRef<T> | undefined> {
+    return this.host.lookup<T>(path);
+  }
+
+  refFor<T = unknown>(path: string, thread: number): ActorRef<T> {
+    return this.host.refFor<T>(path, thread);
+  }
+
+  /** Stops one actor (and its subtree); resolves with the stop reason once it is gone. */
+  stopActor(ref: ActorRef<unknown>, reason: StopReason = 'normal'): Promise<string> {
+    const done = this.whenStopped(ref.path);
+    this.host.sendSys(ref, { t: 'stop', reason });
+    return done;
+  }
+
+  whenStopped(path: string): Promise<string> {
+    return new Promise((resolve) => {
+      const list = this.deathWaiters.get(path) ?? [];
+      list.push(resolve);
+      this.deathWaiters.set(path, list);
+    });
+  }
+
+  /** Snapshot of every actor on every thread (control plane: comlink to each worker). */
+  async snapshot(): Promise<SystemSnapshot> {
+    const parts = [this.host.snapshot(), ...(this.pool ? await this.pool.snapshots() : [])];
+    return {
+      name: this.name,
+      pid: process.pid,
+      uptimeMs: Date.now() - this.started,
+      threads: parts.map((p) => ({ thread: p.thread, actors: p.cells.length, deadLetters: p.deadLetters })),
+      actors: parts.flatMap((p) => p.cells).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+      counts: { ...this.events.counts },
+    };
+  }
+
+  /** Kills worker thread `index` for real; its actors are restarted by their supervisors. */
+  killThread(index: number): Promise<void> {
+    if (!this.pool) throw new Error('system has no worker threads');
+    return this.pool.kill(index);
+  }
+
+  /**
+   * Graceful stop: every actor is stopped children first and its stop hook runs; then the worker
+   * threads end. After `timeoutMs` the threads are terminated regardless.
+   */
+  stop(timeoutMs = 10_000): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      const rootDone = new Promise<void>((resolve) => (this.rootStopped = resolve));
+      this.host.sendSys(this.root.self, { t: 'stop', reason: 'shutdown' });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
+      const late = await Promise.race([rootDone.then(() => false), timedOut]);
+      clearTimeout(timer);
+      if (late) this.log.warn('graceful stop timed out; terminating threads', { timeoutMs });
+      await this.pool?.stop();
+    })();
+    return this.stopping;
+  }
+}
