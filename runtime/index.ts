@@ -6,3 +6,5 @@ export { ActorSystem, type SystemOptions, type SystemSnapshot } from './system.t
 export { ActorError } from './errors.ts';
 export type { RuntimeEvent, StampedEvent } from './events.ts';
 export { loggerFor } from './log.ts';
+export { openStore, type Store, type StoreOptions, type SqlValue } from './storage.ts';
+export { registerSubsystem, type Subsystem, type TopologySection, type RunEnv, type SectionHandle } from './subsystem.ts';
