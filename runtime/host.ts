@@ -636,6 +636,8 @@ export class Host implements RefHost {
     switch (m.t) {
       case 'spawn': {
         const parent = this.refFor(m.parent.path, m.parent.thread);
+        const props = m.rec.props;
+        if (props !== null && typeof props === 'object') this.rehydrate(props as Record<string, unknown>);
         this.createCell(parent, m.rec.path, m.rec.module, m.rec.defName, m.rec.props, m.rec.options);
         break;
       }

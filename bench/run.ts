@@ -1,0 +1,78 @@
+// The benchmark runner: runs the named scenarios (or all) several times, takes the median of each
+// figure and of its same-run baseline, judges the target on the ratio, and writes the reports.
+
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { scenarios } from './scenarios/index.ts';
+import { renderTerminal, writeReports, type Row } from './report.ts';
+import type { ScenarioResult } from './scenarios/types.ts';
+
+export interface BenchOptions {
+  names: string[];
+  quick: boolean;
+  check: boolean;
+  runs?: number;
+  out?: string;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function judge(r: ScenarioResult, value: number, baseline: number | null): { ratio: number | null; target: string; pass: boolean | null } {
+  const ratio = baseline !== null && baseline > 0 ? value / baseline : null;
+  const t = r.target;
+  if (!t) return { ratio, target: '', pass: null };
+  if (t.ratio !== undefined && ratio !== null) {
+    return r.lowerIsBetter
+      ? { ratio, target: `≤ ${t.ratio}x`, pass: ratio <= t.ratio }
+      : { ratio, target: `≥ ${t.ratio}x`, pass: ratio >= t.ratio };
+  }
+  if (t.min !== undefined) return { ratio, target: `≥ ${t.min} ${r.unit}`, pass: value >= t.min };
+  if (t.max !== undefined) return { ratio, target: `≤ ${t.max} ${r.unit}`, pass: value <= t.max };
+  return { ratio, target: '', pass: null };
+}
+
+export async function runBench(o: BenchOptions, progress: (line: string) => void): Promise<{ rows: Row[]; failed: number }> {
+  const names = o.names.length ? o.names : Object.keys(scenarios);
+  for (const n of names) if (!scenarios[n]) throw new Error(`unknown scenario ${n} (known: ${Object.keys(scenarios).join(', ')})`);
+  const runs = o.runs ?? (o.quick ? 1 : 3);
+  const rows: Row[] = [];
+  for (const name of names) {
+    const mod = await scenarios[name]();
+    const byName = new Map<string, ScenarioResult[]>();
+    for (let i = 0; i < runs; i++) {
+      progress(`${name}: run ${i + 1}/${runs}`);
+      for (const r of await mod.run({ quick: o.quick })) {
+        const list = byName.get(r.name) ?? [];
+        list.push(r);
+        byName.set(r.name, list);
+      }
+    }
+    for (const [rname, list] of byName) {
+      const values = list.map((r) => r.value);
+      const value = median(values);
+      const baselines = list.map((r) => r.baseline).filter((b): b is number => b !== null);
+      const baseline = baselines.length ? median(baselines) : null;
+      const first = list[0];
+      const verdict = judge(first, value, baseline);
+      rows.push({
+        scenario: name,
+        name: rname,
+        value,
+        unit: first.unit,
+        baseline,
+        baselineName: first.baselineName,
+        ...verdict,
+        spread: value ? (Math.max(...values) - Math.min(...values)) / value : 0,
+        runs: list.length,
+        extra: list[Math.floor(list.length / 2)].extra,
+      });
+      progress(`${rname}: ${value.toFixed(1)} ${first.unit}${baseline !== null ? ` vs ${baseline.toFixed(1)} (${first.baselineName})` : ''}`);
+    }
+  }
+  const out = o.out ?? fileURLToPath(new URL('./results/', import.meta.url));
+  writeReports(out, rows, { date: new Date().toISOString(), node: process.version, cpus: os.availableParallelism(), quick: o.quick, runs });
+  return { rows, failed: rows.filter((r) => r.pass === false).length };
+}

@@ -1,0 +1,7 @@
+// Benchmark scenarios by name; each module exports `run(options)`. Loaded lazily so that
+// `bench dispatcher` does not import the lottery.
+import type { Scenario } from './types.ts';
+
+export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
+  kernel: () => import('./kernel.ts'),
+};

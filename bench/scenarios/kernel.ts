@@ -1,0 +1,175 @@
+// Kernel scenarios: tell in one thread, tell across threads, ask round trips across threads,
+// supervision restarts. Each baseline runs in the same process, right before our figure.
+
+import { Worker } from 'node:worker_threads';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { ActorSystem, type ActorRef } from '../../runtime/index.ts';
+import { Counter, EchoBack, Answer, Parent, type CountMsg } from '../actors.ts';
+import type { ScenarioOptions, ScenarioResult } from './types.ts';
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const now = (): number => performance.now();
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+async function waitCount(ref: ActorRef<CountMsg>, n: number): Promise<void> {
+  for (;;) {
+    const r = await ref.ask<{ count: number }>({ type: 'get' });
+    if (r.count >= n) return;
+    await new Promise((res) => setTimeout(res, 2));
+  }
+}
+
+function drainBaseline(n: number): number {
+  let sum = 0;
+  const handler = (m: { type: string; n: number }): void => {
+    sum += m.n;
+  };
+  const t0 = now();
+  const q: { type: string; n: number }[] = [];
+  for (let base = 0; base < n; base += 10_000) {
+    for (let i = 0; i < 10_000; i++) q.push({ type: 'n', n: base + i });
+    for (let i = 0; i < q.length; i++) handler(q[i]);
+    q.length = 0;
+  }
+  const s = (now() - t0) / 1000;
+  if (sum < 0) throw new Error('unreachable');
+  return n / s;
+}
+
+async function tellSameThread(n: number): Promise<ScenarioResult> {
+  drainBaseline(n / 4); // warm-up
+  const baseline = drainBaseline(n);
+  const sys = await ActorSystem.start({ threads: 0, logLevel: 'error' });
+  const c = sys.spawn(Counter, { name: 'counter', props: undefined, mailbox: { capacity: Infinity } });
+  for (let i = 0; i < 200_000; i++) c.tell({ type: 'n', n: i });
+  await waitCount(c, 200_000);
+  const t0 = now();
+  for (let base = 0; base < n; base += 10_000) {
+    for (let i = 0; i < 10_000; i++) c.tell({ type: 'n', n: base + i });
+    await tick();
+  }
+  await waitCount(c, n + 200_000);
+  const value = n / ((now() - t0) / 1000);
+  await sys.stop();
+  return { name: 'tell.same-thread', value, unit: 'msg/s', baseline, baselineName: 'array drain loop', target: { ratio: 0.5 } };
+}
+
+async function postMessageBaseline(n: number, window: number): Promise<number> {
+  const w = new Worker(new URL('../baseline-worker.ts', import.meta.url));
+  await new Promise((r) => w.once('online', r));
+  let got = 0;
+  let sent = 0;
+  const t0 = now();
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (sent < n && sent - got < window) w.postMessage({ type: 'n', n: sent++ });
+    };
+    w.on('message', () => {
+      got++;
+      if (got === n) resolve();
+      else if (sent - got < window / 2) pump();
+    });
+    pump();
+  });
+  const rate = n / ((now() - t0) / 1000);
+  await w.terminate();
+  return rate;
+}
+
+async function tellAcrossThreads(n: number): Promise<ScenarioResult> {
+  const baseline = await postMessageBaseline(Math.min(n, 400_000), 10_000);
+  const sys = await ActorSystem.start({ threads: 1, logLevel: 'error' });
+  const sink = sys.spawn(Counter, { name: 'sink', props: undefined, thread: 'main', mailbox: { capacity: Infinity } });
+  const echo = sys.spawn(EchoBack, { name: 'echo', props: { to: sink }, thread: 0, mailbox: { capacity: Infinity } });
+  const t0 = now();
+  const window = 200_000;
+  for (let sent = 0; sent < n; ) {
+    const upto = Math.min(n, sent + 20_000);
+    for (; sent < upto; sent++) echo.tell({ type: 'n', n: sent });
+    if (sent % window === 0) await waitCount(sink, sent - window / 2);
+    else await tick();
+  }
+  await waitCount(sink, n);
+  const value = n / ((now() - t0) / 1000);
+  await sys.stop();
+  return { name: 'tell.across-threads', value, unit: 'msg/s', baseline, baselineName: 'postMessage per message', target: { ratio: 10 } };
+}
+
+async function pingPongBaseline(n: number): Promise<number> {
+  const w = new Worker(new URL('../baseline-worker.ts', import.meta.url));
+  await new Promise((r) => w.once('online', r));
+  const t0 = now();
+  for (let i = 0; i < n; i++) {
+    await new Promise((r) => {
+      w.once('message', r);
+      w.postMessage({ type: 'ping', i });
+    });
+  }
+  const rate = n / ((now() - t0) / 1000);
+  await w.terminate();
+  return rate;
+}
+
+async function askAcrossThreads(n: number): Promise<ScenarioResult> {
+  await pingPongBaseline(2000);
+  const baseline = await pingPongBaseline(n);
+  const sys = await ActorSystem.start({ threads: 1, logLevel: 'error' });
+  const a = sys.spawn(Answer, { name: 'answer', props: undefined, thread: 0 });
+  for (let i = 0; i < 2000; i++) await a.ask({ type: 'ping', i });
+  const t0 = now();
+  for (let i = 0; i < n; i++) await a.ask({ type: 'ping', i });
+  const value = n / ((now() - t0) / 1000);
+  await sys.stop();
+  return { name: 'ask.across-threads', value, unit: 'round trips/s', baseline, baselineName: 'postMessage ping-pong', target: { ratio: 0.8 } };
+}
+
+async function restarts(n: number): Promise<ScenarioResult> {
+  const sys = await ActorSystem.start({ threads: 0, logLevel: 'fatal' });
+  let restarted = 0;
+  let waiter: (() => void) | null = null;
+  let goal = 0;
+  sys.events.subscribe((ev) => {
+    if (ev.type === 'restart' && ++restarted >= goal && waiter) waiter();
+  });
+  sys.spawn(Parent, { name: 'parent', props: undefined });
+  await tick();
+  const child = sys.refFor<{ type: 'crash' }>('/parent/child', -1);
+  const round = async (count: number): Promise<number> => {
+    goal = restarted + count;
+    const done = new Promise<void>((r) => (waiter = r));
+    const t0 = now();
+    for (let i = 0; i < count; i++) child.tell({ type: 'crash' });
+    await done;
+    waiter = null;
+    return count / ((now() - t0) / 1000);
+  };
+  await round(1000);
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const value = await round(n);
+  await round(n);
+  gc();
+  const heapAfter = process.memoryUsage().heapUsed;
+  await sys.stop();
+  const growthKb = Math.round((heapAfter - heapBefore) / 1024);
+  return {
+    name: 'supervision.restarts',
+    value,
+    unit: 'restarts/s',
+    baseline: null,
+    baselineName: '-',
+    target: { min: 20_000 },
+    extra: { heapGrowthKbAfter2xRestarts: growthKb, rssMb: Math.round(process.memoryUsage().rss / 1048576) },
+  };
+}
+
+export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  return [
+    await tellSameThread(o.quick ? 500_000 : 2_000_000),
+    await tellAcrossThreads(o.quick ? 400_000 : 2_000_000),
+    await askAcrossThreads(o.quick ? 10_000 : 50_000),
+    await restarts(10_000),
+  ];
+}

@@ -1,0 +1,8 @@
+// The subsystems this executable carries. Each registers its topology sections, actor modules,
+// CLI commands and file adopters with the kernel; the kernel never imports them itself.
+import { registerSubsystem, type Subsystem } from '../runtime/index.ts';
+import { demoSubsystem } from '../actors/demo/index.ts';
+
+const all: Subsystem[] = [demoSubsystem];
+
+for (const s of all) registerSubsystem(s);

@@ -1,0 +1,75 @@
+// `actor-runtime inspect` and `top`: attach to a running system through its control socket.
+
+import type { Command } from 'commander';
+import { findSockets, request } from '../control.ts';
+import { renderSnapshot } from './render.ts';
+import type { SystemSnapshot } from '../system.ts';
+import { CliError } from './errors.ts';
+
+function pickSocket(opts: { socket?: string; name?: string }): string {
+  if (opts.socket) return opts.socket;
+  const found = findSockets(opts.name);
+  if (found.length === 0) throw new CliError(`no running system found${opts.name ? ` named ${opts.name}` : ''} (start one with: actor-runtime run <topology>)`, 1);
+  if (found.length > 1) throw new CliError(`several systems are running; choose one with --socket:\n${found.map((f) => `  ${f}`).join('\n')}`, 2);
+  return found[0];
+}
+
+async function snapshot(path: string): Promise<SystemSnapshot> {
+  let snap: SystemSnapshot | undefined;
+  await request(path, 'snapshot', (r) => {
+    if (!r.ok) throw new CliError(r.error, 1);
+    snap = r.snapshot;
+    return false;
+  });
+  if (!snap) throw new CliError(`no snapshot from ${path}`, 1);
+  return snap;
+}
+
+export function registerInspectCommands(program: Command): void {
+  program
+    .command('inspect')
+    .description('print the live actor tree of a running system (threads, mailbox depths, restarts, actor details)')
+    .option('--socket <path>', 'control socket of the system (default: the only running one)')
+    .option('--name <name>', 'pick the running system by name')
+    .option('--json', 'print the raw snapshot as JSON')
+    .option('--events', 'follow the event stream (spawn, stop, restart, crash, dead letters), one JSON line per event')
+    .action(async (opts: { socket?: string; name?: string; json?: boolean; events?: boolean }) => {
+      const path = pickSocket(opts);
+      if (opts.events) {
+        await request(path, 'events', (r) => {
+          process.stdout.write(`${JSON.stringify(r.event)}\n`);
+          return true;
+        });
+        return;
+      }
+      const snap = await snapshot(path);
+      process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
+    });
+
+  program
+    .command('top')
+    .description('refresh the actor tree every second with message rates (Ctrl-C to leave)')
+    .option('--socket <path>', 'control socket of the system')
+    .option('--name <name>', 'pick the running system by name')
+    .option('--interval <ms>', 'refresh interval in ms', '1000')
+    .option('--count <n>', 'stop after n refreshes (0 = forever)', '0')
+    .action(async (opts: { socket?: string; name?: string; interval: string; count: string }) => {
+      const path = pickSocket(opts);
+      const interval = Math.max(100, Number(opts.interval) || 1000);
+      const count = Number(opts.count) || 0;
+      let prev: SystemSnapshot | null = null;
+      for (let i = 0; count === 0 || i < count; i++) {
+        const snap = await snapshot(path);
+        const rates = new Map<string, number>();
+        if (prev) {
+          const dt = (snap.uptimeMs - prev.uptimeMs) / 1000;
+          const before = new Map(prev.actors.map((a) => [a.path, a.processed]));
+          for (const a of snap.actors) rates.set(a.path, dt > 0 ? (a.processed - (before.get(a.path) ?? 0)) / dt : 0);
+        }
+        if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+        process.stdout.write(`${renderSnapshot(snap, rates)}\n`);
+        prev = snap;
+        if (count === 0 || i + 1 < count) await new Promise((r) => setTimeout(r, interval));
+      }
+    });
+}

@@ -1,0 +1,42 @@
+// The `actor-runtime` command line: kernel commands plus whatever the registered subsystems add.
+
+import { Command, CommanderError } from 'commander';
+import { registeredSubsystems } from '../subsystem.ts';
+import { registerRunCommand } from './run.ts';
+import { registerInspectCommands } from './inspect.ts';
+import { CliError } from './errors.ts';
+
+export function buildProgram(extra: ((p: Command) => void)[] = []): Command {
+  const program = new Command('actor-runtime')
+    .description('An actor-model runtime for Node.js: supervised actors on worker threads, typed mailboxes, state machines.')
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  registerRunCommand(program);
+  registerInspectCommands(program);
+  for (const add of extra) add(program);
+  for (const s of registeredSubsystems()) s.commands?.(program);
+  // Every subcommand reports usage errors the same way.
+  for (const c of program.commands) c.exitOverride().showHelpAfterError('(add --help for usage)');
+  return program;
+}
+
+/** Parses and runs; maps usage errors to exit 2 and CliErrors to their code, without stacks. */
+export async function main(program: Command, argv = process.argv): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are not errors
+      process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

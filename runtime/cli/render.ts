@@ -1,0 +1,68 @@
+// Text rendering of snapshots for `inspect` and `top`: the actor tree with threads, states,
+// mailbox depths and restart counts, then each actor's own `inspect()` details.
+
+import type { SystemSnapshot } from '../system.ts';
+
+const threadName = (t: number): string => (t < 0 ? 'main' : `t${t}`);
+
+export function renderTable(rows: Record<string, unknown>[], columns?: string[]): string {
+  if (rows.length === 0) return '  (empty)';
+  const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cells = rows.map((r) => cols.map((c) => fmt(r[c])));
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const line = (vals: string[]): string => `  ${vals.map((v, i) => v.padEnd(widths[i])).join('  ')}`.trimEnd();
+  return [line(cols.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
+}
+
+function fmt(v: unknown): string {
+  if (v === undefined || v === null) return '-';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(2);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+export function renderSnapshot(s: SystemSnapshot, rates?: Map<string, number>): string {
+  const out: string[] = [];
+  out.push(
+    `system ${s.name}  pid ${s.pid}  up ${(s.uptimeMs / 1000).toFixed(1)}s  threads ${s.threads.map((t) => `${threadName(t.thread)}(${t.actors})`).join(' ')}`,
+  );
+  const c = s.counts;
+  out.push(`spawned ${c.spawn}  stopped ${c.stop}  crashes ${c.crash}  restarts ${c.restart}  escalations ${c.escalate}  dead letters ${c.deadLetters}  thread deaths ${c.threadDied}`);
+  out.push('');
+  const rows = s.actors.map((a) => {
+    const depth = a.path === '/' ? 0 : a.path.split('/').length - 1;
+    const row: Record<string, unknown> = {
+      actor: `${'  '.repeat(Math.max(0, depth - 1))}${a.path === '/' ? '/' : a.path.slice(a.path.lastIndexOf('/') + 1)}`,
+      thread: threadName(a.thread),
+      state: a.state,
+      kind: a.kind,
+      mailbox: a.depth,
+      processed: a.processed,
+      restarts: a.restarts,
+    };
+    if (rates) row['msg/s'] = Math.round(rates.get(a.path) ?? 0);
+    return row;
+  });
+  out.push(renderTable(rows));
+  for (const a of s.actors) {
+    if (a.info === undefined || a.info === null) continue;
+    out.push('', `${a.path}:`);
+    out.push(renderInfo(a.info));
+  }
+  return out.join('\n');
+}
+
+/** Scalars as key=value on one line; lists of records as tables; nested mappings recursively. */
+export function renderInfo(info: unknown, indent = '  '): string {
+  if (typeof info !== 'object' || info === null) return `${indent}${fmt(info)}`;
+  const scalars: string[] = [];
+  const blocks: string[] = [];
+  for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
+    if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x))) {
+      blocks.push(`${indent}${k}:`, renderTable(v as Record<string, unknown>[]).replace(/^/gm, indent));
+    } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      blocks.push(`${indent}${k}:`, renderInfo(v, `${indent}  `));
+    } else scalars.push(`${k}=${fmt(v)}`);
+  }
+  return [scalars.length ? `${indent}${scalars.join('  ')}` : '', ...blocks].filter(Boolean).join('\n');
+}
