@@ -3,7 +3,7 @@
 
 export { InvalidMessageError, InvalidParameterError, ParameterError, ImplementationError } from './errors.ts';
 export { Message, type MessageFormat, type MessageInit } from './message.ts';
-export { parseMessage, byteOffset } from './parse.ts';
+export { parseMessage, parseStringMessage, byteOffset } from './parse.ts';
 export { toStringMessage, sortedParameters, compareNames } from './serialize.ts';
 export { toJsonMessage, parseJsonMessage, jsonParameterValue } from './json.ts';
 export { asJsonNumber, jsonNumberToParameter, formatFixed6 } from './json-number.ts';

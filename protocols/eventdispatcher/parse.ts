@@ -42,6 +42,21 @@ export function parseMessage(input: string, options: ParseOptions = {}): ParseRe
   }
 }
 
+/**
+ * The string form only: no JSON dispatch (so a JSON text fails here, as in upstream's string parser).
+ */
+export function parseStringMessage(input: string, options: ParseOptions = {}): ParseResult {
+  const [start, end] = trimBounds(input);
+  if (start === end) return { ok: false, error: new InvalidMessageError('message is empty', byteOffset(input, start)) };
+  const text = start === 0 && end === input.length ? input : input.slice(start, end);
+  try {
+    return { ok: true, fields: parseString(text, options.mode === 'strict'), notices: [] };
+  } catch (e) {
+    if (e instanceof Reject) return { ok: false, error: new InvalidMessageError(e.detail, byteOffset(input, start + e.at)) };
+    throw e;
+  }
+}
+
 function parseString(input: string, strict: boolean): MessageFields {
   let s = input;
   const nul = s.indexOf('\0');
