@@ -5,6 +5,7 @@
 import { Cell, type ChildRecord } from './cell.ts';
 import { Mailbox } from './mailbox.ts';
 import { newSlot } from './queue.ts';
+import { Outbox, FLUSH_AT, K_HOST, K_MAIL, K_REPLY, K_RUN, K_SYS } from './outbox.ts';
 import { CELL, Ref, isPlainRef, type RefHost } from './ref.ts';
 import { findDef, loadDef, defineActor, type ActorDef } from './behavior.ts';
 import { actorDead, askTimeout, describeError, mailboxFull, remoteFailure, threadDied, ActorError } from './errors.ts';
@@ -33,15 +34,9 @@ export type HostMsg =
   | { t: 'lookup'; id: number; path: string; from: number }
   | { t: 'lookup-result'; id: number; thread: number | null };
 
-/** Wire record kinds in a cross-thread batch (a flat array). */
-const K_MAIL = 0; // to, msg, fromPath, fromThread, askId, priority
-const K_REPLY = 1; // askId, ok, value
-const K_SYS = 2; // to, sysMsg
-const K_HOST = 3; // hostMsg
 
 const MAIL_BUDGET_PER_CELL = 512;
 const TURN_BUDGET = 32_768;
-const FLUSH_AT = 4096 * 7;
 
 export interface Link {
   postMessage(batch: unknown[]): void;
@@ -82,7 +77,7 @@ export class Host implements RefHost {
   private runQueue = new Mailbox(Infinity, 'backpressure');
   private turnScheduled = false;
   private flushScheduled = false;
-  private outboxes = new Map<number, unknown[]>();
+  private outboxes = new Map<number, Outbox>();
   private pending = new Map<number, PendingAsk>();
   private askSeq = 1;
   private lookupSeq = 1;
@@ -222,7 +217,10 @@ export class Host implements RefHost {
       return this.deliverLocal(cell, message, c === null ? null : c.self, 0, priority, -2);
     }
     const c = this.current;
-    this.push(ref.thread, K_MAIL, ref.path, message, c === null ? null : c.path, this.thread, 0, priority);
+    const box = this.outbox(ref.thread);
+    if (priority === 0) box.tell(ref.path, message, c === null ? null : c.path, this.thread);
+    else box.mail(ref.path, message, c === null ? null : c.path, this.thread, 0, priority);
+    this.afterPush(ref.thread, box);
     return !this.blocked.has(ref.path);
   }
 
@@ -246,7 +244,9 @@ export class Host implements RefHost {
         }
         this.deliverLocal(cell, message, c === null ? null : c.self, id, prio, -2);
       } else {
-        this.push(ref.thread, K_MAIL, ref.path, message, c === null ? null : c.path, this.thread, id, prio);
+        const box = this.outbox(ref.thread);
+        box.mail(ref.path, message, c === null ? null : c.path, this.thread, id, prio);
+        this.afterPush(ref.thread, box);
       }
     });
   }
@@ -322,7 +322,7 @@ export class Host implements RefHost {
       } else this.sysToMissing(ref.path, sys);
       return;
     }
-    this.push(ref.thread, K_SYS, ref.path, sys);
+    this.pushRecord(ref.thread, K_SYS, ref.path, sys);
   }
 
   private sysToMissing(path: string, sys: SysMsg): void {
@@ -343,7 +343,7 @@ export class Host implements RefHost {
   private routeReply(askId: number, ok: number, value: unknown): void {
     const thread = (askId % 128) - 2;
     if (thread === this.thread) this.settle(askId, ok, value);
-    else this.push(thread, K_REPLY, askId, ok, value);
+    else this.pushRecord(thread, K_REPLY, askId, ok, value);
   }
 
   private settle(askId: number, ok: number, value: unknown): void {
@@ -530,39 +530,49 @@ export class Host implements RefHost {
 
   // ---- cross-thread transport ---------------------------------------------------------------
 
-  private push(thread: number, ...rec: unknown[]): void {
+  private outbox(thread: number): Outbox {
     let box = this.outboxes.get(thread);
-    if (box === undefined) this.outboxes.set(thread, (box = []));
-    for (let i = 0; i < rec.length; i++) box.push(rec[i]);
-    if (box.length >= FLUSH_AT) this.flushOne(thread, box);
+    if (box === undefined) this.outboxes.set(thread, (box = new Outbox()));
+    return box;
+  }
+
+  private afterPush(thread: number, box: Outbox): void {
+    if (box.records.length >= FLUSH_AT) this.flushOne(thread, box);
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flushFn);
     }
   }
 
+  private pushRecord(thread: number, kind: number, a: unknown, b?: unknown, c?: unknown): void {
+    const box = this.outbox(thread);
+    box.record(kind, a, b, c);
+    this.afterPush(thread, box);
+  }
+
   postHost(thread: number, msg: HostMsg): void {
-    this.push(thread, K_HOST, msg);
+    this.pushRecord(thread, K_HOST, msg);
   }
 
   flush(): void {
     this.flushScheduled = false;
-    for (const [thread, box] of this.outboxes) if (box.length > 0) this.flushOne(thread, box);
+    for (const [thread, box] of this.outboxes) if (box.records.length > 0) this.flushOne(thread, box);
   }
 
-  private flushOne(thread: number, box: unknown[]): void {
-    this.outboxes.set(thread, []);
+  private flushOne(thread: number, box: Outbox): void {
+    const batch = box.take();
     const link = this.links.get(thread);
     if (!link) {
-      this.log.warn('no link to thread; mail dropped', { thread, records: box.length });
+      this.log.warn('no link to thread; mail dropped', { thread, records: batch.length });
+      this.failBatch(batch, `no link to thread ${thread}`);
       return;
     }
     try {
-      link.postMessage(box);
+      link.postMessage(batch);
     } catch (err) {
       // An uncloneable message: fail the whole batch loudly rather than silently.
       this.log.error('cannot send batch to thread', { thread, error: describeError(err) });
-      this.failBatch(box, describeError(err));
+      this.failBatch(batch, describeError(err));
     }
   }
 
@@ -574,6 +584,10 @@ export class Host implements RefHost {
         this.countDeadLetters(box[i + 1] as string, 1, `unsendable: ${why}`);
         if (askId) this.replyError(askId, new ActorError('unsendable', box[i + 1] as string, `message to ${box[i + 1]} cannot cross threads: ${why}`));
         i += 7;
+      } else if (k === K_RUN) {
+        const count = box[i + 4] as number;
+        this.countDeadLetters(box[i + 1] as string, count, `unsendable: ${why}`);
+        i += 5 + count;
       } else i += k === K_REPLY ? 4 : k === K_SYS ? 3 : 2;
     }
   }
@@ -598,6 +612,26 @@ export class Host implements RefHost {
           }
           if (msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
           this.deliverLocal(cell, msg, fromPath === null ? null : this.refFor(fromPath, fromThread), askId, prio, fromThread);
+          break;
+        }
+        case K_RUN: {
+          const to = b[i + 1] as string;
+          const fromPath = b[i + 2] as string | null;
+          const fromThread = b[i + 3] as number;
+          const count = b[i + 4] as number;
+          const start = i + 5;
+          i = start + count;
+          const cell = this.cells.get(to);
+          if (cell === undefined) {
+            this.countDeadLetters(to, count, 'no such actor');
+            continue;
+          }
+          const from = fromPath === null ? null : this.refFor(fromPath, fromThread);
+          for (let j = start; j < i; j++) {
+            const msg = b[j];
+            if (msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
+            this.deliverLocal(cell, msg, from, 0, 0, fromThread);
+          }
           break;
         }
         case K_REPLY:
