@@ -13,14 +13,19 @@ export const Counter = defineActor<CountMsg, void>(import.meta.url, 'Counter', (
       } else ctx.reply({ count, sum });
     },
   };
-});
+}, { wire: 'json' });
 
 /** Tells every message back to `to`: the cross-thread echo. */
-export const EchoBack = defineActor<CountMsg, { to: ActorRef<CountMsg> }>(import.meta.url, 'EchoBack', (props) => ({
-  receive(msg) {
-    props.to.tell(msg);
-  },
-}));
+export const EchoBack = defineActor<CountMsg, { to: ActorRef<CountMsg> }>(
+  import.meta.url,
+  'EchoBack',
+  (props) => ({
+    receive(msg) {
+      props.to.tell(msg);
+    },
+  }),
+  { wire: 'json' },
+);
 
 export const Answer = defineActor<{ type: 'ping'; i: number }, void>(import.meta.url, 'Answer', () => ({
   receive(msg, ctx) {

@@ -70,6 +70,12 @@ export interface DefOptions {
   /** How this actor supervises its children. */
   supervisor?: SupervisorOptions;
   mailbox?: MailboxOptions;
+  /**
+   * How mail to this actor crosses threads. `clone` (default): structured clone, any cloneable
+   * value. `json`: the messages are plain JSON data (no Buffers, Dates, Maps; undefined fields
+   * vanish); a batch then crosses as one JSON string, about 2.5x cheaper per message.
+   */
+  wire?: 'clone' | 'json';
 }
 
 export interface ActorDef<M, P = void> {

@@ -65,7 +65,7 @@ export class Cell implements ActorContext<any> {
     this.path = path;
     this.name = path === '/' ? '/' : path.slice(path.lastIndexOf('/') + 1);
     this.thread = host.thread;
-    this.self = host.refFor(path, host.thread);
+    this.self = host.refFor(path, host.thread, def.options.wire === 'json');
     this.parent = parent;
     this.def = def;
     this.props = props;
@@ -193,7 +193,7 @@ export class Cell implements ActorContext<any> {
     const path = this.path === '/' ? `/${name}` : `${this.path}/${name}`;
     const { props, ...rest } = options;
     const thread = this.host.place(options.thread, this.thread);
-    const ref = this.host.refFor<C>(path, thread);
+    const ref = this.host.refFor<C>(path, thread, def.options.wire === 'json');
     const rec: ChildRecord = { name, ref: ref as Ref<unknown>, module: def.module, defName: def.name, props, options: rest };
     this.childRecs.set(name, rec);
     this.host.spawnChild(this.self, rec);

@@ -5,7 +5,7 @@
 import { Cell, type ChildRecord } from './cell.ts';
 import { Mailbox } from './mailbox.ts';
 import { newSlot } from './queue.ts';
-import { Outbox, FLUSH_AT, K_HOST, K_MAIL, K_REPLY, K_RUN, K_SYS } from './outbox.ts';
+import { Outbox, FLUSH_AT, K_HOST, K_JRUN, K_MAIL, K_REPLY, K_RUN, K_SYS } from './outbox.ts';
 import { CELL, Ref, isPlainRef, type RefHost } from './ref.ts';
 import { findDef, loadDef, defineActor, type ActorDef } from './behavior.ts';
 import { actorDead, askTimeout, describeError, mailboxFull, remoteFailure, threadDied, ActorError } from './errors.ts';
@@ -77,7 +77,8 @@ export class Host implements RefHost {
   private runQueue = new Mailbox(Infinity, 'backpressure');
   private turnScheduled = false;
   private flushScheduled = false;
-  private outboxes = new Map<number, Outbox>();
+  /** Outboxes indexed by thread + 1 (main is -1). */
+  private outboxes: (Outbox | undefined)[] = [];
   private pending = new Map<number, PendingAsk>();
   private askSeq = 1;
   private lookupSeq = 1;
@@ -120,12 +121,12 @@ export class Host implements RefHost {
 
   // ---- refs and placement -----------------------------------------------------------------
 
-  refFor<T>(path: string, thread: number): Ref<T> {
+  refFor<T>(path: string, thread: number, json = false): Ref<T> {
     let r = this.refs.get(path);
     if (r === undefined || r.thread !== thread) {
-      r = new Ref<T>(this, path, thread);
+      r = new Ref<T>(this, path, thread, json);
       this.refs.set(path, r);
-    }
+    } else if (json) r.json = 1;
     return r;
   }
 
@@ -218,8 +219,10 @@ export class Host implements RefHost {
     }
     const c = this.current;
     const box = this.outbox(ref.thread);
-    if (priority === 0) box.tell(ref.path, message, c === null ? null : c.path, this.thread);
-    else box.mail(ref.path, message, c === null ? null : c.path, this.thread, 0, priority);
+    if (priority === 0) {
+      if (ref.json === 1) box.tellJson(ref.path, message, c === null ? null : c.path, this.thread);
+      else box.tell(ref.path, message, c === null ? null : c.path, this.thread);
+    } else box.mail(ref.path, message, c === null ? null : c.path, this.thread, 0, priority);
     this.afterPush(ref.thread, box);
     return !this.blocked.has(ref.path);
   }
@@ -531,13 +534,13 @@ export class Host implements RefHost {
   // ---- cross-thread transport ---------------------------------------------------------------
 
   private outbox(thread: number): Outbox {
-    let box = this.outboxes.get(thread);
-    if (box === undefined) this.outboxes.set(thread, (box = new Outbox()));
+    let box = this.outboxes[thread + 1];
+    if (box === undefined) this.outboxes[thread + 1] = box = new Outbox();
     return box;
   }
 
   private afterPush(thread: number, box: Outbox): void {
-    if (box.records.length >= FLUSH_AT) this.flushOne(thread, box);
+    if (box.size >= FLUSH_AT) this.flushOne(thread, box);
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flushFn);
@@ -556,7 +559,11 @@ export class Host implements RefHost {
 
   flush(): void {
     this.flushScheduled = false;
-    for (const [thread, box] of this.outboxes) if (box.records.length > 0) this.flushOne(thread, box);
+    const boxes = this.outboxes;
+    for (let i = 0; i < boxes.length; i++) {
+      const box = boxes[i];
+      if (box !== undefined && box.size > 0) this.flushOne(i - 1, box);
+    }
   }
 
   private flushOne(thread: number, box: Outbox): void {
@@ -584,6 +591,9 @@ export class Host implements RefHost {
         this.countDeadLetters(box[i + 1] as string, 1, `unsendable: ${why}`);
         if (askId) this.replyError(askId, new ActorError('unsendable', box[i + 1] as string, `message to ${box[i + 1]} cannot cross threads: ${why}`));
         i += 7;
+      } else if (k === K_JRUN) {
+        this.countDeadLetters(box[i + 1] as string, 1, `unsendable: ${why}`);
+        i += 6;
       } else if (k === K_RUN) {
         const count = box[i + 4] as number;
         this.countDeadLetters(box[i + 1] as string, count, `unsendable: ${why}`);
@@ -634,6 +644,27 @@ export class Host implements RefHost {
           }
           break;
         }
+        case K_JRUN: {
+          const to = b[i + 1] as string;
+          const fromPath = b[i + 2] as string | null;
+          const fromThread = b[i + 3] as number;
+          const body = b[i + 4];
+          const list = (typeof body === 'string' ? JSON.parse(body) : body) as unknown[];
+          const hasRefs = b[i + 5] === 1;
+          i += 6;
+          const cell = this.cells.get(to);
+          if (cell === undefined) {
+            this.countDeadLetters(to, list.length, 'no such actor');
+            continue;
+          }
+          const from = fromPath === null ? null : this.refFor(fromPath, fromThread);
+          for (let j = 0; j < list.length; j++) {
+            const msg = list[j];
+            if (hasRefs && msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
+            this.deliverLocal(cell, msg, from, 0, 0, fromThread);
+          }
+          break;
+        }
         case K_REPLY:
           this.settle(b[i + 1] as number, b[i + 2] as number, b[i + 3]);
           i += 4;
@@ -662,7 +693,7 @@ export class Host implements RefHost {
     if (ArrayBuffer.isView(msg)) return;
     for (const k in msg) {
       const v = msg[k];
-      if (isPlainRef(v)) msg[k] = this.refFor(v.path, v.thread);
+      if (isPlainRef(v)) msg[k] = this.refFor(v.path, v.thread, v.json === 1);
     }
   }
 

@@ -4,6 +4,8 @@
 import type { ActorRef, AskOptions, SendOptions } from './types.ts';
 
 export const HOST = Symbol('actor-runtime.host');
+/** Counts refs written by JSON.stringify, so a JSON batch knows whether it needs rehydration. */
+export const jsonRefCount = { n: 0 };
 export const CELL = Symbol('actor-runtime.cell');
 
 /** What a ref needs from the runtime of its thread. */
@@ -18,12 +20,15 @@ export class Ref<M> implements ActorRef<M> {
   readonly $ref = 1;
   readonly path: string;
   readonly thread: number;
+  /** 1 when the target takes JSON wire mail (see DefOptions.wire). */
+  json: 0 | 1;
   [HOST]: RefHost;
   [CELL]: unknown;
 
-  constructor(host: RefHost, path: string, thread: number) {
+  constructor(host: RefHost, path: string, thread: number, json: boolean) {
     this.path = path;
     this.thread = thread;
+    this.json = json ? 1 : 0;
     this[HOST] = host;
     this[CELL] = undefined;
   }
@@ -44,8 +49,10 @@ export class Ref<M> implements ActorRef<M> {
     return `ActorRef(${this.path}@${this.thread < 0 ? 'main' : `t${this.thread}`})`;
   }
 
-  toJSON(): { path: string; thread: number } {
-    return { path: this.path, thread: this.thread };
+  /** Keeps the ref marker so a ref inside a JSON-wire message is rehydrated on arrival. */
+  toJSON(): PlainRef {
+    jsonRefCount.n++;
+    return { $ref: 1, path: this.path, thread: this.thread, json: this.json };
   }
 }
 
@@ -53,6 +60,7 @@ export interface PlainRef {
   $ref: 1;
   path: string;
   thread: number;
+  json?: 0 | 1;
 }
 
 export function isPlainRef(v: unknown): v is PlainRef {
