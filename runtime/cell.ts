@@ -192,7 +192,7 @@ export class Cell implements ActorContext<any> {
     if (this.childRecs.has(name)) throw new Error(`${this.path} already has a child named ${name}`);
     const path = this.path === '/' ? `/${name}` : `${this.path}/${name}`;
     const { props, ...rest } = options;
-    const thread = this.host.place(options.thread, this.thread);
+    const thread = this.host.place(options.thread, this.thread, path);
     const ref = this.host.refFor<C>(path, thread, def.options.wire === 'json');
     const rec: ChildRecord = { name, ref: ref as Ref<unknown>, module: def.module, defName: def.name, props, options: rest };
     this.childRecs.set(name, rec);

@@ -12,6 +12,13 @@ import { actorDead, askTimeout, describeError, mailboxFull, remoteFailure, threa
 import type { RuntimeEvent } from './events.ts';
 import type { ActorRef, AskOptions, Logger, Placement, StopReason, SupervisorOptions } from './types.ts';
 
+export interface HostSnapshot {
+  thread: number;
+  deadLetters: number;
+  recentDeadLetters: { at: string; to: string; reason: string }[];
+  cells: ReturnType<Cell['describe']>[];
+}
+
 /** Control messages between cells (never seen by behaviours). */
 export type SysMsg =
   | { t: 'stop'; reason: StopReason }
@@ -69,6 +76,12 @@ export class Host implements RefHost {
   readonly logger: (path: string) => Logger;
   readonly links = new Map<number, Link>();
   deadLetters = 0;
+  /** The last dead letters, newest last, for `inspect`. */
+  readonly recentDeadLetters: { at: string; to: string; reason: string }[] = [];
+  /** Placement overrides by actor path, from the topology. */
+  placement: Record<string, Placement> | undefined;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private lastProcessed = new Map<string, number>();
   /** Main thread only: path -> thread of every live actor, for lookups. */
   registry: Map<string, number> | null = null;
   /** Set by the main host: placement for 'any'. */
@@ -130,7 +143,10 @@ export class Host implements RefHost {
     return r;
   }
 
-  place(p: Placement | undefined, parentThread: number): number {
+  /** Thread for a new actor: the topology's placement for its path wins over the spawn option. */
+  place(p: Placement | undefined, parentThread: number, path = ''): number {
+    const fixed = this.placement?.[path];
+    if (fixed !== undefined) p = fixed;
     if (p === undefined) return parentThread;
     if (p === 'main') return -1;
     if (this.workers === 0) return -1;
@@ -363,6 +379,9 @@ export class Host implements RefHost {
 
   countDeadLetters(path: string, n: number, why: string): void {
     this.deadLetters += n;
+    const recent = this.recentDeadLetters;
+    if (recent.length >= 20) recent.shift();
+    recent.push({ at: new Date().toISOString(), to: path, reason: n > 1 ? `${why} (x${n})` : why });
     this.emit({ type: 'dead-letter', path, thread: this.thread, count: n, reason: why });
     // Log the first few, then one in a thousand: a flood must not become a log flood.
     if (this.deadLetterLogged < 10 || this.deadLetters % 1000 === 0) {
@@ -770,8 +789,39 @@ export class Host implements RefHost {
   }
 
   /** Per-actor rows for inspection. */
-  snapshot(): { thread: number; deadLetters: number; cells: ReturnType<Cell['describe']>[] } {
-    return { thread: this.thread, deadLetters: this.deadLetters, cells: [...this.cells.values()].map((c) => c.describe()) };
+  snapshot(): HostSnapshot {
+    return {
+      thread: this.thread,
+      deadLetters: this.deadLetters,
+      recentDeadLetters: [...this.recentDeadLetters],
+      cells: [...this.cells.values()].map((c) => c.describe()),
+    };
+  }
+
+  /**
+   * Emits a `stats` event every `intervalMs` with the busiest actors (mailbox depth and messages
+   * handled since the last one): the event stream's view of load without a per-message cost.
+   */
+  startStats(intervalMs: number): void {
+    this.statsTimer = setInterval(() => {
+      const rows: { path: string; depth: number; processed: number }[] = [];
+      const last = this.lastProcessed;
+      for (const c of this.cells.values()) {
+        const delta = c.processed - (last.get(c.path) ?? 0);
+        if (delta > 0 || c.mailbox.size > 0) rows.push({ path: c.path, depth: c.mailbox.size, processed: delta });
+        last.set(c.path, c.processed);
+      }
+      for (const p of last.keys()) if (!this.cells.has(p)) last.delete(p);
+      if (rows.length === 0) return;
+      rows.sort((a, b) => b.depth - a.depth || b.processed - a.processed);
+      this.emit({ type: 'stats', thread: this.thread, actors: rows.slice(0, 50) });
+    }, intervalMs);
+    this.statsTimer.unref();
+  }
+
+  stopStats(): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
   }
 
   /** Pending ask count, for tests and stats. */

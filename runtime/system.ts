@@ -8,7 +8,7 @@ import { EventBus, type RuntimeEvent } from './events.ts';
 import { loggerFor, setLogLevel } from './log.ts';
 import type { ActorDef, SpawnOptions } from './behavior.ts';
 import type { Cell, CellInfo } from './cell.ts';
-import type { ActorRef, Logger, StopReason, SupervisorOptions } from './types.ts';
+import type { ActorRef, Logger, Placement, StopReason, SupervisorOptions } from './types.ts';
 
 export interface SystemOptions {
   name?: string;
@@ -19,6 +19,10 @@ export interface SystemOptions {
   supervisor?: SupervisorOptions;
   /** Modules every worker imports at start (actor definitions), e.g. `import.meta.url` of subsystems. */
   preload?: string[];
+  /** Thread for actors by path, overriding the spawn option (from the topology). */
+  placement?: Record<string, Placement>;
+  /** Period of `stats` events (mailbox depths, message counts); 0 turns them off. Default 1000. */
+  statsIntervalMs?: number;
 }
 
 export interface SystemSnapshot {
@@ -26,6 +30,7 @@ export interface SystemSnapshot {
   pid: number;
   uptimeMs: number;
   threads: { thread: number; actors: number; deadLetters: number }[];
+  recentDeadLetters: { thread: number; at: string; to: string; reason: string }[];
   actors: CellInfo[];
   counts: EventBus['counts'];
 }
@@ -59,9 +64,12 @@ export class ActorSystem {
     if (o.logLevel) setLogLevel(o.logLevel);
     const threads = o.threads ?? os.availableParallelism();
     const sys = new ActorSystem(o.name ?? 'actor-runtime', threads, o.supervisor);
+    sys.host.placement = o.placement;
+    const statsIntervalMs = o.statsIntervalMs ?? 1000;
+    if (statsIntervalMs > 0) sys.host.startStats(statsIntervalMs);
     sys.root = sys.host.createRoot(o.supervisor);
     if (threads > 0) {
-      const pool = new ThreadPool(sys.host, threads, { logLevel: o.logLevel, supervisor: o.supervisor, preload: o.preload });
+      const pool = new ThreadPool(sys.host, threads, { logLevel: o.logLevel, supervisor: o.supervisor, preload: o.preload, placement: o.placement, statsIntervalMs });
       pool.onDeath = (thread, reason) => {
         sys.log.error('worker thread died', { thread, reason });
         sys.events.publish({ type: 'thread-died', thread, reason });
@@ -129,6 +137,7 @@ export class ActorSystem {
       pid: process.pid,
       uptimeMs: Date.now() - this.started,
       threads: parts.map((p) => ({ thread: p.thread, actors: p.cells.length, deadLetters: p.deadLetters })),
+      recentDeadLetters: parts.flatMap((p) => p.recentDeadLetters.map((d) => ({ thread: p.thread, ...d }))).sort((a, b) => (a.at < b.at ? -1 : 1)).slice(-20),
       actors: parts.flatMap((p) => p.cells).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
       counts: { ...this.events.counts },
     };
@@ -155,6 +164,7 @@ export class ActorSystem {
       clearTimeout(timer);
       if (late) this.log.warn('graceful stop timed out; terminating threads', { timeoutMs });
       await this.pool?.stop();
+      this.host.stopStats();
     })();
     return this.stopping;
   }

@@ -4,9 +4,8 @@
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { Host } from './host.ts';
-import type { SupervisorOptions } from './types.ts';
-import type { Cell } from './cell.ts';
+import type { Host, HostSnapshot } from './host.ts';
+import type { Placement, SupervisorOptions } from './types.ts';
 
 export interface WorkerInit {
   index: number;
@@ -14,14 +13,24 @@ export interface WorkerInit {
   control: MessagePort;
   logLevel?: string;
   supervisor?: SupervisorOptions;
+  placement?: Record<string, Placement>;
+  statsIntervalMs?: number;
 }
 
 export interface WorkerControl {
   link(thread: number, port: MessagePort): void;
   preload(modules: string[]): Promise<void>;
-  snapshot(): ReturnType<Host['snapshot']>;
+  snapshot(): HostSnapshot;
   ping(): number;
   crash(reason: string): void;
+}
+
+export interface PoolOptions {
+  logLevel?: string;
+  supervisor?: SupervisorOptions;
+  preload?: string[];
+  placement?: Record<string, Placement>;
+  statsIntervalMs?: number;
 }
 
 interface Slot {
@@ -34,12 +43,12 @@ export class ThreadPool {
   readonly size: number;
   private slots: Slot[] = [];
   private host: Host;
-  private opts: { logLevel?: string; supervisor?: SupervisorOptions; preload: string[] };
+  private opts: PoolOptions & { preload: string[] };
   private stopping = false;
   onDeath: (thread: number, reason: string) => void = () => {};
   onRestarted: (thread: number) => void = () => {};
 
-  constructor(host: Host, size: number, opts: { logLevel?: string; supervisor?: SupervisorOptions; preload?: string[] }) {
+  constructor(host: Host, size: number, opts: PoolOptions) {
     this.host = host;
     this.size = size;
     this.opts = { ...opts, preload: opts.preload ?? [] };
@@ -53,7 +62,8 @@ export class ThreadPool {
 
   private startWorker(index: number): Slot {
     const { port1, port2 } = new MessageChannel();
-    const init: WorkerInit = { index, workers: this.size, control: port2, logLevel: this.opts.logLevel, supervisor: this.opts.supervisor };
+    const { preload: _p, ...rest } = this.opts;
+    const init: WorkerInit = { ...rest, index, workers: this.size, control: port2 };
     const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: init, transferList: [port2] });
     const control = Comlink.wrap<WorkerControl>(nodeEndpoint(port1 as never));
     const slot: Slot = { worker, control, alive: true };
@@ -96,8 +106,8 @@ export class ThreadPool {
     this.onRestarted(index);
   }
 
-  snapshots(): Promise<ReturnType<Host['snapshot']>[]> {
-    return Promise.all(this.slots.filter((s) => s.alive).map((s) => s.control.snapshot().catch(() => ({ thread: -99, deadLetters: 0, cells: [] as ReturnType<Cell['describe']>[] }))));
+  snapshots(): Promise<HostSnapshot[]> {
+    return Promise.all(this.slots.filter((s) => s.alive).map((s) => s.control.snapshot().catch((): HostSnapshot => ({ thread: -99, deadLetters: 0, recentDeadLetters: [], cells: [] }))));
   }
 
   /** Kills a worker thread for real (tests, fault drills). */

@@ -37,6 +37,8 @@ const kernelShape = {
   control: z.union([z.boolean(), z.string()]).optional(),
   /** Stop by itself after this many seconds (demos, smoke runs). */
   runForSeconds: z.number().positive().optional(),
+  /** Thread for actors by path (`main`, `any` or a worker index), overriding what the code asks. */
+  placement: z.record(z.string().regex(/^\//, 'an actor path starting with /'), z.union([z.literal('main'), z.literal('any'), z.number().int().min(0)])).optional(),
   /** Runtime nodes this one links to (remote refs arrive with the ws links; validated now). */
   nodes: z.array(z.strictObject({ name: z.string(), url: z.string().url(), secret: z.string().optional() })).optional(),
 };
@@ -48,6 +50,7 @@ export interface KernelConfig {
   supervisor?: z.infer<typeof supervisorSchema>;
   control?: boolean | string;
   runForSeconds?: number;
+  placement?: Record<string, 'main' | 'any' | number>;
   nodes?: { name: string; url: string; secret?: string }[];
 }
 

@@ -21,6 +21,8 @@ const host: Host = new Host({
 
 const toMain = parentPort!;
 host.links.set(-1, toMain);
+host.placement = init.placement;
+if (init.statsIntervalMs) host.startStats(init.statsIntervalMs);
 toMain.on('message', (batch: unknown[]) => host.receiveBatch(batch));
 
 const control: WorkerControl = {

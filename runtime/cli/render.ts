@@ -44,6 +44,10 @@ export function renderSnapshot(s: SystemSnapshot, rates?: Map<string, number>): 
     return row;
   });
   out.push(renderTable(rows));
+  if (s.recentDeadLetters?.length) {
+    out.push('', 'recent dead letters:');
+    out.push(renderTable(s.recentDeadLetters.map((d) => ({ at: d.at.slice(11, 23), thread: threadName(d.thread), to: d.to, reason: d.reason }))));
+  }
   for (const a of s.actors) {
     if (a.info === undefined || a.info === null) continue;
     out.push('', `${a.path}:`);

@@ -41,6 +41,7 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     threads,
     logLevel: k.logLevel,
     supervisor: k.supervisor,
+    placement: k.placement,
     preload: registeredSubsystems().flatMap((s) => s.modules ?? []),
   });
   const handles: SectionHandle[] = [];
