@@ -1,0 +1,238 @@
+// Broker frame encoder (the "sender" half). Layouts: PROTOCOL.md. Every frame is written into one
+// buffer, length32 prefix included, after a size pass (no concatenation).
+
+import { Buffer } from 'node:buffer';
+import { ProtocolError } from '../errors.ts';
+import { BROKER_PROTOCOL_VERSION, MAX_ID, MAX_RID, OPCODES, type BrokerFrame } from './types.ts';
+
+export interface EncodeOptions {
+  /** Largest payload (excluding the 4-byte prefix); default 1 MiB (maxFrameBytes, broker.md §6.2). */
+  maxFrameBytes?: number;
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+
+const FLAG_WAIT = 0x01;
+const FLAG_TIMEOUT = 0x02;
+const FLAG_ID = 0x01;
+const FLAG_DELIVERY = 0x02;
+export const RECV_FLAGS = { wait: FLAG_WAIT, timeout: FLAG_TIMEOUT } as const;
+export const REPLY_FLAGS = { id: FLAG_ID, delivery: FLAG_DELIVERY } as const;
+
+const TWO_32 = 2 ** 32;
+
+function bad(detail: string): ProtocolError {
+  return new ProtocolError('invalid-field', detail);
+}
+
+function checkRid(rid: number, allowZero: boolean): void {
+  if (!Number.isInteger(rid) || rid < (allowZero ? 0 : 1) || rid > MAX_RID) {
+    throw bad(`rid ${rid} must be an integer in ${allowZero ? 0 : 1}..${MAX_RID}`);
+  }
+}
+
+function checkId(what: string, id: number, min: number): void {
+  if (!Number.isSafeInteger(id) || id < min || id > MAX_ID) throw bad(`${what} ${id} must be an integer in ${min}..${MAX_ID}`);
+}
+
+function strLen(what: string, s: string, max: number): number {
+  if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw bad(`${what} contains a lone surrogate (not encodable as UTF-8)`);
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n > max) throw new ProtocolError('frame-too-large', `${what} is ${n} bytes; the field holds at most ${max}`);
+  return n;
+}
+
+class Writer {
+  readonly buf: Buffer;
+  pos: number;
+  constructor(buf: Buffer, pos: number) {
+    this.buf = buf;
+    this.pos = pos;
+  }
+  u8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+  u16(v: number): void {
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+  /** 64-bit two's complement of a safe integer, as two 32-bit halves. */
+  i64(v: number): void {
+    const hi = Math.floor(v / TWO_32);
+    this.buf.writeInt32BE(hi, this.pos);
+    this.buf.writeUInt32BE(v - hi * TWO_32, this.pos + 4);
+    this.pos += 8;
+  }
+  str(s: string, bytes: number): void {
+    if (bytes > 0) this.buf.write(s, this.pos, bytes, 'utf8');
+    this.pos += bytes;
+  }
+}
+
+/**
+ * Encode one frame: 4-byte big-endian payload length, then the payload. Throws ProtocolError
+ * ('invalid-field' for out-of-range values, 'frame-too-large' when the payload exceeds
+ * maxFrameBytes or a length field) so that an invalid frame never reaches the wire.
+ */
+export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {}): Buffer {
+  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  let size = 1;
+  let topicBytes = 0;
+  let msgBytes = 0;
+  let textBytes = 0;
+  switch (frame.type) {
+    case 'hello':
+      if (frame.version !== BROKER_PROTOCOL_VERSION) throw new ProtocolError('unsupported-version', `hello version ${frame.version} is not ${BROKER_PROTOCOL_VERSION}`);
+      textBytes = strLen('lbId', frame.lbId, 255);
+      if (textBytes === 0) throw bad('lbId is empty');
+      size += 1 + 1 + textBytes;
+      break;
+    case 'create':
+      checkRid(frame.rid, false);
+      size += 4;
+      break;
+    case 'publish':
+      checkRid(frame.rid, false);
+      checkId('id', frame.id, 1);
+      topicBytes = strLen('topic', frame.topic, 0xffff);
+      msgBytes = strLen('message', frame.msg, max);
+      size += 4 + 8 + 2 + topicBytes + 4 + msgBytes;
+      break;
+    case 'subscribe':
+    case 'unsubscribe':
+      checkRid(frame.rid, false);
+      checkId('id', frame.id, 1);
+      topicBytes = strLen('topic', frame.topic, 0xffff);
+      size += 4 + 8 + 2 + topicBytes;
+      break;
+    case 'recv':
+      checkRid(frame.rid, false);
+      checkId('id', frame.id, 1);
+      if (frame.timeoutMs !== undefined && (!Number.isInteger(frame.timeoutMs) || frame.timeoutMs < 0 || frame.timeoutMs > 0xffff_ffff)) {
+        throw bad(`timeoutMs ${frame.timeoutMs} must be an integer in 0..${0xffff_ffff}`);
+      }
+      size += 4 + 8 + 1 + 4;
+      break;
+    case 'destroy':
+      checkRid(frame.rid, false);
+      checkId('id', frame.id, 1);
+      size += 4 + 8;
+      break;
+    case 'ack':
+      checkId('id', frame.id, 1);
+      checkId('seq', frame.seq, 0);
+      size += 8 + 8;
+      break;
+    case 'reply':
+      checkRid(frame.rid, false);
+      checkId('status', frame.status, 0);
+      textBytes = strLen('description', frame.description, 0xffff);
+      size += 4 + 8 + 2 + textBytes + 1;
+      if (frame.id !== undefined) {
+        checkId('id', frame.id, 1);
+        size += 8;
+      }
+      if (frame.delivery !== undefined) {
+        checkId('seq', frame.delivery.seq, 0);
+        topicBytes = strLen('topic', frame.delivery.topic, 0xffff);
+        msgBytes = strLen('message', frame.delivery.msg, max);
+        size += 2 + topicBytes + 4 + msgBytes + 8;
+      }
+      break;
+    case 'error':
+      checkRid(frame.rid, true);
+      if (!Number.isSafeInteger(frame.code) || frame.code >= 0) throw bad(`error code ${frame.code} must be a negative integer`);
+      textBytes = strLen('description', frame.description, 0xffff);
+      if (textBytes === 0) throw bad(`error ${frame.code} has no description`);
+      size += 4 + 8 + 2 + textBytes;
+      break;
+    case 'deliver':
+      checkId('id', frame.id, 1);
+      checkId('seq', frame.seq, 0);
+      topicBytes = strLen('topic', frame.topic, 0xffff);
+      msgBytes = strLen('message', frame.msg, max);
+      size += 8 + 8 + 2 + topicBytes + 4 + msgBytes;
+      break;
+    default:
+      throw new ProtocolError('unknown-type', `unknown broker frame type "${String((frame as { type: unknown }).type)}"`);
+  }
+  if (size > max) throw new ProtocolError('frame-too-large', `broker frame of ${size} bytes exceeds maxFrameBytes ${max}`);
+
+  const out = Buffer.allocUnsafe(4 + size);
+  out.writeUInt32BE(size, 0);
+  const w = new Writer(out, 4);
+  w.u8(OPCODES[frame.type]);
+  switch (frame.type) {
+    case 'hello':
+      w.u8(frame.version);
+      w.u8(textBytes);
+      w.str(frame.lbId, textBytes);
+      break;
+    case 'create':
+      w.u32(frame.rid);
+      break;
+    case 'publish':
+      w.u32(frame.rid);
+      w.i64(frame.id);
+      w.u16(topicBytes);
+      w.str(frame.topic, topicBytes);
+      w.u32(msgBytes);
+      w.str(frame.msg, msgBytes);
+      break;
+    case 'subscribe':
+    case 'unsubscribe':
+      w.u32(frame.rid);
+      w.i64(frame.id);
+      w.u16(topicBytes);
+      w.str(frame.topic, topicBytes);
+      break;
+    case 'recv':
+      w.u32(frame.rid);
+      w.i64(frame.id);
+      w.u8((frame.wait ? FLAG_WAIT : 0) | (frame.timeoutMs !== undefined ? FLAG_TIMEOUT : 0));
+      w.u32(frame.timeoutMs ?? 0);
+      break;
+    case 'destroy':
+      w.u32(frame.rid);
+      w.i64(frame.id);
+      break;
+    case 'ack':
+      w.i64(frame.id);
+      w.i64(frame.seq);
+      break;
+    case 'reply':
+      w.u32(frame.rid);
+      w.i64(frame.status);
+      w.u16(textBytes);
+      w.str(frame.description, textBytes);
+      w.u8((frame.id !== undefined ? FLAG_ID : 0) | (frame.delivery !== undefined ? FLAG_DELIVERY : 0));
+      if (frame.id !== undefined) w.i64(frame.id);
+      if (frame.delivery !== undefined) {
+        w.u16(topicBytes);
+        w.str(frame.delivery.topic, topicBytes);
+        w.u32(msgBytes);
+        w.str(frame.delivery.msg, msgBytes);
+        w.i64(frame.delivery.seq);
+      }
+      break;
+    case 'error':
+      w.u32(frame.rid);
+      w.i64(frame.code);
+      w.u16(textBytes);
+      w.str(frame.description, textBytes);
+      break;
+    case 'deliver':
+      w.i64(frame.id);
+      w.i64(frame.seq);
+      w.u16(topicBytes);
+      w.str(frame.topic, topicBytes);
+      w.u32(msgBytes);
+      w.str(frame.msg, msgBytes);
+      break;
+  }
+  return out;
+}
