@@ -37,6 +37,8 @@ export class Mailbox {
         case 'drop-newest':
           return 'dropped-newest';
         case 'drop-oldest':
+          // A newcomer less urgent than everything queued is itself the message to drop.
+          if (priority > this.leastUrgentQueued()) return 'dropped-newest';
           this.shiftLowestPriority(this.evicted);
           this.push(msg, from, askId, priority);
           return 'dropped-oldest';
@@ -86,6 +88,11 @@ export class Mailbox {
     const level = { priority, queue: new TripleQueue() };
     levels.splice(i, 0, level);
     return level;
+  }
+
+  private leastUrgentQueued(): number {
+    for (let i = this.levels.length - 1; i >= 0; i--) if (this.levels[i].queue.length > 0) return this.levels[i].priority;
+    return Infinity;
   }
 
   /** drop-oldest evicts from the least urgent level, so urgent mail survives floods. */
