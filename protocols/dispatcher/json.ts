@@ -1,0 +1,32 @@
+// The dispatcher's native `json` protocol (dispatcher.md §4.1): any JSON value is a request,
+// replies are compact JSON, errors are `{"error":{"code":"<CODE>","message":"…"}}`.
+// Pure functions, no I/O; decoding never throws.
+
+import { Buffer } from 'node:buffer';
+
+export type JsonErrorCode = 'MALFORMED' | 'BUSY' | 'TIMEOUT' | 'WORKER_FAILED' | 'SHUTDOWN';
+
+export type JsonDecoded = { kind: 'valid'; value: unknown } | { kind: 'malformed'; text: string; reply: string };
+
+export function jsonError(code: JsonErrorCode, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+export function decodeJson(frame: Uint8Array): JsonDecoded {
+  const text = Buffer.isBuffer(frame) ? frame.toString('utf8') : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
+  try {
+    return { kind: 'valid', value: JSON.parse(text) };
+  } catch {
+    return { kind: 'malformed', text, reply: jsonError('MALFORMED', 'the frame is not valid JSON') };
+  }
+}
+
+/** Compact JSON of a handler's value (`undefined` becomes `null`); null when it cannot be serialised. */
+export function serialiseJson(value: unknown): string | null {
+  try {
+    const s = JSON.stringify(value === undefined ? null : value);
+    return typeof s === 'string' ? s : null;
+  } catch {
+    return null;
+  }
+}
