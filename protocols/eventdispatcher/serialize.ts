@@ -24,7 +24,13 @@ export function compareNames(a: string, b: string): number {
 /** The parameters in ascending name order. */
 export function sortedParameters(parameters: ReadonlyMap<string, string>): [string, string][] {
   const entries = [...parameters];
-  if (entries.length > 1) entries.sort((p, q) => compareNames(p[0], q[0]));
+  // parsed messages usually arrive sorted already: check before sorting
+  for (let i = 1; i < entries.length; i++) {
+    if (compareNames(entries[i - 1][0], entries[i][0]) > 0) {
+      entries.sort((p, q) => compareNames(p[0], q[0]));
+      break;
+    }
+  }
   return entries;
 }
 
