@@ -4,4 +4,5 @@ import type { Scenario } from './types.ts';
 
 export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   kernel: () => import('./kernel.ts'),
+  codec: () => import('./codec.ts'),
 };
