@@ -2,14 +2,19 @@
 import { defineActor, type ActorRef } from '../runtime/index.ts';
 
 export type CountMsg = { type: 'n'; n: number } | { type: 'get' };
-export const Counter = defineActor<CountMsg, void>(import.meta.url, 'Counter', () => {
+
+/** Counts of Counter actors on this thread by path, read by the benchmark without asking. */
+export const localCounts = new Map<string, number>();
+
+export const Counter = defineActor<CountMsg, void>(import.meta.url, 'Counter', (_p, ctx) => {
   let count = 0;
   let sum = 0;
   return {
-    receive(msg, ctx) {
+    receive(msg) {
       if (msg.type === 'n') {
         count++;
         sum += msg.n;
+        localCounts.set(ctx.path, count);
       } else ctx.reply({ count, sum });
     },
   };
