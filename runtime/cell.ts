@@ -58,7 +58,6 @@ export class Cell implements ActorContext<any> {
   private hookPending = false;
   private childStopsPending = 0;
   private afterChildrenStop: (() => void) | null = null;
-  lastReason = '';
 
   constructor(host: Host, path: string, parent: Ref<unknown> | null, def: ActorDef<any, any>, props: unknown, options: Omit<SpawnOptions<unknown>, 'props'>) {
     this.host = host;
@@ -102,7 +101,6 @@ export class Cell implements ActorContext<any> {
     }
     const reason = describeError(err);
     this.state = 'failed';
-    this.lastReason = reason;
     this.timers.cancelAll();
     if (this.curAsk) {
       this.host.replyError(this.curAsk, actorDead(this.path, `crashed: ${reason}`));

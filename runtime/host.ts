@@ -84,8 +84,8 @@ export class Host implements RefHost {
   private lastProcessed = new Map<string, number>();
   /** Main thread only: path -> thread of every live actor, for lookups. */
   registry: Map<string, number> | null = null;
-  /** Set by the main host: placement for 'any'. */
-  nextAny = 0;
+  /** Round-robin cursor for `any` placement. */
+  private nextAny = 0;
   private onEvent: ((ev: RuntimeEvent) => void) | undefined;
   private runQueue = new Mailbox(Infinity, 'backpressure');
   private turnScheduled = false;
@@ -690,7 +690,6 @@ export class Host implements RefHost {
           break;
         case K_SYS: {
           const s = b[i + 2] as SysMsg;
-          if (s.t === 'terminated') this.rehydrateReason(s);
           this.sendSys({ path: b[i + 1] as string, thread: this.thread } as ActorRef<unknown>, s);
           i += 3;
           break;
@@ -704,8 +703,6 @@ export class Host implements RefHost {
       }
     }
   }
-
-  private rehydrateReason(_s: SysMsg): void {}
 
   /** Refs inside a message arrive as plain objects: turn top-level ones back into live refs. */
   private rehydrate(msg: Record<string, unknown>): void {
