@@ -120,6 +120,8 @@ export class Cell implements ActorContext<any> {
     this.stopChildren(() => {
       if (this.state !== 'restarting') return;
       this.runStopHook({ error: reason });
+      // A restarted supervisor starts with a fresh restart history, like a new process.
+      this.window = new RestartWindow();
       this.restarts++;
       this.host.emit({ type: 'restart', path: this.path, thread: this.thread, reason, restarts: this.restarts });
       this.instantiate();
