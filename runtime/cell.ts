@@ -82,6 +82,7 @@ export class Cell implements ActorContext<any> {
   /** Creates the behaviour and runs `started`. A throw here is a crash like any other. */
   instantiate(): void {
     this.state = 'running';
+    this.awaiting = false;
     this.hookPending = true;
     try {
       this.behavior = this.def.create(this.props, this);

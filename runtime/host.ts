@@ -484,8 +484,10 @@ export class Host implements RefHost {
   awaitResult(cell: Cell, p: Promise<void>): void {
     cell.awaiting = true;
     const askId = cell.curAsk;
+    const incarnation = cell.behavior;
     p.then(
       () => {
+        if (cell.behavior !== incarnation) return; // restarted or stopped meanwhile: stale
         cell.awaiting = false;
         if (cell.curAsk !== 0 && cell.curAsk === askId) cell.openAsks.add(askId);
         cell.curAsk = 0;
@@ -493,6 +495,7 @@ export class Host implements RefHost {
         this.schedule(cell);
       },
       (err) => {
+        if (cell.behavior !== incarnation) return;
         cell.awaiting = false;
         cell.crash(err);
         cell.curAsk = 0;
