@@ -118,6 +118,12 @@ export class Cell implements ActorContext<any> {
     if (this.state === 'stopping' || this.state === 'dead') return;
     this.state = 'restarting';
     this.timers.cancelAll();
+    // The incarnation ends: asks it was handling or had deferred can no longer be answered.
+    if (this.curAsk) {
+      this.host.replyError(this.curAsk, actorDead(this.path, `restarted: ${reason}`));
+      this.curAsk = 0;
+    }
+    this.failOpenAsks(`restarted: ${reason}`);
     this.stopChildren(() => {
       if (this.state !== 'restarting') return;
       this.runStopHook({ error: reason });
