@@ -1,0 +1,144 @@
+// Acceptor (lottery.md §2, §3 Ex8): a listening socket on its own thread. Several acceptors, one
+// per worker thread, listen on the same port with `reusePort` and the kernel spreads connections
+// across them. Each accepted socket gets a Connection actor on this thread (sockets cannot move
+// between threads). Connections are capped at maxConnections per acceptor's share.
+
+import net from 'node:net';
+import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
+import { Connection, handOver, type ConnectionMsg, type ConnectionProps, type ServerMode } from './connection.ts';
+import { Tp0Log } from './tp0log.ts';
+
+export interface AcceptorProps {
+  index: number;
+  mode: ServerMode;
+  host: string;
+  port: number;
+  listenBacklog: number;
+  maxConnections: number;
+  agencies: number;
+  idleTimeoutMs: number;
+  winnersHoldMs: number;
+  maxBodyA: number;
+  loggingLevel: string;
+  source?: string;
+  store: { path: string; thread: number };
+  coordinator: { path: string; thread: number };
+}
+
+export type AcceptorMsg =
+  /** ask -> { port } once listening. */
+  | { t: 'port' }
+  /** ask -> { cut, finished }: stop accepting; finish store exchanges in flight; close the rest. */
+  | { t: 'drain'; deadlineMs: number }
+  | { t: 'drain-deadline' };
+
+export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
+  import.meta.url,
+  'Acceptor',
+  (props, ctx) => {
+    const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
+    let server: net.Server | null = null;
+    let port = 0;
+    let seq = 0;
+    const live = new Map<string, ActorRef<ConnectionMsg>>();
+    let draining = false;
+    let drainReply: Reply | null = null;
+    let listenerClosed = false;
+    const portWaiters: Reply[] = [];
+
+    const connProps = (socketId: number): ConnectionProps => ({
+      socketId,
+      mode: props.mode,
+      agencies: props.agencies,
+      idleTimeoutMs: props.idleTimeoutMs,
+      winnersHoldMs: props.winnersHoldMs,
+      maxBodyA: props.maxBodyA,
+      loggingLevel: props.loggingLevel,
+      source: props.source,
+      store: props.store,
+      coordinator: props.coordinator,
+    });
+
+    function closeListener(): void {
+      if (listenerClosed) return;
+      listenerClosed = true;
+      server?.close();
+      log.info('close_listener', 'success', { port, acceptor: props.index });
+    }
+
+    function maybeDrained(): void {
+      if (drainReply && live.size === 0) {
+        ctx.timers.cancel('drain');
+        drainReply.resolve({ remaining: 0 });
+        drainReply = null;
+      }
+    }
+
+    return {
+      started() {
+        return new Promise<void>((resolve, reject) => {
+          const s = net.createServer({ noDelay: true });
+          s.maxConnections = props.maxConnections;
+          s.on('connection', (socket) => {
+            if (draining) {
+              socket.destroy();
+              return;
+            }
+            const name = `c${++seq}`;
+            const ref = ctx.spawn(Connection, { name, props: connProps(handOver(socket)) });
+            live.set(ref.path, ref);
+            ctx.watch(ref);
+          });
+          s.on('error', (err) => {
+            if (!s.listening) reject(err);
+            else ctx.fail(err);
+          });
+          s.listen({ port: props.port, host: props.host, backlog: props.listenBacklog, reusePort: true }, () => {
+            port = (s.address() as net.AddressInfo).port;
+            server = s;
+            ctx.log.info('listening', { host: props.host, port, acceptor: props.index });
+            for (const w of portWaiters.splice(0)) w.resolve({ port });
+            resolve();
+          });
+        });
+      },
+      receive(msg) {
+        switch (msg.t) {
+          case 'port':
+            if (server) ctx.reply({ port });
+            else {
+              const r = ctx.deferReply();
+              if (r) portWaiters.push(r);
+            }
+            return;
+          case 'drain':
+            draining = true;
+            closeListener();
+            for (const ref of live.values()) ref.tell({ type: 'drain' });
+            drainReply = ctx.deferReply();
+            ctx.timers.once('drain', msg.deadlineMs, { t: 'drain-deadline' });
+            maybeDrained();
+            return;
+          case 'drain-deadline':
+            if (drainReply) {
+              drainReply.resolve({ remaining: live.size });
+              drainReply = null;
+            }
+            return;
+        }
+      },
+      terminated({ ref }) {
+        live.delete(ref.path);
+        maybeDrained();
+      },
+      stopped() {
+        closeListener();
+      },
+      inspect() {
+        return { port, connections: live.size, draining };
+      },
+    };
+  },
+  // A crashed connection is not restarted into a socket it no longer has (see Connection.started).
+  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000 } },
+);

@@ -1,0 +1,115 @@
+// AgencyGroup: supervises the agencies of one process or topology (main thread). It spawns one
+// AgencyClient per agency, shows progress (a bar per agency on an interactive terminal, IPC
+// messages to a parent `lottery run`, or nothing), forwards SIGTERM, and reports the outcome.
+
+import cliProgress from 'cli-progress';
+import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { AgencyClient, type AgencyMsg, type AgencyNotice } from './agency.ts';
+import type { ClientSettings } from './config.ts';
+import { setThreadSink } from './tp0log.ts';
+
+export type ProgressMode = 'none' | 'ipc' | 'bar';
+
+export interface AgencyGroupProps {
+  clients: ClientSettings[];
+  placement: 'main' | 'any';
+  progress: ProgressMode;
+}
+
+export type AgencyGroupMsg = AgencyNotice | { t: 'terminate' };
+
+export interface GroupOutcome {
+  codes: Record<number, number>;
+  winners: Record<number, number | null>;
+  /** 0 when every agency finished (or stopped on a signal) cleanly. */
+  code: number;
+}
+
+const outcomes = new Map<string, { promise: Promise<GroupOutcome>; resolve: (o: GroupOutcome) => void }>();
+
+function slot(path: string): { promise: Promise<GroupOutcome>; resolve: (o: GroupOutcome) => void } {
+  let s = outcomes.get(path);
+  if (!s) {
+    let resolve!: (o: GroupOutcome) => void;
+    const promise = new Promise<GroupOutcome>((r) => (resolve = r));
+    s = { promise, resolve };
+    outcomes.set(path, s);
+  }
+  return s;
+}
+
+/** Resolves when every agency of the group at `path` (on this thread) has finished. */
+export function groupOutcome(path: string): Promise<GroupOutcome> {
+  return slot(path).promise;
+}
+
+export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
+  import.meta.url,
+  'AgencyGroup',
+  (props, ctx) => {
+    const refs = new Map<number, ActorRef<AgencyMsg>>();
+    const codes: Record<number, number> = {};
+    const winners: Record<number, number | null> = {};
+    let bars: cliProgress.MultiBar | null = null;
+    const bar = new Map<number, cliProgress.SingleBar>();
+    let reported = false;
+
+    function report(): void {
+      if (reported || Object.keys(codes).length < props.clients.length) return;
+      reported = true;
+      if (bars) {
+        bars.stop();
+        setThreadSink(null);
+      }
+      const code = Object.values(codes).some((c) => c !== 0) ? 1 : 0;
+      slot(ctx.path).resolve({ codes, winners, code });
+    }
+
+    return {
+      started() {
+        if (props.progress === 'bar' && props.clients.length > 0) {
+          bars = new cliProgress.MultiBar(
+            { stream: process.stderr, format: ' {agency} [{bar}] {percentage}% | {bets} bets', hideCursor: true, clearOnComplete: false, noTTYOutput: false },
+            cliProgress.Presets.shades_classic,
+          );
+          const b = bars;
+          setThreadSink((line) => b.log(line));
+          for (const c of props.clients) bar.set(c.id, b.create(100, 0, { agency: `agency ${c.id}`, bets: 0 }));
+        }
+        for (const c of props.clients) {
+          refs.set(c.id, ctx.spawn(AgencyClient, { name: `agency-${c.id}`, thread: props.placement, props: { settings: c, notify: { path: ctx.path, thread: ctx.thread } } }));
+        }
+        report();
+      },
+      receive(msg) {
+        switch (msg.t) {
+          case 'progress': {
+            const pct = msg.total > 0 ? Math.min(100, Math.round((100 * msg.bytes) / msg.total)) : 0;
+            bar.get(msg.id)?.update(pct, { bets: msg.bets });
+            if (props.progress === 'ipc' && process.send) process.send({ t: 'progress', id: msg.id, pct, bets: msg.bets });
+            return;
+          }
+          case 'agency-done':
+            codes[msg.id] = msg.code;
+            winners[msg.id] = msg.winners;
+            if (msg.code === 0) bar.get(msg.id)?.update(100);
+            report();
+            return;
+          case 'terminate':
+            for (const r of refs.values()) r.tell({ type: 'terminate' });
+            return;
+        }
+      },
+      terminated() {},
+      stopped() {
+        if (bars) {
+          bars.stop();
+          setThreadSink(null);
+        }
+      },
+    };
+  },
+  // An agency that crashes is restarted (it resends from the start of its file only in the
+  // unlikely case of a bug; the supervisor gives up after 3 tries and the group reports failure).
+  { supervisor: { strategy: 'one-for-one', maxRestarts: 3, withinMs: 60_000 } },
+);

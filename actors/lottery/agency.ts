@@ -1,0 +1,371 @@
+// AgencyClient (lottery.md §2, §3): one lottery agency. An xstate machine
+//   configuring → (echoing | single | sending → closing → awaitingWinners) → done
+// with `stopped` (SIGTERM: finish the exchange in flight, close the socket and the data file) and
+// `failed` (the server stayed unreachable for connectRetryMs). Batches come from a BetReader
+// child; each request uses a fresh connection; replies are awaited before the next request.
+
+import { createActor, setup } from 'xstate';
+import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import {
+  encodeABet,
+  encodeAFin,
+  encodeB,
+  makeBet,
+  parseAgency,
+  type Bet,
+} from '../../protocols/lottery/index.ts';
+import type { ClientSettings } from './config.ts';
+import { exchange, ExchangeError, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
+import { BetReader, type BatchOut, type ReaderMsg } from './reader.ts';
+import { Tp0Log } from './tp0log.ts';
+
+export type AgencyNotice =
+  | { t: 'progress'; id: number; bytes: number; total: number; bets: number }
+  | { t: 'agency-done'; id: number; code: number; winners: number | null };
+
+export interface AgencyProps {
+  settings: ClientSettings;
+  /** Told about progress and the outcome. */
+  notify?: { path: string; thread: number };
+}
+
+export type AgencyMsg =
+  | { type: 'terminate' }
+  | { type: 'acked'; batch: BatchOut }
+  | { type: 'eof' }
+  | { type: 'sent' }
+  | { type: 'closed' }
+  | { type: 'winners'; documents: string[] }
+  | { type: 'notready' }
+  | { type: 'echoed'; line: string }
+  | { type: 'tick' }
+  | { type: 'halt' }
+  | { type: 'failed'; action: string; error: string };
+
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2000;
+const POLL_MAX_MS = 10_000;
+
+export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url, 'AgencyClient', (props, ctx) => {
+  const s = props.settings;
+  const log = new Tp0Log({ level: s.logLevel, source: s.source });
+  const notify = props.notify ? ctx.refFor<AgencyNotice>(props.notify.path, props.notify.thread) : null;
+  let reader: ActorRef<ReaderMsg> | null = null;
+  let inflight: ExchangeHandle | null = null;
+  let parked = false;
+  let stopping = false;
+  let echoN = 0;
+  let pollDelay = 50;
+  let betsAcked = 0;
+  let batchId = 0;
+  let winners: number | null = null;
+  let outcome: number | null = null;
+  let cutConnection = false;
+  let fileOpened = false;
+  const post = (ev: AgencyMsg): void => {
+    ctx.self.tell(ev);
+  };
+
+  /** Runs one exchange with reconnect-and-resend for up to connectRetryMs; posts the result. */
+  function attempt(action: string, make: () => ExchangeHandle, onReply: (r: ExchangeReply) => void, isParked = false): void {
+    const firstFailure = { at: 0 };
+    let delay = RETRY_MIN_MS;
+    const run = (): void => {
+      if (stopping && !isParked) return post({ type: 'halt' });
+      const h = make();
+      inflight = h;
+      parked = isParked;
+      h.promise.then(
+        (r) => {
+          inflight = null;
+          parked = false;
+          onReply(r);
+        },
+        (err: ExchangeError) => {
+          inflight = null;
+          parked = false;
+          if (stopping) return post({ type: 'halt' });
+          const now = Date.now();
+          if (firstFailure.at === 0) firstFailure.at = now;
+          if (now - firstFailure.at >= s.connectRetryMs) {
+            return post({ type: 'failed', action, error: err.code ?? err.message });
+          }
+          ctx.log.debug('exchange failed; retrying', { action, error: err.message, inMs: delay });
+          retryTimer = setTimeout(run, delay);
+          delay = Math.min(delay * 2, RETRY_MAX_MS);
+        },
+      );
+    };
+    run();
+  }
+  let retryTimer: NodeJS.Timeout | null = null;
+
+  function unexpected(action: string, r: ExchangeReply): void {
+    const what = r.kind === 'B' ? r.packet.type : r.kind === 'A' ? r.reply.type : r.kind;
+    post({ type: 'failed', action, error: `unexpected reply ${what}` });
+  }
+
+  // ---- steps ---------------------------------------------------------------------------------
+
+  function sendNext(): void {
+    if (stopping) return post({ type: 'halt' });
+    reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 }).then(
+      (batch) => {
+        fileOpened = true;
+        if (batch === null) return post({ type: 'eof' });
+        const id = ++batchId;
+        const packet =
+          s.protocol === 'A' ? encodeABet(batch.bets, id, batch.firstBetId) : encodeB({ type: 'StoreBatch', agency: s.id, bets: batch.bets });
+        attempt(
+          'apuesta_enviada',
+          () => exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 }),
+          (r) => {
+            const ok =
+              (r.kind === 'A' && r.reply.type === 'ACK' && r.reply.agency === s.id && r.reply.batchId === id) ||
+              (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0);
+            if (!ok) {
+              log.info('apuesta_enviada', 'fail', { cantidad: batch.bets.length });
+              return unexpected('apuesta_enviada', r);
+            }
+            post({ type: 'acked', batch });
+          },
+        );
+      },
+      (err) => post({ type: 'failed', action: 'leer_apuestas', error: (err as Error).message }),
+    );
+  }
+
+  function sendSingle(): void {
+    let bet: Bet;
+    try {
+      const b = s.bet!;
+      bet = makeBet(parseAgency(String(s.id)), b.nombre, b.apellido, b.documento, b.nacimiento, b.numero);
+    } catch (err) {
+      return post({ type: 'failed', action: 'apuesta_enviada', error: (err as Error).message });
+    }
+    const packet = s.protocol === 'A' ? encodeABet([bet], 1, 1) : encodeB({ type: 'StoreBet', bet });
+    attempt(
+      'apuesta_enviada',
+      () => exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 }),
+      (r) => {
+        const ok = (r.kind === 'A' && r.reply.type === 'ACK') || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0);
+        if (!ok) return unexpected('apuesta_enviada', r);
+        log.info('apuesta_enviada', 'success', { dni: bet.document, numero: bet.number });
+        post({ type: 'sent' });
+      },
+    );
+  }
+
+  function sendClose(): void {
+    if (s.protocol === 'A') {
+      // FIN stays open until the draw and is answered with WIN: parked, no timeout.
+      attempt(
+        'consulta_ganadores',
+        () => exchange(s.host, s.port, encodeAFin(s.id), 'A'),
+        (r) => (r.kind === 'A' && r.reply.type === 'WIN' ? post({ type: 'winners', documents: r.reply.documents }) : unexpected('consulta_ganadores', r)),
+        true,
+      );
+      return;
+    }
+    attempt(
+      'cierre_agencia',
+      () => exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true }),
+      (r) => (r.kind === 'eof' || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0) ? post({ type: 'closed' }) : unexpected('cierre_agencia', r)),
+    );
+  }
+
+  function askWinners(): void {
+    attempt(
+      'consulta_ganadores',
+      () => exchange(s.host, s.port, encodeB({ type: 'WinnersRequest', agency: s.id }), 'B', { timeoutMs: 5 * 60_000 }),
+      (r) => {
+        if (r.kind === 'B' && r.packet.type === 'WinnersResponse') return post({ type: 'winners', documents: r.packet.documents });
+        if (r.kind === 'B' && r.packet.type === 'NotReadyResponse') return post({ type: 'notready' });
+        unexpected('consulta_ganadores', r);
+      },
+      true,
+    );
+  }
+
+  function echoStep(): void {
+    if (stopping) return post({ type: 'halt' });
+    echoN++;
+    const msg = `[CLIENT ${s.id}] Message N°${echoN}\n`;
+    attempt(
+      'receive_message',
+      () => exchange(s.host, s.port, Buffer.from(msg, 'utf8'), 'line', { timeoutMs: 30_000 }),
+      (r) => (r.kind === 'line' ? post({ type: 'echoed', line: r.line }) : unexpected('receive_message', r)),
+    );
+  }
+
+  // ---- the machine -----------------------------------------------------------------------------
+
+  const machine = setup({
+    types: {} as { context: { phase: string }; events: AgencyMsg },
+    guards: {
+      echoMode: () => s.mode === 'echo',
+      betMode: () => s.mode === 'bet',
+      protocolA: () => s.protocol === 'A',
+      moreEcho: () => echoN < s.loopAmount && !stopping,
+    },
+    actions: {
+      logConfig: () => {
+        log.line('INFO', 'config', 'success', { client_id: s.id }, {
+          server_address: s.serverAddress,
+          loop_amount: String(s.loopAmount),
+          loop_period: s.loopPeriod,
+          log_level: s.logLevel,
+        });
+      },
+      openReader: () => {
+        reader = ctx.spawn(BetReader, {
+          name: 'reader',
+          props: { file: s.file, agency: s.id, protocol: s.protocol, maxAmount: s.maxAmount, loggingLevel: s.logLevel, source: s.source },
+        });
+      },
+      sendNext: () => sendNext(),
+      acked: ({ event }) => {
+        if (event.type !== 'acked') return;
+        betsAcked += event.batch.bets.length;
+        log.debug('batch_enviado', 'success', { cantidad: event.batch.bets.length });
+        notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
+      },
+      closeFile: () => {
+        reader?.tell({ t: 'close' });
+      },
+      sendSingle: () => sendSingle(),
+      sendClose: () => sendClose(),
+      askWinners: () => askWinners(),
+      schedulePoll: () => {
+        ctx.timers.once('poll', pollDelay, { type: 'tick' });
+        pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS);
+      },
+      echoStep: () => echoStep(),
+      echoed: ({ event }) => {
+        if (event.type === 'echoed') log.info('receive_message', 'success', { client_id: s.id, msg: event.line });
+      },
+      echoWait: () => ctx.timers.once('tick', s.loopPeriodMs, { type: 'tick' }),
+      echoFinished: () => log.info('loop_finished', 'success', { client_id: s.id }),
+      gotWinners: ({ event }) => {
+        if (event.type !== 'winners') return;
+        winners = event.documents.length;
+        log.info('consulta_ganadores', 'success', { cant_ganadores: winners });
+      },
+      terminate: () => {
+        stopping = true;
+        ctx.timers.cancel('tick');
+        ctx.timers.cancel('poll');
+        if (retryTimer) clearTimeout(retryTimer);
+        if (inflight && parked) {
+          // Parked on the draw: there is no exchange to finish; cut it.
+          cutConnection = true;
+          inflight.cancel();
+        } else if (!inflight) {
+          post({ type: 'halt' });
+        }
+        // Otherwise the exchange in flight finishes first, then the next step sees `stopping`.
+      },
+      fail: ({ event }) => {
+        if (event.type !== 'failed') return;
+        log.info(event.action, 'fail', { client_id: s.id, error: event.error.replace(/[^A-Za-z0-9_. -]/g, '_').slice(0, 80) });
+        outcome = 1;
+      },
+      finishOk: () => {
+        outcome = 0;
+      },
+      shutdown: () => {
+        if (cutConnection) log.info('close_connection', 'success', { client_id: s.id });
+        if (fileOpened || reader) log.info('close_file', 'success', { client_id: s.id });
+        log.info('shutdown', 'success', { client_id: s.id });
+        outcome = 0;
+      },
+    },
+  }).createMachine({
+    id: 'agency',
+    context: { phase: 'configuring' },
+    initial: 'configuring',
+    on: {
+      terminate: { actions: 'terminate' },
+      halt: '.stopped',
+      failed: { target: '.failed', actions: 'fail' },
+    },
+    states: {
+      configuring: {
+        entry: 'logConfig',
+        always: [
+          { guard: 'echoMode', target: 'echoing' },
+          { guard: 'betMode', target: 'single' },
+          { target: 'sending', actions: 'openReader' },
+        ],
+      },
+      echoing: {
+        initial: 'exchanging',
+        states: {
+          exchanging: {
+            entry: 'echoStep',
+            on: {
+              echoed: [
+                { guard: 'moreEcho', target: 'waiting', actions: 'echoed' },
+                { target: '#agency.done', actions: ['echoed', 'echoFinished'] },
+              ],
+            },
+          },
+          waiting: { entry: 'echoWait', on: { tick: 'exchanging' } },
+        },
+      },
+      single: { entry: 'sendSingle', on: { sent: 'done' } },
+      sending: {
+        entry: 'sendNext',
+        on: {
+          acked: { target: 'sending', reenter: true, actions: 'acked' },
+          eof: { target: 'closing', actions: 'closeFile' },
+        },
+      },
+      closing: {
+        entry: 'sendClose',
+        on: {
+          closed: 'awaitingWinners',
+          winners: { target: 'done', actions: 'gotWinners' },
+        },
+      },
+      awaitingWinners: {
+        entry: 'askWinners',
+        on: {
+          winners: { target: 'done', actions: 'gotWinners' },
+          notready: { actions: 'schedulePoll' },
+          tick: { target: 'awaitingWinners', reenter: true },
+        },
+      },
+      done: { type: 'final', entry: 'finishOk' },
+      stopped: { type: 'final', entry: 'shutdown' },
+      failed: { type: 'final' },
+    },
+  });
+
+  const actor = createActor(machine);
+  actor.subscribe({
+    error: (err) => ctx.fail(err),
+    complete: () => {
+      notify?.tell({ t: 'agency-done', id: s.id, code: outcome ?? 1, winners });
+      ctx.stop();
+    },
+  });
+
+  return {
+    started() {
+      actor.start();
+    },
+    receive(msg) {
+      actor.send(msg);
+    },
+    stopped() {
+      if (retryTimer) clearTimeout(retryTimer);
+      inflight?.cancel();
+      actor.stop();
+    },
+    inspect() {
+      return { state: actor.getSnapshot().value, bets: betsAcked, batches: batchId };
+    },
+  };
+});
+

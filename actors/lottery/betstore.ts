@@ -1,0 +1,262 @@
+// BetStore: the single writer of the lottery (lottery.md §2). It appends each batch atomically
+// and commits it durably (node:sqlite, WAL, synchronous=FULL) before the connection is told to
+// acknowledge it; keeps `bets.csv` in the data dir in step with the store of record; records
+// agency closes durably and tells the DrawCoordinator; and replays the bets for the draw.
+//
+// Group commit: store requests that arrive in the same turn (several agencies at once) share one
+// transaction and one fsync; each batch still lands whole or not at all.
+
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineActor, openStore, type Reply, type Store } from '../../runtime/index.ts';
+import { formatBetsCsvRow, LOTTERY_WINNER_NUMBER, type BetRow } from '../../protocols/lottery/index.ts';
+import { Tp0Log } from './tp0log.ts';
+import type { CoordinatorMsg } from './coordinator.ts';
+
+export type StoreReply = { ok: true; stored: number } | { ok: false; reason: string };
+export interface StoreState {
+  closed: number[];
+  drawn: boolean;
+  bets: number;
+}
+export interface DrawScan {
+  winners: [agency: number, documents: string[]][];
+  alreadyDrawn: boolean;
+  bets: number;
+}
+
+export type BetStoreMsg =
+  | { t: 'store'; agency: number; rows: BetRow[] }
+  | { t: 'close'; agency: number }
+  | { t: 'state' }
+  | { t: 'draw' }
+  | { t: 'count' };
+
+export interface BetStoreProps {
+  dataDir: string;
+  agencies: number;
+  coordinator: { path: string; thread: number };
+  loggingLevel: string;
+  source?: string;
+  durability?: 'full' | 'normal';
+}
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS bets (
+  agency INTEGER NOT NULL, first_name TEXT NOT NULL, last_name TEXT NOT NULL,
+  document TEXT NOT NULL, birthdate TEXT NOT NULL, number INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS closed_agencies (agency INTEGER PRIMARY KEY, closed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS draw (id INTEGER PRIMARY KEY CHECK (id = 1), drawn_at TEXT NOT NULL, bets INTEGER NOT NULL);
+`;
+
+const ROWS_PER_STATEMENT = 64;
+const MULTI = `INSERT INTO bets VALUES ${Array(ROWS_PER_STATEMENT).fill('(?,?,?,?,?,?)').join(',')}`;
+const SINGLE = 'INSERT INTO bets VALUES (?,?,?,?,?,?)';
+
+/** Appends rows with multi-row statements; call inside a transaction. Shared with the benchmark baseline. */
+export function insertRows(store: Store, rows: readonly BetRow[]): void {
+  let i = 0;
+  const params: (string | number)[] = new Array(ROWS_PER_STATEMENT * 6);
+  for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
+    for (let j = 0; j < ROWS_PER_STATEMENT; j++) {
+      const r = rows[i + j];
+      const o = j * 6;
+      params[o] = r[0];
+      params[o + 1] = r[1];
+      params[o + 2] = r[2];
+      params[o + 3] = r[3];
+      params[o + 4] = r[4];
+      params[o + 5] = r[5];
+    }
+    store.run(MULTI, ...params);
+  }
+  for (; i < rows.length; i++) {
+    const r = rows[i];
+    store.run(SINGLE, r[0], r[1], r[2], r[3], r[4], r[5]);
+  }
+}
+
+export function storePath(dataDir: string): string {
+  return join(dataDir, 'lottery.sqlite');
+}
+
+export function openBetStore(dataDir: string, durability: 'full' | 'normal' = 'full'): Store {
+  const s = openStore(storePath(dataDir), { durability });
+  s.exec(SCHEMA);
+  return s;
+}
+
+/** Rewrites `bets.csv` from the store of record (start-up: heals a file cut short by a crash). */
+export function rewriteBetsCsv(store: Store, dataDir: string): number {
+  const final = join(dataDir, 'bets.csv');
+  const tmp = `${final}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let n = 0;
+  try {
+    const rows = store.all<{ agency: number; first_name: string; last_name: string; document: string; birthdate: string; number: number }>(
+      'SELECT agency, first_name, last_name, document, birthdate, number FROM bets ORDER BY rowid',
+    );
+    let chunk = '';
+    for (const r of rows) {
+      chunk += formatBetsCsvRow([r.agency, r.first_name, r.last_name, r.document, r.birthdate, r.number]);
+      if (chunk.length > 1 << 16) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
+      n++;
+    }
+    if (chunk) writeSync(fd, chunk);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, final);
+  return n;
+}
+
+interface Pending {
+  agency: number;
+  rows: BetRow[];
+  reply: Reply | null;
+}
+
+export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url, 'BetStore', (props, ctx) => {
+  let store: Store | null = null;
+  let csv = -1;
+  let closed = new Set<number>();
+  let drawn = false;
+  let count = 0;
+  let pending: Pending[] = [];
+  let flushScheduled = false;
+  const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
+  const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
+
+  function flush(): void {
+    flushScheduled = false;
+    if (pending.length === 0 || store === null) return;
+    const group = pending;
+    pending = [];
+    let text = '';
+    try {
+      store.transaction(() => {
+        for (const p of group) insertRows(store!, p.rows);
+      });
+    } catch (err) {
+      const reason = `store write failed: ${(err as Error).message}`;
+      ctx.log.error('batch commit failed', { error: reason, batches: group.length });
+      for (const p of group) p.reply?.resolve({ ok: false, reason } satisfies StoreReply);
+      return;
+    }
+    for (const p of group) {
+      count += p.rows.length;
+      for (const r of p.rows) text += formatBetsCsvRow(r);
+    }
+    try {
+      if (csv >= 0) writeSync(csv, text);
+    } catch (err) {
+      // The store of record has the rows; bets.csv is rebuilt from it at the next start.
+      ctx.log.error('bets.csv append failed', { error: (err as Error).message });
+    }
+    for (const p of group) p.reply?.resolve({ ok: true, stored: p.rows.length } satisfies StoreReply);
+  }
+
+  return {
+    started() {
+      store = openBetStore(props.dataDir, props.durability);
+      closed = new Set(store.all<{ agency: number }>('SELECT agency FROM closed_agencies').map((r) => r.agency));
+      drawn = store.get('SELECT 1 AS x FROM draw WHERE id = 1') !== undefined;
+      count = rewriteBetsCsv(store, props.dataDir);
+      csv = openSync(join(props.dataDir, 'bets.csv'), 'a');
+      ctx.log.info('bet store open', { dir: props.dataDir, bets: count, closed: [...closed], drawn });
+    },
+    receive(msg) {
+      switch (msg.t) {
+        case 'store': {
+          if (closed.has(msg.agency)) {
+            ctx.reply({ ok: false, reason: `agency ${msg.agency} has already closed` } satisfies StoreReply);
+            return;
+          }
+          if (msg.agency < 1 || msg.agency > props.agencies) {
+            ctx.reply({ ok: false, reason: `agency ${msg.agency} is outside 1..${props.agencies}` } satisfies StoreReply);
+            return;
+          }
+          for (const r of msg.rows) {
+            if (r[0] !== msg.agency) {
+              ctx.reply({ ok: false, reason: 'a batch mixes agencies' } satisfies StoreReply);
+              return;
+            }
+          }
+          pending.push({ agency: msg.agency, rows: msg.rows, reply: ctx.deferReply() });
+          if (!flushScheduled) {
+            flushScheduled = true;
+            setImmediate(flush);
+          }
+          return;
+        }
+        case 'close': {
+          flush();
+          if (msg.agency < 1 || msg.agency > props.agencies) {
+            ctx.replyError(new Error(`agency ${msg.agency} is outside 1..${props.agencies}`));
+            return;
+          }
+          if (!closed.has(msg.agency)) {
+            store!.run('INSERT OR IGNORE INTO closed_agencies (agency, closed_at) VALUES (?, ?)', msg.agency, new Date().toISOString());
+            closed.add(msg.agency);
+          }
+          coordinator.tell({ type: 'closed', agency: msg.agency });
+          ctx.reply({ closed: [...closed] });
+          return;
+        }
+        case 'state':
+          flush();
+          ctx.reply({ closed: [...closed], drawn, bets: count } satisfies StoreState);
+          return;
+        case 'draw': {
+          flush();
+          const winners = new Map<number, string[]>();
+          for (const r of store!.all<{ agency: number; document: string }>(
+            'SELECT agency, document FROM bets WHERE number = ? ORDER BY rowid',
+            LOTTERY_WINNER_NUMBER,
+          )) {
+            let l = winners.get(r.agency);
+            if (!l) winners.set(r.agency, (l = []));
+            l.push(r.document);
+          }
+          const alreadyDrawn = drawn;
+          if (!drawn) {
+            store!.run('INSERT OR IGNORE INTO draw (id, drawn_at, bets) VALUES (1, ?, ?)', new Date().toISOString(), count);
+            drawn = true;
+          }
+          ctx.reply({ winners: [...winners], alreadyDrawn, bets: count } satisfies DrawScan);
+          return;
+        }
+        case 'count':
+          flush();
+          ctx.reply(count);
+          return;
+      }
+    },
+    stopped(_ctx, reason) {
+      try {
+        flush();
+      } finally {
+        if (csv >= 0) {
+          try {
+            fsyncSync(csv);
+          } catch {
+            /* the store of record is what counts */
+          }
+          closeSync(csv);
+          csv = -1;
+        }
+        const wasOpen = store !== null;
+        store?.close();
+        store = null;
+        if (wasOpen && reason === 'shutdown') log.info('close_store', 'success', { bets: count });
+      }
+    },
+    inspect() {
+      return { bets: count, closed: [...closed], drawn, pending: pending.length };
+    },
+  };
+});

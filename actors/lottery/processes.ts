@@ -1,0 +1,129 @@
+// The standalone processes: `lottery server` (upstream server/config.ini + environment) and
+// `lottery agency` (upstream client/config.yaml + CLI_* environment, or flags), each with the
+// graceful SIGTERM of Ex4: close every resource, log each closure, exit 0.
+
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ActorSystem } from '../../runtime/index.ts';
+import { AgencyGroup, groupOutcome, type ProgressMode } from './agencies.ts';
+import { clientSettingsFromUpstream, serverSettingsFromUpstream, splitAddress, type ClientCliOptions, type ServerCliOptions, type ServerSettings } from './config.ts';
+import { LOTTERY_MODULES } from './modules.ts';
+import { startServer } from './server.ts';
+import { Tp0Log, writeAllSync } from './tp0log.ts';
+
+export function logServerConfig(s: ServerSettings): void {
+  new Tp0Log({ level: s.loggingLevel, source: s.source }).info('config', 'success', {
+    port: s.port,
+    listen_backlog: s.listenBacklog,
+    logging_level: s.loggingLevel,
+  });
+}
+
+function die(message: string, code = 2): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(code);
+}
+
+/** Kernel noise (pino JSON) goes to stderr; keep it quiet in child processes unless asked. */
+function kernelLogLevel(): string {
+  return process.env.LOG_LEVEL ?? 'warn';
+}
+
+export async function runServerProcess(o: ServerCliOptions): Promise<void> {
+  let settings: ServerSettings;
+  try {
+    settings = serverSettingsFromUpstream(o);
+  } catch (err) {
+    die((err as Error).message);
+  }
+  mkdirSync(settings.dataDir, { recursive: true });
+  const log = new Tp0Log({ level: settings.loggingLevel });
+  logServerConfig(settings);
+  const system = await ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_MODULES, logLevel: kernelLogLevel() });
+  let server;
+  try {
+    server = await startServer(system, settings);
+  } catch (err) {
+    await system.stop(2000);
+    die(`cannot start the server: ${(err as Error).message}`, 1);
+  }
+  process.send?.({ t: 'ready', port: server.port });
+  let stopping = false;
+  const stop = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    system.log.info('signal', { sig });
+    await server.drain(3000);
+    await system.stop(5000);
+    log.info('stop_threads', 'success', { threads: settings.servers });
+    log.info('shutdown', 'success');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('disconnect', () => void stop('disconnect'));
+}
+
+export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
+  let settings;
+  try {
+    settings = clientSettingsFromUpstream(o);
+  } catch (err) {
+    die((err as Error).message);
+  }
+  const progress: ProgressMode = process.send ? 'ipc' : process.stderr.isTTY && process.stdout.isTTY ? 'bar' : 'none';
+  const system = await ActorSystem.start({ name: `agency-${settings.id}`, threads: 0, logLevel: kernelLogLevel() });
+  const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients: [settings], placement: 'main', progress } });
+  const onSignal = (): void => {
+    group.tell({ t: 'terminate' });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const outcome = await groupOutcome(group.path);
+  await system.stop(3000);
+  process.exit(outcome.code);
+}
+
+/** Ex3: one line, `action: test_echo_server | result: success|fail`, exit 0 or 1. */
+export async function echoCheck(o: { server?: string; timeoutMs?: string }): Promise<void> {
+  const address = o.server ?? process.env.SERVER_ADDRESS ?? '127.0.0.1:12345';
+  const timeoutMs = Number(o.timeoutMs ?? 5000);
+  const message = `echo-check ${randomBytes(6).toString('hex')} N°1`;
+  const ok = await new Promise<boolean>((resolve) => {
+    let host: string;
+    let port: number;
+    try {
+      ({ host, port } = splitAddress(address));
+    } catch {
+      resolve(false);
+      return;
+    }
+    let got = '';
+    const s = net.connect({ host, port });
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, timeoutMs);
+    s.on('connect', () => s.write(`${message}\n`));
+    s.on('data', (c: Buffer) => {
+      got += c.toString('utf8');
+      const nl = got.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(t);
+        s.destroy();
+        resolve(got.slice(0, nl) === message);
+      }
+    });
+    s.on('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(got.replace(/\n$/, '') === message);
+    });
+  });
+  writeAllSync(1, `action: test_echo_server | result: ${ok ? 'success' : 'fail'}\n`);
+  process.exit(ok ? 0 : 1);
+}

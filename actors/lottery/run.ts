@@ -1,0 +1,151 @@
+// `lottery run`: one command for a whole run. Starts the server process and N agency processes,
+// prints the combined stream as the official harness reads it (`<source> | <line>` and
+// `<source> exited with code <n>`), stops the server once every agency has exited, checks the
+// stream against the log contract, and exits 0 when every agency exited 0 after the draw.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import cliProgress from 'cli-progress';
+import { resolveDataset, OFFICIAL_WINNERS } from './dataset.ts';
+import { checkLog } from './logcheck.ts';
+import { freePort } from './server.ts';
+import { writeAllSync } from './tp0log.ts';
+
+export const ENTRY = new URL('./main.ts', import.meta.url).pathname;
+
+export interface RunAllOptions {
+  agencies: string;
+  data?: string;
+  servers?: string;
+  batchMax?: string;
+  protocol?: string;
+  serverData?: string;
+  port?: string;
+  /** Agencies' log.level (DEBUG shows per-batch lines). */
+  logLevel?: string;
+  /** Skip the contract check at the end. */
+  check?: boolean;
+}
+
+export function countRows(file: string): number {
+  const text = readFileSync(file, 'utf8');
+  let n = 0;
+  for (const l of text.split('\n')) if (l.replace(/\r$/, '').length > 0) n++;
+  return n;
+}
+
+function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+}
+
+export async function runAll(o: RunAllOptions): Promise<number> {
+  const n = Number(o.agencies);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--agencies must be a non-negative integer, got ${o.agencies}`);
+  const k = Number(o.servers ?? 1);
+  if (!Number.isInteger(k) || k < 1 || k > 64) throw new Error(`--servers must be 1..64, got ${o.servers}`);
+  const protocol = (o.protocol ?? 'B').toUpperCase();
+  if (!['A', 'B', 'MIXED'].includes(protocol)) throw new Error(`--protocol must be A, B or mixed, got ${o.protocol}`);
+  const data = resolveDataset(o.data, Math.max(n, 1));
+  const files: string[] = [];
+  let expectedBets = 0;
+  for (let i = 1; i <= n; i++) {
+    const f = join(data.dir, `agency-${i}.csv`);
+    if (!existsSync(f)) throw new Error(`${f} not found (the data set has fewer than ${n} agencies)`);
+    files.push(f);
+    expectedBets += countRows(f);
+  }
+  const port = o.port ? Number(o.port) : await freePort();
+  const serverData = o.serverData ?? mkdtempSync(join(tmpdir(), 'lottery-run-'));
+  process.stderr.write(`lottery run: ${n} agencies, ${k} server thread(s), protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}\n`);
+
+  const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
+  const bars = interactive && n > 0 ? new cliProgress.MultiBar({ stream: process.stderr, format: ' {agency} [{bar}] {percentage}% | {bets} bets', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = new Map<number, cliProgress.SingleBar>();
+  let collected = '';
+  const emit = (line: string): void => {
+    collected += `${line}\n`;
+    if (bars) bars.log(`${line}\n`);
+    else writeAllSync(1, `${line}\n`);
+  };
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  delete baseEnv.CLI_LOG_LEVEL;
+
+  const children = new Set<ChildProcess>();
+  const start = (source: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; closed: Promise<number> } => {
+    const child = spawn(process.execPath, [ENTRY, 'lottery', ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    children.add(child);
+    createInterface({ input: child.stdout! }).on('line', (l) => emit(`${source} | ${l}`));
+    createInterface({ input: child.stderr! }).on('line', (l) => process.stderr.write(`${source} | ${l}\n`));
+    const closed = new Promise<number>((resolve) =>
+      child.on('close', (code, signal) => {
+        children.delete(child);
+        const c = exitCode(code, signal);
+        emit(`${source} exited with code ${c}`);
+        resolve(c);
+      }),
+    );
+    return { child, closed };
+  };
+
+  const onSignal = (): void => {
+    for (const c of children) c.kill('SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const server = start('server', ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData], {
+    ...baseEnv,
+    AGENCIES: String(n),
+  });
+  const ready = await new Promise<boolean>((resolve) => {
+    server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(true));
+    void server.closed.then(() => resolve(false));
+  });
+  if (!ready) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.stderr.write('lottery run: the server did not start\n');
+    return 1;
+  }
+  const agencyRuns = files.map((file, idx) => {
+    const id = idx + 1;
+    const p = protocol === 'MIXED' ? (id % 2 === 1 ? 'A' : 'B') : protocol;
+    const args = ['agency', '--id', String(id), '--server', `127.0.0.1:${port}`, '--file', file, '--protocol', p];
+    if (o.batchMax) args.push('--batch-max', o.batchMax);
+    if (o.logLevel) args.push('--log-level', o.logLevel);
+    if (bars) bar.set(id, bars.create(100, 0, { agency: `client${id}`, bets: 0 }));
+    const r = start(`client${id}`, args, { ...baseEnv, CLI_ID: String(id) });
+    r.child.on('message', (m: { t?: string; pct?: number; bets?: number }) => {
+      if (m?.t === 'progress') bar.get(id)?.update(m.pct ?? 0, { bets: m.bets ?? 0 });
+    });
+    return r.closed;
+  });
+  const codes = await Promise.all(agencyRuns);
+  server.child.kill('SIGTERM');
+  const killTimer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);
+  const serverCode = await server.closed;
+  clearTimeout(killTimer);
+  bars?.stop();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  let ok = codes.every((c) => c === 0) && serverCode === 0;
+  if (o.check !== false) {
+    const clients = files.map((_, i) => `client${i + 1}`);
+    const expectedWinners: Record<string, number> = {};
+    const w = data.official ? OFFICIAL_WINNERS : data.generated;
+    if (w) for (let i = 1; i <= n; i++) if (w[i] !== undefined) expectedWinners[`client${i}`] = w[i];
+    const report = checkLog(collected, { clients, expectedBets, expectDraw: n > 0, expectedWinners });
+    if (!report.ok) {
+      ok = false;
+      for (const p of report.problems) process.stderr.write(`lottery run: ${p}\n`);
+    } else {
+      process.stderr.write(`lottery run: log contract ok; ${report.cantidadTotal} bets stored, winners ${JSON.stringify(report.winnersBySource)}\n`);
+    }
+  }
+  return ok ? 0 : 1;
+}
