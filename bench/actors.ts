@@ -51,5 +51,5 @@ export const Parent = defineActor<never, void>(import.meta.url, 'Parent', (_p, c
   },
   receive() {},
 }), {
-  supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000_000, withinMs: 1000 },
+  supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000_000, withinMs: 100 },
 });
