@@ -137,6 +137,8 @@ export class Host implements RefHost {
   refFor<T>(path: string, thread: number, json = false): Ref<T> {
     let r = this.refs.get(path);
     if (r === undefined || r.thread !== thread) {
+      // Refs are values: the cache only saves allocations, so it is bounded by clearing it.
+      if (this.refs.size >= 65_536) this.refs.clear();
       r = new Ref<T>(this, path, thread, json);
       this.refs.set(path, r);
     } else if (json) r.json = 1;
@@ -184,20 +186,28 @@ export class Host implements RefHost {
     }
     // Unknown here yet: load the module, holding mail for the path meanwhile in a placeholder.
     const holder = new Cell(this, path, parent, Root, undefined, { ...options, disabled: true, mailbox: { capacity: Infinity } });
+    // Never run: system messages (watch, enable, stop...) wait with the mail for the real cell.
+    holder.scheduled = true;
     this.cells.set(path, holder);
     loadDef(module, defName).then(
       (d) => {
         if (this.cells.get(path) !== holder) return;
         this.cells.delete(path);
         const cell = this.startCell(parent, path, d, props, options);
-        holder.mailbox.forEach((m, f, a) => this.deliverLocal(cell, m, f as Ref<unknown> | null, a, 0, -2));
+        holder.mailbox.forEach((m, f, a, prio) => this.deliverLocal(cell, m, f as Ref<unknown> | null, a, prio, -2));
         for (const s of holder.sys) cell.sys.push(s);
         this.schedule(cell);
       },
       (err) => {
-        this.log.error('cannot load actor definition', { path, module, name: defName, error: describeError(err) });
+        const why = describeError(err);
+        this.log.error('cannot load actor definition', { path, module, name: defName, error: why });
         this.cells.delete(path);
-        this.sendSys(parent, { t: 'failed', name: holder.name, reason: describeError(err), lost: true });
+        holder.mailbox.forEach((_m, _f, a) => {
+          if (a) this.replyError(a, actorDead(path, `cannot load its definition: ${why}`));
+        });
+        if (holder.mailbox.size) this.countDeadLetters(path, holder.mailbox.size, 'definition not loaded');
+        for (const s of holder.sys) this.sysToMissing(path, s);
+        this.sendSys(parent, { t: 'failed', name: holder.name, reason: why, lost: true });
       },
     );
   }
@@ -213,7 +223,10 @@ export class Host implements RefHost {
   removeCell(cell: Cell): void {
     if (this.cells.get(cell.path) === cell) this.cells.delete(cell.path);
     const r = this.refs.get(cell.path);
-    if (r && r[CELL] === cell) r[CELL] = undefined;
+    if (r && r[CELL] === cell) {
+      r[CELL] = undefined;
+      this.refs.delete(cell.path);
+    }
     const bw = this.blockedWaiters.get(cell.path);
     if (bw) {
       this.blockedWaiters.delete(cell.path);

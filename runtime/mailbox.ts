@@ -62,8 +62,9 @@ export class Mailbox {
     return false;
   }
 
-  forEach(fn: (msg: unknown, from: unknown, askId: number) => void): void {
-    for (const l of this.levels) l.queue.forEach(fn);
+  /** Visits queued messages in delivery order (priority, then age). */
+  forEach(fn: (msg: unknown, from: unknown, askId: number, priority: number) => void): void {
+    for (const l of this.levels) l.queue.forEach((m, f, a) => fn(m, f, a, l.priority));
   }
 
   clear(): void {
