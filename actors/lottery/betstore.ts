@@ -128,6 +128,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let count = 0;
   let pending: Pending[] = [];
   let flushScheduled = false;
+  let commits = 0;
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
 
@@ -141,6 +142,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       store.transaction(() => {
         for (const p of group) insertRows(store!, p.rows);
       });
+      commits++;
     } catch (err) {
       const reason = `store write failed: ${(err as Error).message}`;
       ctx.log.error('batch commit failed', { error: reason, batches: group.length });
@@ -253,10 +255,11 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         store?.close();
         store = null;
         if (wasOpen && reason === 'shutdown') log.info('close_store', 'success', { bets: count });
+        ctx.log.info('bet store closed', { bets: count, commits });
       }
     },
     inspect() {
-      return { bets: count, closed: [...closed], drawn, pending: pending.length };
+      return { bets: count, closed: [...closed], drawn, pending: pending.length, commits };
     },
   };
 });

@@ -99,10 +99,13 @@ export function exchange(host: string, port: number, request: Buffer, kind: Repl
       done(new ExchangeError(cancelled ? 'cancelled' : 'connection closed before a complete reply', cancelled ? 'ECANCELED' : 'EOF', false));
     });
     s.on('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
       if (o.eofOk && connected && got === 0 && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return done(null, { kind: 'eof' });
       done(new ExchangeError(err.message, err.code ?? 'EIO', !connected));
     });
-    s.on('close', () => done(new ExchangeError(cancelled ? 'cancelled' : 'connection closed', cancelled ? 'ECANCELED' : 'ECLOSED', !connected)));
+    s.on('close', () => {
+      if (!settled) done(new ExchangeError(cancelled ? 'cancelled' : 'connection closed', cancelled ? 'ECANCELED' : 'ECLOSED', !connected));
+    });
   });
   return {
     promise,
