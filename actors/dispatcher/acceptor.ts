@@ -1,0 +1,157 @@
+// `Acceptor` (dispatcher.md §1.1, §5.2): the listener, the allow-list, the connection table and
+// the group loads. The accept pipeline runs in the normative order: allow-list, duplicate peer,
+// capacity, least-loaded group, register. Its `inspect()` shows the dispatcher's table, counters
+// and gauges (§9.2).
+
+import net from 'node:net';
+import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { normaliseAddress } from './allow.ts';
+import { reportDeath } from './report.ts';
+import { freeSlot, shared, type IoShared } from './shared.ts';
+import type { AcceptorMsg, ConnMsg, GroupMsg, IoMsg } from './messages.ts';
+
+export interface AcceptorProps {
+  io: string;
+  sup: string;
+}
+
+const noop = (): void => {};
+
+/** Full table (§5.2 step 4): the connect succeeds, then the client reads EOF with zero bytes. */
+function closeWithoutBytes(sock: net.Socket): void {
+  sock.on('end', () => sock.destroy());
+  sock.resume();
+  sock.end();
+  setTimeout(() => sock.destroy(), 2000).unref();
+}
+
+/** Closes a live slot's connection at once (no further bytes) and frees the slot. */
+export function closeSlot(s: IoShared, slot: number): void {
+  const row = s.table.rows[slot];
+  if (!row.live) return;
+  const gen = row.gen;
+  const extra = row.extra;
+  freeSlot(s, slot, gen);
+  if (extra) {
+    extra.socket.destroy();
+    extra.ref?.tell({ t: 'evict' } satisfies ConnMsg);
+  }
+}
+
+/** Gauges and the live table of one dispatcher (§9.2). */
+export function dispatcherView(s: IoShared) {
+  let inFlight = 0;
+  for (const r of s.table.rows) if (r.live) inFlight += r.inFlight;
+  return {
+    dispatcher: s.cfg.Name,
+    address: `${s.cfg.IP}:${s.cfg.Port}`,
+    listening: s.listening,
+    draining: s.draining,
+    framing: s.cfg.Framing,
+    protocol: s.cfg.Protocol,
+    handler: s.cfg.Handler.Kind,
+    counters: { ...s.counters },
+    gauges: {
+      liveConnections: s.table.liveCount,
+      maxConnections: s.table.size,
+      groupLoads: [...s.table.loads],
+      queueDepth: s.queueDepth,
+      inFlight,
+      workers: s.workers,
+    },
+    table: s.table.inspect(),
+  };
+}
+
+export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url, 'Acceptor', (props, ctx) => {
+  const s = shared(props.io);
+  const cfg = s.cfg;
+  const startedAt = Date.now();
+  const io = ctx.parent as ActorRef<IoMsg>;
+  const groups: ActorRef<GroupMsg>[] = [];
+  for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.refFor<GroupMsg>(`${props.io}/g${g}`, ctx.thread));
+  let server: net.Server | null = null;
+
+  const onConnection = (sock: net.Socket): void => {
+    // Every socket has an error listener from the first moment (an unhandled one kills the thread).
+    sock.on('error', noop);
+    if (s.draining) {
+      sock.destroy();
+      return;
+    }
+    const ip = normaliseAddress(sock.remoteAddress ?? '');
+    const port = sock.remotePort ?? 0;
+    if (ip === '') {
+      sock.destroy();
+      return;
+    }
+    // 2. allow-list: no byte sent, no slot, no load change
+    if (s.allow !== null && !s.allow.matches(ip)) {
+      sock.destroy();
+      s.counters.denied++;
+      s.log.info('peer denied by the allow-list', { peer: ip, port });
+      return;
+    }
+    // 3. duplicate peer: evict the old connection synchronously
+    if (cfg.EvictDuplicatePeer) {
+      const old = s.table.findPeer(ip, port);
+      if (old >= 0) {
+        closeSlot(s, old);
+        s.counters.evicted++;
+        s.log.info('duplicate peer: old connection evicted', { peer: ip, port, slot: old });
+      }
+    }
+    // 4. capacity
+    if (s.table.full) {
+      s.counters.rejectedFull++;
+      s.log.info('connection table full; peer closed', { peer: ip, port, maxConnections: cfg.MaxConnections });
+      closeWithoutBytes(sock);
+      return;
+    }
+    // 5-6. least-loaded group, register, create the Connection
+    const row = s.table.register(ip, port, Date.now(), { socket: sock, ref: null })!;
+    s.counters.accepted++;
+    s.log.debug('connection accepted', { peer: ip, port, slot: row.slot, gen: row.gen, group: row.group });
+    groups[row.group].tell({ t: 'adopt', slot: row.slot, gen: row.gen });
+  };
+
+  return {
+    started() {
+      const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, onConnection);
+      server = srv;
+      srv.on('error', (err: NodeJS.ErrnoException) => {
+        if (server !== srv) return;
+        if (!s.listening && ctx.restarts === 0) {
+          io.tell({ t: 'bind-failed', code: err.code ?? 'ERROR', error: `cannot listen on ${cfg.IP}:${cfg.Port}: ${err.message}` });
+        } else ctx.fail(new Error(`listener failed on ${cfg.IP}:${cfg.Port}: ${err.message}`));
+      });
+      if (s.draining) return;
+      srv.listen({ host: cfg.IP, port: cfg.Port, backlog: cfg.Backlog, exclusive: true }, () => {
+        if (server !== srv) return;
+        s.listening = true;
+        s.log.info('listening', { address: `${cfg.IP}:${cfg.Port}`, framing: cfg.Framing, protocol: cfg.Protocol });
+        io.tell({ t: 'listening', address: `${cfg.IP}:${cfg.Port}` });
+      });
+    },
+    receive(msg) {
+      if (msg.t === 'drain') {
+        // §6.2 step 1: close the listener; later connects are refused.
+        s.listening = false;
+        server?.close();
+      }
+    },
+    stopped(_ctx, reason) {
+      s.listening = false;
+      server?.close();
+      server = null;
+      if (typeof reason === 'object') {
+        // §7.1: an I/O actor failure closes every connection and frees its slot before the restart.
+        for (let slot = 0; slot < s.table.size; slot++) closeSlot(s, slot);
+      }
+      reportDeath(ctx, props.sup, startedAt, reason);
+    },
+    inspect() {
+      return dispatcherView(s);
+    },
+  };
+});

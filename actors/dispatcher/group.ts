@@ -1,0 +1,56 @@
+// `ConnectionGroup` (dispatcher.md §1.1): a set of connections, the accounting and fault
+// partition that replaces the original's reader/writer thread pair. Its load is the number of live
+// slots assigned to it (kept in the table). A group that fails has its connections stopped (their
+// sockets closed, their slots freed) by the kernel before it restarts; connections are never
+// restarted themselves.
+
+import { defineActor } from '../../runtime/index.ts';
+import { Connection } from './connection.ts';
+import { reportDeath } from './report.ts';
+import { shared } from './shared.ts';
+import type { ConnMsg, GroupMsg } from './messages.ts';
+
+export interface GroupProps {
+  io: string;
+  sup: string;
+  index: number;
+}
+
+export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
+  import.meta.url,
+  'ConnectionGroup',
+  (props, ctx) => {
+    const s = shared(props.io);
+    const startedAt = Date.now();
+    const broadcast = (m: ConnMsg): void => {
+      for (const c of ctx.children()) (c as typeof c & { tell(m: ConnMsg): boolean }).tell(m);
+    };
+    return {
+      receive(msg) {
+        switch (msg.t) {
+          case 'adopt': {
+            const row = s.table.route(msg.slot, msg.gen);
+            if (row === null) return; // closed or evicted before adoption
+            ctx.spawn(Connection, { name: `c${msg.slot}.${msg.gen}`, props: { io: props.io, slot: msg.slot, gen: msg.gen } });
+            break;
+          }
+          case 'drain':
+            broadcast({ t: 'drain' });
+            break;
+          case 'deadline':
+            broadcast({ t: 'deadline' });
+            break;
+        }
+      },
+      stopped(_ctx, reason) {
+        reportDeath(ctx, props.sup, startedAt, reason);
+      },
+      inspect() {
+        return { group: props.index, load: s.table.loads[props.index] ?? 0 };
+      },
+    };
+  },
+  // Connections handle their own failures (they close); a crash in one is never restarted into a
+  // live socket (its restart finds the slot freed and stops).
+  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000 } },
+);

@@ -1,0 +1,112 @@
+// `DispatcherIo`: one dispatcher's I/O subtree on its own thread (dispatcher.md §1.3): the
+// RequestQueue, the WorkerPool, the ConnectionGroups and the Acceptor, plus their shared state
+// (table, counters). It starts them in order (workers first, then the listener: start failures
+// are reported before anything is accepted, §7.1) and runs the drain of §6.2.
+
+import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { Acceptor, dispatcherView } from './acceptor.ts';
+import { ConnectionGroup } from './group.ts';
+import { RequestQueue } from './queue.ts';
+import { WorkerPool } from './worker.ts';
+import { openShared } from './shared.ts';
+import type { DispatcherConfig } from './config.ts';
+import type { AcceptorMsg, GroupMsg, IoMsg, SupMsg } from './messages.ts';
+
+export interface IoProps {
+  cfg: DispatcherConfig;
+  /** Path of the DispatcherSupervisor (main thread). */
+  sup: string;
+}
+
+/** Children of the I/O actor restart one by one; the quick-death rule is the supervisor's. */
+const childSupervision = { strategy: 'one-for-one' as const, maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 20, maxMs: 1000, jitter: 0.2 } };
+
+/** After the drain deadline, connections get this long to write their SHUTDOWN replies. */
+const DEADLINE_GRACE_MS = 300;
+
+export const DispatcherIo = defineActor<IoMsg, IoProps>(
+  import.meta.url,
+  'DispatcherIo',
+  (props, ctx) => {
+    const cfg = props.cfg;
+    const s = openShared(ctx.path, cfg);
+    const sup = ctx.refFor<SupMsg>(props.sup, -1);
+    const groups: ActorRef<GroupMsg>[] = [];
+    let acceptor: ActorRef<AcceptorMsg> | null = null;
+    let ready = false;
+    let drainReported = false;
+
+    const reportDrained = (): void => {
+      if (drainReported) return;
+      drainReported = true;
+      ctx.timers.cancel('deadline');
+      ctx.timers.cancel('grace');
+      sup.tell({ t: 'drained', abandoned: s.counters.abandoned, open: s.table.liveCount });
+    };
+
+    return {
+      started() {
+        s.onEmpty = () => {
+          if (s.draining) ctx.self.tell({ t: 'check-drained' });
+        };
+        sup.tell({ t: 'up', io: ctx.self });
+        if (cfg.Allow === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
+        s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path, sup: props.sup } });
+        ctx.spawn(WorkerPool, { name: 'pool', props: { io: ctx.path, sup: props.sup } });
+      },
+      receive(msg) {
+        switch (msg.t) {
+          case 'pool-ready':
+            if (acceptor !== null) return; // a restarted pool
+            for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, sup: props.sup, index: g } }));
+            acceptor = ctx.spawn(Acceptor, { name: 'acceptor', props: { io: ctx.path, sup: props.sup } });
+            if (s.draining) ctx.self.tell({ t: 'check-drained' });
+            break;
+          case 'pool-failed':
+            if (!ready) sup.tell({ t: 'start-failed', exitCode: 1, error: `${cfg.Name}: the worker pool cannot start: ${msg.error}` });
+            break;
+          case 'listening':
+            if (!ready) {
+              ready = true;
+              sup.tell({ t: 'ready', address: msg.address });
+            }
+            break;
+          case 'bind-failed':
+            if (!ready) sup.tell({ t: 'start-failed', exitCode: msg.code === 'EADDRINUSE' ? 3 : 1, error: `${cfg.Name}: ${msg.error}` });
+            break;
+          case 'drain':
+            if (s.draining) return;
+            s.draining = true;
+            s.log.info('draining', { stopTimeoutS: cfg.StopTimeout, connections: s.table.liveCount });
+            acceptor?.tell({ t: 'drain' });
+            for (const g of groups) g.tell({ t: 'drain' });
+            ctx.timers.once('deadline', cfg.StopTimeout * 1000, { t: 'deadline' });
+            ctx.self.tell({ t: 'check-drained' });
+            break;
+          case 'check-drained':
+            if (s.draining && s.table.liveCount === 0) reportDrained();
+            break;
+          case 'deadline':
+            if (drainReported) return;
+            s.log.warn('drain deadline reached', { stopTimeoutS: cfg.StopTimeout, open: s.table.liveCount });
+            for (const g of groups) g.tell({ t: 'deadline' });
+            ctx.timers.once('grace', DEADLINE_GRACE_MS, { t: 'drain-grace' });
+            break;
+          case 'drain-grace':
+            reportDrained();
+            break;
+          case 'restarts':
+            s.counters.restarts = msg.n;
+            break;
+        }
+      },
+      stopped() {
+        s.onEmpty = null;
+      },
+      inspect() {
+        return { dispatcher: cfg.Name, ready, draining: s.draining, gauges: dispatcherView(s).gauges };
+      },
+    };
+  },
+  { supervisor: childSupervision },
+);

@@ -1,0 +1,206 @@
+// `DispatcherSupervisor` (dispatcher.md §1.1, §6, §7): one per dispatcher, on the main thread.
+// It holds the instance lock, places the dispatcher's I/O subtree on its own thread, applies the
+// quick-death rule to every failure under it, runs the drain, and escalates: when a child dies
+// within `QuickDeathMs` of its (re)start, or more than `MaxRestarts` times within `WithinMs`, the
+// dispatcher drains and stops and the runtime exits 1 (as the original did).
+//
+// `Dispatchers` is the parent of all supervisors of one topology section: independent children.
+
+import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
+import { acquireLock, releaseLock, type LockInfo } from './lock.ts';
+import { dispatcherLogger } from './log.ts';
+import { DispatcherIo } from './io.ts';
+import type { DispatcherConfig } from './config.ts';
+import type { IoMsg, SupMsg } from './messages.ts';
+
+export interface SupervisorProps {
+  cfg: DispatcherConfig;
+  /** Thread of the I/O subtree. */
+  thread: number | 'main';
+}
+
+/** Called (main thread) when a dispatcher escalates: the runtime should stop with exit 1. */
+export type FatalHook = (dispatcher: string, reason: string) => void;
+const fatalHooks = new Map<string, FatalHook>();
+
+export function setFatalHook(parentPath: string, hook: FatalHook | null): void {
+  if (hook) fatalHooks.set(parentPath, hook);
+  else fatalHooks.delete(parentPath);
+}
+
+export interface StartFailure {
+  exitCode: number;
+  error: string;
+}
+
+export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
+  import.meta.url,
+  'DispatcherSupervisor',
+  (props, ctx) => {
+    const cfg = props.cfg;
+    const log = dispatcherLogger(cfg.Name, cfg.LogLevel, ctx.path);
+    const ioPath = `${ctx.path}/io`;
+    let lock: LockInfo | null = null;
+    let io: ActorRef<IoMsg> | null = null;
+    let upAt = Date.now();
+    let phase: 'starting' | 'running' | 'failed' | 'draining' | 'escalating' | 'stopped' = 'starting';
+    let failure: StartFailure | null = null;
+    let restarts = 0;
+    const window: number[] = [];
+    const readyWaiters: Reply[] = [];
+    const drainWaiters: Reply[] = [];
+    let drainResult: { abandoned: number; open: number } | null = null;
+    let escalation: string | null = null;
+
+    const fail = (f: StartFailure): void => {
+      if (phase !== 'starting') return;
+      phase = 'failed';
+      failure = f;
+      log.error('dispatcher cannot start', { error: f.error });
+      for (const w of readyWaiters.splice(0)) w.reject(f);
+      if (io) ctx.stop(io);
+    };
+
+    const finishDrain = (r: { abandoned: number; open: number }): void => {
+      if (drainResult !== null) return;
+      drainResult = r;
+      ctx.timers.cancel('drain-timeout');
+      (r.abandoned > 0 || r.open > 0 ? log.warn : log.info)('drain finished', { abandoned: r.abandoned, stillOpen: r.open });
+      for (const w of drainWaiters.splice(0)) w.resolve(r);
+      if (escalation !== null) {
+        const hook = ctx.parent ? fatalHooks.get(ctx.parent.path) : undefined;
+        hook?.(cfg.Name, escalation);
+        ctx.stop();
+      }
+    };
+
+    const startDrain = (): void => {
+      if (io === null || phase === 'failed') {
+        finishDrain({ abandoned: 0, open: 0 });
+        return;
+      }
+      io.tell({ t: 'drain' });
+      ctx.timers.once('drain-timeout', cfg.StopTimeout * 1000 + 1500, { t: 'drain-timeout' });
+    };
+
+    const onDeath = (path: string, aliveMs: number, reason: string): void => {
+      if (phase === 'stopped' || phase === 'failed' || escalation !== null) return;
+      if (phase === 'starting') {
+        fail({ exitCode: 1, error: `${cfg.Name}: ${path} failed while starting: ${reason}` });
+        return;
+      }
+      const { QuickDeathMs, MaxRestarts, WithinMs } = cfg.Restart;
+      const now = Date.now();
+      window.push(now);
+      while (window.length > 0 && now - window[0] >= WithinMs) window.shift();
+      let why: string | null = null;
+      if (aliveMs < QuickDeathMs) why = `quick death: ${path} died ${aliveMs} ms after its start (QuickDeathMs ${QuickDeathMs}): ${reason}`;
+      else if (window.length > MaxRestarts) why = `${path} failed: more than ${MaxRestarts} restarts within ${WithinMs} ms: ${reason}`;
+      if (why === null) {
+        restarts++;
+        log.warn('restarting after a failure', { child: path, aliveMs, reason, restarts });
+        io?.tell({ t: 'restarts', n: restarts });
+        return;
+      }
+      escalation = why;
+      const wasDraining = phase === 'draining';
+      phase = 'escalating';
+      log.error('escalating: the dispatcher drains and stops', { reason: why });
+      if (!wasDraining) startDrain();
+    };
+
+    return {
+      started() {
+        for (const w of cfg.warnings) log.warn(w);
+        const r = acquireLock(cfg.LockFile, { ip: cfg.IP, port: cfg.Port, name: cfg.Name });
+        if (!r.ok) {
+          fail({ exitCode: 3, error: r.message });
+          return;
+        }
+        lock = r.info;
+        io = ctx.spawn(DispatcherIo, { name: 'io', props: { cfg, sup: ctx.path }, thread: props.thread });
+      },
+      receive(msg) {
+        switch (msg.t) {
+          case 'up':
+            io = msg.io;
+            upAt = Date.now();
+            ctx.watch(msg.io);
+            if (restarts > 0) msg.io.tell({ t: 'restarts', n: restarts });
+            if (phase === 'draining' || phase === 'escalating') msg.io.tell({ t: 'drain' });
+            break;
+          case 'ready':
+            if (phase !== 'starting') return;
+            phase = 'running';
+            log.info('dispatcher ready', { address: msg.address });
+            for (const w of readyWaiters.splice(0)) w.resolve(msg.address);
+            break;
+          case 'start-failed':
+            fail({ exitCode: msg.exitCode, error: msg.error });
+            break;
+          case 'await-ready': {
+            if (phase === 'failed') ctx.replyError(failure);
+            else if (phase !== 'starting') ctx.reply(`${cfg.IP}:${cfg.Port}`);
+            else {
+              const r = ctx.deferReply();
+              if (r) readyWaiters.push(r);
+            }
+            break;
+          }
+          case 'died':
+            onDeath(msg.path, msg.aliveMs, msg.reason);
+            break;
+          case 'drain': {
+            const r = ctx.deferReply();
+            if (drainResult !== null) {
+              r?.resolve(drainResult);
+              break;
+            }
+            if (r) drainWaiters.push(r);
+            if (phase === 'draining' || phase === 'escalating') break;
+            phase = 'draining';
+            startDrain();
+            break;
+          }
+          case 'drained':
+            finishDrain({ abandoned: msg.abandoned, open: msg.open });
+            break;
+          case 'drain-timeout':
+            finishDrain({ abandoned: -1, open: -1 });
+            break;
+        }
+      },
+      terminated({ ref, reason }) {
+        // The I/O subtree is gone without a stop: its thread died (the kernel respawns it).
+        if (ref.path !== ioPath || typeof reason !== 'object') return;
+        onDeath(ref.path, Date.now() - upAt, reason.error);
+      },
+      stopped() {
+        phase = 'stopped';
+        for (const w of readyWaiters.splice(0)) w.reject({ exitCode: 1, error: `${cfg.Name} stopped while starting` });
+        for (const w of drainWaiters.splice(0)) w.resolve({ abandoned: 0, open: 0 });
+        if (lock) releaseLock(cfg.LockFile, lock);
+        lock = null;
+      },
+      inspect() {
+        return { dispatcher: cfg.Name, phase, restarts, lock: cfg.LockFile, escalation, failure: failure?.error ?? null };
+      },
+    };
+  },
+  // The I/O actor is restarted by the kernel (also when its thread dies); whether that is allowed
+  // is decided by the quick-death rule above.
+  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 50, maxMs: 1000, jitter: 0.2 } } },
+);
+
+/** Parent of one section's dispatchers (main thread): one supervisor per dispatcher, independent. */
+export const DispatchersSection = defineActor<never, { list: { cfg: DispatcherConfig; thread: number | 'main' }[] }>(
+  import.meta.url,
+  'DispatchersSection',
+  (props, ctx) => ({
+    started() {
+      for (const { cfg, thread } of props.list) ctx.spawn(DispatcherSupervisor, { name: cfg.Name, props: { cfg, thread } });
+    },
+    receive() {},
+  }),
+  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 100, maxMs: 2000, jitter: 0.2 } } },
+);

@@ -1,0 +1,206 @@
+// `WorkerPool` → `Worker` (dispatcher.md §1.1, §4, §5.6, §7.1). A Worker runs one handler
+// instance (see runners.ts), takes envelopes from the RequestQueue up to its capacity, and routes
+// each result back by (slot, gen): delivered only if the slot is live with that generation,
+// otherwise dropped and counted in `staleReplies` (§5.5). A Worker whose instance dies fails its
+// requests with WORKER_FAILED (never retried) and crashes; the pool restarts it, and the
+// dispatcher's supervisor applies the quick-death rule. The pool starts `Workers.Min` workers,
+// grows toward `Workers.Max` under queue pressure, and surplus workers retire after `IdleMs`.
+
+import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { createRunner, type Runner, type RunnerHost } from './runners.ts';
+import { reportDeath } from './report.ts';
+import { shared } from './shared.ts';
+import type { ConnMsg, Envelope, IoMsg, Outcome, PoolMsg, QueueMsg, WorkerMsg } from './messages.ts';
+
+export interface WorkerProps {
+  io: string;
+  sup: string;
+  name: string;
+  /** Started by growth (above Workers.Min): retires after Workers.IdleMs without work. */
+  surplus: boolean;
+}
+
+export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Worker', (props, ctx) => {
+  const s = shared(props.io);
+  const cfg = s.cfg;
+  const queue = ctx.refFor<QueueMsg>(`${props.io}/queue`, ctx.thread);
+  const pool = ctx.parent as ActorRef<PoolMsg>;
+  let startedAt = Date.now();
+  let lastWork = startedAt;
+  let counted = false;
+  let leaving = false;
+  let left = false;
+  let envs: Envelope[] = [];
+  let outs: Outcome[] = [];
+  let flushScheduled = false;
+
+  const flush = (): void => {
+    flushScheduled = false;
+    if (envs.length === 0) return;
+    const e = envs;
+    const o = outs;
+    envs = [];
+    outs = [];
+    const byConn = new Map<ActorRef<ConnMsg>, { seqs: number[]; outs: Outcome[] }>();
+    const table = s.table;
+    for (let i = 0; i < e.length; i++) {
+      const env = e[i];
+      const ref = table.route(env.slot, env.gen)?.extra?.ref;
+      if (!ref) {
+        s.counters.staleReplies++;
+        continue;
+      }
+      let b = byConn.get(ref);
+      if (b === undefined) byConn.set(ref, (b = { seqs: [], outs: [] }));
+      b.seqs.push(env.seq);
+      b.outs.push(o[i]);
+    }
+    for (const [ref, b] of byConn) ref.tell({ t: 'replies', seqs: b.seqs, outs: b.outs });
+    queue.tell({ t: 'credit', worker: ctx.self, n: e.length });
+    lastWork = Date.now();
+    if (left && runner.busy === 0) ctx.stop();
+  };
+
+  const host: RunnerHost = {
+    log: s.log,
+    ready() {
+      if (!counted) {
+        counted = true;
+        s.workers++;
+      }
+      queue.tell({ t: 'hello', worker: ctx.self, capacity: runner.capacity });
+      pool.tell({ t: 'ready', name: props.name });
+    },
+    startFailed(error) {
+      s.log.error('worker cannot start', { worker: props.name, error });
+      pool.tell({ t: 'start-failed', name: props.name, error });
+      // A failure at the very first start is reported (the dispatcher then refuses to start);
+      // after that it is a crash like any other.
+      if (ctx.restarts > 0 || props.surplus) ctx.fail(new Error(error));
+    },
+    done(e, out) {
+      if (!out.ok && out.code === 'WORKER_FAILED') s.counters.workerFailures++;
+      envs.push(e);
+      outs.push(out);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        queueMicrotask(flush);
+      }
+    },
+    died(reason) {
+      flush();
+      s.log.warn('worker died', { worker: props.name, reason });
+      ctx.fail(new Error(reason));
+    },
+    replaced(reason) {
+      flush();
+      s.counters.restarts++;
+      s.log.warn('worker instance replaced', { worker: props.name, reason });
+      startedAt = Date.now();
+    },
+  };
+  const runner: Runner = createRunner(cfg, `${cfg.Name}/${props.name}`, host);
+  const needsCheck = cfg.Handler.Kind !== 'legacy-tx' && cfg.RequestTimeoutMs > 0;
+  const retires = props.surplus && cfg.Workers.IdleMs > 0;
+
+  return {
+    started() {
+      runner.start();
+      if (needsCheck || retires) ctx.timers.every('check', Math.max(10, Math.min(500, retires ? cfg.Workers.IdleMs : 500)), { t: 'check' });
+    },
+    receive(msg) {
+      switch (msg.t) {
+        case 'run': {
+          lastWork = Date.now();
+          for (const e of msg.items) runner.run(e);
+          break;
+        }
+        case 'check': {
+          const now = Date.now();
+          if (needsCheck) runner.check(now);
+          if (retires && !leaving && runner.busy === 0 && now - lastWork >= cfg.Workers.IdleMs) {
+            leaving = true;
+            s.log.info('surplus worker retires', { worker: props.name, idleMs: now - lastWork });
+            queue.tell({ t: 'leave', worker: ctx.self });
+          }
+          break;
+        }
+        case 'left':
+          left = true;
+          if (runner.busy === 0 && envs.length === 0) ctx.stop();
+          break;
+      }
+    },
+    stopped(_ctx, reason) {
+      runner.stop();
+      if (counted) {
+        counted = false;
+        s.workers--;
+      }
+      reportDeath(ctx, props.sup, startedAt, reason);
+    },
+    inspect() {
+      return { kind: cfg.Handler.Kind, capacity: runner.capacity, busy: runner.busy, surplus: props.surplus };
+    },
+  };
+});
+
+export interface PoolProps {
+  io: string;
+  sup: string;
+}
+
+export const WorkerPool = defineActor<PoolMsg, PoolProps>(
+  import.meta.url,
+  'WorkerPool',
+  (props, ctx) => {
+    const s = shared(props.io);
+    const cfg = s.cfg;
+    const io = ctx.parent as ActorRef<IoMsg>;
+    const startedAt = Date.now();
+    let next = 0;
+    let readyCount = 0;
+    let reported = false;
+    let growing: string | null = null;
+    const spawnWorker = (surplus: boolean): string => {
+      const name = `w${next++}`;
+      ctx.spawn(Worker, { name, props: { io: props.io, sup: props.sup, name, surplus } });
+      return name;
+    };
+    return {
+      started() {
+        for (let i = 0; i < cfg.Workers.Min; i++) spawnWorker(false);
+      },
+      receive(msg) {
+        switch (msg.t) {
+          case 'ready':
+            if (msg.name === growing) growing = null;
+            if (!reported && ++readyCount >= cfg.Workers.Min) {
+              reported = true;
+              io.tell({ t: 'pool-ready' });
+            }
+            break;
+          case 'start-failed':
+            if (msg.name === growing) growing = null;
+            if (!reported) {
+              reported = true;
+              io.tell({ t: 'pool-failed', error: msg.error });
+            }
+            break;
+          case 'grow':
+            if (growing !== null || s.draining || ctx.children().length >= cfg.Workers.Max) return;
+            growing = spawnWorker(true);
+            s.log.info('worker pool grows', { workers: ctx.children().length, max: cfg.Workers.Max });
+            break;
+        }
+      },
+      stopped(_ctx, reason) {
+        reportDeath(ctx, props.sup, startedAt, reason);
+      },
+      inspect() {
+        return { workers: s.workers, min: cfg.Workers.Min, max: cfg.Workers.Max };
+      },
+    };
+  },
+  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 50, maxMs: 2000, jitter: 0.2 } } },
+);
