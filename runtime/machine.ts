@@ -23,7 +23,7 @@ export function defineMachineActor<M extends { type: string }, P = void>(
     (props, ctx) => {
       const { machine, input } = setup(props, ctx);
       const actor: Actor<AnyStateMachine> = createActor(machine, { input });
-      actor.subscribe({
+      const sub = actor.subscribe({
         error: (err) => ctx.fail(err),
         complete: () => ctx.stop(),
       });
@@ -35,6 +35,8 @@ export function defineMachineActor<M extends { type: string }, P = void>(
           actor.send(message);
         },
         stopped() {
+          // Stopping the machine completes it: that must not stop the actor (this hook also runs on restart).
+          sub.unsubscribe();
           actor.stop();
         },
         inspect() {
