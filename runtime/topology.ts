@@ -94,11 +94,16 @@ export function parseText(path: string, text: string): unknown {
       throw new TopologyError(path, [`not valid JSON: ${(err as Error).message}`]);
     }
   }
-  const doc = YAML.parseDocument(text, { prettyErrors: false });
+  // linePos is only filled in with prettyErrors, which also rewrites the message: count lines ourselves.
+  const lines = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
     throw new TopologyError(
       path,
-      doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: not valid YAML: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0]);
+        return `line ${at.line}, column ${at.col}: not valid YAML: ${e.message.split('\n')[0]}`;
+      }),
     );
   }
   return doc.toJS();
