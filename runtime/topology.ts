@@ -166,7 +166,23 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
 
 function expectedKeys(path: readonly PropertyKey[], _root: unknown): string {
   if (path.length === 0) return [...Object.keys(kernelShape), ...sectionsInUse().map((s) => s.key)].join(', ');
-  return 'see the section schema';
+  return keysAt(topologySchema(), path)?.join(', ') ?? 'see the section schema';
+}
+
+/** Keys of the object schema found at `path` (through optional/default wrappers, lists and records). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | null {
+  type Node = { shape?: Record<string, unknown>; _zod?: { def?: { innerType?: Node; element?: Node; valueType?: Node } } } | undefined;
+  const unwrap = (n: Node): Node => {
+    while (n?._zod?.def?.innerType) n = n._zod.def.innerType;
+    return n;
+  };
+  let n = unwrap(schema as unknown as Node);
+  for (const p of path) {
+    if (typeof p === 'number') n = n?._zod?.def?.element;
+    else n = (n?.shape?.[String(p)] as Node) ?? n?._zod?.def?.valueType;
+    n = unwrap(n);
+  }
+  return n?.shape ? Object.keys(n.shape) : null;
 }
 
 export function describeValue(v: unknown): string {
