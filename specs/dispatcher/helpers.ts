@@ -190,4 +190,9 @@ export class Client {
   close(): void {
     this.sock.destroy();
   }
+
+  /** Leaves abruptly (RST): the server sees the client gone, not a half-close. */
+  reset(): void {
+    this.sock.resetAndDestroy();
+  }
 }
