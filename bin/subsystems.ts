@@ -2,7 +2,8 @@
 // CLI commands and file adopters with the kernel; the kernel never imports them itself.
 import { registerSubsystem, type Subsystem } from '../runtime/index.ts';
 import { demoSubsystem } from '../actors/demo/index.ts';
+import { dispatcherSubsystem } from '../actors/dispatcher/index.ts';
 
-const all: Subsystem[] = [demoSubsystem];
+const all: Subsystem[] = [demoSubsystem, dispatcherSubsystem];
 
 for (const s of all) registerSubsystem(s);
