@@ -72,16 +72,16 @@ class SqliteStore implements Store {
   }
 
   transaction<T>(fn: () => T): T {
-    // Nested calls join the outer transaction.
-    if (this.depth > 0) return fn();
-    this.db.exec('BEGIN IMMEDIATE');
+    // Nested calls run in a savepoint of the outer transaction: a throw undoes their writes only.
+    const sp = this.depth > 0 ? `sp${this.depth}` : null;
+    this.db.exec(sp ? `SAVEPOINT ${sp}` : 'BEGIN IMMEDIATE');
     this.depth++;
     try {
       const out = fn();
-      this.db.exec('COMMIT');
+      this.db.exec(sp ? `RELEASE ${sp}` : 'COMMIT');
       return out;
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      this.db.exec(sp ? `ROLLBACK TO ${sp}; RELEASE ${sp}` : 'ROLLBACK');
       throw err;
     } finally {
       this.depth--;
