@@ -162,8 +162,10 @@ export interface DispatcherConfig {
   profile: 'compat' | 'native';
   /** The file the entry came from (for messages). */
   source: string;
-  /** Defaults taken for missing keys of the original layout (logged at start). */
+  /** Defaults taken for missing keys of the original layout (logged at start as warnings). */
   warnings: string[];
+  /** Things accepted and ignored (logged at debug). */
+  notes: string[];
 }
 
 const COMPAT_INFO_DEFAULTS = { NumThreads: 20, MaxConnections: 1500, StopTimeout: 30, LogLevel: 3 };
@@ -216,6 +218,7 @@ interface Pending {
   base: string;
   source: string;
   warnings: string[];
+  notes?: string[];
 }
 
 /**
@@ -395,7 +398,7 @@ function resolveEntry(p: Pending, name: string, ov: EntryInput): DispatcherConfi
     if (typeof setup === 'string') problems.push(setup);
     else {
       workers = { Min: setup.min, Max: setup.max, IdleMs: 60_000 };
-      if (setup.note) p.warnings.push(setup.note);
+      if (setup.note) (p.notes ??= []).push(setup.note);
     }
   }
 
@@ -431,6 +434,7 @@ function resolveEntry(p: Pending, name: string, ov: EntryInput): DispatcherConfi
     profile: p.profile,
     source: p.source,
     warnings: p.warnings,
+    notes: p.notes ?? [],
   };
 }
 

@@ -112,6 +112,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
     return {
       started() {
         for (const w of cfg.warnings) log.warn(w);
+        for (const n of cfg.notes) log.debug(n);
         const r = acquireLock(cfg.LockFile, { ip: cfg.IP, port: cfg.Port, name: cfg.Name });
         if (!r.ok) {
           fail({ exitCode: 3, error: r.message });

@@ -2,6 +2,8 @@
 // dispatchers, loopback clients that read framed replies, and access to the counters.
 
 import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,4 +197,83 @@ export class Client {
   reset(): void {
     this.sock.resetAndDestroy();
   }
+}
+
+// ---- the CLI in a child process ---------------------------------------------------------------
+
+export const CLI = fileURLToPath(new URL('../../bin/actor-runtime.ts', import.meta.url));
+
+export interface Cli {
+  child: ChildProcess;
+  /** Parsed JSON log lines from stderr (other lines as {text}). */
+  logs: Record<string, unknown>[];
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  waitLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number, what?: string): Promise<Record<string, unknown>>;
+}
+
+export function runCli(args: string[], o: { env?: Record<string, string>; cwd?: string } = {}): Cli {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  let err = '';
+  let partial = '';
+  let waiters: (() => void)[] = [];
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => {
+    err += s;
+    partial += s;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        logs.push({ text: line });
+      }
+    }
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  });
+  child.stdout!.resume();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      resolve({ code, signal, at: Date.now() });
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    }),
+  );
+  return {
+    child,
+    logs,
+    stderr: () => err,
+    exited,
+    async waitLog(pred, timeoutMs = 10_000, what = 'log line') {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = logs.find(pred);
+        if (hit) return hit;
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`CLI exited (${child.exitCode ?? child.signalCode}) before ${what}:\n${err}`);
+        const left = end - Date.now();
+        if (left <= 0) throw new Error(`timed out waiting for ${what}:\n${err}`);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, left);
+          waiters.push(() => {
+            clearTimeout(t);
+            r();
+          });
+        });
+      }
+    },
+  };
+}
+
+export const isRunning = (l: Record<string, unknown>): boolean => l.msg === 'system running';
+
+/** Waits until the CLI runs and has installed its signal handlers (it logs before installing them). */
+export async function running(cli: Cli): Promise<void> {
+  await cli.waitLog(isRunning);
+  await new Promise((r) => setTimeout(r, 100));
 }
