@@ -56,7 +56,8 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   } catch (err) {
     await system.stop(2000);
     await control?.close();
-    throw new CliError(`cannot start ${file}: ${(err as Error).message}`, 1);
+    // A section may name the exit code (e.g. the dispatcher: 2 configuration, 3 lock held / address in use).
+    throw new CliError(`cannot start ${file}: ${(err as Error).message}`, (err as { exitCode?: number }).exitCode ?? 1);
   }
   log.info('system running', {
     name: system.name,
