@@ -51,7 +51,8 @@ export class RestartWindow {
 /** Exponential backoff for the n-th restart in the window (n >= 1), with symmetric jitter. */
 export function backoffDelay(b: BackoffOptions, n: number, random: () => number = Math.random): number {
   if (b.maxMs <= 0 && b.minMs <= 0) return 0;
-  const base = Math.min(b.maxMs, b.minMs * 2 ** Math.max(0, n - 1));
+  // A cap below the first delay (e.g. maxMs left at 0) cannot cancel the backoff.
+  const base = Math.min(Math.max(b.maxMs, b.minMs), b.minMs * 2 ** Math.max(0, n - 1));
   const j = b.jitter ?? 0;
   const spread = base * j * (random() * 2 - 1);
   return Math.max(0, Math.round(base + spread));
