@@ -1,0 +1,57 @@
+// Shared helpers for the kernel tests: bounded polling, event recording, error codes.
+
+import type { ActorSystem, StampedEvent } from '../../runtime/index.ts';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Lets a threads: 0 system run everything already queued (turns run on microtasks and setImmediate). */
+export async function settle(rounds = 3): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 4000, everyMs = 5): Promise<NonNullable<T>> {
+  const end = performance.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await fn();
+    if (last) return last as NonNullable<T>;
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await sleep(everyMs);
+  }
+}
+
+export interface Recording {
+  list: StampedEvent[];
+  /** Events of a type (and path), optionally only those recorded from index `from` on. */
+  of(type: StampedEvent['type'], path?: string, from?: number): StampedEvent[];
+  stop(): void;
+}
+
+/** Records the system's event stream from now on. */
+export function record(sys: ActorSystem): Recording {
+  const list: StampedEvent[] = [];
+  const stop = sys.events.subscribe((e) => list.push(e));
+  return {
+    list,
+    of: (type, path, from = 0) => list.slice(from).filter((e) => e.type === type && (path === undefined || ('path' in e && e.path === path))),
+    stop,
+  };
+}
+
+/** The `code` of a rejected promise (fails if it resolves). */
+export async function rejectionCode(p: Promise<unknown>): Promise<string> {
+  try {
+    const v = await p;
+    return `resolved with ${JSON.stringify(v)}`;
+  } catch (err) {
+    return (err as { code?: string }).code ?? `no code: ${String(err)}`;
+  }
+}
+
+/** True when `p` is still pending after the current macrotask queue drained. */
+export async function isPending(p: Promise<unknown>): Promise<boolean> {
+  const marker = Symbol('pending');
+  const r = await Promise.race([p.then(() => 'done', () => 'done'), new Promise((res) => setImmediate(() => res(marker)))]);
+  return r === marker;
+}

@@ -1,0 +1,99 @@
+// Actor timers: one-shot, periodic on a fixed schedule (no drift, missed ticks skipped rather than
+// bunched after the thread was blocked), and cancelled when the actor stops or restarts.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ActorSystem } from '../../runtime/index.ts';
+import { Ticker } from './fixtures/actors.ts';
+import { record, sleep } from './helpers.ts';
+
+const fixtures = new URL('./fixtures/actors.ts', import.meta.url).href;
+const systems: ActorSystem[] = [];
+after(async () => {
+  await Promise.all(systems.map((s) => s.stop(2000)));
+});
+async function start(threads: number): Promise<ActorSystem> {
+  const sys = await ActorSystem.start({ threads, logLevel: 'silent', preload: threads ? [fixtures] : [] });
+  systems.push(sys);
+  return sys;
+}
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+test('once fires once after its delay; the same key replaces it', async () => {
+  const sys = await start(0);
+  const t = sys.spawn(Ticker, { name: 't', props: undefined });
+  const t0 = performance.now();
+  await t.ask({ type: 'once', ms: 40 });
+  await t.ask({ type: 'once', ms: 90 }); // replaces the 40 ms one
+  assert.equal(await t.ask({ type: 'has' }), true);
+  await sleep(200);
+  const ticks = await t.ask<number[]>({ type: 'ticks' });
+  assert.equal(ticks.length, 1, 'one tick');
+  assert.ok(ticks[0] - t0 >= 85 && ticks[0] - t0 < 190, `fired after ${ticks[0] - t0} ms (expected ~90)`);
+  assert.equal(await t.ask({ type: 'has' }), false, 'a fired one-shot timer is gone');
+});
+
+test('every keeps a fixed schedule: no drift over many ticks', async () => {
+  const sys = await start(1);
+  const t = sys.spawn(Ticker, { name: 't', props: undefined, thread: 0 });
+  const period = 10;
+  await t.ask({ type: 'every', ms: period });
+  await sleep(600);
+  await t.ask({ type: 'cancel' });
+  const ticks = await t.ask<number[]>({ type: 'ticks' });
+  assert.ok(ticks.length >= 45 && ticks.length <= 61, `${ticks.length} ticks in 600 ms at ${period} ms`);
+  // Offset of tick i from the grid started by the first tick: a drifting timer accumulates lateness.
+  const offsets = ticks.map((x, i) => x - ticks[0] - i * period);
+  const q = Math.floor(ticks.length / 4);
+  const early = median(offsets.slice(1, q));
+  const late = median(offsets.slice(-q));
+  assert.ok(Math.abs(late - early) < 8, `drift ${late - early} ms between the first and last quarter (offsets ${offsets.map((o) => o.toFixed(1)).join(' ')})`);
+});
+
+test('every skips the ticks missed while its thread was blocked, and stays on its grid', async () => {
+  const sys = await start(1);
+  const t = sys.spawn(Ticker, { name: 't', props: undefined, thread: 0 });
+  const period = 40;
+  await t.ask({ type: 'every', ms: period });
+  await sleep(100);
+  await t.ask({ type: 'block', ms: 300 }, { timeoutMs: 5000 });
+  await sleep(300);
+  await t.ask({ type: 'cancel' });
+  const ticks = await t.ask<number[]>({ type: 'ticks' });
+  const span = ticks.at(-1)! - ticks[0];
+  const gaps = ticks.slice(1).map((x, i) => x - ticks[i]);
+  // ~700 ms at 40 ms is ~17 slots; about 7 of them fell in the block and are skipped, not replayed.
+  assert.ok(ticks.length >= 7 && ticks.length <= 13, `${ticks.length} ticks (gaps ${gaps.map((g) => g.toFixed(0)).join(' ')})`);
+  assert.ok(Math.max(...gaps) >= 280, 'one long gap: the block');
+  const bunched = gaps.filter((g) => g < period / 4);
+  assert.ok(bunched.length === 0, `no burst of catch-up ticks after the block (gaps ${gaps.map((g) => g.toFixed(0)).join(' ')})`);
+  // After the late tick that ends the block, ticks fall on the original grid again.
+  const after = ticks.slice(ticks.length - 4);
+  const phase = after.map((x) => {
+    const m = (x - ticks[0]) % period;
+    return Math.min(m, period - m);
+  });
+  assert.ok(median(phase) < 10, `back on the original schedule (phase ${phase.map((p) => p.toFixed(1)).join(' ')}) over ${span.toFixed(0)} ms`);
+});
+
+test('timers are cancelled when the actor stops or restarts', async () => {
+  const sys = await start(0);
+  const ev = record(sys);
+  const a = sys.spawn(Ticker, { name: 'a', props: undefined });
+  const b = sys.spawn(Ticker, { name: 'b', props: undefined });
+  await a.ask({ type: 'every', ms: 10 });
+  await b.ask({ type: 'every', ms: 10 });
+  await sleep(35);
+  await sys.stopActor(a);
+  b.tell({ type: 'crash' });
+  assert.deepEqual(await b.ask({ type: 'ticks' }), [], 'the new incarnation starts without ticks');
+  assert.equal(await b.ask({ type: 'has' }), false, 'and without the previous incarnation’s timer');
+  const deadBefore = ev.of('dead-letter', '/a').length;
+  await sleep(80);
+  assert.deepEqual(await b.ask({ type: 'ticks' }), [], 'no tick after the restart');
+  assert.equal(ev.of('dead-letter', '/a').length, deadBefore, 'no tick delivered to the stopped actor');
+  ev.stop();
+});
