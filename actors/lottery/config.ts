@@ -149,8 +149,9 @@ export interface ServerCliOptions {
 export function serverSettingsFromUpstream(o: ServerCliOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerSettings {
   const iniPath = o.config ?? ['server/config.ini', 'config.ini'].map((p) => resolve(cwd, p)).find((p) => existsSync(p));
   const ini = iniPath && existsSync(iniPath) ? parseIni(readFileSync(iniPath, 'utf8')).DEFAULT : {};
+  const set = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
   const pick = (flag: string | undefined, envKey: string, iniKey: string, dflt: string | undefined): string | undefined =>
-    flag ?? env[envKey] ?? ini[iniKey] ?? dflt;
+    set(flag) ?? set(env[envKey]) ?? set(ini[iniKey]) ?? dflt;
   const mode = (pick(o.mode, 'SERVER_MODE', 'SERVER_MODE', 'lottery') ?? 'lottery').toLowerCase();
   if (mode !== 'lottery' && mode !== 'echo' && mode !== 'bet') throw new Error(`SERVER_MODE must be lottery, echo or bet, got ${JSON.stringify(mode)}`);
   const agenciesText = pick(o.agencies, 'AGENCIES', 'AGENCIES', undefined);

@@ -1,0 +1,141 @@
+// Agencies against the server (lottery.md §3 Ex5-7, §5, §11): attribution by agency with the same
+// DNIs everywhere, leading zeros end to end, exact batch grouping, fewer than five / one / zero
+// agencies through `lottery run`, and the upstream configuration of the agency process.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { generateData } from '../../actors/lottery/dataset.ts';
+import {
+  betsCsv,
+  captured,
+  clientSettings,
+  details,
+  linesOf,
+  lint,
+  lottery,
+  prefixed,
+  runAgencies,
+  serverReady,
+  startInProcess,
+  tmp,
+  writeAgencyFile,
+  type InProcess,
+} from './helpers.ts';
+
+describe('lottery agencies', () => {
+  const servers: InProcess[] = [];
+  after(async () => {
+    for (const s of servers) await s.stop();
+  });
+
+  it('attributes winners by agency: the same DNIs in every agency, different winning rows', async () => {
+    const from = captured.length;
+    const dir = tmp();
+    const docs = ['00000000', '00012345', '30904465', '00000001'];
+    // agency a wins on the first a-1 documents (agency 1: none), once per winning row
+    const files = [1, 2, 3, 4].map((a) =>
+      writeAgencyFile(
+        dir,
+        a,
+        docs.flatMap((d, i) => [`Ana,Pérez,${d},1990-01-0${i + 1},${i < a - 1 ? 7574 : 1000 + i}`, `Luis,Núñez,${d},1980-12-31,${i === 0 && a === 4 ? 7574 : 42}`]),
+      ),
+    );
+    const srv = await startInProcess({ agencies: 4 });
+    servers.push(srv);
+    const out = await runAgencies(srv.system, files.map((f, i) => clientSettings(i + 1, srv.port, f, { protocol: i % 2 ? 'A' : 'B', maxAmount: 3 })));
+    assert.deepEqual(out.codes, { 1: 0, 2: 0, 3: 0, 4: 0 });
+    assert.deepEqual(out.winners, { 1: 0, 2: 1, 3: 2, 4: 4 });
+    const lines = captured.slice(from);
+    lint(lines, { clients: [], expectDraw: true, expectedBets: 32, expectedWinners: { client1: 0, client2: 1, client3: 2, client4: 4 } });
+    const rows = betsCsv(srv.dataDir);
+    assert.equal(rows.length, 32, 'no deduplication by DNI');
+    assert.deepEqual([...new Set(rows.map((r) => r[3]))].sort(), [...docs].sort(), 'leading zeros kept');
+  });
+
+  it('groups batches exactly: maxAmount bets per batch except the last', async () => {
+    const dir = tmp();
+    const rows = Array.from({ length: 100 }, (_, i) => `Nombre${i},Apellido,${String(i).padStart(8, '0')},2000-01-01,${i}`);
+    for (const [m, expected] of [
+      [1, Array(100).fill(1)],
+      [7, [...Array(14).fill(7), 2]],
+      [35, [35, 35, 30]],
+      [100, [100]],
+      [150, [100]],
+    ] as [number, number[]][]) {
+      const from = captured.length;
+      const f = writeAgencyFile(dir, 1, rows, m % 2 ? '\n' : '\r\n'); // LF and CRLF files
+      const srv = await startInProcess({ agencies: 1 });
+      servers.push(srv);
+      const out = await runAgencies(srv.system, [clientSettings(1, srv.port, f, { maxAmount: m, protocol: m === 7 ? 'A' : 'B' })]);
+      assert.equal(out.codes[1], 0);
+      const lines = captured.slice(from);
+      lint(lines, { expectedBets: 100 });
+      assert.deepEqual(details(linesOf(lines, 'server').map((l) => `server | ${l}`), 'apuesta_recibida').map((d) => Number(d.cantidad)), expected, `maxAmount ${m}`);
+    }
+  });
+
+  it('a single bet from the environment (Ex5): identical dni on both sides, leading zeros kept', async () => {
+    const dataDir = tmp();
+    const server = lottery(['server', '--host', '127.0.0.1', '--port', '0', '--agencies', '1', '--data', dataDir, '--mode', 'bet']);
+    const port = await serverReady(server);
+    const env = { CLI_ID: '1', CLI_MODE: 'bet', NOMBRE: 'Ana María', APELLIDO: 'Fernández', DOCUMENTO: '01234567', NACIMIENTO: '1990-05-17', NUMERO: '7574' };
+    for (const protocol of ['B', 'A']) {
+      const agency = lottery(['agency', '--server', `127.0.0.1:${port}`, '--protocol', protocol], env);
+      assert.equal(await agency.exited, 0, agency.stderr.join('\n'));
+      lint(prefixed('client1', agency.lines));
+      assert.deepEqual(details(prefixed('client1', agency.lines), 'apuesta_enviada').map((d) => [d.dni, d.numero]), [['01234567', '7574']]);
+    }
+    server.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+    lint(prefixed('server', server.lines));
+    assert.deepEqual(details(prefixed('server', server.lines), 'apuesta_almacenada').map((d) => d.dni), ['01234567', '01234567']);
+    assert.deepEqual(betsCsv(dataDir).map((r) => r[3]), ['01234567', '01234567']);
+  });
+
+  it('reads client/config.yaml and CLI_* the upstream way; echo loop against an echo server; echo-check', async () => {
+    const cwd = tmp();
+    const server = lottery(['server', '--host', '127.0.0.1', '--port', '0', '--mode', 'echo']);
+    const port = await serverReady(server);
+    mkdirSync(join(cwd, 'client'));
+    writeFileSync(join(cwd, 'client', 'config.yaml'), `server:\n  address: "127.0.0.1:${port}"\nloop:\n  amount: 3\n  period: "20ms"\nlog:\n  level: "INFO"\n`);
+    const agency = lottery(['agency'], { CLI_ID: '7', CLI_MODE: 'echo' }, cwd);
+    assert.equal(await agency.exited, 0, agency.stderr.join('\n'));
+    const lines = prefixed('client7', agency.lines);
+    lint(lines);
+    assert.match(agency.lines[0], /action: config \| result: success \| client_id: 7 \| server_address: 127\.0\.0\.1:\d+ \| loop_amount: 3 \| loop_period: 20ms \| log_level: INFO$/);
+    assert.deepEqual(details(lines, 'receive_message').map((d) => d.msg), ['[CLIENT 7] Message N°1', '[CLIENT 7] Message N°2', '[CLIENT 7] Message N°3']);
+    assert.equal(details(lines, 'loop_finished').length, 1);
+    const ok = lottery(['echo-check', '--server', `127.0.0.1:${port}`]);
+    assert.equal(await ok.exited, 0);
+    assert.deepEqual(ok.lines, ['action: test_echo_server | result: success']);
+    server.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+    const bad = lottery(['echo-check', '--server', `127.0.0.1:${port}`, '--timeout-ms', '1000']);
+    assert.equal(await bad.exited, 1);
+    assert.deepEqual(bad.lines, ['action: test_echo_server | result: fail']);
+  });
+
+  it('the server refuses to start in lottery mode without an agency count', async () => {
+    const p = lottery(['server', '--host', '127.0.0.1', '--port', '0'], { AGENCIES: '' }, tmp());
+    const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+    assert.equal(await p.exited, 2);
+    clearTimeout(t);
+    assert.match(p.stderr.join('\n'), /agency count is not configured/);
+  });
+
+  for (const n of [3, 1, 0]) {
+    it(`lottery run with ${n} agenc${n === 1 ? 'y' : 'ies'} (synthetic data): contract, draw, exits`, async () => {
+      const data = tmp();
+      const g = generateData({ agencies: Math.max(n, 1), rows: 120, seed: 100 + n, out: data, winnersPerAgency: (a) => a % 3 });
+      const run = lottery(['run', '--agencies', String(n), '--data', data, '--protocol', 'mixed', '--batch-max', '17']);
+      const code = await run.exited;
+      assert.equal(code, 0, run.stderr.join('\n'));
+      const clients = Array.from({ length: n }, (_, i) => `client${i + 1}`);
+      const expectedWinners = Object.fromEntries(clients.map((c, i) => [c, g.winners[i + 1]]));
+      const report = lint(run.lines, { clients, expectedBets: 120 * n, expectDraw: n > 0, expectedWinners });
+      assert.equal(report.sorteo, n > 0 ? 1 : 0);
+      assert.ok(run.lines.includes('server exited with code 0'));
+    });
+  }
+});
