@@ -191,6 +191,15 @@ export function isLegacyDocument(raw: unknown): raw is Record<string, unknown> {
   return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && '2_NumDispatchers' in raw;
 }
 
+/**
+ * Whether a parsed document looks like the original layout even without `2_NumDispatchers`
+ * (`dispatchNN` or `1_Note`/`1_Version` keys): it is then reported as such (exit 2), not ignored.
+ */
+export function looksLegacy(raw: unknown): raw is Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return false;
+  return Object.keys(raw).some((k) => k === '2_NumDispatchers' || k === '1_Note' || k === '1_Version' || /^dispatch\d{2,}$/.test(k));
+}
+
 /** Whether a parsed document is the native `{"Version":2,"Dispatchers":[...]}` document. */
 export function isNativeDocument(raw: unknown): raw is Record<string, unknown> {
   return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'Dispatchers' in raw && 'Version' in raw;
@@ -243,7 +252,7 @@ export function loadConfigFile(file: string, overrides: Record<string, EntryInpu
 
 /** Resolves an already parsed document (original layout or native). */
 export function resolveDocument(raw: unknown, file: string, overrides: Record<string, EntryInput> = {}): DispatcherConfig[] {
-  if (isLegacyDocument(raw)) return finish(collectLegacy(raw, file), overrides, file);
+  if (looksLegacy(raw)) return finish(collectLegacy(raw, file), overrides, file);
   if (isNativeDocument(raw)) return finish(collectNative(raw, file), overrides, file);
   throw new ConfigError(file, [
     raw !== null && typeof raw === 'object' && !Array.isArray(raw)

@@ -11,7 +11,7 @@ import { TopologyError } from '../../runtime/topology.ts';
 import {
   ConfigError,
   defaultConfigText,
-  isLegacyDocument,
+  looksLegacy,
   isNativeDocument,
   loadConfigFile,
   resolveDocument,
@@ -155,7 +155,7 @@ function parseFailure(reason: unknown, name: string): StartFailure {
 }
 
 function adoptFile(raw: unknown, file: string): Record<string, unknown> | null {
-  if (!isLegacyDocument(raw) && !isNativeDocument(raw)) return null;
+  if (!looksLegacy(raw) && !isNativeDocument(raw)) return null;
   const abs = resolve(file);
   let cfgs: DispatcherConfig[];
   try {
