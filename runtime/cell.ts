@@ -162,6 +162,9 @@ export class Cell implements ActorContext<any> {
     for (const w of this.watchers.values()) this.host.sendSys(w, { t: 'terminated', path: this.path, thread: this.thread, reason });
     this.watchers.clear();
     this.releaseWaiters();
+    // Producers on other threads held back by this mailbox must not wait forever.
+    if (this.overThreads) for (const t of this.overThreads) this.host.postHost(t, { t: 'writable', path: this.path });
+    this.overThreads = null;
     this.host.removeCell(this);
     this.host.emit({ type: 'stop', path: this.path, thread: this.thread, reason: reasonText(reason) });
     if (this.parent) this.host.sendSys(this.parent, { t: 'child-stopped', name: this.name, path: this.path });
