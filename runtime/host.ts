@@ -796,7 +796,11 @@ export class Host implements RefHost {
       for (const c of cells) c.sys.push({ t: 'terminated', path, thread, reason: { error: `thread ${thread} died` } }), this.schedule(c);
     }
     this.blocked.forEach((p) => {
-      if (this.refs.get(p)?.thread === thread) this.blocked.delete(p);
+      if (this.refs.get(p)?.thread !== thread) return;
+      this.blocked.delete(p);
+      const w = this.blockedWaiters.get(p);
+      this.blockedWaiters.delete(p);
+      if (w) for (const f of w) f();
     });
     for (const cell of [...this.cells.values()]) cell.onThreadDied(thread);
   }
