@@ -263,7 +263,7 @@ export class Host implements RefHost {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(askTimeout(ref.path, timeoutMs));
-      }, timeoutMs);
+      }, Math.min(timeoutMs, 2 ** 31 - 1)); // setTimeout fires at once beyond 2^31-1 ms (e.g. Infinity)
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, thread: ref.thread, path: ref.path });
       const c = this.current;
       const prio = options?.priority ?? 0;
