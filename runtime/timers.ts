@@ -3,6 +3,8 @@
 
 import type { Timers } from './types.ts';
 
+const MAX_DELAY = 2 ** 31 - 1;
+
 export class ActorTimers<M> implements Timers<M> {
   private handles = new Map<string, NodeJS.Timeout>();
   private deliver: (message: M) => void;
@@ -13,15 +15,22 @@ export class ActorTimers<M> implements Timers<M> {
 
   once(key: string, ms: number, message: M): void {
     this.cancel(key);
-    const h = setTimeout(() => {
-      this.handles.delete(key);
-      this.deliver(message);
-    }, Math.max(0, ms));
-    this.handles.set(key, h);
+    // setTimeout fires at once beyond 2^31-1 ms: longer delays are waited out in steps.
+    const due = performance.now() + Math.max(0, ms);
+    const arm = (): void => {
+      const left = due - performance.now();
+      const h = setTimeout(() => {
+        if (due - performance.now() > 1) return arm();
+        this.handles.delete(key);
+        this.deliver(message);
+      }, Math.min(MAX_DELAY, Math.max(0, left)));
+      this.handles.set(key, h);
+    };
+    arm();
   }
 
   every(key: string, ms: number, message: M): void {
-    if (!(ms > 0)) throw new RangeError(`periodic timer ${key}: period must be > 0 ms, got ${ms}`);
+    if (!(ms > 0 && ms <= MAX_DELAY)) throw new RangeError(`periodic timer ${key}: period must be > 0 and <= ${MAX_DELAY} ms, got ${ms}`);
     this.cancel(key);
     const start = performance.now();
     let tick = 1;
