@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActorSystem, ActorError } from '../../runtime/index.ts';
 import { Asker, Echo, Kid, type AskerMsg, type KidMsg } from './fixtures/actors.ts';
-import { rejectionCode, settle } from './helpers.ts';
+import { isPending, rejectionCode, settle } from './helpers.ts';
 
 const fixtures = new URL('./fixtures/actors.ts', import.meta.url).href;
 const systems: ActorSystem[] = [];
@@ -68,4 +68,17 @@ test('a crash while handling an ask rejects it with actor-dead; replyError reach
   assert.equal(await echo.ask({ type: 'echo', value: 7 }), 7, 'restarted and answering');
   assert.equal(await echo.ask({ type: 'slow', ms: 20 }), 'late', 'a deferred reply arrives');
   await assert.rejects(echo.ask({ type: 'refuse', why: 'not today' }), (e: ActorError) => e.code === 'remote-error' && e.path === '/e' && e.message === 'not today');
+});
+
+test('an ask with a deadline beyond 2^31-1 ms (or Infinity) waits instead of timing out at once', async () => {
+  const sys = await start(0);
+  const kid = sys.spawn(Kid, { name: 'patient', props: undefined });
+  const forever = kid.ask({ type: 'hold' }, { timeoutMs: Infinity });
+  const long = kid.ask({ type: 'hold' }, { timeoutMs: 2 ** 32 });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.ok(await isPending(forever), 'Infinity');
+  assert.ok(await isPending(long), '2^32 ms');
+  await sys.stopActor(kid);
+  assert.equal(await rejectionCode(forever), 'actor-dead');
+  assert.equal(await rejectionCode(long), 'actor-dead');
 });

@@ -97,3 +97,14 @@ test('timers are cancelled when the actor stops or restarts', async () => {
   assert.equal(ev.of('dead-letter', '/a').length, deadBefore, 'no tick delivered to the stopped actor');
   ev.stop();
 });
+
+test('a one-shot delay beyond 2^31-1 ms waits (it does not fire at once)', async () => {
+  const sys = await start(0);
+  const t = sys.spawn(Ticker, { name: 'far', props: undefined });
+  await t.ask({ type: 'once', ms: 3e9 });
+  await sleep(30);
+  assert.deepEqual(await t.ask({ type: 'ticks' }), []);
+  assert.equal(await t.ask({ type: 'has' }), true);
+  await t.ask({ type: 'cancel' });
+  assert.equal(await t.ask({ type: 'has' }), false);
+});
