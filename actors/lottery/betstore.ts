@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS draw (id INTEGER PRIMARY KEY CHECK (id = 1), drawn_at
 `;
 
 const ROWS_PER_STATEMENT = 64;
+/** Longest a batch waits for other agencies' batches to share its commit. */
+const GROUP_WINDOW_MS = 2;
+/** An agency that sent nothing for this long is not waited for. */
+const ACTIVE_MS = 50;
 const MULTI = `INSERT INTO bets VALUES ${Array(ROWS_PER_STATEMENT).fill('(?,?,?,?,?,?)').join(',')}`;
 const SINGLE = 'INSERT INTO bets VALUES (?,?,?,?,?,?)';
 
@@ -132,8 +136,48 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
 
+  // Group commit: agencies send one batch at a time and wait for its ACK, so right after a commit
+  // the agencies it acknowledged send again within a millisecond or two. A commit waits (at most
+  // GROUP_WINDOW_MS) until every recently active agency has a batch pending, so one fsync covers
+  // them all; a lone agency is committed at once.
+  const lastSeen = new Map<number, number>();
+  let windowTimer: NodeJS.Timeout | null = null;
+
+  function everyActivePending(): boolean {
+    const now = performance.now();
+    const waiting = new Set<number>();
+    for (const p of pending) waiting.add(p.agency);
+    for (const [agency, t] of lastSeen) {
+      if (now - t > ACTIVE_MS || closed.has(agency)) lastSeen.delete(agency);
+      else if (!waiting.has(agency)) return false;
+    }
+    return true;
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled) return;
+    if (everyActivePending()) {
+      if (windowTimer) clearTimeout(windowTimer);
+      windowTimer = null;
+      flushScheduled = true;
+      setImmediate(flush);
+    } else if (!windowTimer) {
+      windowTimer = setTimeout(() => {
+        windowTimer = null;
+        if (!flushScheduled) {
+          flushScheduled = true;
+          flush();
+        }
+      }, GROUP_WINDOW_MS);
+    }
+  }
+
   function flush(): void {
     flushScheduled = false;
+    if (windowTimer) {
+      clearTimeout(windowTimer);
+      windowTimer = null;
+    }
     if (pending.length === 0 || store === null) return;
     const group = pending;
     pending = [];
@@ -189,10 +233,8 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
             }
           }
           pending.push({ agency: msg.agency, rows: msg.rows, reply: ctx.deferReply() });
-          if (!flushScheduled) {
-            flushScheduled = true;
-            setImmediate(flush);
-          }
+          lastSeen.set(msg.agency, performance.now());
+          scheduleFlush();
           return;
         }
         case 'close': {

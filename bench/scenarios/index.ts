@@ -4,5 +4,6 @@ import type { Scenario } from './types.ts';
 
 export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   kernel: () => import('./kernel.ts'),
+  lottery: () => import('./lottery.ts'),
   codec: () => import('./codec.ts'),
 };

@@ -1,0 +1,154 @@
+// Lottery ingest (performance.md): the official data set (78,697 bets) sent by five agencies over
+// TCP (a load-generator child process), stored durably, drawn, and winners asked — against a
+// same-run baseline that reads and parses the five files in one process and writes the same rows
+// to the same store (node:sqlite, WAL, synchronous=FULL, one transaction per file).
+//
+// Figures: `lottery.ingest` (ms, lower is better, target ≤ 2x the baseline) with agencies at
+// batch.maxAmount 9999, i.e. batches closed by the 8 kB packet cap (~175 bets); in the full run
+// also `lottery.ingest-default-batch` (maxAmount 35, report-only).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActorSystem } from '../../runtime/index.ts';
+import type { ClientSettings } from '../../actors/lottery/config.ts';
+import { insertRows, openBetStore } from '../../actors/lottery/betstore.ts';
+import { OFFICIAL_WINNERS, resolveDataset } from '../../actors/lottery/dataset.ts';
+import { LOTTERY_MODULES } from '../../actors/lottery/modules.ts';
+import { LineSource } from '../../actors/lottery/reader.ts';
+import { startServer } from '../../actors/lottery/server.ts';
+import type { GroupOutcome } from '../../actors/lottery/agencies.ts';
+import { parseAgencyCsvRow, toRow, type BetRow } from '../../protocols/lottery/index.ts';
+import type { ScenarioOptions, ScenarioResult } from './types.ts';
+
+const LOAD = new URL('./lottery-load.ts', import.meta.url).pathname;
+
+async function baseline(dir: string, agencies: number): Promise<{ ms: number; rows: number; winners: number }> {
+  const out = mkdtempSync(join(tmpdir(), 'lottery-bench-base-'));
+  try {
+    const t0 = performance.now();
+    const store = openBetStore(out);
+    let rows = 0;
+    for (let a = 1; a <= agencies; a++) {
+      const src = new LineSource(join(dir, `agency-${a}.csv`));
+      await src.open();
+      const batch: BetRow[] = [];
+      for (let l = await src.next(); l !== null; l = await src.next()) batch.push(toRow(parseAgencyCsvRow(a, l)));
+      await src.close();
+      store.transaction(() => insertRows(store, batch));
+      rows += batch.length;
+    }
+    const winners = store.all('SELECT agency, document FROM bets WHERE number = 7574').length;
+    store.close();
+    return { ms: performance.now() - t0, rows, winners };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function message<T>(child: ChildProcess, t: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const on = (m: { t?: string }): void => {
+      if (m?.t === t) {
+        child.off('message', on);
+        resolve(m as T);
+      }
+    };
+    child.on('message', on);
+    child.once('exit', (code) => reject(new Error(`load generator exited with ${code} before ${t}`)));
+  });
+}
+
+async function ours(dir: string, agencies: number, maxAmount: number): Promise<{ ms: number; outcome: GroupOutcome; stored: number; rss: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lottery-bench-'));
+  const system = await ActorSystem.start({ name: 'lottery-bench', threads: 1, preload: LOTTERY_MODULES, logLevel: 'error' });
+  try {
+    const server = await startServer(system, {
+      mode: 'lottery',
+      host: '127.0.0.1',
+      port: 0,
+      listenBacklog: 128,
+      loggingLevel: 'ERROR', // the contract lines are not the measured work; the tests check them
+      agencies,
+      servers: 1,
+      dataDir,
+      maxConnections: 256,
+      winnersHoldMs: 30_000,
+      idleTimeoutMs: 30_000,
+      maxBodyA: 1 << 20,
+      durability: 'full',
+    });
+    const child = spawn(process.execPath, [LOAD], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, LOG_LEVEL: 'error' } });
+    await message(child, 'ready');
+    const clients: ClientSettings[] = Array.from({ length: agencies }, (_, i) => ({
+      id: i + 1,
+      serverAddress: `127.0.0.1:${server.port}`,
+      host: '127.0.0.1',
+      port: server.port,
+      loopAmount: 0,
+      loopPeriod: '1s',
+      loopPeriodMs: 1000,
+      logLevel: 'ERROR',
+      maxAmount,
+      mode: 'batch',
+      protocol: 'B',
+      file: join(dir, `agency-${i + 1}.csv`),
+      connectRetryMs: 30_000,
+    }));
+    const t0 = performance.now();
+    child.send({ t: 'go', clients });
+    const done = await message<{ outcome: GroupOutcome }>(child, 'done');
+    const ms = performance.now() - t0;
+    await new Promise((r) => child.once('exit', r));
+    const stored = await system.refFor<{ t: 'count' }>('/lottery/store', -1).ask<number>({ t: 'count' });
+    return { ms, outcome: done.outcome, stored, rss: process.memoryUsage().rss };
+  } finally {
+    await system.stop(5000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  const data = resolveDataset(undefined, 5);
+  const agencies = 5;
+  const expected = data.official ? OFFICIAL_WINNERS : (data.generated ?? {});
+  if (!o.quick) await baseline(data.dir, agencies); // warm-up (page cache, JIT)
+  const base = await baseline(data.dir, agencies);
+  const r = await ours(data.dir, agencies, 9999);
+  const winners = Object.values(r.outcome.winners).map((w) => w ?? -1);
+  const correct = r.outcome.code === 0 && Object.entries(expected).every(([a, w]) => r.outcome.winners[Number(a)] === w) && r.stored === base.rows;
+  const results: ScenarioResult[] = [
+    {
+      name: 'lottery.ingest',
+      value: r.ms,
+      unit: 'ms',
+      baseline: base.ms,
+      baselineName: 'parse 5 files + write the rows to the same store, one process',
+      target: { ratio: 2 },
+      lowerIsBetter: true,
+      extra: {
+        bets: r.stored,
+        winners: winners.join(','),
+        correct: correct ? 'yes' : 'NO',
+        batch: '8 kB cap (maxAmount 9999)',
+        peakRssMB: Math.round(r.rss / 2 ** 20),
+        dataset: data.official ? 'official' : 'generated',
+      },
+    },
+  ];
+  if (!correct) results[0].value = Number.POSITIVE_INFINITY;
+  if (!o.quick) {
+    const d = await ours(data.dir, agencies, 35);
+    results.push({
+      name: 'lottery.ingest-default-batch',
+      value: d.ms,
+      unit: 'ms',
+      baseline: base.ms,
+      baselineName: 'parse 5 files + write the rows to the same store, one process',
+      lowerIsBetter: true,
+      extra: { bets: d.stored, batch: 'maxAmount 35 (default)', winners: Object.values(d.outcome.winners).join(',') },
+    });
+  }
+  return results;
+}
