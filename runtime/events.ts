@@ -16,6 +16,18 @@ export type StampedEvent = RuntimeEvent & { seq: number; at: number };
 
 export type EventListener = (ev: StampedEvent) => void;
 
+type Counts = EventBus['counts'];
+/** Which total each event type adds to. */
+const COUNTED: Partial<Record<RuntimeEvent['type'], keyof Counts>> = {
+  spawn: 'spawn',
+  stop: 'stop',
+  restart: 'restart',
+  crash: 'crash',
+  'dead-letter': 'deadLetters',
+  escalate: 'escalate',
+  'thread-died': 'threadDied',
+};
+
 export class EventBus {
   private listeners = new Set<EventListener>();
   private seq = 0;
@@ -23,29 +35,8 @@ export class EventBus {
   readonly counts = { spawn: 0, stop: 0, restart: 0, crash: 0, deadLetters: 0, escalate: 0, threadDied: 0 };
 
   publish(ev: RuntimeEvent): void {
-    switch (ev.type) {
-      case 'spawn':
-        this.counts.spawn++;
-        break;
-      case 'stop':
-        this.counts.stop++;
-        break;
-      case 'restart':
-        this.counts.restart++;
-        break;
-      case 'crash':
-        this.counts.crash++;
-        break;
-      case 'dead-letter':
-        this.counts.deadLetters += ev.count;
-        break;
-      case 'escalate':
-        this.counts.escalate++;
-        break;
-      case 'thread-died':
-        this.counts.threadDied++;
-        break;
-    }
+    const key = COUNTED[ev.type];
+    if (key) this.counts[key] += ev.type === 'dead-letter' ? ev.count : 1;
     this.seq++;
     if (this.listeners.size === 0) return;
     const stamped = { ...ev, seq: this.seq, at: Date.now() } as StampedEvent;
