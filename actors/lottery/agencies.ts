@@ -96,7 +96,7 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
             report();
             return;
           case 'terminate':
-            for (const r of refs.values()) r.tell({ type: 'terminate' });
+            for (const [id, r] of refs) if (codes[id] === undefined) r.tell({ type: 'terminate' });
             return;
         }
       },

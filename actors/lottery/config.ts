@@ -90,6 +90,8 @@ export const serverSchema = z.strictObject({
   idleTimeoutMs: z.number().int().min(100).default(30_000),
   maxBodyA: z.number().int().min(64).max(1 << 26).default(1 << 20),
   durability: z.enum(['full', 'normal']).default('full'),
+  /** Start from an empty store (demo topologies that are run again and again). */
+  resetOnStart: z.boolean().default(false),
 });
 
 export const clientSchema = z.strictObject({

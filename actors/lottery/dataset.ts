@@ -58,7 +58,8 @@ export function resolveDataset(given: string | undefined, agencies = 5, say: (li
   if (given) {
     const p = resolve(given);
     if (p.endsWith('.zip')) {
-      const out = join(dirname(p), basename(p, '.zip'));
+      // Unpacked into the git-ignored .data/ of the repo (the zip's own folder may be read-only).
+      const out = join(REPO_ROOT, '.data', p === OFFICIAL_ZIP ? 'tp0' : basename(p, '.zip'));
       unpackDataset(p, out);
       return { dir: out, official: p === OFFICIAL_ZIP };
     }

@@ -1,7 +1,7 @@
 // The lottery subsystem (lottery.md): the `lottery` topology section (server tree + agencies as
 // actors), its actor modules (preloaded by every worker), and the `lottery …` CLI commands.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ActorSystem, RunEnv, SectionHandle, Subsystem } from '../../runtime/index.ts';
 import { AgencyGroup, groupOutcome } from './agencies.ts';
@@ -17,13 +17,17 @@ export { LOTTERY_MODULES };
 /** Starts the `lottery` section of a topology: the server tree, then its agencies (if any). */
 export async function startLotterySection(system: ActorSystem, config: LotteryConfig, env: RunEnv): Promise<SectionHandle> {
   const rel = (p: string): string => (isAbsolute(p) ? p : resolve(env.dir, p));
+  const { resetOnStart: _reset, ...serverConfig } = config.server;
   const settings: ServerSettings = {
-    ...config.server,
+    ...serverConfig,
     agencies: config.agencies,
     servers: config.servers,
     dataDir: rel(config.server.dataDir),
     source: config.prefixLines ? 'server' : undefined,
   };
+  if (config.server.resetOnStart) {
+    for (const f of ['lottery.sqlite', 'lottery.sqlite-wal', 'lottery.sqlite-shm', 'bets.csv']) rmSync(resolve(settings.dataDir, f), { force: true });
+  }
   mkdirSync(settings.dataDir, { recursive: true });
   logServerConfig(settings);
   const server = await startServer(system, settings);

@@ -37,7 +37,7 @@ export function topologyDocument(o: TopologyOptions): Record<string, unknown> {
     lottery: {
       agencies: n,
       servers: k,
-      server: { mode: 'lottery', host: '127.0.0.1', port: o.port ?? 12345, listenBacklog: 5, loggingLevel: 'INFO', dataDir: relFrom(o.out, '.data/server') },
+      server: { mode: 'lottery', host: '127.0.0.1', port: o.port ?? 12345, listenBacklog: 5, loggingLevel: 'INFO', dataDir: relFrom(o.out, '.data/server'), resetOnStart: true },
       data,
       protocol: o.protocol ?? 'B',
       batch: { maxAmount: o.batchMax ?? 35 },
