@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS draw (id INTEGER PRIMARY KEY CHECK (id = 1), drawn_at
 
 const ROWS_PER_STATEMENT = 64;
 /** Longest a batch waits for other agencies' batches to share its commit. */
-const GROUP_WINDOW_MS = 2;
+const GROUP_WINDOW_MS = Number(process.env.LOTTERY_GROUP_MS ?? 2);
 /** An agency that sent nothing for this long is not waited for. */
 const ACTIVE_MS = 50;
 const MULTI = `INSERT INTO bets VALUES ${Array(ROWS_PER_STATEMENT).fill('(?,?,?,?,?,?)').join(',')}`;

@@ -10,7 +10,7 @@
 // Reads time out after idleTimeoutMs, except while parked on the draw.
 
 import type { Socket } from 'node:net';
-import { assign, createActor, setup } from 'xstate';
+import { createActor, setup } from 'xstate';
 import { defineActor } from '../../runtime/index.ts';
 import {
   aFrameCount,
@@ -77,6 +77,91 @@ type Pending =
   | { kind: 'close'; protocol: 'A' | 'B'; agency: number }
   | { kind: 'draw'; protocol: 'A' | 'B'; agency: number; hold: boolean };
 
+
+interface ConnHandlers {
+  isEcho(): boolean;
+  requestReady(): boolean;
+  detect(ev: ConnectionMsg): void;
+  feed(ev: ConnectionMsg): void;
+  start(): void;
+  echoFeed(ev: ConnectionMsg): void;
+  echoEof(): void;
+  truncated(ev: ConnectionMsg): void;
+  peerGone(): void;
+  drainNow(): void;
+  retryWinners(): void;
+}
+
+/**
+ * The connection lifecycle, defined once (building a machine per connection would cost more than
+ * the connection's whole exchange); each Connection runs an actor of it with its own handlers.
+ */
+const connectionMachine = setup({
+  types: {} as { context: { h: ConnHandlers }; events: ConnectionMsg; input: ConnHandlers },
+  guards: {
+    isEcho: ({ context }) => context.h.isEcho(),
+    requestReady: ({ context }) => context.h.requestReady(),
+  },
+  actions: {
+    detect: ({ context, event }) => context.h.detect(event),
+    feed: ({ context, event }) => context.h.feed(event),
+    start: ({ context }) => context.h.start(),
+    echoFeed: ({ context, event }) => context.h.echoFeed(event),
+    echoEof: ({ context }) => context.h.echoEof(),
+    truncated: ({ context, event }) => context.h.truncated(event),
+    peerGone: ({ context }) => context.h.peerGone(),
+    drainNow: ({ context }) => context.h.drainNow(),
+    retryWinners: ({ context }) => context.h.retryWinners(),
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({ h: input }),
+  initial: 'detecting',
+  on: {
+    drain: { actions: 'drainNow' },
+    done: '.closed',
+  },
+  states: {
+    detecting: {
+      on: {
+        data: [
+          { guard: 'isEcho', target: 'echo', actions: 'echoFeed' },
+          { target: 'reading', actions: ['detect', 'feed'] },
+        ],
+        eof: { actions: 'truncated' },
+        sockerr: { actions: 'truncated' },
+        idle: { actions: 'truncated' },
+      },
+    },
+    echo: {
+      on: {
+        data: { actions: 'echoFeed' },
+        eof: { actions: 'echoEof' },
+        sockerr: { actions: 'truncated' },
+        idle: { actions: 'truncated' },
+      },
+    },
+    reading: {
+      always: { guard: 'requestReady', target: 'awaiting' },
+      on: {
+        data: { actions: 'feed' },
+        eof: { actions: 'truncated' },
+        sockerr: { actions: 'truncated' },
+        idle: { actions: 'truncated' },
+      },
+    },
+    awaiting: {
+      entry: 'start',
+      on: {
+        eof: { actions: 'peerGone' },
+        sockerr: { actions: 'peerGone' },
+        retry: { actions: 'retryWinners' },
+      },
+    },
+    closed: { type: 'final' },
+  },
+});
+
 // Not defineMachineActor: the connection needs a stop hook (destroy the socket, log the closure
 // on shutdown), which the kernel's adapter does not expose; this is the same adapter plus that hook.
 export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.meta.url, 'Connection', (props, ctx) => {
@@ -94,6 +179,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
   let draining = false;
   let retries = 0;
   let finished = false;
+  let protocol: 'A' | 'B' | 'echo' | null = null;
 
   const send = (ev: ConnectionMsg): void => {
     if (!finished) ctx.self.tell(ev);
@@ -277,146 +363,92 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
     );
   }
 
-  // ---- the machine -------------------------------------------------------------------------
+  // ---- the handlers the (shared) machine calls ---------------------------------------------------
 
-  const machine = setup({
-    types: {} as { context: { protocol: 'A' | 'B' | 'echo' | null }; events: ConnectionMsg },
-    guards: {
-      isEcho: () => props.mode === 'echo',
-      requestReady: () => pending !== null,
-      finished: () => finished,
-    },
-    actions: {
-      detect: assign({
-        protocol: ({ event }) => {
-          if (event.type !== 'data' || event.chunk.length === 0) return null;
-          const s = sniff(event.chunk[0]);
-          if (s === 'A') decoderA = aRequestDecoder(props.maxBodyA);
-          else if (s === 'B') decoderB = bFrameDecoder();
-          else {
-            log.info('recibir_mensaje', 'fail', { error: 'unknown-protocol' });
-            ctx.log.warn('unknown protocol', { firstByte: event.chunk[0] });
-            finish();
-            return null;
-          }
-          return s;
-        },
-      }),
-      feed: ({ event }) => {
-        if (event.type !== 'data' || finished || pending) return;
-        if (decoderA) {
-          const frames = decoderA.push(event.chunk);
-          if (frames.length > 0) return onFrameA(frames[0]);
-          if (decoderA.error) return protocolFailure('A', decoderA.error);
-        } else if (decoderB) {
-          const frames = decoderB.push(event.chunk);
-          if (frames.length > 0) return onFrameB(frames[0]);
-          if (decoderB.error) return protocolFailure('B', decoderB.error);
-        }
-      },
-      start: () => startPending(),
-      echoFeed: ({ event }) => {
-        if (event.type !== 'data' || finished) return;
-        const nl = event.chunk.indexOf(0x0a);
-        if (nl < 0) {
-          echoBuf.push(event.chunk);
-          echoLen += event.chunk.length;
-          if (echoLen > 65536) protocolFailure('echo', new ProtocolError('frame-too-large', 'echo line over 64 KiB'));
-          return;
-        }
-        echoBuf.push(event.chunk.subarray(0, nl + 1));
-        const line = Buffer.concat(echoBuf);
-        echoBuf = [];
-        log.debug('echo', 'success', { bytes: line.length });
-        write([line]);
-      },
-      echoEof: () => {
-        if (finished) return;
-        if (echoLen > 0) write([Buffer.concat(echoBuf)]);
-        else finish();
-      },
-      truncated: ({ event }) => {
-        if (finished) return;
-        const d = decoderA ?? decoderB;
-        const buffered = d?.buffered ?? 0;
-        if (buffered === 0 && (event.type === 'eof' || event.type === 'sockerr')) {
-          // The peer went away between requests (or never sent one): nothing to report.
-          ctx.log.debug('peer closed', { event: event.type });
-          return finish();
-        }
-        if (event.type === 'idle') {
-          log.info('recibir_mensaje', 'fail', { error: 'idle-timeout' });
-          return finish();
-        }
-        protocolFailure('stream', d?.end() ?? new ProtocolError('truncated', 'connection closed mid-request'));
-      },
-      peerGone: () => {
-        // The client left while its request was parked on the draw: nothing to answer.
-        if (!finished && pending?.kind === 'draw') finish();
-      },
-      drainNow: () => {
-        draining = true;
-        if (finished) return;
-        // A store exchange in flight is finished (its reply follows the commit); anything else
-        // (idle, reading, parked on the draw) is cut now: by our shutdown, so not a failure.
-        if (pending?.kind === 'store' || pending?.kind === 'close') return;
-        log.info('close_connection', 'success', { reason: 'shutdown' });
+  const h: ConnHandlers = {
+    isEcho: () => props.mode === 'echo',
+    requestReady: () => pending !== null,
+    detect(event) {
+      if (event.type !== 'data' || event.chunk.length === 0) return;
+      const s = sniff(event.chunk[0]);
+      if (s === 'A') decoderA = aRequestDecoder(props.maxBodyA);
+      else if (s === 'B') decoderB = bFrameDecoder();
+      else {
+        log.info('recibir_mensaje', 'fail', { error: 'unknown-protocol' });
+        ctx.log.warn('unknown protocol', { firstByte: event.chunk[0] });
         finish();
-      },
-      retryWinners: () => {
-        if (!finished && pending?.kind === 'draw') askWinners(pending);
-      },
+        return;
+      }
+      protocol = s;
     },
-  }).createMachine({
-    id: 'connection',
-    context: { protocol: null },
-    initial: 'detecting',
-    on: {
-      drain: { actions: 'drainNow' },
-      done: '.closed',
+    feed(event) {
+      if (event.type !== 'data' || finished || pending) return;
+      if (decoderA) {
+        const frames = decoderA.push(event.chunk);
+        if (frames.length > 0) return onFrameA(frames[0]);
+        if (decoderA.error) return protocolFailure('A', decoderA.error);
+      } else if (decoderB) {
+        const frames = decoderB.push(event.chunk);
+        if (frames.length > 0) return onFrameB(frames[0]);
+        if (decoderB.error) return protocolFailure('B', decoderB.error);
+      }
     },
-    states: {
-      detecting: {
-        on: {
-          data: [
-            { guard: 'isEcho', target: 'echo', actions: 'echoFeed' },
-            { target: 'reading', actions: ['detect', 'feed'] },
-          ],
-          eof: { actions: 'truncated' },
-          sockerr: { actions: 'truncated' },
-          idle: { actions: 'truncated' },
-        },
-      },
-      echo: {
-        on: {
-          data: { actions: 'echoFeed' },
-          eof: { actions: 'echoEof' },
-          sockerr: { actions: 'truncated' },
-          idle: { actions: 'truncated' },
-        },
-      },
-      reading: {
-        always: { guard: 'requestReady', target: 'awaiting' },
-        on: {
-          data: { actions: 'feed' },
-          eof: { actions: 'truncated' },
-          sockerr: { actions: 'truncated' },
-          idle: { actions: 'truncated' },
-        },
-      },
-      awaiting: {
-        entry: 'start',
-        on: {
-          eof: { actions: 'peerGone' },
-          sockerr: { actions: 'peerGone' },
-          retry: { actions: 'retryWinners' },
-        },
-      },
-      closed: { type: 'final' },
+    start: () => startPending(),
+    echoFeed(event) {
+      if (event.type !== 'data' || finished) return;
+      protocol = 'echo';
+      const nl = event.chunk.indexOf(0x0a);
+      if (nl < 0) {
+        echoBuf.push(event.chunk);
+        echoLen += event.chunk.length;
+        if (echoLen > 65536) protocolFailure('echo', new ProtocolError('frame-too-large', 'echo line over 64 KiB'));
+        return;
+      }
+      echoBuf.push(event.chunk.subarray(0, nl + 1));
+      const line = Buffer.concat(echoBuf);
+      echoBuf = [];
+      log.debug('echo', 'success', { bytes: line.length });
+      write([line]);
     },
-  });
+    echoEof() {
+      if (finished) return;
+      if (echoLen > 0) write([Buffer.concat(echoBuf)]);
+      else finish();
+    },
+    truncated(event) {
+      if (finished) return;
+      const d = decoderA ?? decoderB;
+      const buffered = d?.buffered ?? 0;
+      if (buffered === 0 && (event.type === 'eof' || event.type === 'sockerr')) {
+        // The peer went away between requests (or never sent one): nothing to report.
+        ctx.log.debug('peer closed', { event: event.type });
+        return finish();
+      }
+      if (event.type === 'idle') {
+        log.info('recibir_mensaje', 'fail', { error: 'idle-timeout' });
+        return finish();
+      }
+      protocolFailure('stream', d?.end() ?? new ProtocolError('truncated', 'connection closed mid-request'));
+    },
+    peerGone() {
+      // The client left while its request was parked on the draw: nothing to answer.
+      if (!finished && pending?.kind === 'draw') finish();
+    },
+    drainNow() {
+      draining = true;
+      if (finished) return;
+      // A store exchange in flight is finished (its reply follows the commit); anything else
+      // (idle, reading, parked on the draw) is cut now: by our shutdown, so not a failure.
+      if (pending?.kind === 'store' || pending?.kind === 'close') return;
+      log.info('close_connection', 'success', { reason: 'shutdown' });
+      finish();
+    },
+    retryWinners() {
+      if (!finished && pending?.kind === 'draw') askWinners(pending);
+    },
+  };
 
-  const actor = createActor(machine);
+  const actor = createActor(connectionMachine, { input: h });
   actor.subscribe({ error: (err) => ctx.fail(err), complete: () => ctx.stop() });
   return {
     started() {
@@ -441,7 +473,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
       }
     },
     inspect() {
-      return { state: actor.getSnapshot().value, protocol: actor.getSnapshot().context.protocol, pending: pending?.kind ?? null };
+      return { state: actor.getSnapshot().value, protocol, pending: pending?.kind ?? null };
     },
   };
 });

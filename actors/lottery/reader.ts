@@ -64,18 +64,24 @@ export class LineSource {
   /** The next non-empty line without its line ending, or null at end of file. */
   async next(): Promise<string | null> {
     for (;;) {
-      while (this.at < this.lines.length) {
-        let l = this.lines[this.at++];
-        this.lineNo++;
-        if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) l = l.slice(0, -1);
-        if (l.length > 0) return l;
-      }
-      if (this.eof) return null;
+      const l = this.nextBuffered();
+      if (l !== undefined) return l;
       await this.fill();
     }
   }
 
-  private async fill(): Promise<void> {
+  /** The next buffered non-empty line; undefined when more bytes must be read first (fill); null at end of file. */
+  nextBuffered(): string | null | undefined {
+    while (this.at < this.lines.length) {
+      let l = this.lines[this.at++];
+      this.lineNo++;
+      if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) l = l.slice(0, -1);
+      if (l.length > 0) return l;
+    }
+    return this.eof ? null : undefined;
+  }
+
+  async fill(): Promise<void> {
     if (!this.fh) throw new Error('file not open');
     const { bytesRead } = await this.fh.read(this.buf, 0, CHUNK, null);
     this.bytesRead += bytesRead;
@@ -112,7 +118,11 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
   async function next(): Promise<BatchOut | null> {
     if (!src.isOpen && !done) await src.open();
     while (!done) {
-      const line = await src.next();
+      const line = src.nextBuffered();
+      if (line === undefined) {
+        await src.fill();
+        continue;
+      }
       if (line === null) {
         done = true;
         break;

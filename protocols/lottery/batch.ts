@@ -5,8 +5,8 @@
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../errors.ts';
 import type { Bet } from './bet.ts';
-import { A_MAX_COUNT, A_REQUEST_HEADER, encodeABetFields } from './protocol-a.ts';
-import { B_MAX_FRAME, encodeBBetFields } from './protocol-b.ts';
+import { A_MAX_COUNT, A_REQUEST_HEADER } from './protocol-a.ts';
+import { B_MAX_FRAME } from './protocol-b.ts';
 
 export const MAX_PACKET_BYTES = 8192;
 export const DEFAULT_MAX_AMOUNT = 35;
@@ -29,15 +29,37 @@ export interface PacketSizer {
   betBytes(bet: Bet, betId: number): number;
 }
 
-export function sizer(protocol: WireProtocol, agency: number, maxPacket = MAX_PACKET_BYTES): PacketSizer {
-  if (protocol === 'A') {
-    return { fixed: A_REQUEST_HEADER + 1, limit: maxPacket, betBytes: (b, id) => 1 + Buffer.byteLength(encodeABetFields(b, id)) };
+const SPECIAL = /[\\,;:]/;
+const SPECIAL_G = /[\\,;:]/g;
+
+/** UTF-8 bytes of a text field once escaped (§6.5), without building the escaped string. */
+export function escapedBytes(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) >= 0x80) {
+      n = Buffer.byteLength(s, 'utf8');
+      break;
+    }
   }
-  // 2-byte prefix + "StoreBatch:<agency>" + (":" bet)*; L may not exceed 8190.
+  return SPECIAL.test(s) ? n + (s.match(SPECIAL_G)?.length ?? 0) : n;
+}
+
+function digits(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : String(n).length;
+}
+
+export function sizer(protocol: WireProtocol, agency: number, maxPacket = MAX_PACKET_BYTES): PacketSizer {
+  // Both layouts: names escaped, document, 10-byte date, number; A adds agency and betId.
+  const common = (b: Bet): number => escapedBytes(b.firstName) + escapedBytes(b.lastName) + b.document.length + b.birthdate.length + digits(b.number);
+  if (protocol === 'A') {
+    // ";" + agency,betId,nombre,apellido,documento,nacimiento,numero
+    return { fixed: A_REQUEST_HEADER + 1, limit: maxPacket, betBytes: (b, id) => 1 + digits(b.agency) + digits(id) + 6 + common(b) };
+  }
+  // 2-byte prefix + "StoreBatch:<agency>" + (":" nombre;apellido;documento;nacimiento;numero)*; L <= 8190.
   return {
-    fixed: 2 + Buffer.byteLength(`StoreBatch:${agency}`),
+    fixed: 2 + 'StoreBatch:'.length + digits(agency),
     limit: Math.min(maxPacket, B_MAX_FRAME + 2),
-    betBytes: (b) => 1 + Buffer.byteLength(encodeBBetFields(b)),
+    betBytes: (b) => 1 + 4 + common(b),
   };
 }
 

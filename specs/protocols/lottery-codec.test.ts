@@ -251,6 +251,20 @@ describe('batch grouping (§3 Ex6)', () => {
     );
   });
 
+  it('the sizer predicts the exact encoded size of every packet', () => {
+    fc.assert(
+      fc.property(batchArb, fc.integer({ min: 1, max: 1000 }), ({ agency, bets }, firstId) => {
+        for (const protocol of ['A', 'B'] as const) {
+          const s = sizer(protocol, agency);
+          const predicted = s.fixed + bets.reduce((n, b, i) => n + s.betBytes(b, firstId + i), 0);
+          const actual = protocol === 'A' ? encodeABet(bets, 1, firstId).length : encodeB({ type: 'StoreBatch', agency, bets }).length;
+          assert.equal(predicted, actual, protocol);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('35 worst-case bets (50-byte names of escaped characters) fit one protocol B packet; 36 do not', () => {
     const worst = makeBet(9999, ':'.repeat(50), ','.repeat(50), '9'.repeat(10), '2000-12-31', '9999');
     const s = sizer('B', 9999);
