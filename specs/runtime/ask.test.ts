@@ -52,6 +52,7 @@ test('ask rejections seen from an actor on another worker', async () => {
   const sys = await start(2);
   const kid = sys.spawn(Kid, { name: 'k', props: undefined, thread: 0 });
   const asker = sys.spawn(Asker, { name: 'asker', props: undefined, thread: 1 });
+  await kid.ask({ type: 'restarts' }); // exists on worker 0 before the asker on worker 1 talks to it
   const via = (msg: KidMsg, timeoutMs = 2000): Promise<unknown> => asker.ask({ type: 'ask', target: kid, msg, timeoutMs } as AskerMsg, { timeoutMs: 5000 });
   assert.deepEqual(await via({ type: 'where' }), { ok: { path: '/k', thread: 0, restarts: 0 } });
   assert.deepEqual(await via({ type: 'hold' }, 50), { code: 'ask-timeout' });

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActorSystem } from '../../runtime/index.ts';
 import { Pusher, Recorder, type PusherMsg } from './fixtures/actors.ts';
-import { isPending, sleep } from './helpers.ts';
+import { isPending, sleep, waitFor, whenSpawned } from './helpers.ts';
 
 const fixtures = new URL('./fixtures/actors.ts', import.meta.url).href;
 const systems: ActorSystem[] = [];
@@ -19,11 +19,12 @@ async function blocked(consumerAt: 'main' | 1): Promise<{ sys: ActorSystem; done
   const sys = await ActorSystem.start({ threads: 2, logLevel: 'silent', preload: [fixtures], supervisor: { maxRestarts: 0, withinMs: 10_000 } });
   systems.push(sys);
   const target = sys.spawn(Recorder, { name: 'rec', props: undefined, thread: consumerAt, disabled: true, mailbox: { capacity: 20, overflow: 'backpressure' } });
-  await sleep(20);
+  await whenSpawned(sys, target.path); // the producer on worker 0 must not outrun the spawn
   const pusher = sys.spawn(Pusher, { name: 'pusher', props: undefined, thread: 0 });
   const done = pusher.ask({ type: 'push', target, n: 2000 } as PusherMsg, { timeoutMs: 4000 });
   done.catch(() => {});
-  await sleep(100);
+  await waitFor(async () => ((await sys.snapshot()).actors.find((a) => a.path === target.path)?.depth ?? 0) >= 20, 'the consumer’s mailbox to fill up');
+  await sleep(30);
   assert.ok(await isPending(done), 'the producer is held back');
   return { sys, done };
 }

@@ -39,6 +39,15 @@ export function record(sys: ActorSystem): Recording {
   };
 }
 
+/**
+ * Waits until the actor at `path` exists on its thread (its spawn event reached main). Needed
+ * before the test talks to an actor spawned by an actor on a third thread: the spawn and the
+ * test's mail travel on different links (see the todo test in fifo.test.ts).
+ */
+export async function whenSpawned(sys: ActorSystem, path: string, timeoutMs = 4000): Promise<void> {
+  await waitFor(() => sys.lookup(path), `${path} to be spawned`, timeoutMs);
+}
+
 /** The `code` of a rejected promise (fails if it resolves). */
 export async function rejectionCode(p: Promise<unknown>): Promise<string> {
   try {

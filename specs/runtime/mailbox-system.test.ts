@@ -233,10 +233,11 @@ test('backpressure across threads: tell returns false, writable() resolves after
     const pusher = wsys.spawn(Pusher, { name: 'pusher', props: undefined, thread: 0 });
     const n = 3000;
     const done = pusher.ask<{ refused: number }>({ type: 'push', target, n } as PusherMsg, { timeoutMs: 10_000 });
-    await sleep(80);
+    const depthNow = async (): Promise<number> => (await wsys.snapshot()).actors.find((a) => a.path === t.path)!.depth;
+    await waitFor(async () => (await depthNow()) >= 40, 'the consumer’s mailbox to fill up');
+    await sleep(50);
     assert.ok(await isPending(done), 'the producer is held back while the consumer is disabled');
-    const snap = await wsys.snapshot();
-    const depth = snap.actors.find((a) => a.path === t.path)!.depth;
+    const depth = await depthNow();
     // Refusals cross threads asynchronously, so the producer overshoots by a round trip: but it stops.
     assert.ok(depth >= 40 && depth < n, `queued while blocked: ${depth} (capacity 40)`);
     await sup.ask({ type: 'enable', name: 'rec' });

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActorSystem, type ActorRef } from '../../runtime/index.ts';
 import { Kid, Log, Sup, localHooks, type KidMsg, type KidSpec, type LogEntry, type SupMsg } from './fixtures/actors.ts';
-import { record, rejectionCode, settle, sleep, waitFor } from './helpers.ts';
+import { record, rejectionCode, settle, sleep, waitFor, whenSpawned } from './helpers.ts';
 
 const fixtures = new URL('./fixtures/actors.ts', import.meta.url).href;
 const systems: ActorSystem[] = [];
@@ -129,6 +129,7 @@ test('rest-for-one with the supervisor on a worker: the failed child and the you
   });
   const [mid] = await kidsOf(top, sys);
   const kids = await kidsOf(mid as unknown as ActorRef<SupMsg>, sys);
+  await whenSpawned(sys, '/top/mid/a'); // spawned from worker 1 onto worker 0
   kids[1].tell({ type: 'crash', why: 'b fails' });
   const counts = await waitFor(async () => {
     const c = await Promise.all(kids.map((k) => k.ask<number>({ type: 'restarts' })));
@@ -142,6 +143,7 @@ test('escalation across threads: a supervisor on a worker that exceeds its inten
   const ev = record(sys);
   const sup = sys.spawn(Sup, { name: 'esc', thread: 1, props: { kids: [{ name: 'k', thread: 0 }] }, supervisor: { maxRestarts: 0, withinMs: 5000 } });
   const [kid] = await kidsOf(sup, sys);
+  await whenSpawned(sys, kid.path);
   kid.tell({ type: 'crash', why: 'once is too many' });
   await waitFor(() => ev.of('restart', '/esc').length === 1, 'the supervisor restarted');
   assert.equal(ev.of('escalate', '/esc').length, 1);
@@ -196,8 +198,10 @@ test('hooks on worker threads report through a log actor, in order (stop of a su
     const d = (await log.ask<LogEntry[]>({ type: 'dump' })).filter((e) => e.what === 'stopped');
     return d.length === 3 ? d : null;
   }, 'three stop hooks');
-  assert.deepEqual(entries.map((e) => e.path), ['/spread/x/y', '/spread/x', '/spread']);
-  assert.deepEqual(entries.map((e) => e.thread), [-1, 1, 0]);
+  // Reports from different threads may reach the log in any order: order them by when the hooks ran.
+  const byTime = [...entries].sort((p, q) => p.at! - q.at!);
+  assert.deepEqual(byTime.map((e) => e.path), ['/spread/x/y', '/spread/x', '/spread'], 'children’s stop hooks ran before their parent’s');
+  assert.deepEqual(byTime.map((e) => e.thread), [-1, 1, 0]);
 });
 
 test('Kid fixture sanity: an unsupervised crash at the root with default intensity restarts', async () => {

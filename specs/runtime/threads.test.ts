@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActorSystem, type ActorRef } from '../../runtime/index.ts';
 import { Asker, Sup, type AskerMsg, type KidMsg, type SupMsg } from './fixtures/actors.ts';
-import { record, rejectionCode, waitFor } from './helpers.ts';
+import { record, rejectionCode, waitFor, whenSpawned } from './helpers.ts';
 
 const fixtures = new URL('./fixtures/actors.ts', import.meta.url).href;
 const systems: ActorSystem[] = [];
@@ -79,6 +79,7 @@ test('a subtree whose supervisor lived on the dead thread is rebuilt: orphans st
   const top = sys.spawn(Sup, { name: 'top', thread: 0, props: { kids: [{ name: 'leaf', thread: 1 }, { name: 'local', thread: 0 }] } });
   const [leaf] = await kidsOf(sys, top);
   assert.equal(leaf.thread, 1);
+  await whenSpawned(sys, leaf.path);
   assert.ok(await answers(leaf));
   const mark = ev.list.length;
   await sys.killThread(0);

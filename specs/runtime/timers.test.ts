@@ -36,21 +36,24 @@ test('once fires once after its delay; the same key replaces it', async () => {
   assert.equal(await t.ask({ type: 'has' }), false, 'a fired one-shot timer is gone');
 });
 
-test('every keeps a fixed schedule: no drift over many ticks', async () => {
+test('every keeps a fixed schedule: ticks stay on their grid, lateness does not accumulate', async () => {
   const sys = await start(1);
   const t = sys.spawn(Ticker, { name: 't', props: undefined, thread: 0 });
-  const period = 10;
+  const period = 50;
   await t.ask({ type: 'every', ms: period });
-  await sleep(600);
+  await sleep(1200);
   await t.ask({ type: 'cancel' });
   const ticks = await t.ask<number[]>({ type: 'ticks' });
-  assert.ok(ticks.length >= 45 && ticks.length <= 61, `${ticks.length} ticks in 600 ms at ${period} ms`);
-  // Offset of tick i from the grid started by the first tick: a drifting timer accumulates lateness.
-  const offsets = ticks.map((x, i) => x - ticks[0] - i * period);
-  const q = Math.floor(ticks.length / 4);
-  const early = median(offsets.slice(1, q));
-  const late = median(offsets.slice(-q));
-  assert.ok(Math.abs(late - early) < 8, `drift ${late - early} ms between the first and last quarter (offsets ${offsets.map((o) => o.toFixed(1)).join(' ')})`);
+  assert.ok(ticks.length >= 18 && ticks.length <= 25, `${ticks.length} ticks in 1200 ms at ${period} ms`);
+  // Distance of each tick from the grid started by the first one. A timer re-armed from the time
+  // it fired drifts by its lateness every tick, so its later ticks spread all over the period;
+  // a ticker that is merely late now and then (a loaded machine) stays near the grid.
+  const phase = ticks.map((x) => {
+    const m = (x - ticks[0]) % period;
+    return Math.min(m, period - m);
+  });
+  const late = phase.slice(Math.floor(phase.length / 2));
+  assert.ok(median(late) < 8, `median distance from the grid over the second half: ${median(late).toFixed(1)} ms (${phase.map((p) => p.toFixed(1)).join(' ')})`);
 });
 
 test('every skips the ticks missed while its thread was blocked, and stays on its grid', async () => {
