@@ -5,7 +5,7 @@
 
 import net from 'node:net';
 import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
-import { Connection, handOver, type ConnectionMsg, type ConnectionProps, type ServerMode } from './connection.ts';
+import { Connection, handOver, type ConnectionMsg, type ConnectionProps, type ConnectionReleased, type ServerMode } from './connection.ts';
 import { Tp0Log } from './tp0log.ts';
 
 export interface AcceptorProps {
@@ -25,7 +25,11 @@ export interface AcceptorProps {
   coordinator: { path: string; thread: number };
 }
 
+/** Idle Connection actors kept for reuse (more are stopped when released). */
+const IDLE_POOL = 64;
+
 export type AcceptorMsg =
+  | ConnectionReleased
   /** ask -> { port } once listening. */
   | { t: 'port' }
   /** ask -> { cut, finished }: stop accepting; finish store exchanges in flight; close the rest. */
@@ -40,14 +44,16 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
     let server: net.Server | null = null;
     let port = 0;
     let seq = 0;
+    /** Connection actors serving a socket now, and the pool of idle ones reused for new sockets. */
     const live = new Map<string, ActorRef<ConnectionMsg>>();
+    const idle: ActorRef<ConnectionMsg>[] = [];
+    const all = new Map<string, ActorRef<ConnectionMsg>>();
     let draining = false;
     let drainReply: Reply | null = null;
     let listenerClosed = false;
     const portWaiters: Reply[] = [];
 
-    const connProps = (socketId: number): ConnectionProps => ({
-      socketId,
+    const connProps = (): ConnectionProps => ({
       mode: props.mode,
       agencies: props.agencies,
       idleTimeoutMs: props.idleTimeoutMs,
@@ -84,10 +90,14 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
               socket.destroy();
               return;
             }
-            const name = `c${++seq}`;
-            const ref = ctx.spawn(Connection, { name, props: connProps(handOver(socket)) });
+            let ref = idle.pop();
+            if (!ref) {
+              ref = ctx.spawn(Connection, { name: `c${++seq}`, props: connProps() });
+              all.set(ref.path, ref);
+              ctx.watch(ref);
+            }
             live.set(ref.path, ref);
-            ctx.watch(ref);
+            ref.tell({ type: 'socket', socketId: handOver(socket) });
           });
           s.on('error', (err) => {
             if (!s.listening) reject(err);
@@ -119,6 +129,17 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
             ctx.timers.once('drain', msg.deadlineMs, { t: 'drain-deadline' });
             maybeDrained();
             return;
+          case 'released': {
+            const ref = ctx.sender as ActorRef<ConnectionMsg> | null;
+            if (!ref || !all.has(ref.path)) return;
+            live.delete(ref.path);
+            if (draining || idle.length >= IDLE_POOL) {
+              all.delete(ref.path);
+              ctx.stop(ref);
+            } else idle.push(ref);
+            maybeDrained();
+            return;
+          }
           case 'drain-deadline':
             if (drainReply) {
               drainReply.resolve({ remaining: live.size });
@@ -129,13 +150,16 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
       },
       terminated({ ref }) {
         live.delete(ref.path);
+        all.delete(ref.path);
+        const i = idle.findIndex((r) => r.path === ref.path);
+        if (i >= 0) idle.splice(i, 1);
         maybeDrained();
       },
       stopped() {
         closeListener();
       },
       inspect() {
-        return { port, connections: live.size, draining };
+        return { port, connections: live.size, idle: idle.length, draining };
       },
     };
   },

@@ -39,30 +39,40 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   }
   mkdirSync(settings.dataDir, { recursive: true });
   const log = new Tp0Log({ level: settings.loggingLevel });
+  // Signals are handled from the first moment: a SIGTERM during start-up waits for it, then stops.
+  let stopRequested: string | null = null;
+  let stopNow: ((sig: string) => void) | null = null;
+  const onSignal = (sig: string): void => {
+    if (stopNow) stopNow(sig);
+    else stopRequested ??= sig;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('disconnect', () => onSignal('disconnect'));
   logServerConfig(settings);
   const system = await ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_MODULES, logLevel: kernelLogLevel() });
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(system, settings);
   } catch (err) {
     await system.stop(2000);
     die(`cannot start the server: ${(err as Error).message}`, 1);
   }
-  process.send?.({ t: 'ready', port: server.port });
   let stopping = false;
-  const stop = async (sig: string): Promise<void> => {
+  stopNow = (sig: string): void => {
     if (stopping) return;
     stopping = true;
     system.log.info('signal', { sig });
-    await server.drain(3000);
-    await system.stop(5000);
-    log.info('stop_threads', 'success', { threads: settings.servers });
-    log.info('shutdown', 'success');
-    process.exit(0);
+    void (async () => {
+      await server.drain(3000);
+      await system.stop(5000);
+      log.info('stop_threads', 'success', { threads: settings.servers });
+      log.info('shutdown', 'success');
+      process.exit(0);
+    })();
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('disconnect', () => void stop('disconnect'));
+  if (stopRequested) stopNow(stopRequested);
+  else process.send?.({ t: 'ready', port: server.port });
 }
 
 export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
@@ -73,13 +83,19 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
     die((err as Error).message);
   }
   const progress: ProgressMode = process.send ? 'ipc' : process.stderr.isTTY && process.stdout.isTTY ? 'bar' : 'none';
-  const system = await ActorSystem.start({ name: `agency-${settings.id}`, threads: 0, logLevel: kernelLogLevel() });
-  const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients: [settings], placement: 'main', progress } });
+  // Signals are handled from the first moment (a SIGTERM during start-up is kept for the agency).
+  let terminate: (() => void) | null = null;
+  let early = false;
   const onSignal = (): void => {
-    group.tell({ t: 'terminate' });
+    if (terminate) terminate();
+    else early = true;
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const system = await ActorSystem.start({ name: `agency-${settings.id}`, threads: 0, logLevel: kernelLogLevel() });
+  const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients: [settings], placement: 'main', progress } });
+  terminate = () => group.tell({ t: 'terminate' });
+  if (early) terminate();
   const outcome = await groupOutcome(group.path);
   await system.stop(3000);
   process.exit(outcome.code);
