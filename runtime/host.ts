@@ -5,6 +5,7 @@
 import { Cell, type ChildRecord } from './cell.ts';
 import { Mailbox } from './mailbox.ts';
 import { newSlot } from './queue.ts';
+import { UnbornMail, type HeldItem } from './unborn.ts';
 import { Outbox, FLUSH_AT, K_HOST, K_JRUN, K_MAIL, K_REPLY, K_RUN, K_SYS } from './outbox.ts';
 import { CELL, Ref, isPlainRef, type RefHost } from './ref.ts';
 import { findDef, loadDef, defineActor, type ActorDef } from './behavior.ts';
@@ -103,6 +104,7 @@ export class Host implements RefHost {
   private blocked = new Set<string>();
   private blockedWaiters = new Map<string, (() => void)[]>();
   private slot = newSlot();
+  private unborn = new UnbornMail((path, items, why) => this.expireHeld(path, items, why));
   private deadLetterLogged = 0;
   private current: Cell | null = null;
   private readonly turnFn = (): void => this.turn();
@@ -189,6 +191,7 @@ export class Host implements RefHost {
     // Never run: system messages (watch, enable, stop...) wait with the mail for the real cell.
     holder.scheduled = true;
     this.cells.set(path, holder);
+    this.releaseHeld(holder);
     loadDef(module, defName).then(
       (d) => {
         if (this.cells.get(path) !== holder) return;
@@ -217,11 +220,15 @@ export class Host implements RefHost {
     this.cells.set(path, cell);
     this.emit({ type: 'spawn', path, thread: this.thread, kind: def.name, parent: parent.path });
     cell.instantiate();
+    this.releaseHeld(cell);
     return cell;
   }
 
   removeCell(cell: Cell): void {
-    if (this.cells.get(cell.path) === cell) this.cells.delete(cell.path);
+    if (this.cells.get(cell.path) === cell) {
+      this.cells.delete(cell.path);
+      this.unborn.stopped(cell.path);
+    }
     const r = this.refs.get(cell.path);
     if (r && r[CELL] === cell) {
       r[CELL] = undefined;
@@ -239,11 +246,8 @@ export class Host implements RefHost {
   tell(ref: Ref<any>, message: unknown, priority: number): boolean {
     if (ref.thread === this.thread) {
       const cell = this.localCell(ref);
-      if (cell === undefined) {
-        this.countDeadLetters(ref.path, 1, 'no such actor');
-        return false;
-      }
       const c = this.current;
+      if (cell === undefined) return this.holdMail(ref.path, message, c === null ? null : c.self, 0, priority, -2);
       return this.deliverLocal(cell, message, c === null ? null : c.self, 0, priority, -2);
     }
     const c = this.current;
@@ -269,12 +273,8 @@ export class Host implements RefHost {
       const prio = options?.priority ?? 0;
       if (ref.thread === this.thread) {
         const cell = this.localCell(ref);
-        if (cell === undefined) {
-          this.countDeadLetters(ref.path, 1, 'no such actor');
-          this.replyError(id, actorDead(ref.path, 'no such actor'));
-          return;
-        }
-        this.deliverLocal(cell, message, c === null ? null : c.self, id, prio, -2);
+        if (cell === undefined) this.holdMail(ref.path, message, c === null ? null : c.self, id, prio, -2);
+        else this.deliverLocal(cell, message, c === null ? null : c.self, id, prio, -2);
       } else {
         const box = this.outbox(ref.thread);
         box.mail(ref.path, message, c === null ? null : c.path, this.thread, id, prio);
@@ -351,10 +351,42 @@ export class Host implements RefHost {
       if (cell) {
         cell.sys.push(sys);
         this.schedule(cell);
-      } else this.sysToMissing(ref.path, sys);
+      } else if (!this.unborn.hold(ref.path, { sys })) this.sysToMissing(ref.path, sys);
       return;
     }
     this.pushRecord(ref.thread, K_SYS, ref.path, sys);
+  }
+
+  /** Mail for a path with no actor (yet): held for the spawn that may be on its way. */
+  private holdMail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
+    if (this.unborn.hold(path, { sys: null, msg, from, askId, priority, fromThread })) return true;
+    this.countDeadLetters(path, 1, 'no such actor');
+    if (askId) this.replyError(askId, actorDead(path, 'no such actor'));
+    return false;
+  }
+
+  private releaseHeld(cell: Cell): void {
+    const items = this.unborn.take(cell.path);
+    if (!items) return;
+    for (const it of items) {
+      if (it.sys === null) this.deliverLocal(cell, it.msg, it.from, it.askId, it.priority, it.fromThread);
+      else {
+        cell.sys.push(it.sys);
+        this.schedule(cell);
+      }
+    }
+  }
+
+  private expireHeld(path: string, items: HeldItem[], why: string): void {
+    let mail = 0;
+    for (const it of items) {
+      if (it.sys !== null) this.sysToMissing(path, it.sys);
+      else {
+        mail++;
+        if (it.askId) this.replyError(it.askId, actorDead(path, why));
+      }
+    }
+    if (mail) this.countDeadLetters(path, mail, why);
   }
 
   private sysToMissing(path: string, sys: SysMsg): void {
@@ -650,13 +682,10 @@ export class Host implements RefHost {
           const prio = b[i + 6] as number;
           i += 7;
           const cell = this.cells.get(to);
-          if (cell === undefined) {
-            this.countDeadLetters(to, 1, 'no such actor');
-            if (askId) this.replyError(askId, actorDead(to, 'no such actor'));
-            continue;
-          }
           if (msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
-          this.deliverLocal(cell, msg, fromPath === null ? null : this.refFor(fromPath, fromThread), askId, prio, fromThread);
+          const from = fromPath === null ? null : this.refFor(fromPath, fromThread);
+          if (cell === undefined) this.holdMail(to, msg, from, askId, prio, fromThread);
+          else this.deliverLocal(cell, msg, from, askId, prio, fromThread);
           break;
         }
         case K_RUN: {
@@ -667,15 +696,12 @@ export class Host implements RefHost {
           const start = i + 5;
           i = start + count;
           const cell = this.cells.get(to);
-          if (cell === undefined) {
-            this.countDeadLetters(to, count, 'no such actor');
-            continue;
-          }
           const from = fromPath === null ? null : this.refFor(fromPath, fromThread);
           for (let j = start; j < i; j++) {
             const msg = b[j];
             if (msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
-            this.deliverLocal(cell, msg, from, 0, 0, fromThread);
+            if (cell === undefined) this.holdMail(to, msg, from, 0, 0, fromThread);
+            else this.deliverLocal(cell, msg, from, 0, 0, fromThread);
           }
           break;
         }
@@ -688,15 +714,12 @@ export class Host implements RefHost {
           const hasRefs = b[i + 5] === 1;
           i += 6;
           const cell = this.cells.get(to);
-          if (cell === undefined) {
-            this.countDeadLetters(to, list.length, 'no such actor');
-            continue;
-          }
           const from = fromPath === null ? null : this.refFor(fromPath, fromThread);
           for (let j = 0; j < list.length; j++) {
             const msg = list[j];
             if (hasRefs && msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
-            this.deliverLocal(cell, msg, from, 0, 0, fromThread);
+            if (cell === undefined) this.holdMail(to, msg, from, 0, 0, fromThread);
+            else this.deliverLocal(cell, msg, from, 0, 0, fromThread);
           }
           break;
         }
