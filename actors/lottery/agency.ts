@@ -43,7 +43,7 @@ export type AgencyMsg =
   | { type: 'failed'; action: string; error: string };
 
 const RETRY_MIN_MS = 50;
-const RETRY_MAX_MS = 2000;
+const RETRY_MAX_MS = 500;
 const POLL_MAX_MS = 10_000;
 
 export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url, 'AgencyClient', (props, ctx) => {

@@ -57,6 +57,7 @@ export function registerLotteryCommands(program: Command): void {
     .option('--port <port>', 'server port (default: a free one)')
     .option('--server-data <dir>', 'folder for bets.csv and the store (default: a fresh temp folder)')
     .option('--log-level <level>', "agencies' log.level")
+    .option('--start-order <order>', 'server-first (default) or random (agencies started before the server retry)', 'server-first')
     .option('--no-check', 'skip the log-contract check at the end')
     .action(async (o) => {
       const { runAll } = await import('./run.ts');

@@ -28,6 +28,8 @@ export interface RunAllOptions {
   logLevel?: string;
   /** Skip the contract check at the end. */
   check?: boolean;
+  /** `server-first` (default: agencies start once the server is up) or `random` (all processes in a random order). */
+  startOrder?: string;
 }
 
 export function countRows(file: string): number {
@@ -97,22 +99,18 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const server = start('server', ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData], {
-    ...baseEnv,
-    AGENCIES: String(n),
-  });
-  const ready = await new Promise<boolean>((resolve) => {
-    server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(true));
-    void server.closed.then(() => resolve(false));
-  });
-  if (!ready) {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.stderr.write('lottery run: the server did not start\n');
-    return 1;
-  }
-  const agencyRuns = files.map((file, idx) => {
+  const random = o.startOrder === 'random';
+  if (o.startOrder !== undefined && !random && o.startOrder !== 'server-first') throw new Error(`--start-order must be server-first or random, got ${o.startOrder}`);
+  let server!: { child: ChildProcess; closed: Promise<number> };
+  const startServerProcess = (): void => {
+    server = start('server', ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData], {
+      ...baseEnv,
+      AGENCIES: String(n),
+    });
+  };
+  const startAgency = (idx: number): Promise<number> => {
     const id = idx + 1;
+    const file = files[idx];
     const p = protocol === 'MIXED' ? (id % 2 === 1 ? 'A' : 'B') : protocol;
     const args = ['agency', '--id', String(id), '--server', `127.0.0.1:${port}`, '--file', file, '--protocol', p];
     if (o.batchMax) args.push('--batch-max', o.batchMax);
@@ -123,7 +121,33 @@ export async function runAll(o: RunAllOptions): Promise<number> {
       if (m?.t === 'progress') bar.get(id)?.update(m.pct ?? 0, { bets: m.bets ?? 0 });
     });
     return r.closed;
-  });
+  };
+  let agencyRuns: Promise<number>[];
+  if (random) {
+    // Randomised start-up (lottery.md §11): agencies that come up before the server retry.
+    const order = [-1, ...files.map((_, i) => i)].sort(() => Math.random() - 0.5);
+    process.stderr.write(`lottery run: start order ${order.map((i) => (i < 0 ? 'server' : `client${i + 1}`)).join(', ')}\n`);
+    const runs: Promise<number>[] = new Array(files.length);
+    for (const i of order) {
+      if (i < 0) startServerProcess();
+      else runs[i] = startAgency(i);
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
+    }
+    agencyRuns = runs;
+  } else {
+    startServerProcess();
+    const ready = await new Promise<boolean>((resolve) => {
+      server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(true));
+      void server.closed.then(() => resolve(false));
+    });
+    if (!ready) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.stderr.write('lottery run: the server did not start\n');
+      return 1;
+    }
+    agencyRuns = files.map((_, idx) => startAgency(idx));
+  }
   const codes = await Promise.all(agencyRuns);
   server.child.kill('SIGTERM');
   const killTimer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);

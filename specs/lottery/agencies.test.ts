@@ -124,6 +124,17 @@ describe('lottery agencies', () => {
     assert.match(p.stderr.join('\n'), /agency count is not configured/);
   });
 
+  it('repeated runs with a randomised start-up order (agencies may come up before the server)', async () => {
+    const data = tmp();
+    const g = generateData({ agencies: 4, rows: 80, seed: 11, out: data, winnersPerAgency: (a) => a - 1 });
+    for (let i = 0; i < 3; i++) {
+      const run = lottery(['run', '--agencies', '4', '--data', data, '--protocol', 'mixed', '--start-order', 'random']);
+      assert.equal(await run.exited, 0, run.stderr.join('\n'));
+      const clients = ['client1', 'client2', 'client3', 'client4'];
+      lint(run.lines, { clients, expectedBets: 320, expectDraw: true, expectedWinners: Object.fromEntries(clients.map((c, j) => [c, g.winners[j + 1]])) });
+    }
+  });
+
   for (const n of [3, 1, 0]) {
     it(`lottery run with ${n} agenc${n === 1 ? 'y' : 'ies'} (synthetic data): contract, draw, exits`, async () => {
       const data = tmp();

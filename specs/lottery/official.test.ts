@@ -9,8 +9,9 @@ import { describe, it } from 'node:test';
 import { OFFICIAL_ROWS, OFFICIAL_WINNERS, OFFICIAL_ZIP } from '../../actors/lottery/dataset.ts';
 import { betsCsv, lint, lottery, tmp } from './helpers.ts';
 
-const combos: [protocol: string, servers: number, batchMax?: string][] = [
+const combos: [protocol: string, servers: number, batchMax?: string, startOrder?: string][] = [
   ['B', 1],
+  ['mixed', 2, '9999', 'random'],
   ['A', 1, '9999'],
   ['mixed', 1, '9999'],
   ['B', 3, '9999'],
@@ -19,11 +20,12 @@ const combos: [protocol: string, servers: number, batchMax?: string][] = [
 ];
 
 describe('official data set', { skip: existsSync(OFFICIAL_ZIP) ? false : `${OFFICIAL_ZIP} not found` }, () => {
-  for (const [protocol, servers, batchMax] of combos) {
-    it(`protocol ${protocol}, ${servers} server thread${servers > 1 ? 's' : ''}${batchMax ? '' : ', default batches'}`, async () => {
+  for (const [protocol, servers, batchMax, startOrder] of combos) {
+    it(`protocol ${protocol}, ${servers} server thread${servers > 1 ? 's' : ''}${batchMax ? '' : ', default batches'}${startOrder ? `, ${startOrder} start order` : ''}`, async () => {
       const serverData = tmp();
       const args = ['run', '--agencies', '5', '--protocol', protocol, '--servers', String(servers), '--server-data', serverData];
       if (batchMax) args.push('--batch-max', batchMax);
+      if (startOrder) args.push('--start-order', startOrder);
       const run = lottery(args);
       assert.equal(await run.exited, 0, run.stderr.slice(-20).join('\n'));
       const clients = ['client1', 'client2', 'client3', 'client4', 'client5'];
