@@ -21,7 +21,7 @@ export interface BatchOut {
   bets: Bet[];
   firstBetId: number;
   closedEarly: boolean;
-  /** Bytes of the file consumed so far, and its size (progress). */
+  /** How much of the file the batches so far cover, and its size (progress). */
   bytesRead: number;
   totalBytes: number;
 }
@@ -45,6 +45,8 @@ export class LineSource {
   private eof = false;
   lineNo = 0;
   bytesRead = 0;
+  /** Characters of the lines handed out so far (progress; close to their bytes). */
+  consumed = 0;
   totalBytes = 0;
   readonly path: string;
 
@@ -75,6 +77,7 @@ export class LineSource {
     while (this.at < this.lines.length) {
       let l = this.lines[this.at++];
       this.lineNo++;
+      this.consumed += l.length + 1;
       if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) l = l.slice(0, -1);
       if (l.length > 0) return l;
     }
@@ -138,12 +141,12 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
       const b = batcher.add(bet);
       if (b) {
         if (batcher.closedEarly) log.debug('batch_cerrado', 'success', { cantidad: b.bets.length, motivo: '8kB' });
-        return { ...b, closedEarly: batcher.closedEarly, bytesRead: src.bytesRead, totalBytes: src.totalBytes };
+        return { ...b, closedEarly: batcher.closedEarly, bytesRead: Math.min(src.consumed, src.totalBytes), totalBytes: src.totalBytes };
       }
     }
     const last = batcher.flush();
     await src.close();
-    return last ? { ...last, closedEarly: false, bytesRead: src.bytesRead, totalBytes: src.totalBytes } : null;
+    return last ? { ...last, closedEarly: false, bytesRead: src.totalBytes, totalBytes: src.totalBytes } : null;
   }
 
   return {
