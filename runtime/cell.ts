@@ -20,8 +20,15 @@ export interface ChildRecord {
   module: string;
   defName: string;
   props: unknown;
-  options: Omit<SpawnOptions<unknown>, 'props'>;
+  options: CellOptions;
+  /** Restarts this parent has ordered; carried over when the child is respawned after its thread died. */
+  restarts: number;
 }
+
+export type CellOptions = Omit<SpawnOptions<unknown>, 'props'> & {
+  /** Set when a lost child is spawned again: its restart count and why. */
+  respawn?: { restarts: number; reason: string };
+};
 
 export class Cell implements ActorContext<any> {
   readonly host: Host;
@@ -59,7 +66,7 @@ export class Cell implements ActorContext<any> {
   private childStopsPending = 0;
   private afterChildrenStop: (() => void) | null = null;
 
-  constructor(host: Host, path: string, parent: Ref<unknown> | null, def: ActorDef<any, any>, props: unknown, options: Omit<SpawnOptions<unknown>, 'props'>) {
+  constructor(host: Host, path: string, parent: Ref<unknown> | null, def: ActorDef<any, any>, props: unknown, options: CellOptions) {
     this.host = host;
     this.path = path;
     this.name = path === '/' ? '/' : path.slice(path.lastIndexOf('/') + 1);
@@ -73,6 +80,7 @@ export class Cell implements ActorContext<any> {
     this.supervisor = resolveSupervisor(host.defaultSupervisor, def.options.supervisor, options.supervisor);
     this.priority = options.priority ?? 0;
     this.disabled = options.disabled ?? false;
+    this.restarts = options.respawn?.restarts ?? 0;
     this.timers = new ActorTimers((m) => host.deliverLocal(this, m, null, 0, 0, -2));
     this.log = host.logger(path);
   }
@@ -204,7 +212,7 @@ export class Cell implements ActorContext<any> {
     const { props, ...rest } = options;
     const thread = this.host.place(options.thread, this.thread, path);
     const ref = this.host.refFor<C>(path, thread, def.options.wire === 'json');
-    const rec: ChildRecord = { name, ref: ref as Ref<unknown>, module: def.module, defName: def.name, props, options: rest };
+    const rec: ChildRecord = { name, ref: ref as Ref<unknown>, module: def.module, defName: def.name, props, options: rest, restarts: 0 };
     this.childRecs.set(name, rec);
     this.host.spawnChild(this.self, rec);
     return ref;
@@ -264,7 +272,8 @@ export class Cell implements ActorContext<any> {
     const go = (): void => {
       for (const t of targets) {
         if (this.childRecs.get(t.name) !== t) continue;
-        if (t === rec && lost) this.host.spawnChild(this.self, t);
+        t.restarts++;
+        if (t === rec && lost) this.host.spawnChild(this.self, { ...t, options: { ...t.options, respawn: { restarts: t.restarts, reason } } });
         else this.host.sendSys(t.ref, { t: 'restart', reason: t === rec ? reason : `sibling ${name} failed: ${reason}` });
       }
     };

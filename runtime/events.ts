@@ -34,12 +34,13 @@ export class EventBus {
   /** Totals kept for `inspect` even with no listener attached. */
   readonly counts = { spawn: 0, stop: 0, restart: 0, crash: 0, deadLetters: 0, escalate: 0, threadDied: 0 };
 
-  publish(ev: RuntimeEvent): void {
+  /** `at` is when the event happened on its thread (workers stamp it); arrival time otherwise. */
+  publish(ev: RuntimeEvent & { at?: number }): void {
     const key = COUNTED[ev.type];
     if (key) this.counts[key] += ev.type === 'dead-letter' ? ev.count : 1;
     this.seq++;
     if (this.listeners.size === 0) return;
-    const stamped = { ...ev, seq: this.seq, at: Date.now() } as StampedEvent;
+    const stamped = { ...ev, seq: this.seq, at: ev.at ?? Date.now() } as StampedEvent;
     for (const l of this.listeners) l(stamped);
   }
 

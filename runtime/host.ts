@@ -36,7 +36,7 @@ export type SysMsg =
 export type HostMsg =
   | { t: 'spawn'; parent: { path: string; thread: number }; rec: Omit<ChildRecord, 'ref'> & { path: string; thread: number } }
   | { t: 'thread-died'; thread: number }
-  | { t: 'events'; list: RuntimeEvent[] }
+  | { t: 'events'; list: (RuntimeEvent & { at?: number })[] }
   | { t: 'over'; path: string }
   | { t: 'writable'; path: string }
   | { t: 'lookup'; id: number; path: string; from: number }
@@ -219,6 +219,8 @@ export class Host implements RefHost {
     const cell = new Cell(this, path, parent, def, props, options);
     this.cells.set(path, cell);
     this.emit({ type: 'spawn', path, thread: this.thread, kind: def.name, parent: parent.path });
+    const re = options.respawn;
+    if (re) this.emit({ type: 'restart', path, thread: this.thread, reason: re.reason, restarts: re.restarts });
     cell.instantiate();
     this.releaseHeld(cell);
     return cell;

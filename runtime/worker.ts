@@ -16,7 +16,7 @@ const host: Host = new Host({
   workers: init.workers,
   logger: loggerFor,
   defaultSupervisor: init.supervisor,
-  onEvent: (ev) => host.postHost(-1, { t: 'events', list: [ev] }),
+  onEvent: (ev) => host.postHost(-1, { t: 'events', list: [{ ...ev, at: Date.now() }] }),
 });
 
 const toMain = parentPort!;

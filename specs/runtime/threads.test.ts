@@ -45,7 +45,9 @@ test('killing a worker: its actors are spawned again there, asks reject with thr
   await waitFor(() => ev.of('spawn', '/s/a', mark).length === 1, '/s/a spawned again');
   assert.equal((ev.of('spawn', '/s/a', mark)[0] as { thread: number }).thread, 0, 'on the replacement worker 0');
   await waitFor(() => answers(a), '/s/a answers again');
-  assert.deepEqual(await a.ask({ type: 'where' }), { path: '/s/a', thread: 0, restarts: 0 });
+  // A respawn after a thread death counts as a restart, with a restart event naming the cause.
+  assert.deepEqual(await a.ask({ type: 'where' }), { path: '/s/a', thread: 0, restarts: 1 });
+  assert.match((ev.of('restart', '/s/a', mark)[0] as { reason: string }).reason, /thread 0 died/);
   // One-for-one: the siblings on other threads were left alone.
   assert.equal(await b.ask({ type: 'restarts' }), 0);
   assert.equal(await c.ask({ type: 'restarts' }), 0);
