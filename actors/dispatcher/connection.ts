@@ -14,9 +14,9 @@ import { defineActor, type ActorContext } from '../../runtime/index.ts';
 import { encodeFrame, requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import type { FrameDecoder } from '../../protocols/framing/types.ts';
 import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
-import { freeSlot, shared, type IoShared, type SlotExtra } from './shared.ts';
+import { enqueue, freeSlot, shared, type IoShared, type SlotExtra } from './shared.ts';
 import type { Row } from './table.ts';
-import type { ConnMsg, Envelope, Outcome } from './messages.ts';
+import type { ConnMsg, Outcome } from './messages.ts';
 
 export interface ConnectionProps {
   /** Path of the dispatcher's I/O actor (key of its shared state). */
@@ -225,7 +225,7 @@ class ConnectionCore implements LifecycleHost {
     const cfg = s.cfg;
     const max = this.max;
     const proto = this.proto;
-    let batch: Envelope[] | null = null;
+    let queued = false;
     let now = 0;
     while (this.heldHead < held.length && this.nextSeq - this.nextWrite < max) {
       const frame = held[this.heldHead]!;
@@ -249,7 +249,8 @@ class ConnectionCore implements LifecycleHost {
           s.queueDepth++;
           this.reqs[idx] = d.request;
           this.deadlines[idx] = deadline;
-          (batch ??= []).push({ slot: this.slot, gen: this.gen, seq, deadline, req: d.request });
+          enqueue(s, { slot: this.slot, gen: this.gen, seq, deadline, req: d.request });
+          queued = true;
         }
       } else {
         this.ready[idx] = this.encode(d.reply);
@@ -264,8 +265,7 @@ class ConnectionCore implements LifecycleHost {
       held.length = 0;
       this.heldHead = 0;
     }
-    if (batch !== null) {
-      s.queue!.tell({ t: 'enq', items: batch });
+    if (queued) {
       if (!this.rtArmed && cfg.RequestTimeoutMs > 0) {
         this.rtArmed = true;
         this.ctx.timers.once('rt', cfg.RequestTimeoutMs + 1, { t: 'request-timeouts' });
@@ -342,7 +342,7 @@ class ConnectionCore implements LifecycleHost {
       if (this.ready[idx] !== null) continue; // already answered (TIMEOUT): the late reply is dropped
       const out = outs[i];
       const req = this.reqs[idx];
-      let text = out.ok ? proto.success(req, out.value) : proto.failure(req, out.code, out.message);
+      let text = out.ok ? ('text' in out ? out.text : proto.success(req, out.value)) : proto.failure(req, out.code, out.message);
       if (text === null) {
         this.s.counters.workerFailures++;
         text = proto.failure(req, 'WORKER_FAILED', 'the handler returned a value that is not a reply');

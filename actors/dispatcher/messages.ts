@@ -11,11 +11,15 @@ export interface Envelope {
   seq: number;
   /** Epoch ms after which the connection answers TIMEOUT (0 = none). */
   deadline: number;
+  /** The request: its JSON text when the protocol has `textRequests`, else the parsed value. */
   req: unknown;
 }
 
-/** A worker's result for one envelope: a value, or an error code with a message. */
-export type Outcome = { ok: true; value: unknown } | { ok: false; code: ReplyErrorCode; message: string };
+/**
+ * A worker's result for one envelope: a value (serialised by the protocol on the I/O thread), the
+ * reply text already serialised where the handler ran (`json` protocol), or an error code.
+ */
+export type Outcome = { ok: true; value: unknown } | { ok: true; text: string } | { ok: false; code: ReplyErrorCode; message: string };
 
 export type ConnMsg =
   /** Worker results for this connection (already generation-checked). */

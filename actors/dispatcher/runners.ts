@@ -6,7 +6,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker as Thread } from 'node:worker_threads';
-import { builtinLegacyService } from '../../protocols/dispatcher/index.ts';
+import { builtinLegacyService, oneLine, protocolByName } from '../../protocols/dispatcher/index.ts';
+import { SEP, type HandlerBatch } from './handler-thread-types.ts';
 import { LinesDecoder } from '../../protocols/framing/lines.ts';
 import type { DispatcherConfig, HandlerConfig } from './config.ts';
 import type { DispatcherLogger } from './log.ts';
@@ -40,13 +41,14 @@ const failed = (message: string): Outcome => ({ ok: false, code: 'WORKER_FAILED'
 
 export function createRunner(cfg: DispatcherConfig, name: string, host: RunnerHost): Runner {
   const h = cfg.Handler;
+  const textRequests = protocolByName(cfg.Protocol).textRequests;
   switch (h.Kind) {
     case 'legacy-tx':
       return new LegacyRunner(h.ServiceDelayMs, host);
     case 'module':
-      return new ModuleRunner(h, name, host);
+      return new ModuleRunner(h, name, textRequests, host);
     case 'process':
-      return new ProcessRunner(h, cfg.MaxFrameBytes * 4, host);
+      return new ProcessRunner(h, cfg.MaxFrameBytes * 4, textRequests, host);
   }
 }
 
@@ -103,28 +105,45 @@ class LegacyRunner implements Runner {
 
 type ModuleHandler = Extract<HandlerConfig, { Kind: 'module' }>;
 
+interface ThreadDone {
+  t: 'done';
+  acks: number;
+  ids: number[];
+  oks: number[];
+  text: string | null;
+  values: unknown[] | null;
+}
+
 class ModuleRunner implements Runner {
   readonly capacity: number;
   private readonly h: ModuleHandler;
   private readonly name: string;
   private readonly host: RunnerHost;
+  private readonly textMode: boolean;
   private thread: Thread | null = null;
-  private inflight = new Map<number, Envelope>();
-  private nextId = 1;
-  private outbox: [number, unknown, number][] = [];
+  /** In-flight envelopes; a request's id is its index here (reused once its result is back). */
+  private readonly slots: (Envelope | undefined)[] = [];
+  private free: number[] = [];
+  private inflight = 0;
+  private outIds: number[] = [];
+  private outDeadlines: number[] = [];
+  private outReqs: unknown[] = [];
   private flushScheduled = false;
+  /** Batches sent and not yet acknowledged by the thread. */
+  private unacked = 0;
   private isReady = false;
   private stopped = false;
 
-  constructor(h: ModuleHandler, name: string, host: RunnerHost) {
+  constructor(h: ModuleHandler, name: string, textMode: boolean, host: RunnerHost) {
     this.h = h;
     this.capacity = h.Concurrency;
     this.name = name;
     this.host = host;
+    this.textMode = textMode;
   }
 
   get busy(): number {
-    return this.inflight.size;
+    return this.inflight;
   }
 
   start(): void {
@@ -136,23 +155,15 @@ class ModuleRunner implements Runner {
       workerData: { module: this.h.Module, export: this.h.Export, name: this.name },
     });
     this.thread = t;
-    t.on('message', (m: { t: string; error?: string; results?: [number, boolean, unknown][] }) => {
+    t.on('message', (m: ThreadDone | { t: 'ready' } | { t: 'load-failed'; error: string }) => {
       if (this.thread !== t) return;
-      if (m.t === 'done') {
-        for (const [id, ok, v] of m.results!) {
-          const e = this.inflight.get(id);
-          if (e === undefined) continue;
-          this.inflight.delete(id);
-          this.host.done(e, ok ? { ok: true, value: v } : failed(`the handler failed: ${String(v)}`));
-        }
-      } else if (m.t === 'ready') {
+      if (m.t === 'done') this.onDone(m);
+      else if (m.t === 'ready') {
         if (!this.isReady) {
           this.isReady = true;
           this.host.ready();
         }
-      } else if (m.t === 'load-failed') {
-        this.threadDied(`cannot load ${this.h.Module}: ${m.error}`);
-      }
+      } else this.threadDied(`cannot load ${this.h.Module}: ${m.error}`);
     });
     t.on('error', (err) => {
       if (this.thread === t) this.threadDied(`handler thread failed: ${err.message}`);
@@ -160,9 +171,29 @@ class ModuleRunner implements Runner {
     t.on('exit', (code) => {
       if (this.thread === t) this.threadDied(`handler thread exited with code ${code}`);
     });
-    if (this.outbox.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flush);
+  }
+
+  private onDone(m: ThreadDone): void {
+    if (m.acks > 0) {
+      this.unacked = Math.max(0, this.unacked - m.acks);
+      // Requests that arrived while the thread was busy go now, as one batch.
+      if (this.outIds.length > 0 && !this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(this.flush);
+      }
+    }
+    const { ids, oks } = m;
+    const texts = m.text !== null ? m.text.split(SEP) : null;
+    const values = m.values;
+    for (let i = 0; i < ids.length; i++) {
+      const k = ids[i];
+      const e = this.slots[k];
+      if (e === undefined) continue;
+      this.slots[k] = undefined;
+      this.free.push(k);
+      this.inflight--;
+      if (oks[i] === 1) this.host.done(e, texts !== null ? { ok: true, text: texts[i] } : { ok: true, value: values![i] });
+      else this.host.done(e, failed(`the handler failed: ${texts !== null ? texts[i] : String(values![i])}`));
     }
   }
 
@@ -177,34 +208,60 @@ class ModuleRunner implements Runner {
   }
 
   private failAll(reason: string): void {
-    const list = [...this.inflight.values()];
-    this.inflight.clear();
-    this.outbox = [];
+    const list: Envelope[] = [];
+    for (let k = 0; k < this.slots.length; k++) {
+      const e = this.slots[k];
+      if (e !== undefined) {
+        list.push(e);
+        this.slots[k] = undefined;
+      }
+    }
+    this.free = this.slots.map((_, k) => k);
+    this.inflight = 0;
+    this.unacked = 0;
+    this.outIds = [];
+    this.outDeadlines = [];
+    this.outReqs = [];
     for (const e of list) this.host.done(e, failed(reason));
   }
 
   run(e: Envelope): void {
-    const id = this.nextId++;
-    this.inflight.set(id, e);
-    this.outbox.push([id, e.req, e.deadline]);
+    const id = this.free.length > 0 ? this.free.pop()! : this.slots.length;
+    this.slots[id] = e;
+    this.inflight++;
+    this.outIds.push(id);
+    this.outDeadlines.push(e.deadline);
+    this.outReqs.push(e.req);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
+      // Requests arrive in batches (one per event-loop iteration, see shared.ts `enqueue`): one
+      // postMessage per batch.
       queueMicrotask(this.flush);
     }
   }
 
+  /**
+   * Sends the waiting requests as one batch, unless a batch is still unacknowledged: then they
+   * wait for the ack. Batches grow with the load and an idle thread is woken once per batch
+   * (waking a sleeping thread is the dominant cost of a small postMessage).
+   */
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const t = this.thread;
-    if (t === null || this.outbox.length === 0) return;
-    const items = this.outbox;
-    this.outbox = [];
-    t.postMessage({ items });
+    if (t === null || this.outIds.length === 0 || this.unacked > 0) return;
+    this.unacked++;
+    const batch: HandlerBatch = this.textMode
+      ? { ids: this.outIds, deadlines: this.outDeadlines, text: (this.outReqs as string[]).join(SEP), values: null }
+      : { ids: this.outIds, deadlines: this.outDeadlines, text: null, values: this.outReqs };
+    this.outIds = [];
+    this.outDeadlines = [];
+    this.outReqs = [];
+    t.postMessage(batch);
   };
 
   check(now: number): void {
-    for (const e of this.inflight.values()) {
-      if (e.deadline > 0 && now > e.deadline + 1000) {
+    for (const e of this.slots) {
+      if (e !== undefined && e.deadline > 0 && now > e.deadline + 1000) {
         const reason = `a request still ran 1 s after its deadline; handler thread replaced`;
         this.host.log.warn(reason, { worker: this.name, slot: e.slot, seq: e.seq });
         const t = this.thread;
@@ -250,9 +307,12 @@ class ProcessRunner implements Runner {
   private current: { e: Envelope; id: number } | null = null;
   private nextId = 1;
 
-  constructor(h: ProcessHandler, maxLine: number, host: RunnerHost) {
+  private readonly textRequests: boolean;
+
+  constructor(h: ProcessHandler, maxLine: number, textRequests: boolean, host: RunnerHost) {
     this.h = h;
     this.maxLine = maxLine;
+    this.textRequests = textRequests;
     this.host = host;
   }
 
@@ -371,7 +431,9 @@ class ProcessRunner implements Runner {
     const e = this.q.shift()!;
     const id = this.nextId++;
     this.current = { e, id };
-    child.stdin!.write(`${JSON.stringify({ id, request: e.req })}\n`);
+    // A `json` request is already valid JSON text: embedded as is, on one line.
+    const request = this.textRequests ? oneLine(e.req as string) : JSON.stringify(e.req);
+    child.stdin!.write(`{"id":${id},"request":${request}}\n`);
   }
 
   check(now: number): void {

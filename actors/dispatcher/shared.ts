@@ -11,7 +11,7 @@ import type { DispatcherConfig } from './config.ts';
 import { ConnTable } from './table.ts';
 import { dispatcherLogger, type DispatcherLogger } from './log.ts';
 import { addressMatcher, type AddressMatcher } from './allow.ts';
-import type { ConnMsg, QueueMsg } from './messages.ts';
+import type { ConnMsg, Envelope, QueueMsg } from './messages.ts';
 
 /** Thread-local handles of a live slot. */
 export interface SlotExtra {
@@ -72,6 +72,9 @@ export interface IoShared {
   /** Connections paused because the queue was full, woken when it has room. */
   readonly queueWaiters: Set<ActorRef<ConnMsg>>;
   queue: ActorRef<QueueMsg> | null;
+  /** Envelopes of this loop iteration, sent to the queue in one message (see `enqueue`). */
+  enq: Envelope[];
+  enqScheduled: boolean;
   /** Workers that are up (gauge). */
   workers: number;
   draining: boolean;
@@ -97,6 +100,8 @@ export function openShared(key: string, cfg: DispatcherConfig): IoShared {
     queueDepth: 0,
     queueWaiters: new Set(),
     queue: null,
+    enq: [],
+    enqScheduled: false,
     workers: 0,
     draining: false,
     listening: false,
@@ -114,6 +119,28 @@ export function shared(key: string): IoShared {
 
 export function closeShared(key: string): void {
   registry.delete(key);
+}
+
+/**
+ * Hands an envelope to the RequestQueue. The envelopes of every socket read in one event-loop
+ * iteration travel in one `enq` message, sent after the poll phase (one queue turn and one batch
+ * to the workers per iteration instead of one per socket read).
+ */
+export function enqueue(s: IoShared, e: Envelope): void {
+  s.enq.push(e);
+  if (!s.enqScheduled) {
+    s.enqScheduled = true;
+    setImmediate(flushEnqueued, s);
+  }
+}
+
+function flushEnqueued(s: IoShared): void {
+  s.enqScheduled = false;
+  const items = s.enq;
+  if (items.length === 0) return;
+  s.enq = [];
+  if (s.queue === null) return;
+  s.queue.tell({ t: 'enq', items });
 }
 
 /** Frees a slot and fires `onEmpty` when the table becomes empty. */

@@ -6,7 +6,7 @@ import { Buffer } from 'node:buffer';
 
 export type JsonErrorCode = 'MALFORMED' | 'BUSY' | 'TIMEOUT' | 'WORKER_FAILED' | 'SHUTDOWN';
 
-export type JsonDecoded = { kind: 'valid'; value: unknown } | { kind: 'malformed'; text: string; reply: string };
+export type JsonDecoded = { kind: 'valid'; value: unknown; text: string } | { kind: 'malformed'; text: string; reply: string };
 
 export function jsonError(code: JsonErrorCode, message: string): string {
   return JSON.stringify({ error: { code, message } });
@@ -15,10 +15,18 @@ export function jsonError(code: JsonErrorCode, message: string): string {
 export function decodeJson(frame: Uint8Array): JsonDecoded {
   const text = Buffer.isBuffer(frame) ? frame.toString('utf8') : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
   try {
-    return { kind: 'valid', value: JSON.parse(text) };
+    return { kind: 'valid', value: JSON.parse(text), text };
   } catch {
     return { kind: 'malformed', text, reply: jsonError('MALFORMED', 'the frame is not valid JSON') };
   }
+}
+
+/**
+ * A valid JSON text on one line: raw CR/LF can only be whitespace in valid JSON (inside strings
+ * they are escaped), so they become spaces. For line-based transports (ndjson stdio).
+ */
+export function oneLine(validJson: string): string {
+  return validJson.includes('\n') || validJson.includes('\r') ? validJson.replace(/[\r\n]/g, ' ') : validJson;
 }
 
 /** Compact JSON of a handler's value (`undefined` becomes `null`); null when it cannot be serialised. */

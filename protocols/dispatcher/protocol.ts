@@ -18,6 +18,11 @@ export interface DispatchProtocol {
   readonly name: DispatchProtocolName;
   /** Replies are pure ASCII (legacy-tx): framing may encode them as latin1. */
   readonly ascii: boolean;
+  /**
+   * Requests travel as their JSON text (validated by `decode`), not as parsed values: handlers
+   * parse them where they run, and may answer with reply text already serialised by `success`.
+   */
+  readonly textRequests: boolean;
   decode(frame: Uint8Array): Decoded;
   /** The reply for a handler's value; null when the value cannot be a reply (→ WORKER_FAILED). */
   success(request: unknown, value: unknown): string | null;
@@ -28,6 +33,7 @@ export interface DispatchProtocol {
 export const legacyTxProtocol: DispatchProtocol = {
   name: 'legacy-tx',
   ascii: true,
+  textRequests: false,
   decode(frame) {
     const d = decodeLegacy(frame);
     if (d.kind === 'valid') return { kind: 'request', request: d.tx };
@@ -46,9 +52,10 @@ export const legacyTxProtocol: DispatchProtocol = {
 export const jsonProtocol: DispatchProtocol = {
   name: 'json',
   ascii: false,
+  textRequests: true,
   decode(frame) {
     const d = decodeJson(frame);
-    if (d.kind === 'valid') return { kind: 'request', request: d.value };
+    if (d.kind === 'valid') return { kind: 'request', request: d.text };
     return { kind: 'reply', reply: d.reply, why: 'malformed', text: d.text };
   },
   success(_request, value) {

@@ -1,0 +1,160 @@
+// Dispatcher scenarios (performance.md): request/response over TCP with 4-byte length framing,
+// 64-byte requests, an in-process echo handler (a `module` handler on a handler thread), closed
+// loop at depth 1 and depth 8, with 50 and with 1000 connections. Baseline, measured in the same
+// run with the same load generator: a plain Node `net` echo server with the same framing. The
+// load generator runs in its own child process (bench/load/client.ts).
+//
+// Targets: ≥ 0.8x the baseline's requests/s, p99 ≤ 2x the baseline's, no errors, no lost replies.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ActorSystem, loggerFor } from '../../runtime/index.ts';
+import { startDispatchers } from '../../actors/dispatcher/index.ts';
+import { startEchoServer } from '../load/echo-server.ts';
+import type { ScenarioOptions, ScenarioResult } from './types.ts';
+
+const CLIENT = fileURLToPath(new URL('../load/client.ts', import.meta.url));
+const ECHO = fileURLToPath(new URL('../load/echo-handler.ts', import.meta.url));
+
+export interface LoadResult {
+  connections: number;
+  depth: number;
+  rps: number;
+  requests: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
+  lost: number;
+}
+
+/** Runs the load generator in a child process against a port. */
+export function load(port: number, connections: number, depth: number, warmupMs: number, measureMs: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLIENT, String(port), String(connections), String(depth), String(warmupMs), String(measureMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => (out += s));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+export interface DispatcherUnderTest {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Our dispatcher: length32, json protocol, the echo module handler on one handler thread. */
+export async function startOurs(): Promise<DispatcherUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'dispatcher-bench-'));
+  const sys = await ActorSystem.start({ threads: Number(process.env.BENCH_THREADS ?? 1), logLevel: 'error' });
+  const net = await import('node:net');
+  const port = await new Promise<number>((r) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => r(p));
+    });
+  });
+  const section = await startDispatchers(
+    sys,
+    {
+      instances: [
+        {
+          Name: 'bench',
+          IP: '127.0.0.1',
+          Port: port,
+          NumThreads: 4,
+          MaxConnections: 2000,
+          StopTimeout: 1,
+          LogLevel: 2,
+          Framing: 'length32',
+          Protocol: 'json',
+          Allow: ['127.0.0.1'],
+          Handler: { Kind: 'module', Module: ECHO, Export: 'handle', Concurrency: 16384 },
+          Workers: { Min: 1, Max: 1 },
+          QueueCapacity: 100_000,
+          MaxInFlightPerConnection: 64,
+          Backlog: 2048,
+          LockFile: join(dir, 'bench.lock'),
+        },
+      ],
+    },
+    { file: join(dir, 'bench.yaml'), dir, log: loggerFor('bench') },
+  );
+  return {
+    port,
+    async stop() {
+      await section.beforeStop?.();
+      await sys.stop(3000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function rows(name: string, ours: LoadResult, base: LoadResult, rssMb: number): ScenarioResult[] {
+  const extra = {
+    p50Ms: ours.p50,
+    p99Ms: ours.p99,
+    baselineP99Ms: base.p99,
+    errors: ours.errors,
+    lost: ours.lost,
+    baselineErrors: base.errors,
+    baselineLost: base.lost,
+    peakRssMb: rssMb,
+  };
+  return [
+    { name: `${name}.rps`, value: ours.rps, unit: 'req/s', baseline: base.rps, baselineName: 'net echo server', target: { ratio: 0.8 }, extra },
+    { name: `${name}.p99`, value: ours.p99, unit: 'ms', baseline: base.p99, baselineName: 'net echo server', target: { ratio: 2 }, lowerIsBetter: true, extra },
+    { name: `${name}.errors+lost`, value: ours.errors + ours.lost, unit: 'requests', baseline: null, baselineName: '', target: { max: 0 }, lowerIsBetter: true },
+  ];
+}
+
+export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  const warmup = o.quick ? 500 : 1500;
+  const measure = o.quick ? 2000 : 5000;
+  const cases: [number, number][] = [
+    [50, 1],
+    [50, 8],
+    [1000, 1],
+    [1000, 8],
+  ];
+  const results: ScenarioResult[] = [];
+  const baseline = await startEchoServer();
+  const base: LoadResult[] = [];
+  try {
+    for (const [c, d] of cases) base.push(await load(baseline.port, c, d, warmup, measure));
+  } finally {
+    await baseline.close();
+  }
+  const ours = await startOurs();
+  const mine: LoadResult[] = [];
+  try {
+    for (const [c, d] of cases) mine.push(await load(ours.port, c, d, warmup, measure));
+  } finally {
+    await ours.stop();
+  }
+  const rss = Math.round(process.resourceUsage().maxRSS / 1024);
+  cases.forEach(([c, d], i) => results.push(...rows(`dispatcher.c${c}.d${d}`, mine[i], base[i], rss)));
+  return results;
+}
+
+// `node bench/scenarios/dispatcher.ts [--quick]` prints the rows.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await run({ quick: process.argv.includes('--quick') });
+  for (const x of r) {
+    const ratio = x.baseline ? (x.value / x.baseline).toFixed(2) : '-';
+    process.stdout.write(`${x.name.padEnd(32)} ${x.value.toFixed(1).padStart(10)} ${x.unit.padEnd(8)} baseline ${x.baseline?.toFixed(1) ?? '-'}  ratio ${ratio}\n`);
+  }
+}
