@@ -15,8 +15,10 @@ process.send!({ t: 'ready' });
 process.on('message', async (m: Go) => {
   if (m.t !== 'go') return;
   const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients: m.clients, placement: 'main', progress: 'none' } });
+  const c0 = process.cpuUsage();
   const outcome = await groupOutcome(group.path);
-  process.send!({ t: 'done', outcome }, () => {
+  const c1 = process.cpuUsage(c0);
+  process.send!({ t: 'done', outcome, cpu: Math.round((c1.user + c1.system) / 1000) }, () => {
     void system.stop(2000).then(() => process.exit(0));
   });
 });

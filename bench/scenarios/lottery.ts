@@ -60,7 +60,11 @@ function message<T>(child: ChildProcess, t: string): Promise<T> {
   });
 }
 
-async function ours(dir: string, agencies: number, maxAmount: number): Promise<{ ms: number; outcome: GroupOutcome; stored: number; rss: number }> {
+async function ours(
+  dir: string,
+  agencies: number,
+  maxAmount: number,
+): Promise<{ ms: number; outcome: GroupOutcome; stored: number; rss: number; serverCpuMs: number; loadCpuMs: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lottery-bench-'));
   const system = await ActorSystem.start({ name: 'lottery-bench', threads: 1, preload: LOTTERY_MODULES, logLevel: 'error' });
   try {
@@ -98,11 +102,13 @@ async function ours(dir: string, agencies: number, maxAmount: number): Promise<{
     }));
     const t0 = performance.now();
     child.send({ t: 'go', clients });
-    const done = await message<{ outcome: GroupOutcome }>(child, 'done');
+    const c0 = process.cpuUsage();
+    const done = await message<{ outcome: GroupOutcome; cpu?: number }>(child, 'done');
+    const c1 = process.cpuUsage(c0);
     const ms = performance.now() - t0;
     await new Promise((r) => child.once('exit', r));
     const stored = await system.refFor<{ t: 'count' }>('/lottery/store', -1).ask<number>({ t: 'count' });
-    return { ms, outcome: done.outcome, stored, rss: process.memoryUsage().rss };
+    return { ms, outcome: done.outcome, stored, rss: process.memoryUsage().rss, serverCpuMs: Math.round((c1.user + c1.system) / 1000), loadCpuMs: done.cpu ?? -1 };
   } finally {
     await system.stop(5000);
     rmSync(dataDir, { recursive: true, force: true });
@@ -133,6 +139,8 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
         correct: correct ? 'yes' : 'NO',
         batch: '8 kB cap (maxAmount 9999)',
         peakRssMB: Math.round(r.rss / 2 ** 20),
+        serverCpuMs: r.serverCpuMs,
+        loadGeneratorCpuMs: r.loadCpuMs,
         dataset: data.official ? 'official' : 'generated',
       },
     },

@@ -34,44 +34,62 @@ export function hasWon(b: { number: number }): boolean {
 export const NAME_MAX_BYTES = 50;
 export const DOCUMENT_MAX_DIGITS = 10;
 
-// C0 controls, DEL and C1 controls.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const DIGITS_1_10 = /^[0-9]{1,10}$/;
-const DIGITS_1_4 = /^[0-9]{1,4}$/;
 const AGENCY = /^[0-9]{1,9}$/;
-const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 
-function utf8Length(s: string): number {
-  // Fast path for ASCII.
-  const n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    return Buffer.byteLength(s, 'utf8');
-  }
-  return n;
-}
-
+/**
+ * Why a name is invalid, or null: 1-50 UTF-8 bytes, no control character (C0, DEL, C1), no lone
+ * surrogate. One pass over the UTF-16 code units (this runs for every bet on both sides).
+ */
 export function checkName(what: string, s: string): string | null {
-  if (s.length === 0) return `${what} is empty`;
-  const n = utf8Length(s);
-  if (n > NAME_MAX_BYTES) return `${what} is ${n} bytes (max ${NAME_MAX_BYTES})`;
-  if (CONTROL.test(s)) return `${what} contains a control character`;
-  if (LONE_SURROGATE.test(s)) return `${what} is not well-formed UTF-8`;
+  const len = s.length;
+  if (len === 0) return `${what} is empty`;
+  let bytes = 0;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c < 0x20 || c === 0x7f) return `${what} contains a control character`;
+      bytes += 1;
+    } else if (c < 0x800) {
+      if (c <= 0x9f) return `${what} contains a control character`;
+      bytes += 2;
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < len ? s.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || d < 0xdc00 || d > 0xdfff) return `${what} is not well-formed UTF-8`;
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  if (bytes > NAME_MAX_BYTES) return `${what} is ${bytes} bytes (max ${NAME_MAX_BYTES})`;
   return null;
 }
 
+/** True when `s` is `min`..`max` ASCII digits. */
+function isDigits(s: string, min: number, max: number): boolean {
+  const n = s.length;
+  if (n < min || n > max) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+function digitAt(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 0x30;
+  return c >= 0 && c <= 9 ? c : -1000;
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** `YYYY-MM-DD` and a real calendar date. */
 export function isRealDate(s: string): boolean {
-  const m = DATE.exec(s);
-  if (!m) return false;
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
-  if (mo < 1 || mo > 12 || d < 1) return false;
+  if (s.length !== 10 || s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d) return false;
+  const y = digitAt(s, 0) * 1000 + digitAt(s, 1) * 100 + digitAt(s, 2) * 10 + digitAt(s, 3);
+  const mo = digitAt(s, 5) * 10 + digitAt(s, 6);
+  const d = digitAt(s, 8) * 10 + digitAt(s, 9);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
-  return d <= days;
+  return d <= (mo === 2 && leap ? 29 : DAYS[mo - 1]);
 }
 
 /** Reason the bet is invalid, or null. `agencies` (when given) bounds the agency id to 1..agencies. */
@@ -81,7 +99,7 @@ export function validateBet(b: Bet, agencies?: number): string | null {
   return (
     checkName('first name', b.firstName) ??
     checkName('last name', b.lastName) ??
-    (DIGITS_1_10.test(b.document) ? null : `document ${JSON.stringify(b.document)} is not 1-10 ASCII digits`) ??
+    (isDigits(b.document, 1, DOCUMENT_MAX_DIGITS) ? null : `document ${JSON.stringify(b.document)} is not 1-10 ASCII digits`) ??
     (isRealDate(b.birthdate) ? null : `birthdate ${JSON.stringify(b.birthdate)} is not a real YYYY-MM-DD date`) ??
     (Number.isInteger(b.number) && b.number >= 0 && b.number <= 9999 ? null : `number ${b.number} is outside 0..9999`)
   );
@@ -98,8 +116,10 @@ export function parseAgency(s: string): number {
 
 /** Parses the `numero` field: 1-4 ASCII digits. Throws ProtocolError. */
 export function parseNumber(s: string): number {
-  if (!DIGITS_1_4.test(s)) throw new ProtocolError('invalid-field', `number ${JSON.stringify(s)} is not 1-4 ASCII digits`);
-  return Number(s);
+  if (!isDigits(s, 1, 4)) throw new ProtocolError('invalid-field', `number ${JSON.stringify(s)} is not 1-4 ASCII digits`);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) n = n * 10 + (s.charCodeAt(i) - 0x30);
+  return n;
 }
 
 /** Builds and validates a bet from already-unescaped text fields. Throws ProtocolError('invalid-field'). */

@@ -20,7 +20,9 @@ import {
   encodeB,
   encodeBWinners,
   escapeField,
+  checkName,
   groupBets,
+  isRealDate,
   makeBet,
   MAX_PACKET_BYTES,
   sizer,
@@ -76,6 +78,38 @@ describe('lottery escaping (§6.5)', () => {
   it('only \\\\ \\, \\; \\: are valid escapes', () => {
     assert.equal(unescapeField('a\\\\b\\,c\\;d\\:e'), 'a\\b,c;d:e');
     for (const bad of ['\\n', '\\a', 'x\\', '\\%', '\\"']) assert.throws(() => unescapeField(bad), ProtocolError);
+  });
+});
+
+describe('bet validation (§5)', () => {
+  // Reference rules written the slow, obvious way.
+  const refName = (s: string): boolean =>
+    s.length > 0 && Buffer.byteLength(s) <= 50 && !/[\u0000-\u001f\u007f-\u009f]/.test(s) && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+  const refDate = (s: string): boolean => {
+    const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(s);
+    if (!m) return false;
+    const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+  };
+
+  it('names: 1-50 UTF-8 bytes, no control characters, no lone surrogates', () => {
+    const unit = fc.constantFrom('a', 'ñ', '😀', '\u0000', '\u001f', '\u007f', '\u0085', '\u00a0', '\ud800', '\udc00', '漢', ' ', ',');
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.array(unit, { maxLength: 30 }).map((a) => a.join(''))), (s) => {
+        assert.equal(checkName('name', s) === null, refName(s), JSON.stringify(s));
+      }),
+      { numRuns: RUNS * 5 },
+    );
+  });
+
+  it('dates: YYYY-MM-DD and a real calendar date (leap years included)', () => {
+    for (const [d, ok] of [['2000-02-29', true], ['1900-02-29', false], ['2024-02-29', true], ['2023-02-29', false], ['2023-04-31', false], ['2023-12-31', true], ['2023-1-01', false], ['2023-13-01', false], ['2023-00-10', false], ['20230101', false], ['2023-01-0a', false]] as const) {
+      assert.equal(isRealDate(d), ok, d);
+    }
+    fc.assert(
+      fc.property(fc.stringMatching(/^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$/), (d) => assert.equal(isRealDate(d), refDate(d), d)),
+      { numRuns: RUNS * 5 },
+    );
   });
 });
 
