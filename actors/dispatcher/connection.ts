@@ -333,23 +333,29 @@ class ConnectionCore implements LifecycleHost {
 
   onReplies(seqs: number[], outs: Outcome[]): void {
     if (this.phase !== 'open' && this.phase !== 'draining') return;
-    const max = this.max;
-    const proto = this.proto;
-    for (let i = 0; i < seqs.length; i++) {
-      const seq = seqs[i];
-      if (seq < this.nextWrite || seq >= this.nextSeq) continue;
-      const idx = seq % max;
-      if (this.ready[idx] !== null) continue; // already answered (TIMEOUT): the late reply is dropped
-      const out = outs[i];
-      const req = this.reqs[idx];
-      let text = out.ok ? ('text' in out ? out.text : proto.success(req, out.value)) : proto.failure(req, out.code, out.message);
-      if (text === null) {
-        this.s.counters.workerFailures++;
-        text = proto.failure(req, 'WORKER_FAILED', 'the handler returned a value that is not a reply');
-      }
-      this.ready[idx] = this.encode(text);
-    }
+    for (let i = 0; i < seqs.length; i++) this.store(seqs[i], outs[i]);
     this.progress();
+  }
+
+  onReply(seq: number, out: Outcome): void {
+    if (this.phase !== 'open' && this.phase !== 'draining') return;
+    this.store(seq, out);
+    this.progress();
+  }
+
+  /** Puts a worker's result in its seq position (late results, e.g. after TIMEOUT, are dropped). */
+  private store(seq: number, out: Outcome): void {
+    if (seq < this.nextWrite || seq >= this.nextSeq) return;
+    const idx = seq % this.max;
+    if (this.ready[idx] !== null) return; // already answered (TIMEOUT): the late reply is dropped
+    const proto = this.proto;
+    const req = this.reqs[idx];
+    let text: string | null = typeof out === 'string' ? out : out.ok ? proto.success(req, out.value) : proto.failure(req, out.code, out.message);
+    if (text === null) {
+      this.s.counters.workerFailures++;
+      text = proto.failure(req, 'WORKER_FAILED', 'the handler returned a value that is not a reply');
+    }
+    this.ready[idx] = this.encode(text);
   }
 
   onRequestTimeouts(): void {
@@ -440,8 +446,11 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
     receive(msg) {
       const c = core;
       if (c === null || c.released) return;
-      c.guard(() => {
+      try {
         switch (msg.t) {
+          case 'reply':
+            c.onReply(msg.seq, msg.out);
+            break;
           case 'replies':
             c.onReplies(msg.seqs, msg.outs);
             break;
@@ -470,7 +479,9 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
             c.send({ type: 'CLOSE_TIMEOUT' });
             break;
         }
-      });
+      } catch (err) {
+        c.crash(err);
+      }
     },
     stopped() {
       const c = core;

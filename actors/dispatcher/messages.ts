@@ -19,11 +19,15 @@ export interface Envelope {
  * A worker's result for one envelope: a value (serialised by the protocol on the I/O thread), the
  * reply text already serialised where the handler ran (`json` protocol), or an error code.
  */
-export type Outcome = { ok: true; value: unknown } | { ok: true; text: string } | { ok: false; code: ReplyErrorCode; message: string };
+export type Outcome = { ok: true; value: unknown } | { ok: false; code: ReplyErrorCode; message: string } | ReplyText;
+
+/** A successful reply already serialised where the handler ran (`json` protocol). */
+export type ReplyText = string;
 
 export type ConnMsg =
   /** Worker results for this connection (already generation-checked). */
   | { t: 'replies'; seqs: number[]; outs: Outcome[] }
+  | { t: 'reply'; seq: number; out: Outcome }
   /** Graceful drain (§6.2): stop reading, finish in-flight, close. */
   | { t: 'drain' }
   /** The drain deadline passed: SHUTDOWN for what is still pending, then close. */

@@ -192,7 +192,7 @@ class ModuleRunner implements Runner {
       this.slots[k] = undefined;
       this.free.push(k);
       this.inflight--;
-      if (oks[i] === 1) this.host.done(e, texts !== null ? { ok: true, text: texts[i] } : { ok: true, value: values![i] });
+      if (oks[i] === 1) this.host.done(e, texts !== null ? texts[i] : { ok: true, value: values![i] });
       else this.host.done(e, failed(`the handler failed: ${texts !== null ? texts[i] : String(values![i])}`));
     }
   }

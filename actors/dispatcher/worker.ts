@@ -41,7 +41,8 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
     const o = outs;
     envs = [];
     outs = [];
-    const byConn = new Map<ActorRef<ConnMsg>, { seqs: number[]; outs: Outcome[] }>();
+    // Group by connection: a connection with one result gets a `reply`, several get `replies`.
+    const byConn = new Map<ActorRef<ConnMsg>, number | { seqs: number[]; outs: Outcome[] }>();
     const table = s.table;
     for (let i = 0; i < e.length; i++) {
       const env = e[i];
@@ -50,12 +51,18 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
         s.counters.staleReplies++;
         continue;
       }
-      let b = byConn.get(ref);
-      if (b === undefined) byConn.set(ref, (b = { seqs: [], outs: [] }));
-      b.seqs.push(env.seq);
-      b.outs.push(o[i]);
+      const b = byConn.get(ref);
+      if (b === undefined) byConn.set(ref, i);
+      else if (typeof b === 'number') byConn.set(ref, { seqs: [e[b].seq, env.seq], outs: [o[b], o[i]] });
+      else {
+        b.seqs.push(env.seq);
+        b.outs.push(o[i]);
+      }
     }
-    for (const [ref, b] of byConn) ref.tell({ t: 'replies', seqs: b.seqs, outs: b.outs });
+    for (const [ref, b] of byConn) {
+      if (typeof b === 'number') ref.tell({ t: 'reply', seq: e[b].seq, out: o[b] });
+      else ref.tell({ t: 'replies', seqs: b.seqs, outs: b.outs });
+    }
     queue.tell({ t: 'credit', worker: ctx.self, n: e.length });
     lastWork = Date.now();
     if (left && runner.busy === 0) ctx.stop();
@@ -79,7 +86,7 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
       if (ctx.restarts > 0 || props.surplus) ctx.fail(new Error(error));
     },
     done(e, out) {
-      if (!out.ok && out.code === 'WORKER_FAILED') s.counters.workerFailures++;
+      if (typeof out !== 'string' && !out.ok && out.code === 'WORKER_FAILED') s.counters.workerFailures++;
       envs.push(e);
       outs.push(out);
       if (!flushScheduled) {
