@@ -5,7 +5,9 @@
 //
 // Figures: `lottery.ingest` (ms, lower is better, target ≤ 2x the baseline) with agencies at
 // batch.maxAmount 9999, i.e. batches closed by the 8 kB packet cap (~175 bets); in the full run
-// also `lottery.ingest-default-batch` (maxAmount 35, report-only).
+// also `lottery.ingest-default-batch` (maxAmount 35, report-only). The server runs as the design
+// says: one acceptor on a worker thread, BetStore and DrawCoordinator on the main thread
+// (LOTTERY_BENCH_THREADS=0 puts everything on the main thread, for comparison).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -66,7 +68,7 @@ async function ours(
   maxAmount: number,
 ): Promise<{ ms: number; outcome: GroupOutcome; stored: number; rss: number; serverCpuMs: number; loadCpuMs: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lottery-bench-'));
-  const system = await ActorSystem.start({ name: 'lottery-bench', threads: 1, preload: LOTTERY_MODULES, logLevel: 'error' });
+  const system = await ActorSystem.start({ name: 'lottery-bench', threads: Number(process.env.LOTTERY_BENCH_THREADS ?? 1), preload: LOTTERY_MODULES, logLevel: 'error' });
   try {
     const server = await startServer(system, {
       mode: 'lottery',
