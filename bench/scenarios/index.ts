@@ -4,6 +4,7 @@ import type { Scenario } from './types.ts';
 
 export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   kernel: () => import('./kernel.ts'),
+  dispatcher: () => import('./dispatcher.ts'),
   lottery: () => import('./lottery.ts'),
   codec: () => import('./codec.ts'),
 };
