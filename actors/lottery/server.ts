@@ -1,8 +1,8 @@
 // The lottery server as a supervised tree (lottery.md §2, §7):
 //
-//   /lottery                 LotteryServer (supervisor, main thread)
-//     store                  BetStore        (main thread: the single writer)
-//     draw                   DrawCoordinator (main thread)
+//   /lottery                 LotteryServer (supervisor, on worker 0 — main when there are no workers)
+//     store                  BetStore        (same thread: the single writer)
+//     draw                   DrawCoordinator (same thread)
 //     acceptor-0..K-1        Acceptor on worker thread i, all on one port (reusePort)
 //       cN                   Connection, one per TCP connection, on its acceptor's thread
 //
@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { defineActor, type ActorRef, type ActorSystem } from '../../runtime/index.ts';
 import { Acceptor, type AcceptorMsg } from './acceptor.ts';
-import { BetStore } from './betstore.ts';
+import { BetStore, type BetStoreMsg } from './betstore.ts';
 import { DrawCoordinator } from './coordinator.ts';
 import type { ServerSettings } from './config.ts';
 import type { CoordinatorMsg, CoordinatorStatus } from './coordinator.ts';
@@ -121,7 +121,16 @@ export async function waitListening(host: string, port: number, timeoutMs = 10_0
   }
 }
 
+/** The thread of the server's supervisor, BetStore and DrawCoordinator (worker 0, or main without workers). */
+export function coreThread(system: ActorSystem): number | 'main' {
+  return system.threads > 0 ? 0 : 'main';
+}
+
 export interface ServerHandle {
+  /** The BetStore (tests, tools). */
+  store: ActorRef<BetStoreMsg>;
+  /** The DrawCoordinator. */
+  coordinator: ActorRef<CoordinatorMsg>;
   ref: ActorRef<LotteryServerMsg>;
   port: number;
   /** Stop accepting, finish store exchanges in flight, cut idle and parked connections. */
@@ -133,7 +142,9 @@ export interface ServerHandle {
 export async function startServer(system: ActorSystem, settings: ServerSettings, name = 'lottery'): Promise<ServerHandle> {
   const s = { ...settings };
   if (s.port === 0) s.port = await freePort(s.host === '0.0.0.0' ? '127.0.0.1' : s.host);
-  const ref = system.spawn(LotteryServer, { name, thread: 'main', props: { settings: s, threads: system.threads } });
+  // The supervisor, the BetStore and the DrawCoordinator share the first acceptor's thread: with
+  // one acceptor nothing crosses threads on the data path; with K, acceptors 1..K-1 reach them by ref.
+  const ref = system.spawn(LotteryServer, { name, thread: coreThread(system), props: { settings: s, threads: system.threads } });
   await waitListening(s.host, s.port);
   // Every acceptor listens before we say we are up (the probe above may have hit just one).
   const accs = Array.from({ length: s.servers }, (_, i) =>
@@ -141,8 +152,11 @@ export async function startServer(system: ActorSystem, settings: ServerSettings,
   );
   await Promise.all(accs.map((a) => a.ask({ t: 'port' }, { timeoutMs: 10_000 })));
   // The probe connection above is a peer that closed before sending: the server ignores it.
+  const core = system.threads > 0 ? 0 : -1;
   return {
     ref,
+    store: system.refFor<BetStoreMsg>(`/${name}/store`, core),
+    coordinator: system.refFor<CoordinatorMsg>(`/${name}/draw`, core),
     port: s.port,
     async drain(deadlineMs = 3000) {
       await ref.ask({ t: 'drain', deadlineMs }, { timeoutMs: deadlineMs + 5000 }).catch(() => undefined);

@@ -6,7 +6,7 @@
 // Figures: `lottery.ingest` (ms, lower is better, target ≤ 2x the baseline) with agencies at
 // batch.maxAmount 9999, i.e. batches closed by the 8 kB packet cap (~175 bets); in the full run
 // also `lottery.ingest-default-batch` (maxAmount 35, report-only). The server runs as the design
-// says: one acceptor on a worker thread, BetStore and DrawCoordinator on the main thread
+// says: one acceptor on a worker thread with the BetStore and the DrawCoordinator
 // (LOTTERY_BENCH_THREADS=0 puts everything on the main thread, for comparison).
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -109,7 +109,7 @@ async function ours(
     const c1 = process.cpuUsage(c0);
     const ms = performance.now() - t0;
     await new Promise((r) => child.once('exit', r));
-    const stored = await system.refFor<{ t: 'count' }>('/lottery/store', -1).ask<number>({ t: 'count' });
+    const stored = await server.store.ask<number>({ t: 'count' });
     return { ms, outcome: done.outcome, stored, rss: process.memoryUsage().rss, serverCpuMs: Math.round((c1.user + c1.system) / 1000), loadCpuMs: done.cpu ?? -1 };
   } finally {
     await system.stop(5000);

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { assign, createActor, setup } from 'xstate';
-import type { BetStoreMsg } from '../../actors/lottery/betstore.ts';
-import type { CoordinatorMsg, CoordinatorStatus, WinnersAnswer } from '../../actors/lottery/coordinator.ts';
+import type { CoordinatorStatus, WinnersAnswer } from '../../actors/lottery/coordinator.ts';
 import { makeBet, toRow } from '../../protocols/lottery/index.ts';
 import { captured, details, lint, startInProcess } from './helpers.ts';
 
@@ -52,8 +51,8 @@ describe('draw ordering (model-based)', () => {
           const from = captured.length;
           const srv = await startInProcess({ agencies: n });
           try {
-            const store = srv.system.refFor<BetStoreMsg>('/lottery/store', -1);
-            const draw = srv.system.refFor<CoordinatorMsg>('/lottery/draw', -1);
+            const store = srv.server.store;
+            const draw = srv.server.coordinator;
             // agency a has a winning bets (the same DNI everywhere) and one losing bet
             const expected: Record<number, string[]> = {};
             for (let a = 1; a <= n; a++) {
