@@ -12,7 +12,8 @@ import {
   makeBet,
   type Bet,
 } from '../../protocols/lottery/index.ts';
-import { betsCsv, captured, details, lint, startInProcess, type InProcess } from './helpers.ts';
+import { generateData } from '../../actors/lottery/dataset.ts';
+import { betsCsv, captured, clientSettings, details, lint, runAgencies, startInProcess, tmp, type InProcess } from './helpers.ts';
 
 function raw(port: number, bytes: Buffer | string, waitMs = 3000): Promise<{ data: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
@@ -182,6 +183,24 @@ describe('lottery server', () => {
     const { data, closed } = await raw(srv.port, msg);
     assert.equal(data.toString('utf8'), msg);
     assert.equal(closed, true);
+  });
+
+  it('runs K acceptors on K threads on one port, all sharing the one BetStore and DrawCoordinator', async () => {
+    // Worker threads write their TP0 lines straight to stdout: keep them quiet here.
+    const srv = await startInProcess({ agencies: 3, servers: 3, loggingLevel: 'ERROR' }, 3);
+    servers.push(srv);
+    const dir = tmp();
+    generateData({ agencies: 3, rows: 300, seed: 4, out: dir, winnersPerAgency: (a) => a });
+    const out = await runAgencies(srv.system, [1, 2, 3].map((i) => clientSettings(i, srv.port, `${dir}/agency-${i}.csv`, { maxAmount: 5, logLevel: 'ERROR', protocol: i === 2 ? 'A' : 'B' })));
+    assert.deepEqual(out.winners, { 1: 1, 2: 2, 3: 3 });
+    const snap = await srv.system.snapshot();
+    const per = new Map<number, number>();
+    for (const a of snap.actors) if (a.kind === 'Connection') per.set(a.thread, (per.get(a.thread) ?? 0) + ((a.info as { sessions?: number })?.sessions ?? 0));
+    assert.deepEqual([...per.keys()].sort(), [0, 1, 2], 'connections were accepted on every acceptor thread');
+    assert.equal(snap.actors.filter((a) => a.kind === 'BetStore').length, 1);
+    assert.equal(snap.actors.filter((a) => a.kind === 'DrawCoordinator').length, 1);
+    assert.equal((await srv.server.status())?.state, 'drawn');
+    assert.equal(betsCsv(srv.dataDir).length, 900);
   });
 
   it('starts and stops cleanly with AGENCIES = 0 (no draw)', async () => {
