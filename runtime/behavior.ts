@@ -98,6 +98,16 @@ export interface SpawnOptions<P> {
   priority?: number;
   /** Start disabled: mail waits until `enable`. */
   disabled?: boolean;
+  /**
+   * `permanent` (default): restarted when it crashes. `temporary`: never restarted; a crash stops
+   * it and does not count towards the parent's restart intensity (a connection, a one-shot job).
+   */
+  restart?: 'permanent' | 'temporary';
+  /**
+   * Emit no spawn/stop events for this actor (they still count in `inspect` totals): for actors
+   * created by the thousand, such as one per connection, where each event would cross threads.
+   */
+  quiet?: boolean;
 }
 
 const registry = new Map<string, ActorDef<any, any>>();

@@ -42,6 +42,8 @@ export class Cell implements ActorContext<any> {
   readonly mailbox: Mailbox;
   readonly supervisor: ResolvedSupervisor;
   readonly priority: number;
+  /** No spawn/stop events (see SpawnOptions.quiet). */
+  readonly quiet: boolean;
   readonly timers: ActorTimers<any>;
   readonly log: Logger;
 
@@ -79,6 +81,7 @@ export class Cell implements ActorContext<any> {
     this.mailbox = new Mailbox(mb.capacity, mb.overflow);
     this.supervisor = resolveSupervisor(host.defaultSupervisor, def.options.supervisor, options.supervisor);
     this.priority = options.priority ?? 0;
+    this.quiet = options.quiet ?? false;
     this.disabled = options.disabled ?? false;
     this.restarts = options.respawn?.restarts ?? 0;
     this.timers = new ActorTimers((m) => host.deliverLocal(this, m, null, 0, 0, -2));
@@ -174,7 +177,8 @@ export class Cell implements ActorContext<any> {
     if (this.overThreads) for (const t of this.overThreads) this.host.postHost(t, { t: 'writable', path: this.path });
     this.overThreads = null;
     this.host.removeCell(this);
-    this.host.emit({ type: 'stop', path: this.path, thread: this.thread, reason: reasonText(reason) });
+    if (this.quiet) this.host.quietCounts.stop++;
+    else this.host.emit({ type: 'stop', path: this.path, thread: this.thread, reason: reasonText(reason) });
     if (this.parent) this.host.sendSys(this.parent, { t: 'child-stopped', name: this.name, path: this.path });
   }
 
@@ -249,6 +253,11 @@ export class Cell implements ActorContext<any> {
     if (this.childStopsPending > 0) {
       // Already shutting children down: a lost child counts as stopped.
       if (lost) this.onChildStopped(name, rec.ref.path);
+      return;
+    }
+    if (rec.options.restart === 'temporary') {
+      if (lost) this.childRecs.delete(name);
+      else this.host.sendSys(rec.ref, { t: 'stop', reason: { error: reason } });
       return;
     }
     const sup = this.supervisor;

@@ -16,6 +16,7 @@ import type { ActorRef, AskOptions, Logger, Placement, StopReason, SupervisorOpt
 export interface HostSnapshot {
   thread: number;
   deadLetters: number;
+  quiet: { spawn: number; stop: number };
   recentDeadLetters: { at: string; to: string; reason: string }[];
   cells: ReturnType<Cell['describe']>[];
 }
@@ -77,6 +78,8 @@ export class Host implements RefHost {
   readonly logger: (path: string) => Logger;
   readonly links = new Map<number, Link>();
   deadLetters = 0;
+  /** Lifecycle of `quiet` actors: counted here instead of announced as events. */
+  readonly quietCounts = { spawn: 0, stop: 0 };
   /** The last dead letters, newest last, for `inspect`. */
   readonly recentDeadLetters: { at: string; to: string; reason: string }[] = [];
   /** Placement overrides by actor path, from the topology. */
@@ -162,6 +165,8 @@ export class Host implements RefHost {
   // ---- spawning ---------------------------------------------------------------------------
 
   spawnChild(parent: Ref<unknown>, rec: ChildRecord): void {
+    // The main thread's registry learns of remote spawns by event; a spawn made here is known now.
+    if (this.registry && !rec.options.quiet) this.registry.set(rec.ref.path, rec.ref.thread);
     if (rec.ref.thread === this.thread) {
       this.createCell(parent, rec.ref.path, rec.module, rec.defName, rec.props, rec.options);
       return;
@@ -218,7 +223,8 @@ export class Host implements RefHost {
   private startCell(parent: Ref<unknown>, path: string, def: ActorDef<any, any>, props: unknown, options: ChildRecord['options']): Cell {
     const cell = new Cell(this, path, parent, def, props, options);
     this.cells.set(path, cell);
-    this.emit({ type: 'spawn', path, thread: this.thread, kind: def.name, parent: parent.path });
+    if (options.quiet) this.quietCounts.spawn++;
+    else this.emit({ type: 'spawn', path, thread: this.thread, kind: def.name, parent: parent.path });
     const re = options.respawn;
     if (re) this.emit({ type: 'restart', path, thread: this.thread, reason: re.reason, restarts: re.restarts });
     cell.instantiate();
@@ -835,6 +841,7 @@ export class Host implements RefHost {
     return {
       thread: this.thread,
       deadLetters: this.deadLetters,
+      quiet: { ...this.quietCounts },
       recentDeadLetters: [...this.recentDeadLetters],
       cells: [...this.cells.values()].map((c) => c.describe()),
     };

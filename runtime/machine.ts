@@ -5,10 +5,15 @@
 
 import { createActor, type AnyStateMachine, type Actor } from 'xstate';
 import { defineActor, type ActorContext, type ActorDef, type DefOptions } from './behavior.ts';
+import type { StopReason } from './types.ts';
 
 export interface MachineSetup {
   machine: AnyStateMachine;
   input?: unknown;
+  /** Runs after the machine stopped, on stop, restart and crash: release sockets, files, timers. */
+  stopped?(reason: StopReason): void;
+  /** Extra details for `inspect`, merged with the machine's state. */
+  inspect?(): Record<string, unknown>;
 }
 
 export function defineMachineActor<M extends { type: string }, P = void>(
@@ -21,7 +26,8 @@ export function defineMachineActor<M extends { type: string }, P = void>(
     module,
     name,
     (props, ctx) => {
-      const { machine, input } = setup(props, ctx);
+      const s = setup(props, ctx);
+      const { machine, input } = s;
       const actor: Actor<AnyStateMachine> = createActor(machine, { input });
       const sub = actor.subscribe({
         error: (err) => ctx.fail(err),
@@ -34,14 +40,15 @@ export function defineMachineActor<M extends { type: string }, P = void>(
         receive(message) {
           actor.send(message);
         },
-        stopped() {
+        stopped(_ctx, reason) {
           // Stopping the machine completes it: that must not stop the actor (this hook also runs on restart).
           sub.unsubscribe();
           actor.stop();
+          s.stopped?.(reason);
         },
         inspect() {
-          const s = actor.getSnapshot();
-          return { state: s.value, status: s.status };
+          const snap = actor.getSnapshot();
+          return { state: snap.value, status: snap.status, ...s.inspect?.() };
         },
       };
     },

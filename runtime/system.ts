@@ -139,7 +139,11 @@ export class ActorSystem {
       threads: parts.map((p) => ({ thread: p.thread, actors: p.cells.length, deadLetters: p.deadLetters })),
       recentDeadLetters: parts.flatMap((p) => p.recentDeadLetters.map((d) => ({ thread: p.thread, ...d }))).sort((a, b) => (a.at < b.at ? -1 : 1)).slice(-20),
       actors: parts.flatMap((p) => p.cells).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
-      counts: { ...this.events.counts },
+      counts: {
+        ...this.events.counts,
+        spawn: this.events.counts.spawn + parts.reduce((n, p) => n + p.quiet.spawn, 0),
+        stop: this.events.counts.stop + parts.reduce((n, p) => n + p.quiet.stop, 0),
+      },
     };
   }
 

@@ -107,7 +107,7 @@ export class ThreadPool {
   }
 
   snapshots(): Promise<HostSnapshot[]> {
-    return Promise.all(this.slots.filter((s) => s.alive).map((s) => s.control.snapshot().catch((): HostSnapshot => ({ thread: -99, deadLetters: 0, recentDeadLetters: [], cells: [] }))));
+    return Promise.all(this.slots.filter((s) => s.alive).map((s) => s.control.snapshot().catch((): HostSnapshot => ({ thread: -99, deadLetters: 0, quiet: { spawn: 0, stop: 0 }, recentDeadLetters: [], cells: [] }))));
   }
 
   /** Kills a worker thread for real (tests, fault drills). */
