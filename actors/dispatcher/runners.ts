@@ -37,6 +37,9 @@ export interface Runner {
   stop(): void;
 }
 
+/** Batches a handler thread may have in hand at once (see ModuleRunner.flush). */
+const MAX_UNACKED = 2;
+
 const failed = (message: string): Outcome => ({ ok: false, code: 'WORKER_FAILED', message });
 
 export function createRunner(cfg: DispatcherConfig, name: string, host: RunnerHost): Runner {
@@ -241,14 +244,14 @@ class ModuleRunner implements Runner {
   }
 
   /**
-   * Sends the waiting requests as one batch, unless a batch is still unacknowledged: then they
-   * wait for the ack. Batches grow with the load and an idle thread is woken once per batch
-   * (waking a sleeping thread is the dominant cost of a small postMessage).
+   * Sends the waiting requests as one batch, unless MAX_UNACKED batches are still unacknowledged:
+   * then they wait for an ack. Batches grow with the load and an idle thread is woken once per
+   * batch (waking a sleeping thread is the dominant cost of a small postMessage).
    */
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const t = this.thread;
-    if (t === null || this.outIds.length === 0 || this.unacked > 0) return;
+    if (t === null || this.outIds.length === 0 || this.unacked >= MAX_UNACKED) return;
     this.unacked++;
     const batch: HandlerBatch = this.textMode
       ? { ids: this.outIds, deadlines: this.outDeadlines, text: (this.outReqs as string[]).join(SEP), values: null }

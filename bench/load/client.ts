@@ -119,8 +119,10 @@ await new Promise((r) => setTimeout(r, warmupMs));
 phase = 'measure';
 measuredStart = performance.now();
 const measuredSentStart = sent;
+const cpu0 = process.cpuUsage();
 await new Promise((r) => setTimeout(r, measureMs));
 const elapsed = performance.now() - measuredStart;
+const cpu = process.cpuUsage(cpu0);
 const rps = measured / (elapsed / 1000);
 phase = 'drain';
 const graceEnd = Date.now() + GRACE_MS;
@@ -130,6 +132,6 @@ for (const c of all) c.sock.destroy();
 const l = lat.subarray(0, nlat).sort();
 const pct = (p: number): number => (nlat === 0 ? 0 : l[Math.min(nlat - 1, Math.floor((p / 100) * nlat))]);
 process.stdout.write(
-  `${JSON.stringify({ connections: conns, depth, rps, requests: measured, sentInWindow: sent - measuredSentStart, p50: pct(50), p90: pct(90), p99: pct(99), max: nlat ? l[nlat - 1] : 0, errors, lost })}\n`,
+  `${JSON.stringify({ connections: conns, depth, rps, requests: measured, sentInWindow: sent - measuredSentStart, p50: pct(50), p90: pct(90), p99: pct(99), max: nlat ? l[nlat - 1] : 0, errors, lost, clientCpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, measured) })}\n`,
 );
 process.exit(0);
