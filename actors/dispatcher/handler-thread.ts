@@ -11,7 +11,7 @@
 // Out: { t: 'ready' } | { t: 'load-failed', error } | { t: 'done', acks, ids, oks, text | values }
 // Every batch is acknowledged (`acks`) right after it ran, with the results ready by then.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { loggerFor } from '../../runtime/log.ts';
 import { serialiseJson } from '../../protocols/dispatcher/json.ts';
 import { SEP, type HandlerBatch } from './handler-thread-types.ts';
@@ -20,6 +20,8 @@ export interface HandlerThreadData {
   module: string;
   export: string;
   name: string;
+  /** The channel to the Worker: batches in, results out. */
+  port: MessagePort;
 }
 
 export interface HandlerContext {
@@ -32,7 +34,7 @@ export interface HandlerContext {
 type Handler = (request: unknown, ctx: HandlerContext) => unknown;
 
 const data = workerData as HandlerThreadData;
-const port = parentPort!;
+const port = data.port;
 const log = loggerFor(`${data.name}/handler`);
 let handler: Handler | null = null;
 
