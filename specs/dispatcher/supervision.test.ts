@@ -199,7 +199,7 @@ describe('supervision', () => {
     const topo = join(dir, 't.yaml');
     writeFileSync(
       topo,
-      `dispatchers:\n  instances:\n    - { Name: fragile, IP: 127.0.0.1, Port: ${port}, StopTimeout: 1, LogLevel: 5, Allow: [127.0.0.1], Handler: { Kind: module, Module: '${handlers}', Export: hazards } }\n`,
+      `dispatchers:\n  instances:\n    - { Name: fragile, IP: 127.0.0.1, Port: ${port}, StopTimeout: 1, LogLevel: 5, Allow: [127.0.0.1], Trace: [127.0.0.0/8], Handler: { Kind: module, Module: '${handlers}', Export: hazards } }\n`,
     );
     const cli = runCli(['run', topo, '--no-control']);
     await running(cli);
@@ -209,6 +209,7 @@ describe('supervision', () => {
     assert.equal(code, 1, cli.stderr());
     assert.ok(cli.logs.some((l) => l.dispatcher === 'fragile' && l.level === 20 && l.msg === 'connection accepted'), 'debug lines at LogLevel 5');
     assert.ok(cli.logs.some((l) => l.msg === 'escalating: the dispatcher drains and stops'));
+    assert.ok(cli.logs.some((l) => l.msg === 'frame' && l.frame === '{"exit":true}'), 'Trace logs the frames of traced peers');
     c.close();
   });
 });
