@@ -96,7 +96,8 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
             reportDrained();
             break;
           case 'restarts':
-            s.counters.restarts = msg.n;
+            s.supervisedRestarts = msg.n;
+            s.counters.restarts = s.supervisedRestarts + s.replacements;
             break;
         }
       },

@@ -77,6 +77,9 @@ export interface IoShared {
   enqScheduled: boolean;
   /** Workers that are up (gauge). */
   workers: number;
+  /** Restarts counted by the supervisor, and hung handler instances replaced by their worker. */
+  supervisedRestarts: number;
+  replacements: number;
   draining: boolean;
   listening: boolean;
   /** Called when the last live connection closed (drain completion). */
@@ -103,6 +106,8 @@ export function openShared(key: string, cfg: DispatcherConfig): IoShared {
     enq: [],
     enqScheduled: false,
     workers: 0,
+    supervisedRestarts: prev?.supervisedRestarts ?? 0,
+    replacements: prev?.replacements ?? 0,
     draining: false,
     listening: false,
     onEmpty: null,

@@ -101,7 +101,8 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
     },
     replaced(reason) {
       flush();
-      s.counters.restarts++;
+      s.replacements++;
+      s.counters.restarts = s.supervisedRestarts + s.replacements;
       s.log.warn('worker instance replaced', { worker: props.name, reason });
       startedAt = Date.now();
     },

@@ -99,6 +99,31 @@ describe('limits and backpressure', () => {
     }
   });
 
+  it('a process worker that misses the deadline: TIMEOUT, the child is killed and replaced', async () => {
+    const port = await freePort();
+    const script = new URL('./fixtures/process-handler.mjs', import.meta.url).pathname;
+    const h = await startHarness([compatEntry(port, tmpDir(), { RequestTimeoutMs: 300, Handler: { Kind: 'process', Command: process.execPath, Args: [script] } })]);
+    try {
+      const c = await Client.connect(port);
+      c.send(tx('PID', 'pid'));
+      const pid = Number(JSON.parse((await c.reply(1))[0]).MSG);
+      const t0 = Date.now();
+      c.send(tx('SLOW', 'sleep:5000'));
+      await c.reply(2, 2000);
+      assert.equal(msgs(c)[1], 'sleep:5000 ERROR - TIMEOUT ');
+      assert.ok(Date.now() - t0 < 600);
+      await sleep(700); // the check runs every 500 ms: SIGTERM, replacement
+      c.send(tx('NEXT', 'pid'));
+      const next = Number(JSON.parse((await c.reply(3, 3000))[2]).MSG);
+      assert.ok(next > 0 && next !== pid, 'served by a new child');
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the old child is gone');
+      assert.equal((await h.view()).counters.restarts, 1);
+      c.close();
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('the pool grows toward Workers.Max under queue pressure and retires surplus workers after IdleMs', async () => {
     const port = await freePort();
     const h = await startHarness([compatEntry(port, tmpDir(), { Workers: { Min: 1, Max: 3, IdleMs: 300 }, Handler: { Kind: 'legacy-tx', ServiceDelayMs: 150 } })]);
