@@ -49,7 +49,8 @@ export type GroupMsg =
 
 export type QueueMsg =
   | { t: 'enq'; items: Envelope[] }
-  | { t: 'hello'; worker: ActorRef<WorkerMsg>; capacity: number }
+  /** A worker is up (again): its capacity and how many requests it holds now. */
+  | { t: 'hello'; worker: ActorRef<WorkerMsg>; capacity: number; busy: number }
   | { t: 'credit'; worker: ActorRef<WorkerMsg>; n: number }
   | { t: 'leave'; worker: ActorRef<WorkerMsg> };
 
@@ -57,10 +58,13 @@ export type WorkerMsg =
   | { t: 'run'; items: Envelope[] }
   /** The queue confirms that it sends nothing more (retirement). */
   | { t: 'left' }
+  /** A restarted queue asks every worker to register again. */
+  | { t: 'hello-again' }
   | { t: 'check' };
 
 export type PoolMsg =
   | { t: 'grow' }
+  | { t: 'rehello' }
   | { t: 'ready'; name: string }
   | { t: 'start-failed'; name: string; error: string };
 

@@ -70,6 +70,10 @@ export const RequestQueue = defineActor<QueueMsg, QueueProps>(import.meta.url, '
   };
 
   return {
+    started() {
+      // A restarted queue knows no worker yet: every worker registers again.
+      if (ctx.restarts > 0) pool.tell({ t: 'rehello' });
+    },
     receive(msg) {
       switch (msg.t) {
         case 'enq': {
@@ -80,9 +84,11 @@ export const RequestQueue = defineActor<QueueMsg, QueueProps>(import.meta.url, '
         }
         case 'hello': {
           const w = byPath.get(msg.worker.path);
-          if (w) w.capacity = msg.capacity;
-          else {
-            const slot = { ref: msg.worker, capacity: msg.capacity, out: 0 };
+          if (w) {
+            w.capacity = msg.capacity;
+            w.out = msg.busy;
+          } else {
+            const slot = { ref: msg.worker, capacity: msg.capacity, out: msg.busy };
             workers.push(slot);
             byPath.set(msg.worker.path, slot);
           }

@@ -34,6 +34,8 @@ export interface Runner {
   run(e: Envelope): void;
   /** Periodic check for hangs and timeouts. */
   check(now: number): void;
+  /** Answers WORKER_FAILED for every request in hand (the worker goes away). */
+  failAll(reason: string): void;
   stop(): void;
 }
 
@@ -99,6 +101,15 @@ class LegacyRunner implements Runner {
   };
 
   check(): void {}
+
+  failAll(reason: string): void {
+    const list = this.current ? [this.current, ...this.q] : [...this.q];
+    this.current = null;
+    this.q = [];
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const e of list) this.host.done(e, failed(reason));
+  }
 
   stop(): void {
     this.stopped = true;
@@ -216,7 +227,7 @@ class ModuleRunner implements Runner {
     else this.host.died(reason);
   }
 
-  private failAll(reason: string): void {
+  failAll(reason: string): void {
     const list: Envelope[] = [];
     for (let k = 0; k < this.slots.length; k++) {
       const e = this.slots[k];
@@ -456,6 +467,13 @@ class ProcessRunner implements Runner {
     this.failCurrent(reason);
     this.host.replaced(reason);
     this.spawnChild();
+  }
+
+  failAll(reason: string): void {
+    this.failCurrent(reason);
+    const q = this.q;
+    this.q = [];
+    for (const e of q) this.host.done(e, failed(reason));
   }
 
   stop(): void {

@@ -75,7 +75,7 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
         counted = true;
         s.workers++;
       }
-      queue.tell({ t: 'hello', worker: ctx.self, capacity: runner.capacity });
+      queue.tell({ t: 'hello', worker: ctx.self, capacity: runner.capacity, busy: runner.busy });
       pool.tell({ t: 'ready', name: props.name });
     },
     startFailed(error) {
@@ -133,6 +133,9 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
           }
           break;
         }
+        case 'hello-again':
+          if (counted) queue.tell({ t: 'hello', worker: ctx.self, capacity: runner.capacity, busy: runner.busy });
+          break;
         case 'left':
           left = true;
           if (runner.busy === 0 && envs.length === 0) ctx.stop();
@@ -140,6 +143,10 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
       }
     },
     stopped(_ctx, reason) {
+      // Outside a drain (a restart of this worker or of the pool), requests in hand fail now
+      // rather than at their deadline; never retried.
+      if (!s.draining) runner.failAll('the worker stopped');
+      flush();
       runner.stop();
       if (counted) {
         counted = false;
@@ -194,6 +201,9 @@ export const WorkerPool = defineActor<PoolMsg, PoolProps>(
               reported = true;
               io.tell({ t: 'pool-failed', error: msg.error });
             }
+            break;
+          case 'rehello':
+            for (const w of ctx.children()) w.tell({ t: 'hello-again' } satisfies WorkerMsg);
             break;
           case 'grow':
             if (growing !== null || s.draining || ctx.children().length >= cfg.Workers.Max) return;
