@@ -59,7 +59,7 @@ export interface DispatcherUnderTest {
 /** Our dispatcher: length32, json protocol, the echo module handler on one handler thread. */
 export async function startOurs(): Promise<DispatcherUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'dispatcher-bench-'));
-  const sys = await ActorSystem.start({ threads: Number(process.env.BENCH_THREADS ?? 1), logLevel: 'error' });
+  const sys = await ActorSystem.start({ threads: 1, logLevel: 'error' });
   const net = await import('node:net');
   const port = await new Promise<number>((r) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
