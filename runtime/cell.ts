@@ -11,6 +11,8 @@ import type { ActorRef, Logger, StopReason } from './types.ts';
 import type { Ref } from './ref.ts';
 import type { Host, SysMsg } from './host.ts';
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 export type CellState = 'starting' | 'running' | 'failed' | 'restarting' | 'stopping' | 'dead';
 
 /** What a parent remembers about a child to restart or respawn it. */
@@ -247,16 +249,20 @@ export class Cell implements ActorContext<any> {
     }
   }
 
-  onChildFailed(name: string, reason: string, lost: boolean): void {
+  /**
+   * A child failed. `lost` names children whose cells are gone with their thread (they are
+   * spawned again rather than restarted); one thread death is one failure for the intensity.
+   */
+  onChildFailed(name: string, reason: string, lost: ReadonlySet<string> = NO_NAMES): void {
     const rec = this.childRecs.get(name);
     if (!rec) return;
     if (this.childStopsPending > 0) {
       // Already shutting children down: a lost child counts as stopped.
-      if (lost) this.onChildStopped(name, rec.ref.path);
+      for (const l of lost) this.onChildStopped(l, this.childRecs.get(l)?.ref.path ?? '');
       return;
     }
     if (rec.options.restart === 'temporary') {
-      if (lost) this.childRecs.delete(name);
+      if (lost.has(name)) this.childRecs.delete(name);
       else this.host.sendSys(rec.ref, { t: 'stop', reason: { error: reason } });
       return;
     }
@@ -265,25 +271,31 @@ export class Cell implements ActorContext<any> {
     if (n > sup.maxRestarts) {
       const why = `child ${rec.ref.path} exceeded ${sup.maxRestarts} restarts in ${sup.withinMs} ms: ${reason}`;
       this.host.emit({ type: 'escalate', path: this.path, thread: this.thread, reason: why });
+      for (const l of lost) this.childRecs.delete(l);
       if (!this.parent) {
         this.log.error('restart intensity exceeded at the root; stopping the child', { child: rec.ref.path, reason });
-        if (lost) this.childRecs.delete(name);
-        else this.host.sendSys(rec.ref, { t: 'stop', reason: { error: why } });
+        if (!lost.has(name)) this.host.sendSys(rec.ref, { t: 'stop', reason: { error: why } });
         return;
       }
-      if (lost) this.childRecs.delete(name);
       this.crash(new Error(why));
       return;
     }
     const order = [...this.childRecs.values()];
-    const targets = restartSet(sup.strategy, order.length, order.indexOf(rec)).map((i) => order[i]);
+    const targets = new Set(restartSet(sup.strategy, order.length, order.indexOf(rec)).map((i) => order[i]));
+    // Lost children outside the strategy's set (one-for-one) come back too: their cells are gone.
+    for (const l of lost) {
+      const r = this.childRecs.get(l);
+      if (r && r.options.restart !== 'temporary') targets.add(r);
+      else this.childRecs.delete(l);
+    }
     const delay = backoffDelay(sup.backoff, n);
     const go = (): void => {
       for (const t of targets) {
         if (this.childRecs.get(t.name) !== t) continue;
         t.restarts++;
-        if (t === rec && lost) this.host.spawnChild(this.self, { ...t, options: { ...t.options, respawn: { restarts: t.restarts, reason } } });
-        else this.host.sendSys(t.ref, { t: 'restart', reason: t === rec ? reason : `sibling ${name} failed: ${reason}` });
+        const why = t === rec || lost.has(t.name) ? reason : `sibling ${name} failed: ${reason}`;
+        if (lost.has(t.name)) this.host.spawnChild(this.self, { ...t, options: { ...t.options, respawn: { restarts: t.restarts, reason: why } } });
+        else this.host.sendSys(t.ref, { t: 'restart', reason: why });
       }
     };
     if (delay > 0) setTimeout(go, delay).unref?.();
@@ -296,9 +308,8 @@ export class Cell implements ActorContext<any> {
       this.stop({ error: `parent thread ${thread} died` });
       return;
     }
-    for (const rec of [...this.childRecs.values()]) {
-      if (rec.ref.thread === thread) this.onChildFailed(rec.name, `thread ${thread} died`, true);
-    }
+    const lost = [...this.childRecs.values()].filter((r) => r.ref.thread === thread);
+    if (lost.length > 0) this.onChildFailed(lost[0].name, `thread ${thread} died`, new Set(lost.map((r) => r.name)));
   }
 
   // ---- context API -------------------------------------------------------------------------

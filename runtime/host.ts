@@ -573,7 +573,7 @@ export class Host implements RefHost {
         cell.restart(s.reason);
         break;
       case 'failed':
-        cell.onChildFailed(s.name, s.reason, s.lost);
+        cell.onChildFailed(s.name, s.reason, s.lost ? new Set([s.name]) : undefined);
         break;
       case 'child-stopped':
         cell.onChildStopped(s.name, s.path);

@@ -12,6 +12,8 @@ export interface RunEnv {
   file: string;
   dir: string;
   log: Logger;
+  /** Stops the whole runtime gracefully and makes the process exit with `code` (e.g. an escalation: 1). */
+  fail(code: number, reason: string): void;
 }
 
 export interface SectionHandle {

@@ -64,8 +64,8 @@ export function resolveSection(config: SectionConfig, topologyFile: string, topo
 
 let sections = 0;
 
-export interface DispatcherEnv extends RunEnv {
-  /** Called when a dispatcher escalates (quick death): the runtime should stop with this exit code. */
+export interface DispatcherEnv extends Omit<RunEnv, 'fail'> {
+  /** Called when a dispatcher escalates (quick death): the runtime stops with this exit code. Tests may leave it out. */
   fail?(exitCode: number, reason: string): void;
 }
 

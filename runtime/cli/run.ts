@@ -35,6 +35,8 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   }
   const k = topology.kernel;
   const log = loggerFor('run');
+  const seconds = o.for !== undefined ? Number(o.for) : k.runForSeconds;
+  if (seconds !== undefined && !(seconds > 0)) throw new CliError(`--for expects a positive number of seconds, found ${o.for}`, 2);
   const threads = o.threads !== undefined ? Number(o.threads) : k.threads;
   const system = await ActorSystem.start({
     name: k.name ?? 'actor-runtime',
@@ -46,11 +48,42 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   });
   const handles: SectionHandle[] = [];
   let control: ControlServer | null = null;
+
+  // Shutdown exists before any section starts: a section may fail the run while starting.
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let stopping: Promise<number> | null = null;
+  let exitCode = 0;
+  let started = false;
+  let stopWhenStarted: string | null = null;
+  const stopTimeout = Number(o.stopTimeout ?? 10_000);
+  const shutdown = (why: string): Promise<number> => {
+    if (!started) {
+      stopWhenStarted ??= why;
+      return done;
+    }
+    stopping ??= (async () => {
+      log.info('stopping', { why });
+      for (const h of handles) await h.beforeStop?.().catch((err) => log.error('section stop failed', { error: String(err) }));
+      await system.stop(stopTimeout);
+      await control?.close();
+      log.info('stopped', { why, exitCode });
+      resolveDone(exitCode);
+      return exitCode;
+    })();
+    return stopping;
+  };
+  const fail = (code: number, reason: string): void => {
+    exitCode = Math.max(exitCode, code);
+    log.error('a section stops the runtime', { code, reason });
+    void shutdown(reason);
+  };
+
   const controlOpt = o.control ?? k.control ?? true;
   if (controlOpt !== false) control = await startControlServer(system, typeof controlOpt === 'string' ? controlOpt : undefined);
   try {
     for (const { section, config } of topology.sections) {
-      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key) });
+      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), fail });
       if (h) handles.push(h);
     }
   } catch (err) {
@@ -59,6 +92,7 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     // A section may name the exit code (e.g. the dispatcher: 2 configuration, 3 lock held / address in use).
     throw new CliError(`cannot start ${file}: ${(err as Error).message}`, (err as { exitCode?: number }).exitCode ?? 1);
   }
+  started = true;
   log.info('system running', {
     name: system.name,
     threads: system.threads,
@@ -67,28 +101,8 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     control: control?.path,
     details: handles.flatMap((h) => h.describe?.() ?? []),
   });
-
-  let resolveDone!: (code: number) => void;
-  const done = new Promise<number>((r) => (resolveDone = r));
-  let stopping: Promise<number> | null = null;
-  const stopTimeout = Number(o.stopTimeout ?? 10_000);
-  const shutdown = (why: string): Promise<number> => {
-    stopping ??= (async () => {
-      log.info('stopping', { why });
-      for (const h of handles) await h.beforeStop?.().catch((err) => log.error('section stop failed', { error: String(err) }));
-      await system.stop(stopTimeout);
-      await control?.close();
-      log.info('stopped', { why });
-      resolveDone(0);
-      return 0;
-    })();
-    return stopping;
-  };
-  const seconds = o.for !== undefined ? Number(o.for) : k.runForSeconds;
-  if (seconds !== undefined) {
-    if (!(seconds > 0)) throw new CliError(`--for expects a positive number of seconds, found ${o.for}`, 2);
-    setTimeout(() => void shutdown(`ran for ${seconds}s`), seconds * 1000).unref();
-  }
+  if (stopWhenStarted !== null) void shutdown(stopWhenStarted);
+  if (seconds !== undefined) setTimeout(() => void shutdown(`ran for ${seconds}s`), seconds * 1000).unref();
   return { system, topology, control, done, shutdown };
 }
 
@@ -103,17 +117,28 @@ export function registerRunCommand(program: Command): void {
     .option('--no-control', 'do not open a control socket')
     .option('--stop-timeout <ms>', 'graceful stop deadline before threads are terminated', '10000')
     .action(async (file: string, opts: RunOptions) => {
-      const running = await startFromTopology(file, opts);
+      // Handlers first: a signal during start-up stops the system as soon as it is up.
+      let running: RunningSystem | null = null;
+      let early: NodeJS.Signals | null = null;
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals): void => {
         if (++signals > 1) {
           process.stderr.write(`second ${sig}: exiting at once\n`);
           process.exit(130);
         }
-        void running.shutdown(sig);
+        if (running) void running.shutdown(sig);
+        else early = sig;
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      try {
+        running = await startFromTopology(file, opts);
+      } catch (err) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        throw err;
+      }
+      if (early) void running.shutdown(early);
       const code = await running.done;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

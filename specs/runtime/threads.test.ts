@@ -97,3 +97,21 @@ test('a subtree whose supervisor lived on the dead thread is rebuilt: orphans st
   ]);
   ev.stop();
 });
+
+test('one thread death is one failure for the restart intensity, however many children it took', async () => {
+  const sys = await start();
+  const ev = record(sys);
+  const sup = sys.spawn(Sup, {
+    name: 'pair',
+    props: { kids: [{ name: 'x', thread: 0 }, { name: 'y', thread: 0 }, { name: 'z', thread: 1 }] },
+    supervisor: { strategy: 'one-for-one', maxRestarts: 1, withinMs: 60_000 },
+  });
+  const [x, y] = await kidsOf(sys, sup);
+  assert.ok((await answers(x)) && (await answers(y)));
+  const mark = ev.list.length;
+  await sys.killThread(0);
+  await waitFor(() => ev.of('spawn', '/pair/x', mark).length === 1 && ev.of('spawn', '/pair/y', mark).length === 1, 'both respawned');
+  await waitFor(async () => (await answers(x)) && (await answers(y)), 'both answer again');
+  assert.equal(ev.of('escalate', undefined, mark).length, 0, 'two lost children under maxRestarts 1 do not escalate');
+  assert.equal(await sup.ask({ type: 'restarts' }), 0, 'the supervisor itself was not restarted');
+});
