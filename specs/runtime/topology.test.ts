@@ -54,7 +54,7 @@ test('an unknown key is named with the keys allowed at that place (top level and
   assert.equal(top.length, 1);
   assert.match(top[0], /^\(top level\): unknown key "treads" \(expected one of: name, threads, .*\bdemo\b.*\)$/);
   const inner = problems('unknown2.yaml', 'demo:\n  rate: 5\n').problems;
-  assert.deepEqual(inner, ['demo: unknown key "rate" (expected one of: ratePerSecond, crashEvery, reportEveryMs)']);
+  assert.deepEqual(inner, ['demo: unknown key "rate" (expected one of: ratePerSecond, crashEvery, reportEveryMs, dispatcherClient)']);
   const deep = problems('unknown3.yaml', 'supervisor:\n  backoff:\n    minMs: 1\n    maxMs: 2\n    jiter: 0.1\n').problems;
   assert.deepEqual(deep, ['supervisor.backoff: unknown key "jiter" (expected one of: minMs, maxMs, jitter)']);
 });
@@ -79,6 +79,12 @@ test('the demo topology loads as written', () => {
   assert.equal(t.kernel.name, 'demo');
   assert.equal(t.kernel.threads, 2);
   assert.deepEqual(t.kernel.supervisor, { strategy: 'one-for-one', maxRestarts: 10, withinMs: 10000 });
-  assert.deepEqual(t.sections.map((s) => s.section.key), ['demo']);
-  assert.deepEqual(t.sections[0].config, { ratePerSecond: 400, crashEvery: 97, reportEveryMs: 2000 });
+  assert.equal(t.kernel.runForSeconds, 25);
+  assert.deepEqual(t.sections.map((s) => s.section.key), ['demo', 'dispatchers', 'lottery']);
+  assert.deepEqual(t.sections[0].config, {
+    ratePerSecond: 400,
+    crashEvery: 97,
+    reportEveryMs: 3000,
+    dispatcherClient: { host: '127.0.0.1', port: 9100, ratePerSecond: 200 },
+  });
 });
