@@ -6,6 +6,7 @@ import { Cell, type ChildRecord } from './cell.ts';
 import { Mailbox } from './mailbox.ts';
 import { newSlot } from './queue.ts';
 import { UnbornMail, type HeldItem } from './unborn.ts';
+import { Deadlines } from './deadlines.ts';
 import { Outbox, FLUSH_AT, K_HOST, K_JRUN, K_MAIL, K_REPLY, K_RUN, K_SYS } from './outbox.ts';
 import { CELL, Ref, isPlainRef, type RefHost } from './ref.ts';
 import { findDef, loadDef, defineActor, type ActorDef } from './behavior.ts';
@@ -54,7 +55,6 @@ export interface Link {
 interface PendingAsk {
   resolve(v: unknown): void;
   reject(e: unknown): void;
-  timer: NodeJS.Timeout;
   thread: number;
   path: string;
 }
@@ -97,6 +97,14 @@ export class Host implements RefHost {
   /** Outboxes indexed by thread + 1 (main is -1). */
   private outboxes: (Outbox | undefined)[] = [];
   private pending = new Map<number, PendingAsk>();
+  private deadlines = new Deadlines(
+    (id) => this.pending.has(id),
+    (id, ms) => {
+      const p = this.pending.get(id)!;
+      this.pending.delete(id);
+      p.reject(askTimeout(p.path, ms));
+    },
+  );
   private askSeq = 1;
   private lookupSeq = 1;
   private lookups = new Map<number, (thread: number | null) => void>();
@@ -272,11 +280,8 @@ export class Host implements RefHost {
     const timeoutMs = options?.timeoutMs ?? 5000;
     const id = this.askSeq++ * 128 + (this.thread + 2);
     return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(askTimeout(ref.path, timeoutMs));
-      }, Math.min(timeoutMs, 2 ** 31 - 1)); // setTimeout fires at once beyond 2^31-1 ms (e.g. Infinity)
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, thread: ref.thread, path: ref.path });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, thread: ref.thread, path: ref.path });
+      this.deadlines.add(id, timeoutMs);
       const c = this.current;
       const prio = options?.priority ?? 0;
       if (ref.thread === this.thread) {
@@ -422,7 +427,6 @@ export class Host implements RefHost {
     const p = this.pending.get(askId);
     if (!p) return;
     this.pending.delete(askId);
-    clearTimeout(p.timer);
     if (ok) p.resolve(value);
     else {
       const e = value as { code: string; path: string; message: string };
@@ -817,7 +821,6 @@ export class Host implements RefHost {
     for (const [id, p] of this.pending) {
       if (p.thread !== thread) continue;
       this.pending.delete(id);
-      clearTimeout(p.timer);
       p.reject(threadDied(p.path, thread));
     }
     for (const [path, cells] of this.remoteWatches) {
@@ -871,6 +874,17 @@ export class Host implements RefHost {
   stopStats(): void {
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
+  }
+
+  /** The system is gone: asks still waiting fail, and no timer keeps the process alive. */
+  close(): void {
+    this.stopStats();
+    this.deadlines.close();
+    this.unborn.close();
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(actorDead(p.path, 'the system stopped'));
+    }
   }
 
   /** Pending ask count, for tests and stats. */

@@ -168,7 +168,7 @@ export class ActorSystem {
       clearTimeout(timer);
       if (late) this.log.warn('graceful stop timed out; terminating threads', { timeoutMs });
       await this.pool?.stop();
-      this.host.stopStats();
+      this.host.close();
     })();
     return this.stopping;
   }
