@@ -3,20 +3,11 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ActorSystem, ActorError } from '../../runtime/index.ts';
+import { ActorError } from '../../runtime/index.ts';
 import { Asker, Echo, Kid, type AskerMsg, type KidMsg } from './fixtures/actors.ts';
-import { isPending, rejectionCode, settle } from './helpers.ts';
+import { isPending, rejectionCode, settle, systemsForFile } from './helpers.ts';
 
-const fixtures = new URL('./fixtures/actors.ts', import.meta.url).href;
-const systems: ActorSystem[] = [];
-after(async () => {
-  await Promise.all(systems.map((s) => s.stop(2000)));
-});
-async function start(threads: number): Promise<ActorSystem> {
-  const sys = await ActorSystem.start({ threads, logLevel: 'silent', preload: threads ? [fixtures] : [] });
-  systems.push(sys);
-  return sys;
-}
+const start = systemsForFile(after);
 
 for (const where of ['main', 'worker'] as const) {
   test(`ask rejections on the ${where} thread: timeout, stop while queued, stop while deferred, no such actor`, async () => {

@@ -1,6 +1,6 @@
 // Shared helpers for the kernel tests: bounded polling, event recording, error codes.
 
-import type { ActorSystem, StampedEvent } from '../../runtime/index.ts';
+import { ActorSystem, type StampedEvent } from '../../runtime/index.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -63,4 +63,22 @@ export async function isPending(p: Promise<unknown>): Promise<boolean> {
   const marker = Symbol('pending');
   const r = await Promise.race([p.then(() => 'done', () => 'done'), new Promise((res) => setImmediate(() => res(marker)))]);
   return r === marker;
+}
+
+const fixturesUrl = new URL('./fixtures/actors.ts', import.meta.url).href;
+
+/**
+ * Systems for one test file: `start(threads)` starts a silent system (workers preload the
+ * fixtures) and every system started is stopped when the file's tests end.
+ */
+export function systemsForFile(afterHook: (fn: () => Promise<void>) => void): (threads: number) => Promise<ActorSystem> {
+  const systems: ActorSystem[] = [];
+  afterHook(async () => {
+    await Promise.all(systems.map((s) => s.stop(2000)));
+  });
+  return async (threads) => {
+    const sys = await ActorSystem.start({ threads, logLevel: 'silent', preload: threads ? [fixturesUrl] : [] });
+    systems.push(sys);
+    return sys;
+  };
 }

@@ -3,20 +3,11 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ActorSystem } from '../../runtime/index.ts';
+import type { ActorSystem } from '../../runtime/index.ts';
 import { Blinker, Sup, type BlinkMsg, type KidMsg } from './fixtures/actors.ts';
-import { record, sleep, waitFor } from './helpers.ts';
+import { record, sleep, waitFor, systemsForFile } from './helpers.ts';
 
-const fixtures = new URL('./fixtures/actors.ts', import.meta.url).href;
-const systems: ActorSystem[] = [];
-after(async () => {
-  await Promise.all(systems.map((s) => s.stop(2000)));
-});
-async function start(threads: number): Promise<ActorSystem> {
-  const sys = await ActorSystem.start({ threads, logLevel: 'silent', preload: threads ? [fixtures] : [] });
-  systems.push(sys);
-  return sys;
-}
+const start = systemsForFile(after);
 async function row(sys: ActorSystem, path: string) {
   return (await sys.snapshot()).actors.find((a) => a.path === path);
 }

@@ -3,20 +3,10 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ActorSystem } from '../../runtime/index.ts';
 import { Ticker } from './fixtures/actors.ts';
-import { record, sleep } from './helpers.ts';
+import { record, sleep, systemsForFile } from './helpers.ts';
 
-const fixtures = new URL('./fixtures/actors.ts', import.meta.url).href;
-const systems: ActorSystem[] = [];
-after(async () => {
-  await Promise.all(systems.map((s) => s.stop(2000)));
-});
-async function start(threads: number): Promise<ActorSystem> {
-  const sys = await ActorSystem.start({ threads, logLevel: 'silent', preload: threads ? [fixtures] : [] });
-  systems.push(sys);
-  return sys;
-}
+const start = systemsForFile(after);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
