@@ -7,6 +7,8 @@ import { Mailbox } from './mailbox.ts';
 import { newSlot } from './queue.ts';
 import { UnbornMail, type HeldItem } from './unborn.ts';
 import { Deadlines } from './deadlines.ts';
+import { DeadLetters } from './dead-letters.ts';
+import { StatsReporter } from './stats.ts';
 import { Outbox, FLUSH_AT, K_HOST, K_JRUN, K_MAIL, K_REPLY, K_RUN, K_SYS } from './outbox.ts';
 import { CELL, Ref, isPlainRef, type RefHost } from './ref.ts';
 import { findDef, loadDef, defineActor, type ActorDef } from './behavior.ts';
@@ -77,15 +79,12 @@ export class Host implements RefHost {
   readonly defaultSupervisor: SupervisorOptions | undefined;
   readonly logger: (path: string) => Logger;
   readonly links = new Map<number, Link>();
-  deadLetters = 0;
   /** Lifecycle of `quiet` actors: counted here instead of announced as events. */
   readonly quietCounts = { spawn: 0, stop: 0 };
-  /** The last dead letters, newest last, for `inspect`. */
-  readonly recentDeadLetters: { at: string; to: string; reason: string }[] = [];
+  private dead: DeadLetters;
   /** Placement overrides by actor path, from the topology. */
   placement: Record<string, Placement> | undefined;
-  private statsTimer: NodeJS.Timeout | null = null;
-  private lastProcessed = new Map<string, number>();
+  private stats = new StatsReporter();
   /** Main thread only: path -> thread of every live actor, for lookups. */
   registry: Map<string, number> | null = null;
   /** Round-robin cursor for `any` placement. */
@@ -116,7 +115,6 @@ export class Host implements RefHost {
   private blockedWaiters = new Map<string, (() => void)[]>();
   private slot = newSlot();
   private unborn = new UnbornMail((path, items, why) => this.expireHeld(path, items, why));
-  private deadLetterLogged = 0;
   private current: Cell | null = null;
   private readonly turnFn = (): void => this.turn();
   private readonly flushFn = (): void => this.flush();
@@ -130,6 +128,7 @@ export class Host implements RefHost {
     this.defaultSupervisor = o.defaultSupervisor;
     this.onEvent = o.onEvent;
     this.log = o.logger(`/@thread${o.thread}`);
+    this.dead = new DeadLetters(this.log);
   }
 
   /** Main thread: creates the root guardian `/`. */
@@ -435,16 +434,8 @@ export class Host implements RefHost {
   }
 
   countDeadLetters(path: string, n: number, why: string): void {
-    this.deadLetters += n;
-    const recent = this.recentDeadLetters;
-    if (recent.length >= 20) recent.shift();
-    recent.push({ at: new Date().toISOString(), to: path, reason: n > 1 ? `${why} (x${n})` : why });
+    this.dead.count(path, n, why);
     this.emit({ type: 'dead-letter', path, thread: this.thread, count: n, reason: why });
-    // Log the first few, then one in a thousand: a flood must not become a log flood.
-    if (this.deadLetterLogged < 10 || this.deadLetters % 1000 === 0) {
-      this.deadLetterLogged++;
-      this.log.warn('dead letter', { to: path, reason: why, total: this.deadLetters });
-    }
   }
 
   // ---- watch ------------------------------------------------------------------------------
@@ -843,37 +834,20 @@ export class Host implements RefHost {
   snapshot(): HostSnapshot {
     return {
       thread: this.thread,
-      deadLetters: this.deadLetters,
+      deadLetters: this.dead.total,
       quiet: { ...this.quietCounts },
-      recentDeadLetters: [...this.recentDeadLetters],
+      recentDeadLetters: [...this.dead.recent],
       cells: [...this.cells.values()].map((c) => c.describe()),
     };
   }
 
-  /**
-   * Emits a `stats` event every `intervalMs` with the busiest actors (mailbox depth and messages
-   * handled since the last one): the event stream's view of load without a per-message cost.
-   */
+  /** Emits a `stats` event every `intervalMs` with the busiest actors (see StatsReporter). */
   startStats(intervalMs: number): void {
-    this.statsTimer = setInterval(() => {
-      const rows: { path: string; depth: number; processed: number }[] = [];
-      const last = this.lastProcessed;
-      for (const c of this.cells.values()) {
-        const delta = c.processed - (last.get(c.path) ?? 0);
-        if (delta > 0 || c.mailbox.size > 0) rows.push({ path: c.path, depth: c.mailbox.size, processed: delta });
-        last.set(c.path, c.processed);
-      }
-      for (const p of last.keys()) if (!this.cells.has(p)) last.delete(p);
-      if (rows.length === 0) return;
-      rows.sort((a, b) => b.depth - a.depth || b.processed - a.processed);
-      this.emit({ type: 'stats', thread: this.thread, actors: rows.slice(0, 50) });
-    }, intervalMs);
-    this.statsTimer.unref();
+    this.stats.start(intervalMs, this.thread, this.cells, (ev) => this.emit(ev));
   }
 
   stopStats(): void {
-    if (this.statsTimer) clearInterval(this.statsTimer);
-    this.statsTimer = null;
+    this.stats.stop();
   }
 
   /** The system is gone: asks still waiting fail, and no timer keeps the process alive. */
