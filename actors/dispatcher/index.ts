@@ -3,7 +3,7 @@
 // original config.json (recognised by `2_NumDispatchers`) or a native {"Version":2,...} file
 // unchanged, and the `dispatcher default-config` command.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ActorRef, ActorSystem, RunEnv, SectionHandle, Subsystem } from '../../runtime/index.ts';
@@ -177,6 +177,7 @@ function commands(program: Command): void {
       const cfg = join(resolve(dir), 'config.json');
       const setup = join(resolve(dir), 'TuxCliSetup');
       for (const f of [cfg, setup]) if (existsSync(f)) throw new DispatcherStartError(`${f} exists; not overwritten`, 2);
+      mkdirSync(resolve(dir), { recursive: true });
       writeFileSync(cfg, defaultConfigText(resolve(dir)), { flag: 'wx' });
       writeFileSync(setup, '{\n\t"max_tux_cli" : 4,\n\t"min_tux_cli" : 2,\n\t"xml_n_term" : 1\n}\n', { flag: 'wx' });
       process.stdout.write(`wrote ${cfg} and ${setup}\n`);

@@ -31,9 +31,12 @@ export async function main(program: Command, argv = process.argv): Promise<void>
       process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (err instanceof CliError) {
+    // A CliError, or any error that names its exit code (a subsystem's start or tool error), is
+    // meant for the user: one line, no stack.
+    const code = (err as { exitCode?: unknown } | null)?.exitCode;
+    if (err instanceof CliError || (err instanceof Error && typeof code === 'number')) {
       process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = err.exitCode;
+      process.exitCode = code as number;
       return;
     }
     process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
