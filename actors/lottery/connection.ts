@@ -1,5 +1,6 @@
 // Connection (lottery.md §2, §6.3): one actor per TCP connection, on its Acceptor's thread (a
-// socket cannot move between threads). An xstate machine:
+// socket cannot move between threads). A small hand-written state machine (it was xstate; one
+// xstate actor per connection cost more than the exchange itself):
 //
 //   detecting ─┬─ echo ──────────────────────────────┐
 //              └─ reading ─ awaiting.store|close|draw ─ replying ─ closed (final: the actor stops)
@@ -10,7 +11,6 @@
 // Reads time out after idleTimeoutMs, except while parked on the draw.
 
 import type { Socket } from 'node:net';
-import { createActor, setup } from 'xstate';
 import { defineActor, type StopReason } from '../../runtime/index.ts';
 import {
   aFrameCount,
@@ -28,6 +28,7 @@ import {
   sniff,
   toRow,
   type Bet,
+  type BetRow,
 } from '../../protocols/lottery/index.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
 import type { FixedHeaderDecoder, HeaderFrame } from '../../protocols/framing/fixed-header.ts';
@@ -85,89 +86,8 @@ type Pending =
   | { kind: 'draw'; protocol: 'A' | 'B'; agency: number; hold: boolean };
 
 
-interface ConnHandlers {
-  isEcho(): boolean;
-  requestReady(): boolean;
-  detect(ev: ConnectionMsg): void;
-  feed(ev: ConnectionMsg): void;
-  start(): void;
-  echoFeed(ev: ConnectionMsg): void;
-  echoEof(): void;
-  truncated(ev: ConnectionMsg): void;
-  peerGone(): void;
-  drainNow(): void;
-  retryWinners(): void;
-}
-
-/**
- * The connection lifecycle, defined once (building a machine per connection would cost more than
- * the connection's whole exchange); each Connection runs an actor of it with its own handlers.
- */
-const connectionMachine = setup({
-  types: {} as { context: { h: ConnHandlers }; events: ConnectionMsg; input: ConnHandlers },
-  guards: {
-    isEcho: ({ context }) => context.h.isEcho(),
-    requestReady: ({ context }) => context.h.requestReady(),
-  },
-  actions: {
-    detect: ({ context, event }) => context.h.detect(event),
-    feed: ({ context, event }) => context.h.feed(event),
-    start: ({ context }) => context.h.start(),
-    echoFeed: ({ context, event }) => context.h.echoFeed(event),
-    echoEof: ({ context }) => context.h.echoEof(),
-    truncated: ({ context, event }) => context.h.truncated(event),
-    peerGone: ({ context }) => context.h.peerGone(),
-    drainNow: ({ context }) => context.h.drainNow(),
-    retryWinners: ({ context }) => context.h.retryWinners(),
-  },
-}).createMachine({
-  id: 'connection',
-  context: ({ input }) => ({ h: input }),
-  initial: 'detecting',
-  on: {
-    drain: { actions: 'drainNow' },
-    done: '.closed',
-  },
-  states: {
-    detecting: {
-      on: {
-        data: [
-          { guard: 'isEcho', target: 'echo', actions: 'echoFeed' },
-          { target: 'reading', actions: ['detect', 'feed'] },
-        ],
-        eof: { actions: 'truncated' },
-        sockerr: { actions: 'truncated' },
-        idle: { actions: 'truncated' },
-      },
-    },
-    echo: {
-      on: {
-        data: { actions: 'echoFeed' },
-        eof: { actions: 'echoEof' },
-        sockerr: { actions: 'truncated' },
-        idle: { actions: 'truncated' },
-      },
-    },
-    reading: {
-      always: { guard: 'requestReady', target: 'awaiting' },
-      on: {
-        data: { actions: 'feed' },
-        eof: { actions: 'truncated' },
-        sockerr: { actions: 'truncated' },
-        idle: { actions: 'truncated' },
-      },
-    },
-    awaiting: {
-      entry: 'start',
-      on: {
-        eof: { actions: 'peerGone' },
-        sockerr: { actions: 'peerGone' },
-        retry: { actions: 'retryWinners' },
-      },
-    },
-    closed: { type: 'final' },
-  },
-});
+/** Where a connection is in its lifecycle (see the diagram at the top). */
+type ConnState = 'detecting' | 'echo' | 'reading' | 'awaiting' | 'closed';
 
 interface Session {
   sid: number;
@@ -184,6 +104,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const store = ctx.refFor<BetStoreMsg>(props.store.path, props.store.thread);
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
+  const storeLocal = props.store.thread === ctx.thread;
   let current: Session | null = null;
   let sessions = 0;
   let draining = false;
@@ -346,10 +267,17 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
           pending = null;
           return failBatch(p.protocol, p.bets.length, `agency ${p.agency} is outside 1..${props.agencies}`);
         }
-        const rows = p.bets.map(toRow);
+        const rows: BetRow[] = new Array(p.bets.length);
         let csv = '';
-        for (const r of rows) csv += formatBetsCsvRow(r);
-        store.ask<StoreReply>({ t: 'store', agency: p.agency, rows: JSON.stringify(rows), csv }, { timeoutMs: 60_000 }).then(
+        for (let i = 0; i < rows.length; i++) {
+          const r = toRow(p.bets[i]);
+          rows[i] = r;
+          csv += formatBetsCsvRow(r);
+        }
+        // Same thread (one acceptor): the array is handed over by reference; across threads one
+        // JSON text clones far cheaper than 6 values per bet.
+        const packed = storeLocal ? rows : JSON.stringify(rows);
+        store.ask<StoreReply>({ t: 'store', agency: p.agency, rows: packed, csv }, { timeoutMs: 60_000 }).then(
           (r) => onStored(p, r),
           (err) => onStored(p, { ok: false, reason: (err as Error).message }),
         );
@@ -425,12 +353,10 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
       );
     }
 
-    // ---- the handlers the (shared) machine calls ---------------------------------------------------
+    // ---- the lifecycle: a hand-written state machine (see the diagram at the top) --------------
 
-    const h: ConnHandlers = {
-      isEcho: () => props.mode === 'echo',
-      requestReady: () => pending !== null,
-      detect(event) {
+    const h = {
+      detect(event: ConnectionMsg): void {
         if (event.type !== 'data' || event.chunk.length === 0) return;
         const s = sniff(event.chunk[0]);
         if (s === 'A') decoderA = aRequestDecoder(props.maxBodyA);
@@ -443,7 +369,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
         }
         protocol = s;
       },
-      feed(event) {
+      feed(event: ConnectionMsg): void {
         if (event.type !== 'data' || finished || pending) return;
         if (decoderA) {
           const frames = decoderA.push(event.chunk);
@@ -455,8 +381,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
           if (decoderB.error) return protocolFailure('B', decoderB.error);
         }
       },
-      start: () => startPending(),
-      echoFeed(event) {
+      echoFeed(event: ConnectionMsg): void {
         if (event.type !== 'data' || finished) return;
         protocol = 'echo';
         const nl = event.chunk.indexOf(0x0a);
@@ -472,12 +397,12 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
         log.debug('echo', 'success', { bytes: line.length });
         write([line]);
       },
-      echoEof() {
+      echoEof(): void {
         if (finished) return;
         if (echoLen > 0) write([Buffer.concat(echoBuf)]);
         else finish();
       },
-      truncated(event) {
+      truncated(event: ConnectionMsg): void {
         if (finished) return;
         const d = decoderA ?? decoderB;
         const buffered = d?.buffered ?? 0;
@@ -492,11 +417,11 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
         }
         protocolFailure('stream', d?.end() ?? new ProtocolError('truncated', 'connection closed mid-request'));
       },
-      peerGone() {
+      peerGone(): void {
         // The client left while its request was parked on the draw: nothing to answer.
         if (!finished && pending?.kind === 'draw') finish();
       },
-      drainNow() {
+      drainNow(): void {
         draining = true;
         if (finished) return;
         // A store exchange in flight is finished (its reply follows the commit); anything else
@@ -505,27 +430,68 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
         log.info('close_connection', 'success', { reason: 'shutdown' });
         finish();
       },
-      retryWinners() {
+      retryWinners(): void {
         if (!finished && pending?.kind === 'draw') askWinners(pending);
       },
     };
 
-    const actor = createActor(connectionMachine, { input: h });
-    actor.subscribe({
-      error: (err) => ctx.fail(err),
-      complete: () => {
+    let state: ConnState = 'detecting';
+
+    /** One event through the lifecycle; `drain` and `done` apply in every state. */
+    function step(ev: ConnectionMsg): void {
+      if (state === 'closed') return;
+      if (ev.type === 'drain') return h.drainNow();
+      if (ev.type === 'done') {
+        state = 'closed';
         if (current?.sid === sid) released();
-      },
-    });
-    actor.start();
+        return;
+      }
+      switch (state) {
+        case 'detecting':
+          if (ev.type === 'data') {
+            if (props.mode === 'echo') {
+              state = 'echo';
+              h.echoFeed(ev);
+            } else {
+              state = 'reading';
+              h.detect(ev);
+              h.feed(ev);
+            }
+          } else if (ev.type === 'eof' || ev.type === 'sockerr' || ev.type === 'idle') h.truncated(ev);
+          break;
+        case 'echo':
+          if (ev.type === 'data') h.echoFeed(ev);
+          else if (ev.type === 'eof') h.echoEof();
+          else if (ev.type === 'sockerr' || ev.type === 'idle') h.truncated(ev);
+          break;
+        case 'reading':
+          if (ev.type === 'data') h.feed(ev);
+          else if (ev.type === 'eof' || ev.type === 'sockerr' || ev.type === 'idle') h.truncated(ev);
+          break;
+        case 'awaiting':
+          if (ev.type === 'eof' || ev.type === 'sockerr') h.peerGone();
+          else if (ev.type === 'retry') h.retryWinners();
+          break;
+      }
+      // A complete request moves the connection to `awaiting` (entry: start it).
+      if (state === 'reading' && pending !== null) {
+        state = 'awaiting';
+        startPending();
+      }
+    }
+
     if (draining) h.drainNow();
     return {
       sid,
       receive(msg) {
-        actor.send(msg);
+        try {
+          step(msg);
+        } catch (err) {
+          ctx.fail(err as Error);
+        }
       },
       stop(reason) {
-        actor.stop();
+        state = 'closed';
         ctx.timers.cancel('retry');
         // A finished connection is ending gracefully (its reply may still be flushing): leave it.
         if (!socket.destroyed && !finished) {
@@ -535,7 +501,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
         }
       },
       inspect() {
-        return { state: actor.getSnapshot().value, protocol, pending: pending?.kind ?? null };
+        return { state, protocol, pending: pending?.kind ?? null };
       },
     };
   }
