@@ -5,9 +5,18 @@
 //
 // Group commit: store requests that arrive in the same turn (several agencies at once) share one
 // transaction and one fsync; each batch still lands whole or not at all.
+//
+// Durability without blocking the thread (durability 'full', the default): SQLite runs with
+// synchronous=NORMAL (a commit writes the WAL but does not fsync it) and the BetStore fsyncs the
+// WAL file itself, off the thread (libuv pool), before any batch of that commit is acknowledged.
+// A commit whose WAL frames are on disk is durable (SQLite syncs the WAL before every checkpoint
+// and the database after it), so no ACK is sent before its commit is durable, exactly as with
+// synchronous=FULL; meanwhile the thread keeps accepting, decoding and inserting the next
+// batches, and one fsync covers every commit made while the previous one was running. Closes
+// and the draw record are synced the same way (synchronously) before they are answered.
 
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { defineActor, openStore, type Reply, type Store } from '../../runtime/index.ts';
 import { formatBetsCsvRow, LOTTERY_WINNER_NUMBER, type BetRow } from '../../protocols/lottery/index.ts';
 import { Tp0Log } from './tp0log.ts';
@@ -141,6 +150,62 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let commits = 0;
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
+  const syncWal = (props.durability ?? 'full') === 'full';
+  let walFd = -1;
+  /** Replies waiting for the fsync in flight, and for the next one. */
+  let syncing: (() => void)[] | null = null;
+  let waitingSync: { ok: () => void; fail: (reason: string) => void }[] = [];
+  let syncs = 0;
+
+  function wal(): number {
+    if (walFd < 0) {
+      const path = `${storePath(props.dataDir)}-wal`;
+      walFd = openSync(path, 'r+');
+      // The WAL file's directory entry must be durable too (it may have just been created).
+      const dir = openSync(dirname(path), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    }
+    return walFd;
+  }
+
+  /** Synchronous WAL sync (closes, the draw record): the reply follows it. */
+  function syncNow(): void {
+    if (syncWal) fsyncSync(wal());
+  }
+
+  /** Calls ok() once everything committed so far is on disk (one fsync in flight at a time). */
+  function afterSync(ok: () => void, fail: (reason: string) => void): void {
+    if (!syncWal) return ok();
+    waitingSync.push({ ok, fail });
+    if (syncing === null) startSync();
+  }
+
+  function startSync(): void {
+    const group = waitingSync;
+    waitingSync = [];
+    syncing = [];
+    let fd: number;
+    try {
+      fd = wal();
+    } catch (err) {
+      syncing = null;
+      for (const w of group) w.fail(`wal sync failed: ${(err as Error).message}`);
+      return;
+    }
+    syncs++;
+    fsync(fd, (err) => {
+      syncing = null;
+      if (err) {
+        ctx.log.error('wal sync failed', { error: err.message, batches: group.length });
+        for (const w of group) w.fail(`wal sync failed: ${err.message}`);
+      } else for (const w of group) w.ok();
+      if (waitingSync.length > 0) startSync();
+    });
+  }
 
   // Group commit: agencies send one batch at a time and wait for its ACK, so right after a commit
   // the agencies it acknowledged send again within a millisecond or two. A commit waits (at most
@@ -210,12 +275,20 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       // The store of record has the rows; bets.csv is rebuilt from it at the next start.
       ctx.log.error('bets.csv append failed', { error: (err as Error).message });
     }
-    for (const p of group) p.reply?.resolve({ ok: true, stored: p.rows.length } satisfies StoreReply);
+    afterSync(
+      () => {
+        for (const p of group) p.reply?.resolve({ ok: true, stored: p.rows.length } satisfies StoreReply);
+      },
+      (reason) => {
+        for (const p of group) p.reply?.resolve({ ok: false, reason } satisfies StoreReply);
+      },
+    );
   }
 
   return {
     started() {
-      store = openBetStore(props.dataDir, props.durability);
+      // 'full': the WAL is fsynced by this actor before each reply (see the top of the file).
+      store = openBetStore(props.dataDir, 'normal');
       closed = new Set(store.all<{ agency: number }>('SELECT agency FROM closed_agencies').map((r) => r.agency));
       drawn = store.get('SELECT 1 AS x FROM draw WHERE id = 1') !== undefined;
       count = rewriteBetsCsv(store, props.dataDir);
@@ -253,6 +326,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           }
           if (!closed.has(msg.agency)) {
             store!.run('INSERT OR IGNORE INTO closed_agencies (agency, closed_at) VALUES (?, ?)', msg.agency, new Date().toISOString());
+            syncNow();
             closed.add(msg.agency);
           }
           coordinator.tell({ type: 'closed', agency: msg.agency });
@@ -277,6 +351,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           const alreadyDrawn = drawn;
           if (!drawn) {
             store!.run('INSERT OR IGNORE INTO draw (id, drawn_at, bets) VALUES (1, ?, ?)', new Date().toISOString(), count);
+            syncNow();
             drawn = true;
           }
           ctx.reply({ winners: [...winners], alreadyDrawn, bets: count } satisfies DrawScan);
@@ -301,15 +376,24 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           closeSync(csv);
           csv = -1;
         }
+        if (walFd >= 0) {
+          try {
+            fsyncSync(walFd);
+          } catch {
+            /* best effort: every acknowledged commit was synced already */
+          }
+          closeSync(walFd);
+          walFd = -1;
+        }
         const wasOpen = store !== null;
         store?.close();
         store = null;
         if (wasOpen && reason === 'shutdown') log.info('close_store', 'success', { bets: count });
-        ctx.log.info('bet store closed', { bets: count, commits });
+        ctx.log.info('bet store closed', { bets: count, commits, syncs });
       }
     },
     inspect() {
-      return { bets: count, closed: [...closed], drawn, pending: pending.length, commits };
+      return { bets: count, closed: [...closed], drawn, pending: pending.length, commits, syncs };
     },
   };
 });
