@@ -107,37 +107,15 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
 
   // ---- steps ---------------------------------------------------------------------------------
 
-  /**
-   * The next batch and its packet, read and encoded while the previous batch's exchange is in
-   * flight (the file is read ahead by one batch; nothing is sent before the previous ACK).
-   */
-  let prefetched: Promise<{ batch: BatchOut; id: number; packet: Buffer } | null> | null = null;
-  function fetchBatch(): Promise<{ batch: BatchOut; id: number; packet: Buffer } | null> {
-    const p = prefetched ?? readBatch();
-    prefetched = null;
-    return p;
-  }
-  function readBatch(): Promise<{ batch: BatchOut; id: number; packet: Buffer } | null> {
-    return reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 }).then((batch) => {
-      fileOpened = true;
-      if (batch === null) return null;
-      const id = ++batchId;
-      const packet =
-        s.protocol === 'A' ? encodeABet(batch.bets, id, batch.firstBetId) : encodeB({ type: 'StoreBatch', agency: s.id, bets: batch.bets });
-      return { batch, id, packet };
-    });
-  }
-
   function sendNext(): void {
     if (stopping) return post({ type: 'halt' });
-    fetchBatch().then(
-      (next) => {
-        if (next === null) return post({ type: 'eof' });
-        const { batch, id, packet } = next;
-        if (!stopping) {
-          prefetched = readBatch();
-          prefetched.catch(() => {}); // reported when (if) it is taken
-        }
+    reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 }).then(
+      (batch) => {
+        fileOpened = true;
+        if (batch === null) return post({ type: 'eof' });
+        const id = ++batchId;
+        const packet =
+          s.protocol === 'A' ? encodeABet(batch.bets, id, batch.firstBetId) : encodeB({ type: 'StoreBatch', agency: s.id, bets: batch.bets });
         attempt(
           'apuesta_enviada',
           () => exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 }),
