@@ -153,7 +153,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   const syncWal = (props.durability ?? 'full') === 'full';
   let walFd = -1;
   /** Replies waiting for the fsync in flight, and for the next one. */
-  let syncing: (() => void)[] | null = null;
+  let syncing: { ok: () => void; fail: (reason: string) => void }[] | null = null;
   let waitingSync: { ok: () => void; fail: (reason: string) => void }[] = [];
   let syncs = 0;
 
@@ -187,7 +187,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   function startSync(): void {
     const group = waitingSync;
     waitingSync = [];
-    syncing = [];
+    syncing = group;
     let fd: number;
     try {
       fd = wal();
@@ -198,6 +198,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     }
     syncs++;
     fsync(fd, (err) => {
+      if (syncing !== group) return; // settled by stopped() (synchronous sync at shutdown)
       syncing = null;
       if (err) {
         ctx.log.error('wal sync failed', { error: err.message, batches: group.length });
@@ -376,13 +377,22 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           closeSync(csv);
           csv = -1;
         }
-        if (walFd >= 0) {
+        // Replies still waiting for a WAL sync (the last commits): one synchronous sync settles them.
+        const waiting = [...(syncing ?? []), ...waitingSync];
+        syncing = null;
+        waitingSync = [];
+        if (walFd >= 0 || waiting.length > 0) {
+          let error: string | null = null;
           try {
-            fsyncSync(walFd);
-          } catch {
-            /* best effort: every acknowledged commit was synced already */
+            fsyncSync(wal());
+          } catch (err) {
+            error = `wal sync failed: ${(err as Error).message}`;
           }
-          closeSync(walFd);
+          for (const w of waiting) {
+            if (error === null) w.ok();
+            else w.fail(error);
+          }
+          if (walFd >= 0) closeSync(walFd);
           walFd = -1;
         }
         const wasOpen = store !== null;
