@@ -82,3 +82,10 @@ export function systemsForFile(afterHook: (fn: () => Promise<void>) => void): (t
     return sys;
   };
 }
+
+/** Who drop-oldest evicts in the mailbox models: the oldest of the least urgent (highest number) priority. */
+export function victimIndex<T extends { prio: number }>(items: readonly T[]): number {
+  let worst = -1;
+  for (let i = 0; i < items.length; i++) if (worst < 0 || items[i].prio > items[worst].prio) worst = i;
+  return worst;
+}

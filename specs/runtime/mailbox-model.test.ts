@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { victimIndex } from './helpers.ts';
 import { Mailbox, type Offer } from '../../runtime/mailbox.ts';
 import { newSlot } from '../../runtime/queue.ts';
 import type { OverflowPolicy } from '../../runtime/types.ts';
@@ -27,13 +28,6 @@ function headIndex(items: Item[]): number {
   let best = -1;
   for (let i = 0; i < items.length; i++) if (best < 0 || items[i].prio < items[best].prio) best = i;
   return best;
-}
-
-/** Who drop-oldest evicts: the oldest of the least urgent (highest number) priority. */
-function victimIndex(items: Item[]): number {
-  let worst = -1;
-  for (let i = 0; i < items.length; i++) if (worst < 0 || items[i].prio > items[worst].prio) worst = i;
-  return worst;
 }
 
 class OfferCmd implements fc.Command<Model, Mailbox> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ActorSystem, type ActorRef, type OverflowPolicy } from '../../runtime/index.ts';
 import { Sup, Pusher, collected, type SupMsg, type CollectMsg, type RecMsg, type TickerMsg, type PusherMsg } from './fixtures/actors.ts';
-import { record, rejectionCode, isPending, settle, sleep, waitFor } from './helpers.ts';
+import { record, rejectionCode, isPending, settle, sleep, waitFor, victimIndex } from './helpers.ts';
 
 let sys: ActorSystem;
 let runs = 0;
@@ -41,12 +41,6 @@ interface Real {
   deadLetters: () => number;
 }
 
-const victim = (items: Item[]): number => {
-  let w = -1;
-  for (let i = 0; i < items.length; i++) if (w < 0 || items[i].prio > items[w].prio) w = i;
-  return w;
-};
-
 /** Sends one message (tell or ask) and checks what the sender sees at once. */
 class SendCmd implements fc.AsyncCommand<Model, Real> {
   readonly prio: number;
@@ -65,7 +59,7 @@ class SendCmd implements fc.AsyncCommand<Model, Real> {
     if (m.queued.length >= m.capacity) {
       if (m.policy === 'reject' || m.policy === 'drop-newest') refused = true;
       else if (m.policy === 'drop-oldest') {
-        const v = victim(m.queued);
+        const v = victimIndex(m.queued);
         if (m.queued[v].prio < item.prio) refused = true;
         else m.lost.push(...m.queued.splice(v, 1));
       } else accepted = false; // backpressure: kept, but the sender must wait
