@@ -5,24 +5,16 @@
 
 import net from 'node:net';
 import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
-import { Connection, handOver, type ConnectionMsg, type ConnectionProps, type ConnectionReleased, type ServerMode } from './connection.ts';
+import { Connection, handOver, type ConnectionMsg, type ConnectionProps, type ConnectionReleased } from './connection.ts';
 import { Tp0Log } from './tp0log.ts';
 
-export interface AcceptorProps {
+/** The settings every Connection gets, plus the listener's own. */
+export interface AcceptorProps extends Omit<ConnectionProps, 'socketId'> {
   index: number;
-  mode: ServerMode;
   host: string;
   port: number;
   listenBacklog: number;
   maxConnections: number;
-  agencies: number;
-  idleTimeoutMs: number;
-  winnersHoldMs: number;
-  maxBodyA: number;
-  loggingLevel: string;
-  source?: string;
-  store: { path: string; thread: number };
-  coordinator: { path: string; thread: number };
 }
 
 /** Idle Connection actors kept for reuse (more are stopped when released). */

@@ -3,6 +3,16 @@
 
 import { ProtocolError } from '../errors.ts';
 
+/** Thrown internally by the scanners (string and JSON forms); converted to a result at the edge. */
+export class Reject {
+  readonly detail: string;
+  readonly at: number;
+  constructor(detail: string, at: number) {
+    this.detail = detail;
+    this.at = at;
+  }
+}
+
 /** A message that cannot be parsed, built or serialized; a bad name. */
 export class InvalidMessageError extends ProtocolError {
   override name = 'InvalidMessageError';

@@ -4,7 +4,7 @@
 // text of numbers (J6 is judged on it), merges repeated `parameters` objects like upstream, and
 // rejects non-string header values without parsing the rest.
 
-import { InvalidMessageError } from './errors.ts';
+import { InvalidMessageError, Reject } from './errors.ts';
 import { asJsonNumber, jsonNumberToParameter } from './json-number.ts';
 import { sortedParameters } from './serialize.ts';
 import type { MessageFields, ParseResult } from './types.ts';
@@ -61,15 +61,6 @@ export function toJsonMessage(m: MessageFields): string {
     out += '}';
   }
   return out + '}';
-}
-
-class Reject {
-  readonly detail: string;
-  readonly at: number;
-  constructor(detail: string, at: number) {
-    this.detail = detail;
-    this.at = at;
-  }
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;

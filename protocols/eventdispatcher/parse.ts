@@ -2,22 +2,12 @@
 // starts with `{` (delegated to json.ts). Never throws for bad input: returns a ParseResult.
 
 import { Buffer } from 'node:buffer';
-import { InvalidMessageError } from './errors.ts';
+import { InvalidMessageError, Reject } from './errors.ts';
 import { unescapeValue } from './escape.ts';
 import { parseJsonMessage } from './json.ts';
 import { isBaseName, verifyCommand, verifyDestination, verifySentFrom } from './names.ts';
 import { trimBounds } from './trim.ts';
 import type { MessageFields, ParseOptions, ParseResult } from './types.ts';
-
-/** Thrown internally by the scanners; converted to a ParseResult at the edge. */
-class Reject {
-  readonly detail: string;
-  readonly at: number;
-  constructor(detail: string, at: number) {
-    this.detail = detail;
-    this.at = at;
-  }
-}
 
 /** UTF-8 byte offset of UTF-16 index `index` of `text`. */
 export function byteOffset(text: string, index: number): number {
