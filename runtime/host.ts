@@ -860,9 +860,4 @@ export class Host implements RefHost {
       p.reject(actorDead(p.path, 'the system stopped'));
     }
   }
-
-  /** Pending ask count, for tests and stats. */
-  get pendingAsks(): number {
-    return this.pending.size;
-  }
 }
