@@ -146,6 +146,12 @@ class ModuleRunner implements Runner {
   private flushScheduled = false;
   /** Batches sent and not yet acknowledged by the thread. */
   private unacked = 0;
+  /**
+   * A request is past its deadline and the thread has not acknowledged a batch since: it is
+   * probably blocked, so new requests wait here (for it to recover or for its replacement)
+   * instead of joining the requests that will fail with it.
+   */
+  private suspect = false;
   private isReady = false;
   private stopped = false;
 
@@ -196,6 +202,7 @@ class ModuleRunner implements Runner {
   private onDone(m: ThreadDone): void {
     if (m.acks > 0) {
       this.unacked = Math.max(0, this.unacked - m.acks);
+      this.suspect = false;
       // Requests that arrived while the thread was busy go now, as one batch.
       if (this.outIds.length > 0 && !this.flushScheduled) {
         this.flushScheduled = true;
@@ -239,6 +246,7 @@ class ModuleRunner implements Runner {
     this.free = this.slots.map((_, k) => k);
     this.inflight = 0;
     this.unacked = 0;
+    this.suspect = false;
     this.outIds = [];
     this.outDeadlines = [];
     this.outReqs = [];
@@ -268,7 +276,7 @@ class ModuleRunner implements Runner {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const port = this.port;
-    if (this.thread === null || port === null || this.outIds.length === 0 || this.unacked >= MAX_UNACKED) return;
+    if (this.thread === null || port === null || this.outIds.length === 0 || this.unacked >= MAX_UNACKED || this.suspect) return;
     this.unacked++;
     const batch: HandlerBatch = this.textMode
       ? { ids: this.outIds, deadlines: this.outDeadlines, text: (this.outReqs as string[]).join(SEP), values: null }
@@ -280,19 +288,43 @@ class ModuleRunner implements Runner {
   };
 
   check(now: number): void {
-    for (const e of this.slots) {
-      if (e !== undefined && e.deadline > 0 && now > e.deadline + 1000) {
-        const reason = `a request still ran 1 s after its deadline; handler thread replaced`;
-        this.host.log.warn(reason, { worker: this.name, slot: e.slot, seq: e.seq });
-        const t = this.thread;
-        this.thread = null;
-        void t?.terminate();
-        this.failAll(reason);
-        this.host.replaced(reason);
-        this.spawnThread();
-        return;
+    const held = new Set(this.outIds);
+    let overdue = false;
+    for (let k = 0; k < this.slots.length; k++) {
+      const e = this.slots[k];
+      if (e === undefined || held.has(k) || e.deadline <= 0 || now <= e.deadline) continue;
+      if (now <= e.deadline + 1000) {
+        overdue = true;
+        continue;
       }
+      const reason = `a request still ran 1 s after its deadline; handler thread replaced`;
+      this.host.log.warn(reason, { worker: this.name, slot: e.slot, seq: e.seq, held: held.size });
+      const t = this.thread;
+      this.thread = null;
+      void t?.terminate();
+      this.failPosted(reason, held);
+      this.host.replaced(reason);
+      this.spawnThread();
+      this.flush(); // the held requests go to the replacement
+      return;
     }
+    if (overdue && this.unacked > 0) this.suspect = true;
+  }
+
+  /** Fails the requests the (replaced) thread had in hand; the held ones stay for the next thread. */
+  private failPosted(reason: string, held: Set<number>): void {
+    const list: Envelope[] = [];
+    for (let k = 0; k < this.slots.length; k++) {
+      const e = this.slots[k];
+      if (e === undefined || held.has(k)) continue;
+      list.push(e);
+      this.slots[k] = undefined;
+      this.free.push(k);
+      this.inflight--;
+    }
+    this.unacked = 0;
+    this.suspect = false;
+    for (const e of list) this.host.done(e, failed(reason));
   }
 
   stop(): void {
