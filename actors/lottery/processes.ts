@@ -92,6 +92,7 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.send?.({ t: 'ready' }); // a parent may signal from now on
   const system = await ActorSystem.start({ name: `agency-${settings.id}`, threads: 0, logLevel: kernelLogLevel() });
   const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients: [settings], placement: 'main', progress } });
   terminate = () => group.tell({ t: 'terminate' });

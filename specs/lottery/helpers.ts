@@ -183,6 +183,7 @@ export function lottery(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: strin
 }
 
 /** Waits for the IPC `ready` message of a `lottery server` child. */
+/** The process reported `ready` over IPC (a server: listening; an agency: its signal handlers are in place). */
 export function serverReady(p: Proc, timeoutMs = 20_000): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`server not ready:\n${p.stderr.join('\n')}`)), timeoutMs);

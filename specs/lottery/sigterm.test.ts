@@ -79,6 +79,7 @@ describe('lottery SIGTERM', () => {
     const port = await freePort();
     // idle: no server yet, the agency is waiting to reconnect
     const idle = agency(3, port, `${data}/agency-3.csv`, 'B');
+    await serverReady(idle); // its SIGTERM handler is installed (start-up is slow on a loaded CI)
     await new Promise((r) => setTimeout(r, 700));
     idle.kill('SIGTERM');
     assert.equal(await idle.exited, 0, idle.stderr.join('\n'));
