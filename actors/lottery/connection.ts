@@ -170,7 +170,11 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => send({ type: 'data', sid, chunk }));
     socket.on('end', () => send({ type: 'eof', sid }));
-    socket.on('error', (err: NodeJS.ErrnoException) => send({ type: 'sockerr', sid, error: err.code ?? err.message }));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // After the reply: a legacy B client that closed right after AgencyClose (EPIPE/ECONNRESET).
+      if (finished) return ctx.log.debug('peer closed before reading the reply', { error: err.code ?? err.message });
+      send({ type: 'sockerr', sid, error: err.code ?? err.message });
+    });
     socket.on('close', () => {
       open = false;
       send({ type: 'eof', sid });

@@ -64,8 +64,10 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
     stopping = true;
     system.log.info('signal', { sig });
     void (async () => {
-      await server.drain(3000);
-      await system.stop(5000);
+      // Ex4: well inside a 5 s grace period: the drain and the stop share a 4.5 s budget.
+      const t0 = Date.now();
+      await server.drain(2500);
+      await system.stop(Math.max(500, 4500 - (Date.now() - t0)));
       log.info('stop_threads', 'success', { threads: settings.servers });
       log.info('shutdown', 'success');
       process.exit(0);

@@ -159,7 +159,7 @@ export async function startServer(system: ActorSystem, settings: ServerSettings,
     coordinator: system.refFor<CoordinatorMsg>(`/${name}/draw`, core),
     port: s.port,
     async drain(deadlineMs = 3000) {
-      await ref.ask({ t: 'drain', deadlineMs }, { timeoutMs: deadlineMs + 5000 }).catch(() => undefined);
+      await ref.ask({ t: 'drain', deadlineMs }, { timeoutMs: deadlineMs + 500 }).catch(() => undefined);
     },
     status: () => ref.ask<CoordinatorStatus | null>({ t: 'status' }, { timeoutMs: 5000 }),
   };

@@ -33,8 +33,10 @@ describe('lottery SIGTERM', () => {
     const dataDir = tmp();
     const s = server(0, dataDir, 2);
     await serverReady(s);
+    const t0 = Date.now();
     s.kill('SIGTERM');
     assert.equal(await s.exited, 0, s.stderr.join('\n'));
+    assert.ok(Date.now() - t0 < 5000, `exit after ${Date.now() - t0} ms`);
     lint(prefixed('server', s.lines), { expectDraw: false });
     assert.deepEqual(closures(s), ['close_listener', 'close_store', 'stop_threads', 'shutdown']);
   });
@@ -51,8 +53,10 @@ describe('lottery SIGTERM', () => {
     await a1.waitFor(/batch_enviado/);
     await s.waitFor(/cantidad: 2$/);
     for (let i = 0; i < 200 && s.lines.filter((l) => l.endsWith('cantidad: 2')).length < 40; i++) await new Promise((r) => setTimeout(r, 10));
+    const tKill = Date.now();
     s.kill('SIGTERM');
     assert.equal(await s.exited, 0, s.stderr.join('\n'));
+    assert.ok(Date.now() - tKill < 5000, `exit after ${Date.now() - tKill} ms (a parked agency and a batch in flight)`);
     lint(prefixed('server', s.lines), { expectDraw: false });
     assert.ok(closures(s).includes('close_store') && closures(s).at(-1) === 'shutdown');
     // every bet the agencies saw acknowledged is stored
