@@ -6,6 +6,11 @@
 // Group commit: store requests that arrive in the same turn (several agencies at once) share one
 // transaction and one fsync; each batch still lands whole or not at all.
 //
+// Resends (protocol A): a batch committed just before a crash is never acknowledged, and the agency
+// resends it with the same batch id. The last committed batch of each agency (id and a digest of
+// its rows) is stored in the same transaction as its rows, so a resend of exactly that batch is
+// acknowledged again without storing it twice. Protocol B carries no batch id: see the README.
+//
 // Durability without blocking the thread (durability 'full', the default): SQLite runs with
 // synchronous=NORMAL (a commit writes the WAL but does not fsync it) and the BetStore fsyncs the
 // WAL file itself, off the thread (libuv pool), before any batch of that commit is acknowledged.
@@ -15,6 +20,7 @@
 // batches, and one fsync covers every commit made while the previous one was running. Closes
 // and the draw record are synced the same way (synchronously) before they are answered.
 
+import { createHash } from 'node:crypto';
 import { closeSync, fsync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineActor, openStore, type Reply, type Store } from '../../runtime/index.ts';
@@ -40,7 +46,7 @@ export type BetStoreMsg =
    * crosses threads far cheaper than 6 values per bet); `csv` is the same rows already formatted
    * as `bets.csv` lines (optional: formatted here when absent).
    */
-  | { t: 'store'; agency: number; rows: BetRow[] | string; csv?: string }
+  | { t: 'store'; agency: number; rows: BetRow[] | string; csv?: string; batchId?: number }
   | { t: 'close'; agency: number }
   | { t: 'state' }
   | { t: 'draw' }
@@ -61,6 +67,7 @@ CREATE TABLE IF NOT EXISTS bets (
   document TEXT NOT NULL, birthdate TEXT NOT NULL, number INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS closed_agencies (agency INTEGER PRIMARY KEY, closed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS draw (id INTEGER PRIMARY KEY CHECK (id = 1), drawn_at TEXT NOT NULL, bets INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS last_batch (agency INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, digest TEXT NOT NULL);
 `;
 
 const ROWS_PER_STATEMENT = 64;
@@ -137,6 +144,23 @@ interface Pending {
   rows: BetRow[];
   csv: string | undefined;
   reply: Reply | null;
+  /** Protocol A: the batch id and the digest of its rows (resend detection). */
+  batch: LastBatch | null;
+  /** Replies of resends of this batch that arrived while it was pending. */
+  resends: Reply[];
+}
+
+interface LastBatch {
+  id: number;
+  digest: string;
+}
+
+function digestOf(agency: number, rows: readonly BetRow[], csv: string | undefined): string {
+  const h = createHash('sha1');
+  h.update(String(agency));
+  if (csv !== undefined) h.update(csv);
+  else for (const r of rows) h.update(formatBetsCsvRow(r));
+  return h.digest('base64');
 }
 
 export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url, 'BetStore', (props, ctx) => {
@@ -148,6 +172,9 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let pending: Pending[] = [];
   let flushScheduled = false;
   let commits = 0;
+  let resends = 0;
+  /** The last committed batch of each agency (protocol A). */
+  const lastBatch = new Map<number, LastBatch>();
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
   const syncWal = (props.durability ?? 'full') === 'full';
@@ -256,13 +283,17 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     let text = '';
     try {
       store.transaction(() => {
-        for (const p of group) insertRows(store!, p.rows);
+        for (const p of group) {
+          insertRows(store!, p.rows);
+          if (p.batch) store!.run('INSERT OR REPLACE INTO last_batch (agency, batch_id, digest) VALUES (?, ?, ?)', p.agency, p.batch.id, p.batch.digest);
+        }
       });
       commits++;
+      for (const p of group) if (p.batch) lastBatch.set(p.agency, p.batch);
     } catch (err) {
       const reason = `store write failed: ${(err as Error).message}`;
       ctx.log.error('batch commit failed', { error: reason, batches: group.length });
-      for (const p of group) p.reply?.resolve({ ok: false, reason } satisfies StoreReply);
+      for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: false, reason } satisfies StoreReply);
       return;
     }
     for (const p of group) {
@@ -278,12 +309,32 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     }
     afterSync(
       () => {
-        for (const p of group) p.reply?.resolve({ ok: true, stored: p.rows.length } satisfies StoreReply);
+        for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: true, stored: p.rows.length } satisfies StoreReply);
       },
       (reason) => {
-        for (const p of group) p.reply?.resolve({ ok: false, reason } satisfies StoreReply);
+        for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: false, reason } satisfies StoreReply);
       },
     );
+  }
+
+  /** A resend of the agency's last batch (committed, or still pending): answered with it, not stored. */
+  function resendOf(agency: number, batch: LastBatch, bets: number): boolean {
+    const same = (b: LastBatch | null | undefined): boolean => b !== null && b !== undefined && b.id === batch.id && b.digest === batch.digest;
+    const inFlight = pending.find((p) => p.agency === agency && same(p.batch));
+    if (!inFlight && !same(lastBatch.get(agency))) return false;
+    resends++;
+    ctx.log.info('resent batch acknowledged again, not stored twice', { agency, batchId: batch.id, bets });
+    const reply = ctx.deferReply();
+    if (inFlight) {
+      if (reply) inFlight.resends.push(reply);
+    }
+    // Committed: answered once it is durable (its WAL sync may still be running).
+    else
+      afterSync(
+        () => reply?.resolve({ ok: true, stored: bets } satisfies StoreReply),
+        (reason) => reply?.resolve({ ok: false, reason } satisfies StoreReply),
+      );
+    return true;
   }
 
   return {
@@ -291,6 +342,8 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       // 'full': the WAL is fsynced by this actor before each reply (see the top of the file).
       store = openBetStore(props.dataDir, 'normal');
       closed = new Set(store.all<{ agency: number }>('SELECT agency FROM closed_agencies').map((r) => r.agency));
+      for (const r of store.all<{ agency: number; batch_id: number; digest: string }>('SELECT agency, batch_id, digest FROM last_batch'))
+        lastBatch.set(r.agency, { id: r.batch_id, digest: r.digest });
       drawn = store.get('SELECT 1 AS x FROM draw WHERE id = 1') !== undefined;
       count = rewriteBetsCsv(store, props.dataDir);
       csv = openSync(join(props.dataDir, 'bets.csv'), 'a');
@@ -314,7 +367,9 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
               return;
             }
           }
-          pending.push({ agency: msg.agency, rows, csv: msg.csv, reply: ctx.deferReply() });
+          const batch = msg.batchId === undefined ? null : { id: msg.batchId, digest: digestOf(msg.agency, rows, msg.csv) };
+          if (batch && resendOf(msg.agency, batch, rows.length)) return;
+          pending.push({ agency: msg.agency, rows, csv: msg.csv, reply: ctx.deferReply(), batch, resends: [] });
           lastSeen.set(msg.agency, performance.now());
           scheduleFlush();
           return;
@@ -403,7 +458,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       }
     },
     inspect() {
-      return { bets: count, closed: [...closed], drawn, pending: pending.length, commits, syncs };
+      return { bets: count, closed: [...closed], drawn, pending: pending.length, commits, syncs, resends };
     },
   };
 });

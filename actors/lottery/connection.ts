@@ -281,7 +281,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
         // Same thread (one acceptor): the array is handed over by reference; across threads one
         // JSON text clones far cheaper than 6 values per bet.
         const packed = storeLocal ? rows : JSON.stringify(rows);
-        store.ask<StoreReply>({ t: 'store', agency: p.agency, rows: packed, csv }, { timeoutMs: 60_000 }).then(
+        store.ask<StoreReply>({ t: 'store', agency: p.agency, rows: packed, csv, batchId: p.protocol === 'A' ? p.batchId : undefined }, { timeoutMs: 60_000 }).then(
           (r) => onStored(p, r),
           (err) => onStored(p, { ok: false, reason: (err as Error).message }),
         );

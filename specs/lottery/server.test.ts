@@ -52,6 +52,45 @@ describe('lottery server', () => {
     assert.deepEqual(betsCsv(srv.dataDir), [[1, 'Ana María', 'Fernández', '01234567', '1990-05-17', 7574]]);
   });
 
+  it('protocol A resends (same batch id, same bets) are acknowledged again but stored once, also after a restart and after a dropped connection', async () => {
+    const dataDir = tmp();
+    let srv = await startInProcess({ agencies: 2, dataDir });
+    servers.push(srv); // stopped twice when the test passes: stop is idempotent
+    const batch1 = [bet(1, '11', '1'), bet(1, '12', '7574')];
+    const batch2 = [bet(1, '21', '2')];
+    const ack = async (bets: Bet[], id: number): Promise<void> => {
+      const r = await exchange('127.0.0.1', srv.port, encodeABet(bets, id, 1), 'A').promise;
+      assert.deepEqual(r, { kind: 'A', reply: { type: 'ACK', agency: 1, batchId: id } });
+    };
+    const stored = (): number => betsCsv(dataDir).length;
+    await ack(batch1, 1);
+    await ack(batch1, 1); // the ACK was lost: the agency resends
+    assert.equal(stored(), 2);
+    await ack(batch2, 2);
+    await ack(batch1, 1); // not the last batch any more: a new batch that happens to reuse an id
+    assert.equal(stored(), 5, 'only a resend of the last batch is recognised');
+    await ack(batch2, 3); // same bets, another id: a new batch
+    assert.equal(stored(), 6);
+    // the last batch is recorded durably: after a restart its resend is still recognised
+    await srv.stop();
+    srv = await startInProcess({ agencies: 2, dataDir });
+    servers.push(srv);
+    await ack(batch2, 3);
+    assert.equal(stored(), 6);
+    // a BET whose connection drops before the ACK is committed; its resend is not stored again
+    const batch3 = [bet(1, '31', '3'), bet(1, '32', '4')];
+    const s = net.connect({ host: '127.0.0.1', port: srv.port }, () => {
+      s.write(encodeABet(batch3, 4, 1));
+      s.destroy();
+    });
+    for (let i = 0; i < 200 && stored() < 8; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(stored(), 8);
+    await ack(batch3, 4);
+    assert.equal(stored(), 8);
+    const info = (await srv.system.snapshot()).actors.find((a) => a.path.endsWith('/store'))?.info as { resends: number };
+    assert.equal(info.resends, 2);
+  });
+
   it('answers a protocol A batch with the exact ACK bytes and logs one apuesta_recibida before replying', async () => {
     const from = captured.length;
     const srv = await startInProcess({ agencies: 3 });
