@@ -15,6 +15,7 @@ import { findDef, loadDef, defineActor, type ActorDef } from './behavior.ts';
 import { actorDead, askTimeout, describeError, mailboxFull, remoteFailure, threadDied, ActorError } from './errors.ts';
 import type { RuntimeEvent } from './events.ts';
 import type { ActorRef, AskOptions, Logger, Placement, StopReason, SupervisorOptions } from './types.ts';
+import { decodeColumns, isColumns } from './columns.ts';
 
 export interface HostSnapshot {
   thread: number;
@@ -665,9 +666,9 @@ export class Host implements RefHost {
         this.countDeadLetters(box[i + 1] as string, 1, `unsendable: ${why}`);
         i += 6;
       } else if (k === K_RUN) {
-        const count = box[i + 4] as number;
-        this.countDeadLetters(box[i + 1] as string, count, `unsendable: ${why}`);
-        i += 5 + count;
+        const run = box[i + 4];
+        this.countDeadLetters(box[i + 1] as string, isColumns(run) ? run.n : (run as unknown[]).length, `unsendable: ${why}`);
+        i += 5;
       } else i += k === K_REPLY ? 4 : k === K_SYS ? 3 : 2;
     }
   }
@@ -695,14 +696,15 @@ export class Host implements RefHost {
           const to = b[i + 1] as string;
           const fromPath = b[i + 2] as string | null;
           const fromThread = b[i + 3] as number;
-          const count = b[i + 4] as number;
-          const start = i + 5;
-          i = start + count;
+          const body = b[i + 4];
+          const columns = isColumns(body);
+          const list = (columns ? decodeColumns(body) : body) as unknown[];
+          i += 5;
           const cell = this.cells.get(to);
           const from = fromPath === null ? null : this.refFor(fromPath, fromThread);
-          for (let j = start; j < i; j++) {
-            const msg = b[j];
-            if (msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
+          for (let j = 0; j < list.length; j++) {
+            const msg = list[j];
+            if (!columns && msg !== null && typeof msg === 'object') this.rehydrate(msg as Record<string, unknown>);
             if (cell === undefined) this.holdMail(to, msg, from, 0, 0, fromThread);
             else this.deliverLocal(cell, msg, from, 0, 0, fromThread);
           }
@@ -713,7 +715,7 @@ export class Host implements RefHost {
           const fromPath = b[i + 2] as string | null;
           const fromThread = b[i + 3] as number;
           const body = b[i + 4];
-          const list = (typeof body === 'string' ? JSON.parse(body) : body) as unknown[];
+          const list = (typeof body === 'string' ? JSON.parse(body) : isColumns(body) ? decodeColumns(body) : body) as unknown[];
           const hasRefs = b[i + 5] === 1;
           i += 6;
           const cell = this.cells.get(to);

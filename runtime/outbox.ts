@@ -1,15 +1,17 @@
 // Mail bound for one other thread, gathered during a turn and posted as one flat array.
 // Consecutive plain tells from the same sender to the same actor form a run: the path and sender
-// are written once, then only the messages, so structured clone handles ~1 value per message.
-// Runs to JSON-wire actors carry their messages as one JSON array text instead (cheaper to clone).
+// are written once, then the messages as one array. A run of flat messages of one shape goes as
+// columns (columns.ts: far cheaper to clone than objects); otherwise the array is structured
+// cloned, or, for JSON-wire actors, sent as one JSON text (cheaper to clone than objects).
 
 import { jsonRefCount } from './ref.ts';
+import { encodeColumns } from './columns.ts';
 
 export const K_MAIL = 0; // to, msg, fromPath, fromThread, askId, priority
 export const K_REPLY = 1; // askId, ok, value
 export const K_SYS = 2; // to, sysMsg
 export const K_HOST = 3; // hostMsg
-export const K_RUN = 4; // to, fromPath, fromThread, count, msg × count
+export const K_RUN = 4; // to, fromPath, fromThread, message array (or its Columns)
 export const K_JRUN = 5; // to, fromPath, fromThread, JSON text of the message array (or the array), hasRefs
 
 /** Messages per batch before it is posted early (bounds latency and clone size). */
@@ -23,6 +25,7 @@ export class Outbox {
   private runKind = -1;
   private runTo = '';
   private runFrom: string | null = null;
+  private runs: { at: number; msgs: unknown[] }[] = [];
   private jsonRuns: { at: number; msgs: unknown[] }[] = [];
 
   private sameRun(kind: number, to: string, fromPath: string | null): boolean {
@@ -38,15 +41,15 @@ export class Outbox {
 
   /** Adds a plain tell (no ask, default priority). */
   tell(to: string, msg: unknown, fromPath: string | null, fromThread: number): void {
-    const r = this.records;
     this.size++;
     if (this.sameRun(K_RUN, to, fromPath)) {
-      r.push(msg);
-      (r[this.runAt + 4] as number)++;
+      this.runs[this.runs.length - 1].msgs.push(msg);
       return;
     }
     this.openRun(K_RUN, to, fromPath);
-    r.push(K_RUN, to, fromPath, fromThread, 1, msg);
+    const msgs = [msg];
+    this.runs.push({ at: this.records.length, msgs });
+    this.records.push(K_RUN, to, fromPath, fromThread, msgs);
   }
 
   /**
@@ -81,7 +84,18 @@ export class Outbox {
   /** Hands over the gathered records and starts a new batch. */
   take(): unknown[] {
     const r = this.records;
+    for (const run of this.runs) {
+      const cols = encodeColumns(run.msgs, 'clone');
+      if (cols !== null) r[run.at + 4] = cols;
+    }
+    this.runs = [];
     for (const j of this.jsonRuns) {
+      const cols = encodeColumns(j.msgs, 'json');
+      if (cols !== null) {
+        r[j.at + 4] = cols; // flat messages of one shape: no refs inside
+        r[j.at + 5] = 0;
+        continue;
+      }
       const refsBefore = jsonRefCount.n;
       try {
         r[j.at + 4] = JSON.stringify(j.msgs);

@@ -18,7 +18,7 @@ test('a batch for a path that is not spawned yet is delivered, in order, once th
   const sys = await ActorSystem.start({ threads: 0, logLevel: 'silent' });
   systems.push(sys);
   // As if thread 0 had sent these before the main thread's spawn reached us.
-  const run = [K_RUN, '/late', '/sender', 0, 3, { type: 'rec', from: 9, seq: 0 }, { type: 'rec', from: 9, seq: 1 }, { type: 'rec', from: 9, seq: 2 }];
+  const run = [K_RUN, '/late', '/sender', 0, [{ type: 'rec', from: 9, seq: 0 }, { type: 'rec', from: 9, seq: 1 }, { type: 'rec', from: 9, seq: 2 }]];
   sys.host.receiveBatch(run);
   sys.host.receiveBatch([K_MAIL, '/late', { type: 'rec', from: 9, seq: 3 }, null, 0, 0, 0]);
   await new Promise((r) => setTimeout(r, 50));
