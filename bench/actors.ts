@@ -18,7 +18,7 @@ export const Counter = defineActor<CountMsg, void>(import.meta.url, 'Counter', (
       } else ctx.reply({ count, sum });
     },
   };
-}, { wire: 'json' });
+});
 
 /** Tells every message back to `to`: the cross-thread echo. */
 export const EchoBack = defineActor<CountMsg, { to: ActorRef<CountMsg> }>(
@@ -29,7 +29,7 @@ export const EchoBack = defineActor<CountMsg, { to: ActorRef<CountMsg> }>(
       props.to.tell(msg);
     },
   }),
-  { wire: 'json' },
+
 );
 
 export const Answer = defineActor<{ type: 'ping'; i: number }, void>(import.meta.url, 'Answer', () => ({
