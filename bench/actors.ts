@@ -29,7 +29,6 @@ export const EchoBack = defineActor<CountMsg, { to: ActorRef<CountMsg> }>(
       props.to.tell(msg);
     },
   }),
-
 );
 
 export const Answer = defineActor<{ type: 'ping'; i: number }, void>(import.meta.url, 'Answer', () => ({
