@@ -114,7 +114,9 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
   return {
     started() {
       runner.start();
-      if (needsCheck || retires) ctx.timers.every('check', Math.max(10, Math.min(500, retires ? cfg.Workers.IdleMs : 500)), { t: 'check' });
+      // Hangs are found within a quarter of the request timeout (at most 500 ms) after deadline + 1 s.
+      const hangCheck = needsCheck ? Math.max(25, Math.min(500, cfg.RequestTimeoutMs / 4)) : 500;
+      if (needsCheck || retires) ctx.timers.every('check', Math.max(10, Math.min(hangCheck, retires ? cfg.Workers.IdleMs : 500)), { t: 'check' });
     },
     receive(msg) {
       switch (msg.t) {
