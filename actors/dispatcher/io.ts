@@ -21,6 +21,9 @@ export interface IoProps {
 /** Children of the I/O actor restart one by one; the quick-death rule is the supervisor's. */
 const childSupervision = { strategy: 'one-for-one' as const, maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 20, maxMs: 1000, jitter: 0.2 } };
 
+/** How often the counters are reported to the supervisor (what a dying thread can lose). */
+const REPORT_MS = 250;
+
 /** After the drain deadline, connections get this long to write their SHUTDOWN replies. */
 const DEADLINE_GRACE_MS = 300;
 
@@ -35,6 +38,7 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
     let acceptor: ActorRef<AcceptorMsg> | null = null;
     let ready = false;
     let drainReported = false;
+    let carried = false;
 
     const reportDrained = (): void => {
       if (drainReported) return;
@@ -50,6 +54,7 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
           if (s.draining) ctx.self.tell({ t: 'check-drained' });
         };
         sup.tell({ t: 'up', io: ctx.self });
+        ctx.timers.every('report', REPORT_MS, { t: 'report' });
         if (cfg.Allow === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
         s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path, sup: props.sup } });
         ctx.spawn(WorkerPool, { name: 'pool', props: { io: ctx.path, sup: props.sup } });
@@ -99,6 +104,20 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
             s.supervisedRestarts = msg.n;
             s.counters.restarts = s.supervisedRestarts + s.replacements;
             break;
+          case 'report':
+            sup.tell({ t: 'counters', counters: { ...s.counters }, replacements: s.replacements });
+            break;
+          case 'carry': {
+            // The I/O thread died and took the counters with it: continue from the last report.
+            if (!s.fresh || carried) return;
+            carried = true;
+            const c = s.counters as unknown as Record<string, number>;
+            const base = msg.counters as unknown as Record<string, number>;
+            for (const k of Object.keys(c)) if (k !== 'restarts') c[k] += base[k] ?? 0;
+            s.replacements += msg.replacements;
+            s.counters.restarts = s.supervisedRestarts + s.replacements;
+            break;
+          }
         }
       },
       stopped() {

@@ -3,6 +3,7 @@
 
 import type { ActorRef } from '../../runtime/index.ts';
 import type { ReplyErrorCode } from '../../protocols/dispatcher/index.ts';
+import type { Counters } from './shared.ts';
 
 /** A request on its way to a worker: `{slot, gen, seq, deadline, request}` (§1.2). */
 export interface Envelope {
@@ -79,7 +80,11 @@ export type IoMsg =
   | { t: 'deadline' }
   | { t: 'check-drained' }
   | { t: 'drain-grace' }
-  | { t: 'restarts'; n: number };
+  | { t: 'restarts'; n: number }
+  /** Periodic: report the counters to the supervisor (they outlive a dying I/O thread there). */
+  | { t: 'report' }
+  /** After the I/O thread died: the counters and replacements last reported, to continue from. */
+  | { t: 'carry'; counters: Counters; replacements: number };
 
 export type SupMsg =
   | { t: 'up'; io: ActorRef<IoMsg> }
@@ -89,4 +94,5 @@ export type SupMsg =
   | { t: 'drained'; abandoned: number; open: number }
   | { t: 'await-ready' }
   | { t: 'drain' }
-  | { t: 'drain-timeout' };
+  | { t: 'drain-timeout' }
+  | { t: 'counters'; counters: Counters; replacements: number };

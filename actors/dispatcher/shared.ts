@@ -63,6 +63,8 @@ export interface IoShared {
   readonly protocol: DispatchProtocol;
   table: ConnTable<SlotExtra>;
   readonly counters: Counters;
+  /** Created from nothing (first start, or the I/O thread died): the supervisor's carry applies. */
+  readonly fresh: boolean;
   readonly log: DispatcherLogger;
   /** `Allow` (null: allow all) and `Trace` matchers. */
   readonly allow: AddressMatcher | null;
@@ -97,6 +99,7 @@ export function openShared(key: string, cfg: DispatcherConfig): IoShared {
     protocol: protocolByName(cfg.Protocol),
     table: new ConnTable<SlotExtra>(cfg.MaxConnections, cfg.NumThreads, prev?.table.generations()),
     counters: prev?.counters ?? zeroCounters(),
+    fresh: prev === undefined,
     log: dispatcherLogger(cfg.Name, cfg.LogLevel, key),
     allow: cfg.Allow === null ? null : addressMatcher(cfg.Allow),
     trace: cfg.Trace.length > 0 ? addressMatcher(cfg.Trace) : null,

@@ -12,6 +12,7 @@ import { dispatcherLogger } from './log.ts';
 import { DispatcherIo } from './io.ts';
 import type { DispatcherConfig } from './config.ts';
 import type { IoMsg, SupMsg } from './messages.ts';
+import type { Counters } from './shared.ts';
 
 export interface SupervisorProps {
   cfg: DispatcherConfig;
@@ -51,6 +52,8 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
     const drainWaiters: Reply[] = [];
     let drainResult: { abandoned: number; open: number } | null = null;
     let escalation: string | null = null;
+    /** The I/O subtree's counters as last reported, handed to its next incarnation. */
+    let reported: { counters: Counters; replacements: number } | null = null;
 
     const fail = (f: StartFailure): void => {
       if (phase !== 'starting') return;
@@ -128,6 +131,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
             upAt = Date.now();
             ctx.watch(msg.io);
             if (restarts > 0) msg.io.tell({ t: 'restarts', n: restarts });
+            if (reported) msg.io.tell({ t: 'carry', ...reported });
             if (phase === 'draining' || phase === 'escalating') msg.io.tell({ t: 'drain' });
             break;
           case 'ready':
@@ -168,6 +172,9 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
             break;
           case 'drain-timeout':
             finishDrain({ abandoned: -1, open: -1 });
+            break;
+          case 'counters':
+            reported = { counters: msg.counters, replacements: msg.replacements };
             break;
         }
       },

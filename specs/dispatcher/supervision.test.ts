@@ -55,10 +55,16 @@ describe('supervision', () => {
       assert.ok(v);
       assert.equal(v.gauges.liveConnections, 0);
       assert.equal(v.counters.restarts, 1);
+      // the counters continue from the last report (every 250 ms) instead of starting again at 0
+      assert.equal(v.counters.accepted, 1, JSON.stringify(v.counters));
+      assert.equal(v.counters.replies, 1);
       const c = await Client.connect(p1);
       c.send(tx('C1'));
       await c.reply(1);
       assert.equal(JSON.parse(c.replies[0]).GUID, 'C1');
+      const after = await viewOf(sys, section.path, 'dispatch01');
+      assert.equal(after.counters.accepted, 2);
+      assert.equal(after.counters.replies, 2);
       const v2 = await viewOf(sys, section.path, 'dispatch02');
       assert.equal(v2.gauges.liveConnections, 1);
       b.close();
