@@ -663,7 +663,9 @@ export class Host implements RefHost {
         if (askId) this.replyError(askId, new ActorError('unsendable', box[i + 1] as string, `message to ${box[i + 1]} cannot cross threads: ${why}`));
         i += 7;
       } else if (k === K_JRUN) {
-        this.countDeadLetters(box[i + 1] as string, 1, `unsendable: ${why}`);
+        const run = box[i + 4];
+        const n = isColumns(run) ? run.n : typeof run === 'string' ? (JSON.parse(run) as unknown[]).length : (run as unknown[]).length;
+        this.countDeadLetters(box[i + 1] as string, n, `unsendable: ${why}`);
         i += 6;
       } else if (k === K_RUN) {
         const run = box[i + 4];

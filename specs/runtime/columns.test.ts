@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { decodeColumns, encodeColumns } from '../../runtime/columns.ts';
 import { ActorSystem } from '../../runtime/index.ts';
 import { Keeper, Relay } from './fixtures/actors.ts';
+import { rejectionCode } from './helpers.ts';
 
 /** A column's values: usually one type (as real runs have), sometimes anything. */
 const column = fc.constantFrom('int', 'double', 'string', 'const', 'bool', 'nullish', 'mixed');
@@ -118,6 +119,22 @@ describe('columns', () => {
           assert.ok('extra' in m);
         }
       });
+    } finally {
+      await sys.stop(2000);
+    }
+  });
+
+  it('a run that cannot cross (a function inside) is counted as dead letters, one per message; an ask with it rejects unsendable', async () => {
+    const sys = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
+    try {
+      const keeper = sys.spawn(Keeper, { name: 'keeper', props: undefined, thread: 0 });
+      await keeper.ask({ type: 'dump' });
+      const before = (await sys.snapshot()).counts.deadLetters;
+      for (let i = 0; i < 40; i++) keeper.tell({ type: 'x', i, f: i === 20 ? (() => i) : null });
+      assert.equal(await rejectionCode(keeper.ask({ type: 'dump', f: () => 0 })), 'unsendable');
+      const snap = await sys.snapshot();
+      assert.equal(snap.counts.deadLetters - before, 41);
+      assert.deepEqual(await keeper.ask({ type: 'dump' }), [], 'nothing of the failed batch arrived');
     } finally {
       await sys.stop(2000);
     }
