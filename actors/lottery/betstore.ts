@@ -4,7 +4,10 @@
 // agency closes durably and tells the DrawCoordinator; and replays the bets for the draw.
 //
 // Group commit: store requests that arrive in the same turn (several agencies at once) share one
-// transaction and one fsync; each batch still lands whole or not at all.
+// transaction, and every commit made while a WAL sync runs shares the next one; each batch still
+// lands whole or not at all. Nothing waits on purpose: an agency has one batch on the wire, so a
+// commit delayed to gather more would delay that agency's next batch (the run's critical path is
+// the largest agency's chain of round trips; see the README).
 //
 // Resends (protocol A): a batch committed just before a crash is never acknowledged, and the agency
 // resends it with the same batch id. The last committed batch of each agency (id and a digest of
@@ -12,8 +15,9 @@
 // acknowledged again without storing it twice. Protocol B carries no batch id: see the README.
 //
 // Durability without blocking the thread (durability 'full', the default): SQLite runs with
-// synchronous=NORMAL (a commit writes the WAL but does not fsync it) and the BetStore fsyncs the
-// WAL file itself, off the thread (libuv pool), before any batch of that commit is acknowledged.
+// synchronous=NORMAL (a commit writes the WAL but does not fsync it) and the BetStore syncs the
+// WAL file itself (fdatasync, as SQLite does on Linux), off the thread (libuv pool), before any
+// batch of that commit is acknowledged.
 // A commit whose WAL frames are on disk is durable (SQLite syncs the WAL before every checkpoint
 // and the database after it), so no ACK is sent before its commit is durable, exactly as with
 // synchronous=FULL; meanwhile the thread keeps accepting, decoding and inserting the next
@@ -21,7 +25,7 @@
 // and the draw record are synced the same way (synchronously) before they are answered.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineActor, openStore, type Reply, type Store } from '../../runtime/index.ts';
 import { formatBetsCsvRow, LOTTERY_WINNER_NUMBER, type BetRow } from '../../protocols/lottery/index.ts';
@@ -71,10 +75,6 @@ CREATE TABLE IF NOT EXISTS last_batch (agency INTEGER PRIMARY KEY, batch_id INTE
 `;
 
 const ROWS_PER_STATEMENT = 64;
-/** Longest a batch waits for other agencies' batches to share its commit. */
-const GROUP_WINDOW_MS = Number(process.env.LOTTERY_GROUP_MS ?? 2);
-/** An agency that sent nothing for this long is not waited for. */
-const ACTIVE_MS = 50;
 const MULTI = `INSERT INTO bets VALUES ${Array(ROWS_PER_STATEMENT).fill('(?,?,?,?,?,?)').join(',')}`;
 const SINGLE = 'INSERT INTO bets VALUES (?,?,?,?,?,?)';
 
@@ -201,7 +201,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
 
   /** Synchronous WAL sync (closes, the draw record): the reply follows it. */
   function syncNow(): void {
-    if (syncWal) fsyncSync(wal());
+    if (syncWal) fdatasyncSync(wal());
   }
 
   /** Calls ok() once everything committed so far is on disk (one fsync in flight at a time). */
@@ -224,7 +224,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       return;
     }
     syncs++;
-    fsync(fd, (err) => {
+    fdatasync(fd, (err) => {
       if (syncing !== group) return; // settled by stopped() (synchronous sync at shutdown)
       syncing = null;
       if (err) {
@@ -235,48 +235,14 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     });
   }
 
-  // Group commit: agencies send one batch at a time and wait for its ACK, so right after a commit
-  // the agencies it acknowledged send again within a millisecond or two. A commit waits (at most
-  // GROUP_WINDOW_MS) until every recently active agency has a batch pending, so one fsync covers
-  // them all; a lone agency is committed at once.
-  const lastSeen = new Map<number, number>();
-  let windowTimer: NodeJS.Timeout | null = null;
-
-  function everyActivePending(): boolean {
-    const now = performance.now();
-    const waiting = new Set<number>();
-    for (const p of pending) waiting.add(p.agency);
-    for (const [agency, t] of lastSeen) {
-      if (now - t > ACTIVE_MS || closed.has(agency)) lastSeen.delete(agency);
-      else if (!waiting.has(agency)) return false;
-    }
-    return true;
-  }
-
   function scheduleFlush(): void {
     if (flushScheduled) return;
-    if (everyActivePending()) {
-      if (windowTimer) clearTimeout(windowTimer);
-      windowTimer = null;
-      flushScheduled = true;
-      setImmediate(flush);
-    } else if (!windowTimer) {
-      windowTimer = setTimeout(() => {
-        windowTimer = null;
-        if (!flushScheduled) {
-          flushScheduled = true;
-          flush();
-        }
-      }, GROUP_WINDOW_MS);
-    }
+    flushScheduled = true;
+    setImmediate(flush); // the batches of this turn share the commit
   }
 
   function flush(): void {
     flushScheduled = false;
-    if (windowTimer) {
-      clearTimeout(windowTimer);
-      windowTimer = null;
-    }
     if (pending.length === 0 || store === null) return;
     const group = pending;
     pending = [];
@@ -370,7 +336,6 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           const batch = msg.batchId === undefined ? null : { id: msg.batchId, digest: digestOf(msg.agency, rows, msg.csv) };
           if (batch && resendOf(msg.agency, batch, rows.length)) return;
           pending.push({ agency: msg.agency, rows, csv: msg.csv, reply: ctx.deferReply(), batch, resends: [] });
-          lastSeen.set(msg.agency, performance.now());
           scheduleFlush();
           return;
         }
@@ -439,7 +404,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         if (walFd >= 0 || waiting.length > 0) {
           let error: string | null = null;
           try {
-            fsyncSync(wal());
+            fdatasyncSync(wal());
           } catch (err) {
             error = `wal sync failed: ${(err as Error).message}`;
           }
