@@ -25,7 +25,8 @@ export class Outbox {
   private runKind = -1;
   private runTo = '';
   private runFrom: string | null = null;
-  private runs: { at: number; msgs: unknown[] }[] = [];
+  /** Where each K_RUN record of this batch starts. */
+  private runs: number[] = [];
   private jsonRuns: { at: number; msgs: unknown[] }[] = [];
 
   private sameRun(kind: number, to: string, fromPath: string | null): boolean {
@@ -43,13 +44,12 @@ export class Outbox {
   tell(to: string, msg: unknown, fromPath: string | null, fromThread: number): void {
     this.size++;
     if (this.sameRun(K_RUN, to, fromPath)) {
-      this.runs[this.runs.length - 1].msgs.push(msg);
+      (this.records[this.runAt + 4] as unknown[]).push(msg);
       return;
     }
     this.openRun(K_RUN, to, fromPath);
-    const msgs = [msg];
-    this.runs.push({ at: this.records.length, msgs });
-    this.records.push(K_RUN, to, fromPath, fromThread, msgs);
+    this.runs.push(this.records.length);
+    this.records.push(K_RUN, to, fromPath, fromThread, [msg]);
   }
 
   /**
@@ -84,9 +84,9 @@ export class Outbox {
   /** Hands over the gathered records and starts a new batch. */
   take(): unknown[] {
     const r = this.records;
-    for (const run of this.runs) {
-      const cols = encodeColumns(run.msgs, 'clone');
-      if (cols !== null) r[run.at + 4] = cols;
+    for (const at of this.runs) {
+      const cols = encodeColumns(r[at + 4] as unknown[], 'clone');
+      if (cols !== null) r[at + 4] = cols;
     }
     this.runs = [];
     for (const j of this.jsonRuns) {
