@@ -117,7 +117,7 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
 
   return {
     started() {
-      const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, onConnection);
+      const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, onConnection);
       server = srv;
       srv.on('error', (err: NodeJS.ErrnoException) => {
         if (server !== srv) return;
