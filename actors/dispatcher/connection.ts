@@ -343,11 +343,20 @@ class ConnectionCore implements LifecycleHost {
     this.progress();
   }
 
+  private timeOut(idx: number): void {
+    this.ready[idx] = this.encode(this.proto.failure(this.reqs[idx], 'TIMEOUT', `no reply within ${this.s.cfg.RequestTimeoutMs} ms`));
+    this.s.counters.timeouts++;
+  }
+
   /** Puts a worker's result in its seq position (late results, e.g. after TIMEOUT, are dropped). */
   private store(seq: number, out: Outcome): void {
     if (seq < this.nextWrite || seq >= this.nextSeq) return;
     const idx = seq % this.max;
     if (this.ready[idx] !== null) return; // already answered (TIMEOUT): the late reply is dropped
+    // Past its deadline the answer is TIMEOUT, whichever timer fired first (this connection's, or
+    // a worker's that replaced a process which missed the deadline and failed its request).
+    const dl = this.deadlines[idx];
+    if (dl !== 0 && dl <= Date.now()) return this.timeOut(idx);
     const proto = this.proto;
     const req = this.reqs[idx];
     let text: string | null = typeof out === 'string' ? out : out.ok ? proto.success(req, out.value) : proto.failure(req, out.code, out.message);
@@ -368,10 +377,8 @@ class ConnectionCore implements LifecycleHost {
       const idx = seq % max;
       const dl = this.deadlines[idx];
       if (this.ready[idx] !== null || dl === 0) continue;
-      if (dl <= now) {
-        this.ready[idx] = this.encode(this.proto.failure(this.reqs[idx], 'TIMEOUT', `no reply within ${this.s.cfg.RequestTimeoutMs} ms`));
-        this.s.counters.timeouts++;
-      } else if (dl < next) next = dl;
+      if (dl <= now) this.timeOut(idx);
+      else if (dl < next) next = dl;
     }
     if (next !== Infinity) {
       this.rtArmed = true;
