@@ -8,7 +8,7 @@ import { Acceptor, dispatcherView } from './acceptor.ts';
 import { ConnectionGroup } from './group.ts';
 import { RequestQueue } from './queue.ts';
 import { WorkerPool } from './worker.ts';
-import { openShared } from './shared.ts';
+import { openShared, type Counters } from './shared.ts';
 import type { DispatcherConfig } from './config.ts';
 import type { AcceptorMsg, GroupMsg, IoMsg, SupMsg } from './messages.ts';
 
@@ -111,9 +111,7 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
             // The I/O thread died and took the counters with it: continue from the last report.
             if (!s.fresh || carried) return;
             carried = true;
-            const c = s.counters as unknown as Record<string, number>;
-            const base = msg.counters as unknown as Record<string, number>;
-            for (const k of Object.keys(c)) if (k !== 'restarts') c[k] += base[k] ?? 0;
+            for (const k of Object.keys(s.counters) as (keyof Counters)[]) if (k !== 'restarts') s.counters[k] += msg.counters[k];
             s.replacements += msg.replacements;
             s.counters.restarts = s.supervisedRestarts + s.replacements;
             break;

@@ -235,22 +235,10 @@ class ModuleRunner implements Runner {
   }
 
   failAll(reason: string): void {
-    const list: Envelope[] = [];
-    for (let k = 0; k < this.slots.length; k++) {
-      const e = this.slots[k];
-      if (e !== undefined) {
-        list.push(e);
-        this.slots[k] = undefined;
-      }
-    }
-    this.free = this.slots.map((_, k) => k);
-    this.inflight = 0;
-    this.unacked = 0;
-    this.suspect = false;
     this.outIds = [];
     this.outDeadlines = [];
     this.outReqs = [];
-    for (const e of list) this.host.done(e, failed(reason));
+    this.failPosted(reason, new Set());
   }
 
   run(e: Envelope): void {
@@ -311,7 +299,7 @@ class ModuleRunner implements Runner {
     if (overdue && this.unacked > 0) this.suspect = true;
   }
 
-  /** Fails the requests the (replaced) thread had in hand; the held ones stay for the next thread. */
+  /** Fails every request but the held ones (those stay for the next thread). */
   private failPosted(reason: string, held: Set<number>): void {
     const list: Envelope[] = [];
     for (let k = 0; k < this.slots.length; k++) {
