@@ -41,6 +41,8 @@ const kernelShape = {
   placement: z.record(z.string().regex(/^\//, 'an actor path starting with /'), z.union([z.literal('main'), z.literal('any'), z.number().int().min(0)])).optional(),
   /** Runtime nodes this one links to (remote refs arrive with the ws links; validated now). */
   nodes: z.array(z.strictObject({ name: z.string(), url: z.string().url(), secret: z.string().optional() })).optional(),
+  /** The live web view: `[host:]port`, or the address and a file holding the node secret. */
+  view: z.union([z.string(), z.number().int().min(0).max(65535), z.strictObject({ address: z.union([z.string(), z.number().int().min(0).max(65535)]), secretFile: z.string().optional() })]).optional(),
 };
 
 export interface KernelConfig {
@@ -52,6 +54,7 @@ export interface KernelConfig {
   runForSeconds?: number;
   placement?: Record<string, 'main' | 'any' | number>;
   nodes?: { name: string; url: string; secret?: string }[];
+  view?: string | number | { address: string | number; secretFile?: string };
 }
 
 export interface Topology {
