@@ -41,6 +41,8 @@ export const DEFAULT_PANEL_CAPS: PanelCaps = { rowsPerTable: 200, textLength: 16
 type Rec = Record<string, unknown>;
 const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+/** A value shown in one cell: a scalar, or a short list of scalars (joined). */
+const isCell = (v: unknown): boolean => isScalar(v) || (Array.isArray(v) && v.length <= 64 && v.every(isScalar));
 
 function scalar(v: unknown, caps: PanelCaps): Scalar {
   if (v === undefined) return null;
@@ -81,7 +83,7 @@ function table(title: string, records: Rec[], caps: PanelCaps, lead?: (r: Rec, i
 function flatten(r: Rec): Rec {
   const out: Rec = {};
   for (const [k, v] of Object.entries(r)) {
-    if (isRecord(v) && Object.values(v).every(isScalar)) for (const [k2, v2] of Object.entries(v)) out[`${k}.${k2}`] = v2;
+    if (isRecord(v) && Object.values(v).every(isCell)) for (const [k2, v2] of Object.entries(v)) out[`${k}.${k2}`] = v2;
     else out[k] = v;
   }
   return out;
@@ -96,7 +98,7 @@ function single(a: CellInfo, caps: PanelCaps): PanelSection {
   }
   for (const [k, v] of Object.entries(info)) {
     if (Array.isArray(v) && v.length > 0 && v.every(isRecord)) section.tables.push(table(k, v, caps));
-    else if (isRecord(v) && Object.values(v).every(isScalar)) section.groups.push({ title: k, fields: Object.entries(v).map(([k2, v2]) => [k2, scalar(v2, caps)]) });
+    else if (isRecord(v) && Object.values(v).every(isCell)) section.groups.push({ title: k, fields: Object.entries(v).map(([k2, v2]) => [k2, scalar(v2, caps)]) });
     else section.fields.push([k, scalar(v, caps)]);
   }
   return section;
