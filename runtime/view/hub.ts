@@ -74,6 +74,10 @@ export interface HubStats {
   bytesSent: number;
   closedSlow: number;
   refusedAuth: number;
+  /** Replies and ticks not sent because the page's buffer was over the cap. */
+  dropped: number;
+  /** The most bytes ever queued for one page. */
+  maxBuffered: number;
 }
 
 export function proofFor(secret: string, nonce: string): string {
@@ -87,7 +91,7 @@ export class ViewHub {
   private tickTimer: NodeJS.Timeout | null = null;
   private snapTimer: NodeJS.Timeout | null = null;
   private readonly o: HubOptions;
-  private counters = { ticks: 0, skippedTicks: 0, bytesSent: 0, closedSlow: 0, refusedAuth: 0 };
+  private counters = { ticks: 0, skippedTicks: 0, bytesSent: 0, closedSlow: 0, refusedAuth: 0, dropped: 0, maxBuffered: 0 };
 
   constructor(o: HubOptions) {
     this.o = o;
@@ -213,10 +217,17 @@ export class ViewHub {
     this.sendText(c, JSON.stringify(obj));
   }
 
+  /** Nothing more is queued for a page already over its buffer cap (the tick check closes it). */
   private sendText(c: Client, text: string): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
+    if (c.ws.bufferedAmount > this.o.caps.sendBufferBytes) {
+      this.counters.dropped++;
+      c.needsFull = c.authed;
+      return;
+    }
     this.counters.bytesSent += text.length;
     c.ws.send(text);
+    if (c.ws.bufferedAmount > this.counters.maxBuffered) this.counters.maxBuffered = c.ws.bufferedAmount;
   }
 
   private onMessage(c: Client, text: string | null): void {
