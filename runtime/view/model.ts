@@ -45,7 +45,11 @@ interface Row {
   depth: number;
   rate: number;
   restarts: number;
+  /** Messages handled at the last snapshot (`counted`: that count came from a snapshot). */
   processed: number;
+  counted: boolean;
+  /** The snapshot generation that last listed it. */
+  seen: number;
   /** When the last `stats` event listed it (its rate and depth are then fresh). */
   statsAt: number;
   addedAt: number;
@@ -68,7 +72,8 @@ export class LiveModel {
   private panelsJson = '';
   private panelsChanged = false;
   private details = new Map<string, unknown>();
-  private lastSnap: { at: number; processed: Map<string, number> } | null = null;
+  private lastSnapAt = 0;
+  private snapGen = 0;
   private readonly caps: ModelCaps;
   name = '';
   pid = 0;
@@ -88,7 +93,7 @@ export class LiveModel {
       case 'spawn': {
         const old = this.rows.get(ev.path);
         this.stoppedAt.delete(ev.path);
-        this.put({ path: ev.path, thread: ev.thread, kind: ev.kind, state: 'running', depth: 0, rate: 0, restarts: old?.restarts ?? 0, processed: 0, statsAt: 0, addedAt: ev.at });
+        this.put({ path: ev.path, thread: ev.thread, kind: ev.kind, state: 'running', depth: 0, rate: 0, restarts: old?.restarts ?? 0, processed: 0, counted: false, statsAt: 0, addedAt: ev.at, seen: 0 });
         break;
       }
       case 'stop':
@@ -156,43 +161,50 @@ export class LiveModel {
     }
   }
 
-  /** `requestedAt`: when the snapshot was asked for (rows added since then are kept). */
+  /**
+   * `requestedAt`: when the snapshot was asked for (rows added since then are kept). Rows are
+   * updated in place: with 10,000 actors this runs every second or so and must stay cheap.
+   */
   applySnapshot(snap: SystemSnapshot, requestedAt: number): void {
     this.name = snap.name;
     this.pid = snap.pid;
     this.counts = { ...snap.counts };
     const now = Date.now();
-    const prev = this.lastSnap;
-    const dt = prev ? now - prev.at : 0;
-    const processed = new Map<string, number>();
-    const present = new Set<string>();
+    const dt = this.lastSnapAt > 0 ? now - this.lastSnapAt : 0;
+    const gen = ++this.snapGen;
     this.details.clear();
     for (const a of snap.actors) {
-      present.add(a.path);
-      processed.set(a.path, a.processed);
       if (a.info !== undefined && a.info !== null) this.details.set(a.path, a.info);
-      const stopped = this.stoppedAt.get(a.path);
-      if (stopped !== undefined && stopped >= requestedAt) continue;
+      if (this.stoppedAt.size > 0) {
+        const stopped = this.stoppedAt.get(a.path);
+        if (stopped !== undefined && stopped >= requestedAt) continue;
+      }
       const r = this.rows.get(a.path);
-      const fresh = r !== undefined && now - r.statsAt < 2500;
-      // Below the busiest list, the rate is the count's change between two snapshots.
-      const before = prev?.processed.get(a.path);
-      const rate = fresh ? r.rate : before !== undefined && dt > 0 && a.processed >= before ? round1(((a.processed - before) * 1000) / dt) : (r?.rate ?? 0);
-      this.put({
-        path: a.path,
-        thread: a.thread,
-        kind: a.kind,
-        state: a.state,
-        depth: fresh ? r.depth : a.depth,
-        rate,
-        restarts: Math.max(a.restarts, r?.restarts ?? 0),
-        processed: a.processed,
-        statsAt: r?.statsAt ?? 0,
-        addedAt: r?.addedAt ?? now,
-      });
+      if (!r) {
+        this.put({ path: a.path, thread: a.thread, kind: a.kind, state: a.state, depth: a.depth, rate: 0, restarts: a.restarts, processed: a.processed, counted: true, statsAt: 0, addedAt: now, seen: gen });
+        continue;
+      }
+      r.seen = gen;
+      let changed = false;
+      // Below the busiest list (no fresh stats), the rate is the count's change between snapshots.
+      if (now - r.statsAt >= 2500) {
+        const rate = r.counted && dt > 0 && a.processed >= r.processed ? round1(((a.processed - r.processed) * 1000) / dt) : r.rate;
+        if (rate !== r.rate || a.depth !== r.depth) (r.rate = rate), (r.depth = a.depth), (changed = true);
+      }
+      r.processed = a.processed;
+      r.counted = true;
+      const restarts = Math.max(a.restarts, r.restarts);
+      if (r.thread !== a.thread || r.kind !== a.kind || r.state !== a.state || r.restarts !== restarts) {
+        r.thread = a.thread;
+        r.kind = a.kind;
+        r.state = a.state;
+        r.restarts = restarts;
+        changed = true;
+      }
+      if (changed) this.dirty.add(a.path);
     }
     for (const [path, r] of this.rows) {
-      if (present.has(path) || r.addedAt >= requestedAt) continue;
+      if (r.seen === gen || r.addedAt >= requestedAt) continue;
       this.rows.delete(path);
       this.dirty.delete(path);
       this.removed.add(path);
@@ -203,7 +215,7 @@ export class LiveModel {
       if (tr) tr.actors = t.actors;
       else this.threadRates.set(t.thread, { rate: 0, at: now, actors: t.actors, truncated: false });
     }
-    this.lastSnap = { at: now, processed };
+    this.lastSnapAt = now;
     const panels = buildPanels(snap.actors, this.caps.panels);
     const json = JSON.stringify(panels);
     if (json !== this.panelsJson) {

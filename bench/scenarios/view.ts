@@ -1,0 +1,103 @@
+// Live view overhead: the kernel's cross-thread tell (main → actor on a worker, echoed back) in a
+// system of 10,000 actors, with and without the live view attached (its server in the system's
+// process, one page connected from another process, as a browser would be). Each phase runs for a
+// fixed time; the two alternate over several rounds and each side reports its median, so drift
+// on a shared machine hits both alike.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ActorSystem } from '../../runtime/index.ts';
+import { startViewServer, systemSource } from '../../runtime/view/index.ts';
+import { Counter, EchoBack, localCounts, type CountMsg } from '../actors.ts';
+import type { ScenarioOptions, ScenarioResult } from './types.ts';
+
+const ACTORS = 10_000;
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const clientPath = fileURLToPath(new URL('../load/view-client.ts', import.meta.url));
+
+type Echo = { tell(m: CountMsg): boolean };
+
+/** Tells for `ms` with at most `window` messages in flight; returns messages per second. */
+async function tellFor(echo: Echo, path: string, ms: number): Promise<number> {
+  const received = (): number => localCounts.get(path) ?? 0;
+  const start = received();
+  const t0 = performance.now();
+  let sent = 0;
+  const window = 100_000;
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 10_000; i++) echo.tell({ type: 'n', n: sent++ });
+    do await tick();
+    while (sent - (received() - start) > window);
+  }
+  while (received() - start < sent) await tick();
+  return sent / ((performance.now() - t0) / 1000);
+}
+
+function ask<T>(child: ChildProcess, want: (m: any) => T | null, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`view client: no ${what} in ${timeoutMs} ms`)), timeoutMs);
+    const on = (m: unknown): void => {
+      const v = want(m);
+      if (v === null) return;
+      clearTimeout(timer);
+      child.off('message', on);
+      resolve(v);
+    };
+    child.on('message', on);
+  });
+}
+
+export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  const phaseMs = o.quick ? 2500 : 5000;
+  const rounds = o.quick ? 3 : 5;
+  const sys = await ActorSystem.start({ threads: 1, logLevel: 'error', name: 'bench-view' });
+  for (let i = 0; i < ACTORS; i++) sys.spawn(Counter, { name: `a${i}`, props: undefined, thread: i % 2 === 0 ? 'main' : 0 });
+  const sink = sys.spawn(Counter, { name: 'sink', props: undefined, thread: 'main', mailbox: { capacity: Infinity } });
+  const echo = sys.spawn(EchoBack, { name: 'echo', props: { to: sink }, thread: 0, mailbox: { capacity: Infinity } });
+  await sys.snapshot(); // every spawn has landed
+  const view = await startViewServer({ host: '127.0.0.1', port: 0, source: systemSource(sys), log: { debug() {}, info() {}, warn() {}, error() {} } });
+  await tellFor(echo, '/sink', 500); // warm-up
+  const without: number[] = [];
+  const withView: number[] = [];
+  let received = { messages: 0, bytes: 0, actors: 0 };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      without.push(await tellFor(echo, '/sink', phaseMs));
+      const page = fork(clientPath, [`ws://127.0.0.1:${view.port}/ws`], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      try {
+        const actors = await ask(page, (m) => (m?.ready ? (m.actors as number) : null), 30_000, 'full state');
+        if (actors < ACTORS) throw new Error(`the page saw ${actors} actors, expected at least ${ACTORS}`);
+        withView.push(await tellFor(echo, '/sink', phaseMs));
+        page.send('report');
+        received = await ask(page, (m) => (m && 'bytes' in m ? m : null), 10_000, 'report');
+      } finally {
+        page.kill();
+      }
+      // The page has gone: the view detaches before the next phase without it.
+      while (view.stats().attached) await new Promise((res) => setTimeout(res, 20));
+    }
+  } finally {
+    await view.close();
+    await sys.stop();
+  }
+  const st = view.stats();
+  return [
+    {
+      name: 'view.overhead',
+      value: med(withView),
+      unit: 'msg/s',
+      baseline: med(without),
+      baselineName: 'the same tell, no view attached',
+      target: { ratio: 0.95 },
+      extra: {
+        actors: ACTORS,
+        withView: withView.map((x) => Math.round(x)).join(' '),
+        without: without.map((x) => Math.round(x)).join(' '),
+        pageMessagesLastPhase: received.messages,
+        pageKbLastPhase: Math.round(received.bytes / 1024),
+        ticks: st.ticks,
+      },
+    },
+  ];
+}
