@@ -18,10 +18,18 @@ const clientPath = fileURLToPath(new URL('../load/view-client.ts', import.meta.u
 
 type Echo = { tell(m: CountMsg): boolean };
 
-/** Tells for `ms` with at most `window` messages in flight; returns messages per second. */
-async function tellFor(echo: Echo, path: string, ms: number): Promise<number> {
+interface Phase {
+  /** Messages per second of wall time. */
+  rate: number;
+  /** Messages per CPU second of this process (all its threads): what the view costs the system, not what neighbours on a shared machine take from it. */
+  perCpu: number;
+}
+
+/** Tells for `ms` with at most `window` messages in flight. */
+async function tellFor(echo: Echo, path: string, ms: number): Promise<Phase> {
   const received = (): number => localCounts.get(path) ?? 0;
   const start = received();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let sent = 0;
   const window = 100_000;
@@ -31,7 +39,8 @@ async function tellFor(echo: Echo, path: string, ms: number): Promise<number> {
     while (sent - (received() - start) > window);
   }
   while (received() - start < sent) await tick();
-  return sent / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return { rate: sent / ((performance.now() - t0) / 1000), perCpu: sent / ((cpu.user + cpu.system) / 1e6) };
 }
 
 function ask<T>(child: ChildProcess, want: (m: any) => T | null, timeoutMs: number, what: string): Promise<T> {
@@ -49,35 +58,43 @@ function ask<T>(child: ChildProcess, want: (m: any) => T | null, timeoutMs: numb
 }
 
 export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
-  const phaseMs = o.quick ? 2500 : 5000;
-  const rounds = o.quick ? 3 : 5;
+  const phaseMs = o.quick ? 2000 : 4000;
+  const rounds = o.quick ? 5 : 7;
   const sys = await ActorSystem.start({ threads: 1, logLevel: 'error', name: 'bench-view' });
   for (let i = 0; i < ACTORS; i++) sys.spawn(Counter, { name: `a${i}`, props: undefined, thread: i % 2 === 0 ? 'main' : 0 });
   const sink = sys.spawn(Counter, { name: 'sink', props: undefined, thread: 'main', mailbox: { capacity: Infinity } });
   const echo = sys.spawn(EchoBack, { name: 'echo', props: { to: sink }, thread: 0, mailbox: { capacity: Infinity } });
   await sys.snapshot(); // every spawn has landed
   const view = await startViewServer({ host: '127.0.0.1', port: 0, source: systemSource(sys), log: { debug() {}, info() {}, warn() {}, error() {} } });
-  await tellFor(echo, '/sink', 500); // warm-up
-  const without: number[] = [];
-  const withView: number[] = [];
+  await tellFor(echo, '/sink', 1000); // warm-up
+  const without: Phase[] = [];
+  const withView: Phase[] = [];
   let received = { messages: 0, bytes: 0, actors: 0 };
+  const page = fork(clientPath, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const attached = async (): Promise<Phase> => {
+    page.send({ op: 'connect', url: `ws://127.0.0.1:${view.port}/ws` });
+    const actors = await ask(page, (m) => (m?.ready ? (m.actors as number) : null), 60_000, 'full state');
+    if (actors < ACTORS) throw new Error(`the page saw ${actors} actors, expected at least ${ACTORS}`);
+    const p = await tellFor(echo, '/sink', phaseMs);
+    page.send({ op: 'leave' });
+    received = await ask(page, (m) => (m?.left ? m : null), 10_000, 'report');
+    // The page has gone: the view detaches before a phase without it.
+    while (view.stats().attached) await new Promise((res) => setTimeout(res, 20));
+    return p;
+  };
   try {
+    // Pairs in alternating order (without-with, with-without, ...) so that a trend hits both.
     for (let r = 0; r < rounds; r++) {
-      without.push(await tellFor(echo, '/sink', phaseMs));
-      const page = fork(clientPath, [`ws://127.0.0.1:${view.port}/ws`], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      try {
-        const actors = await ask(page, (m) => (m?.ready ? (m.actors as number) : null), 30_000, 'full state');
-        if (actors < ACTORS) throw new Error(`the page saw ${actors} actors, expected at least ${ACTORS}`);
-        withView.push(await tellFor(echo, '/sink', phaseMs));
-        page.send('report');
-        received = await ask(page, (m) => (m && 'bytes' in m ? m : null), 10_000, 'report');
-      } finally {
-        page.kill();
+      if (r % 2 === 0) {
+        without.push(await tellFor(echo, '/sink', phaseMs));
+        withView.push(await attached());
+      } else {
+        withView.push(await attached());
+        without.push(await tellFor(echo, '/sink', phaseMs));
       }
-      // The page has gone: the view detaches before the next phase without it.
-      while (view.stats().attached) await new Promise((res) => setTimeout(res, 20));
     }
   } finally {
+    page.kill();
     await view.close();
     await sys.stop();
   }
@@ -85,15 +102,17 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
   return [
     {
       name: 'view.overhead',
-      value: med(withView),
+      value: med(withView.map((p) => p.rate)),
       unit: 'msg/s',
-      baseline: med(without),
+      baseline: med(without.map((p) => p.rate)),
       baselineName: 'the same tell, no view attached',
       target: { ratio: 0.95 },
       extra: {
         actors: ACTORS,
-        withView: withView.map((x) => Math.round(x)).join(' '),
-        without: without.map((x) => Math.round(x)).join(' '),
+        withView: withView.map((p) => Math.round(p.rate)).join(' '),
+        without: without.map((p) => Math.round(p.rate)).join(' '),
+        pairedRatios: withView.map((p, i) => (p.rate / without[i].rate).toFixed(2)).join(' '),
+        perCpuSecondRatio: Number((med(withView.map((p) => p.perCpu)) / med(without.map((p) => p.perCpu))).toFixed(3)),
         pageMessagesLastPhase: received.messages,
         pageKbLastPhase: Math.round(received.bytes / 1024),
         ticks: st.ticks,

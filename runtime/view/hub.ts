@@ -163,8 +163,9 @@ export class ViewHub {
       if (this.model !== model) return;
       const took = Date.now() - t0;
       // A snapshot costs the system (every actor described, cloned across threads, applied here):
-      // wait 100 times what it took, so that it stays near 1% of the time (10,000 actors: ~2 s).
-      this.snapTimer = setTimeout(() => void snap(), Math.max(this.o.snapshotMs, took * 100));
+      // wait 100 times what it took, so that it stays near 1% of the time (10,000 actors: ~2 s),
+      // but never more than 10 s (a first, cold snapshot is slow).
+      this.snapTimer = setTimeout(() => void snap(), Math.min(10_000, Math.max(this.o.snapshotMs, took * 100)));
       this.snapTimer.unref();
     };
     void snap();

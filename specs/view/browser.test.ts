@@ -1,7 +1,9 @@
 // The live view in a real browser: headless Chromium (driven by playwright-core) opens the page of
 // a running demo (`run --view` as a real process) and checks that the actor tree, a chart and the
 // dispatcher's connection table show live values that change, that the demo's crashes reach the
-// feed, that the search narrows the tree; it saves a screenshot in the test output folder.
+// feed, that the search narrows the tree; it saves a screenshot in the test output folder. A
+// second test opens the page of a system of 10,000 actors: the tree keeps a few dozen rows in the
+// DOM, scrolls to the last actor and finds one by search.
 // Without a Chromium the test is skipped and says so.
 
 import { test, before, after } from 'node:test';
@@ -9,6 +11,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ActorSystem } from '../../runtime/index.ts';
+import { startViewServer, systemSource } from '../../runtime/view/index.ts';
+import { Quiet } from './fixtures.ts';
 import { demoTopology, findChromium, outputDir, runCli, stop, viewUrl, waitFor, type Proc } from './helpers.ts';
 
 const chromiumPath = findChromium();
@@ -87,5 +92,30 @@ test('the live view of the running demo, in headless Chromium', { skip: chromium
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
+  }
+});
+
+test('10,000 actors: the tree stays virtualised, scrolls to the end and searches', { skip: chromiumPath ? false : 'no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)', timeout: 120_000 }, async () => {
+  const { chromium } = await import('playwright-core');
+  const sys = await ActorSystem.start({ threads: 1, logLevel: 'silent', name: 'view-10k' });
+  for (let i = 0; i < 10_000; i++) sys.spawn(Quiet, { name: `a${String(i).padStart(5, '0')}`, props: undefined, thread: i % 2 === 0 ? 'main' : 0 });
+  const view = await startViewServer({ host: '127.0.0.1', port: 0, source: systemSource(sys) });
+  const browser = await chromium.launch({ executablePath: chromiumPath!, headless: true });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(view.url);
+    await waitFor(async () => (await page.textContent('#actor-count')) === '(10,001)', 'the 10,000 actors and the root in the tree', 60_000);
+    const domRows = await page.$$eval('.tree .row', (els) => els.length);
+    assert.ok(domRows < 150, `only the rows in view are in the DOM (found ${domRows})`);
+    await page.$eval('#tree', (el) => el.scrollTo(0, el.scrollHeight));
+    await page.waitForSelector('.tree .row[data-path="/a09999"]:not([hidden])', { timeout: 5000 });
+    const t0 = Date.now();
+    await page.fill('#search', 'a04321');
+    await waitFor(async () => (await page.$$eval('.tree .row:not([hidden])', (els) => els.map((e) => e.getAttribute('data-path')))).join(' ') === '/ /a04321', 'the search to find /a04321', 5000, 20);
+    assert.ok(Date.now() - t0 < 3000, `search answered in ${Date.now() - t0} ms`);
+  } finally {
+    await browser.close();
+    await view.close();
+    await sys.stop();
   }
 });

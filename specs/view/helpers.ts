@@ -57,11 +57,11 @@ export function findChromium(): string | null {
 }
 
 /** The README's demo, on free ports, with its data and lock in `dir`, running `seconds`. */
-export async function demoTopology(dir: string, seconds: number): Promise<string> {
+export async function demoTopology(dir: string, seconds: number, name = `view-test-${process.pid}`): Promise<string> {
   const doc = YAML.parse(readFileSync(join(root, 'topologies/demo.yaml'), 'utf8'));
   const dispatcherPort = await freePort();
   const lotteryPort = await freePort();
-  doc.name = `view-test-${process.pid}`;
+  doc.name = name;
   doc.runForSeconds = seconds;
   doc.logLevel = 'info';
   doc.demo.dispatcherClient.port = dispatcherPort;

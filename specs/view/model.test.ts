@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { LiveModel, type ActorRow, type FeedEntry } from '../../runtime/view/model.ts';
 import { buildPanels, DEFAULT_PANEL_CAPS } from '../../runtime/view/panels.ts';
 import { DEFAULT_CAPS } from '../../runtime/view/hub.ts';
+import { renderPanels } from '../../runtime/cli/render.ts';
 import type { StampedEvent } from '../../runtime/events.ts';
 import type { SystemSnapshot } from '../../runtime/system.ts';
 import type { CellInfo } from '../../runtime/cell.ts';
@@ -152,4 +153,21 @@ test('panels: the dispatcher-like details give fields, groups and a table; sever
   assert.equal(agencies.title, 'Agency (2)');
   assert.deepEqual(agencies.tables[0].columns, ['actor', 'state', 'bets']);
   assert.deepEqual(agencies.tables[0].rows, [['/lottery/agency-1', 'sending', 10], ['/lottery/agency-2', 'done', 20]]);
+});
+
+test('top prints the same panels as text: a block per subsystem, fields, groups and tables', () => {
+  const cell = (path: string, kind: string, info: unknown): CellInfo => ({ path, parent: null, thread: 0, state: 'running', kind, depth: 0, processed: 0, restarts: 0, children: 0, info });
+  const text = renderPanels(
+    buildPanels([
+      cell('/dispatchers/echo/io/acceptor', 'Acceptor', { address: '127.0.0.1:1', counters: { accepted: 2 }, table: [{ slot: 1, numOps: 5 }] }),
+      cell('/lottery/agency-1', 'Agency', { state: 'sending', bets: 10 }),
+      cell('/lottery/agency-2', 'Agency', { state: 'done', bets: 20 }),
+    ]),
+  );
+  assert.match(text, /^== dispatchers =+$/m);
+  assert.match(text, /^ {4}address=127\.0\.0\.1:1$/m);
+  assert.match(text, /^ {4}counters: accepted=2$/m);
+  assert.match(text, /^ {6}SLOT {2}NUMOPS\n {6}1 {5}5$/m);
+  assert.match(text, /^== lottery =+$/m);
+  assert.match(text, /^ {6}\/lottery\/agency-2 {2}done {5}20$/m);
 });

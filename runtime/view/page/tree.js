@@ -23,6 +23,7 @@ export class ActorTree {
     this.el.append(this.spacer);
     this.pool = [];
     this.el.addEventListener('scroll', () => this.paint());
+    new ResizeObserver(() => this.paint()).observe(this.el);
     this.el.addEventListener('click', (e) => {
       const rowEl = e.target.closest('.row');
       if (!rowEl) return;
