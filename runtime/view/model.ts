@@ -63,7 +63,7 @@ export class LiveModel {
   private dirty = new Set<string>();
   private removed = new Set<string>();
   private stoppedAt = new Map<string, number>();
-  private threadRates = new Map<number, { rate: number; at: number; actors: number; truncated: boolean }>();
+  private threadRates = new Map<number, { rate: number; at: number; actors: number; truncated: boolean; fromStats: boolean }>();
   private feedPending: FeedEntry[] = [];
   private feedDropped = 0;
   private feedRing: FeedEntry[] = [];
@@ -149,7 +149,12 @@ export class LiveModel {
     // A complete list means every other actor of the thread was idle with an empty mailbox.
     if (!truncated) this.idleExcept(ev.thread, listed);
     const total = ev.total?.processed ?? sum;
-    this.threadRates.set(ev.thread, { rate: round1((total * 1000) / dt), at: ev.at, actors: ev.total?.actors ?? prev?.actors ?? 0, truncated });
+    this.threadRates.set(ev.thread, { rate: round1((total * 1000) / dt), at: ev.at, actors: ev.total?.actors ?? prev?.actors ?? 0, truncated, fromStats: true });
+  }
+
+  private statsComplete(thread: number, now: number): boolean {
+    const t = this.threadRates.get(thread);
+    return t !== undefined && !t.truncated && t.fromStats && now - t.at < 2500;
   }
 
   private idleExcept(thread: number, listed: Set<string>): void {
@@ -186,8 +191,10 @@ export class LiveModel {
       }
       r.seen = gen;
       let changed = false;
-      // Below the busiest list (no fresh stats), the rate is the count's change between snapshots.
-      if (now - r.statsAt >= 2500) {
+      // The count's change between snapshots gives the rate only where the stats events do not:
+      // below a thread's busiest list, or on a thread without stats (a complete, fresh list
+      // already says that an unlisted actor is idle).
+      if (now - r.statsAt >= 2500 && !this.statsComplete(a.thread, now)) {
         const rate = r.counted && dt > 0 && a.processed >= r.processed ? round1(((a.processed - r.processed) * 1000) / dt) : r.rate;
         if (rate !== r.rate || a.depth !== r.depth) (r.rate = rate), (r.depth = a.depth), (changed = true);
       }
@@ -213,7 +220,7 @@ export class LiveModel {
     for (const t of snap.threads) {
       const tr = this.threadRates.get(t.thread);
       if (tr) tr.actors = t.actors;
-      else this.threadRates.set(t.thread, { rate: 0, at: now, actors: t.actors, truncated: false });
+      else this.threadRates.set(t.thread, { rate: 0, at: now, actors: t.actors, truncated: false, fromStats: false });
     }
     this.lastSnapAt = now;
     const panels = buildPanels(snap.actors, this.caps.panels);

@@ -171,3 +171,31 @@ test('top prints the same panels as text: a block per subsystem, fields, groups 
   assert.match(text, /^== lottery =+$/m);
   assert.match(text, /^ {6}\/lottery\/agency-2 {2}done {5}20$/m);
 });
+
+test('rates: the stats events decide on a thread whose busiest list is complete; snapshots fill in below a truncated list', async () => {
+  const snap = (processed: Record<string, number>): SystemSnapshot => ({
+    name: 's',
+    pid: 1,
+    uptimeMs: 0,
+    threads: [{ thread: 0, actors: Object.keys(processed).length, deadLetters: 0 }],
+    recentDeadLetters: [],
+    counts: { spawn: 0, stop: 0, restart: 0, crash: 0, deadLetters: 0, escalate: 0, threadDied: 0 },
+    actors: Object.entries(processed).map(([path, n]): CellInfo => ({ path, parent: null, thread: 0, state: 'running', kind: 'K', depth: 0, processed: n, restarts: 0, children: 0 })),
+  });
+  const rateOf = (m: LiveModel, path: string): number => (m.full() as { actors: ActorRow[] }).actors.find((r) => r[0] === path)![5];
+  const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`/x${i}`, 0]));
+  for (const truncated of [false, true]) {
+    const m = new LiveModel(DEFAULT_CAPS);
+    m.applySnapshot(snap({ '/a': 0, '/b': 0, ...many }), Date.now());
+    const t = Date.now();
+    const listed = truncated ? Object.keys(many).slice(0, 50).map((path) => ({ path, depth: 0, processed: 500 })) : [{ path: '/a', depth: 3, processed: 500 }];
+    m.applyEvent({ type: 'stats', thread: 0, actors: listed, total: { processed: 500 * listed.length, actors: 62 }, seq: 1, at: t } as StampedEvent);
+    await new Promise((r) => setTimeout(r, 50));
+    m.applySnapshot(snap({ '/a': 500, '/b': 1000, ...many }), Date.now());
+    if (truncated) assert.ok(rateOf(m, '/b') > 1000, `below a truncated list the snapshot gives /b's rate (${rateOf(m, '/b')})`);
+    else {
+      assert.equal(rateOf(m, '/a'), 500);
+      assert.equal(rateOf(m, '/b'), 0, 'a complete list says /b was idle');
+    }
+  }
+});
