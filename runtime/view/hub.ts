@@ -148,8 +148,16 @@ export class ViewHub {
   private attach(): void {
     const model = new LiveModel(this.o.caps);
     this.model = model;
+    let faults = 0;
     this.unsubscribe = this.o.source.subscribe(
-      (ev) => model.applyEvent(ev),
+      (ev) => {
+        // The listener runs inside the kernel's publish: a fault here must never reach it.
+        try {
+          model.applyEvent(ev);
+        } catch (err) {
+          if (faults++ === 0) this.o.log.error('view model failed on an event', { type: ev.type, error: String(err) });
+        }
+      },
       (why) => this.closeAll(1011, why),
     );
     const snap = async (): Promise<void> => {

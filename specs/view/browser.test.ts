@@ -83,6 +83,13 @@ test('the live view of the running demo, in headless Chromium', { skip: chromium
 
     await page.screenshot({ path: join(outputDir(), 'live-view.png'), fullPage: true });
 
+    // Selecting an actor with an inspect() hook shows its details, refreshed.
+    await page.click('.tree .row[data-path="/demo/sink"] .name');
+    await page.waitForSelector('#details:not([hidden])', { timeout: 10_000 });
+    const d0 = await page.textContent('#details');
+    assert.match(d0!, /"received": \d+/);
+    await waitFor(async () => (await page.textContent('#details')) !== d0, 'the details of /demo/sink to change');
+
     // The search narrows the tree to the matches and their ancestors.
     await page.fill('#search', 'flaky');
     await waitFor(async () => {

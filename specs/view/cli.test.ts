@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { runCli, stop, waitFor, type Proc } from './helpers.ts';
+import { proofFor } from '../../runtime/view/index.ts';
+import { runCli, stop, viewUrl, waitFor, type Proc } from './helpers.ts';
 
 let dir: string;
 const procs: Proc[] = [];
@@ -72,4 +73,27 @@ test('a bad --view, a public address without a secret, a bad view: key and --nod
   const node = cli(['view', '--node', 'ws://127.0.0.1:1']);
   assert.equal(await node.exited, 2);
   assert.match(node.stderr(), /--node ws:\/\/127\.0\.0\.1:1: node links are not available yet/);
+});
+
+test('view: { address, secretFile } in the topology: the page must answer the challenge of the secret in that file', { timeout: 60_000 }, async () => {
+  writeFileSync(join(dir, 'view-secret.txt'), 'a secret of the node\n');
+  const file = join(dir, 'with-secret.yaml');
+  writeFileSync(file, `name: view-secret-${process.pid}\nthreads: 1\nrunForSeconds: 60\nview: { address: "127.0.0.1:0", secretFile: view-secret.txt }\ndemo: {}\n`);
+  const sys = cli(['run', file], { ACTOR_RUNTIME_SECRET: '' });
+  const url = await viewUrl(sys);
+  const open = (proof: (nonce: string) => string): Promise<string[]> =>
+    new Promise((resolve) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}ws`);
+      const types: string[] = [];
+      ws.on('error', () => {});
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        types.push(m.type);
+        if (m.type === 'challenge') ws.send(JSON.stringify({ op: 'auth', proof: proof(m.nonce) }));
+        if (m.type === 'full') ws.close();
+      });
+      ws.on('close', () => resolve(types));
+    });
+  assert.deepEqual(await open((n) => proofFor('a wrong secret', n)), ['challenge', 'error']);
+  assert.deepEqual(await open((n) => proofFor('a secret of the node', n)), ['challenge', 'hello', 'full']);
 });

@@ -18,7 +18,9 @@ let framePending = false;
 function select(path) {
   selected = path;
   $('selected').textContent = path;
+  $('details').hidden = true;
   charts.select();
+  conn.send({ op: 'details', path });
 }
 
 function paintSoon() {
@@ -53,6 +55,13 @@ function onMessage(msg) {
       if (msg.panels) renderPanels($('panels'), msg.panels);
       showCounts(null, msg.counts);
       charts.tick(msg.at, msg.threads, selected && tree.rows.get(selected));
+      // The selected actor's inspect() details (refreshed by the server's snapshots).
+      if (selected) conn.send({ op: 'details', path: selected });
+      break;
+    case 'details':
+      if (msg.path !== selected) break;
+      $('details').hidden = msg.info === null;
+      $('details').textContent = JSON.stringify(msg.info, null, 1);
       break;
     case 'error':
       console.warn('live view:', msg.message);
@@ -76,7 +85,7 @@ function askSecret(problem) {
 }
 
 $('search').addEventListener('input', (e) => tree.setFilter(e.target.value));
-connect({
+const conn = connect({
   onMessage,
   askSecret,
   onStatus: (s) => {
