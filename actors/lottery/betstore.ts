@@ -175,6 +175,9 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let resends = 0;
   /** The last committed batch of each agency (protocol A). */
   const lastBatch = new Map<number, LastBatch>();
+  /** Per-agency progress for inspect() (the live view's lottery panel): bets stored, winners once drawn. */
+  const betsByAgency = new Map<number, number>();
+  let winnersByAgency: Map<number, number> | null = null;
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
   const syncWal = (props.durability ?? 'full') === 'full';
@@ -264,6 +267,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     }
     for (const p of group) {
       count += p.rows.length;
+      betsByAgency.set(p.agency, (betsByAgency.get(p.agency) ?? 0) + p.rows.length);
       if (p.csv !== undefined) text += p.csv;
       else for (const r of p.rows) text += formatBetsCsvRow(r);
     }
@@ -312,6 +316,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         lastBatch.set(r.agency, { id: r.batch_id, digest: r.digest });
       drawn = store.get('SELECT 1 AS x FROM draw WHERE id = 1') !== undefined;
       count = rewriteBetsCsv(store, props.dataDir);
+      for (const r of store.all<{ agency: number; n: number }>('SELECT agency, COUNT(*) AS n FROM bets GROUP BY agency')) betsByAgency.set(r.agency, r.n);
       csv = openSync(join(props.dataDir, 'bets.csv'), 'a');
       ctx.log.info('bet store open', { dir: props.dataDir, bets: count, closed: [...closed], drawn });
     },
@@ -369,6 +374,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
             if (!l) winners.set(r.agency, (l = []));
             l.push(r.document);
           }
+          winnersByAgency = new Map([...winners].map(([agency, docs]) => [agency, docs.length]));
           const alreadyDrawn = drawn;
           if (!drawn) {
             store!.run('INSERT OR IGNORE INTO draw (id, drawn_at, bets) VALUES (1, ?, ?)', new Date().toISOString(), count);
@@ -423,7 +429,17 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       }
     },
     inspect() {
-      return { bets: count, closed: [...closed], drawn, pending: pending.length, commits, syncs, resends };
+      const agencies = [...new Set([...betsByAgency.keys(), ...closed])].sort((a, b) => a - b);
+      return {
+        bets: count,
+        closed: [...closed],
+        drawn,
+        pending: pending.length,
+        commits,
+        syncs,
+        resends,
+        agencies: agencies.map((agency) => ({ agency, bets: betsByAgency.get(agency) ?? 0, closed: closed.has(agency), winners: winnersByAgency ? (winnersByAgency.get(agency) ?? 0) : null })),
+      };
     },
   };
 });
