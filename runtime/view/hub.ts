@@ -160,6 +160,7 @@ export class ViewHub {
       },
       (why) => this.closeAll(1011, why),
     );
+    let taken = 0;
     const snap = async (): Promise<void> => {
       if (this.model !== model) return;
       const t0 = Date.now();
@@ -172,8 +173,9 @@ export class ViewHub {
       const took = Date.now() - t0;
       // A snapshot costs the system (every actor described, cloned across threads, applied here):
       // wait 100 times what it took, so that it stays near 1% of the time (10,000 actors: ~2 s),
-      // but never more than 10 s (a first, cold snapshot is slow).
-      this.snapTimer = setTimeout(() => void snap(), Math.min(10_000, Math.max(this.o.snapshotMs, took * 100)));
+      // but never more than 5 s. The first one is cold (code not yet optimised): not a measure.
+      const wait = taken++ === 0 ? this.o.snapshotMs : Math.min(5000, Math.max(this.o.snapshotMs, took * 100));
+      this.snapTimer = setTimeout(() => void snap(), wait);
       this.snapTimer.unref();
     };
     void snap();

@@ -98,6 +98,7 @@ function single(a: CellInfo, caps: PanelCaps): PanelSection {
   }
   for (const [k, v] of Object.entries(info)) {
     if (Array.isArray(v) && v.length > 0 && v.every(isRecord)) section.tables.push(table(k, v, caps));
+    else if (Array.isArray(v) && v.length === 0) section.fields.push([k, 'none']);
     else if (isRecord(v) && Object.values(v).every(isCell)) section.groups.push({ title: k, fields: Object.entries(v).map(([k2, v2]) => [k2, scalar(v2, caps)]) });
     else section.fields.push([k, scalar(v, caps)]);
   }
