@@ -82,7 +82,24 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
     while (view.stats().attached) await new Promise((res) => setTimeout(res, 20));
     return p;
   };
+  /** CPU milliseconds per second this process spends over `ms` with no traffic. */
+  const idleCpu = async (ms: number): Promise<number> => {
+    const c0 = process.cpuUsage();
+    await new Promise((res) => setTimeout(res, ms));
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000 / (ms / 1000);
+  };
+  const idle = { without: 0, with: 0 };
   try {
+    // What the view itself costs, without traffic to hide it: CPU time per second, same system.
+    idle.without = await idleCpu(phaseMs);
+    page.send({ op: 'connect', url: `ws://127.0.0.1:${view.port}/ws` });
+    await ask(page, (m) => (m?.ready ? true : null), 60_000, 'full state');
+    await new Promise((res) => setTimeout(res, 1500)); // past the attach's first snapshot
+    idle.with = await idleCpu(phaseMs);
+    page.send({ op: 'leave' });
+    await ask(page, (m) => (m?.left ? m : null), 10_000, 'report');
+    while (view.stats().attached) await new Promise((res) => setTimeout(res, 20));
     // Pairs in alternating order (without-with, with-without, ...) so that a trend hits both.
     for (let r = 0; r < rounds; r++) {
       if (r % 2 === 0) {
@@ -112,6 +129,8 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
         withView: withView.map((p) => Math.round(p.rate)).join(' '),
         without: without.map((p) => Math.round(p.rate)).join(' '),
         pairedRatios: withView.map((p, i) => (p.rate / without[i].rate).toFixed(2)).join(' '),
+        idleCpuMsPerSecondWithout: Math.round(idle.without),
+        idleCpuMsPerSecondWithView: Math.round(idle.with),
         perCpuSecondRatio: Number((med(withView.map((p) => p.perCpu)) / med(without.map((p) => p.perCpu))).toFixed(3)),
         pageMessagesLastPhase: received.messages,
         pageKbLastPhase: Math.round(received.bytes / 1024),

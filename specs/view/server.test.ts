@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import WebSocket from 'ws';
+import fc from 'fast-check';
 import { ActorSystem } from '../../runtime/index.ts';
 import { Big, Quiet } from './fixtures.ts';
 import { DEFAULT_CAPS, proofFor, startViewServer, systemSource, type ViewCaps, type ViewServer } from '../../runtime/view/index.ts';
@@ -170,4 +171,30 @@ test('caps: a page that never reads gets nothing more queued past its buffer cap
   assert.equal(st.closedSlow, 1);
   assert.ok(st.dropped > 0, 'replies were dropped, not queued');
   assert.ok(st.maxBuffered <= cap + 512 * 1024 + 4096, `at most the cap plus one message was queued (max ${st.maxBuffered})`);
+});
+
+test('property: any requests a page sends get only well-formed answers (error, details, full) and leave the stream working', { timeout: 120_000 }, async () => {
+  const s = await serve({ caps: { requestsPerSecond: 1000 } });
+  const request = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.json({ maxDepth: 3 }),
+    fc.record({ op: fc.constantFrom('resync', 'details', 'auth', 'nope', ''), path: fc.oneof(fc.string({ maxLength: 50 }), fc.constantFrom('/q1', '/big', '/')), proof: fc.string({ maxLength: 70 }) }).map((r) => JSON.stringify(r)),
+  );
+  const c = client(s);
+  await waitFor(() => has(c, 'full'), 'the first full state');
+  let pings = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 8 }), async (reqs) => {
+      const from = c.msgs.length;
+      for (const r of reqs) c.ws.send(r);
+      // The last request is always answerable: the stream still works after whatever came before.
+      const tag = `/ping-${++pings}`;
+      c.ws.send(JSON.stringify({ op: 'details', path: tag }));
+      await waitFor(() => c.msgs.slice(from).some((m) => m.type === 'details' && m.path === tag), 'the answer to the ping', 10_000, 2);
+      for (const m of c.msgs.slice(from)) assert.ok(['error', 'details', 'full', 'tick'].includes(m.type), `unexpected ${m.type}`);
+      assert.equal(c.ws.readyState, WebSocket.OPEN);
+    }),
+    { numRuns: 60 },
+  );
+  c.ws.close();
 });
