@@ -83,8 +83,12 @@ export async function startViewServer(o: ViewServerOptions): Promise<ViewServer>
       },
     );
   });
+  // Slow or idle HTTP clients cannot hold the server: bounded time to send a request, and a
+  // bounded number of sockets (pages, their file requests, and a margin).
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
+  server.keepAliveTimeout = 5000;
+  server.maxConnections = caps.maxClients * 8;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: caps.maxPayload, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {
