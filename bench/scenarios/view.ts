@@ -91,15 +91,19 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
   };
   const idle = { without: 0, with: 0 };
   try {
-    // What the view itself costs, without traffic to hide it: CPU time per second, same system.
-    idle.without = await idleCpu(phaseMs);
+    // What the view itself costs, without traffic to hide it: CPU time per second of this process
+    // (not disturbed by neighbours taking the cores), without / with / with / without, averaged.
+    const idleMs = phaseMs * 2;
+    idle.without += (await idleCpu(idleMs)) / 2;
     page.send({ op: 'connect', url: `ws://127.0.0.1:${view.port}/ws` });
     await ask(page, (m) => (m?.ready ? true : null), 60_000, 'full state');
     await new Promise((res) => setTimeout(res, 1500)); // past the attach's first snapshot
-    idle.with = await idleCpu(phaseMs);
+    idle.with += (await idleCpu(idleMs)) / 2;
+    idle.with += (await idleCpu(idleMs)) / 2;
     page.send({ op: 'leave' });
     await ask(page, (m) => (m?.left ? m : null), 10_000, 'report');
     while (view.stats().attached) await new Promise((res) => setTimeout(res, 20));
+    idle.without += (await idleCpu(idleMs)) / 2;
     // Pairs in alternating order (without-with, with-without, ...) so that a trend hits both.
     for (let r = 0; r < rounds; r++) {
       if (r % 2 === 0) {
