@@ -41,7 +41,7 @@ export interface RouterOptions {
   nowUs(): number;
   /** Local services known before they register (their messages are cached until they do). */
   knownServices?: string[];
-  /** The router's address reported to services in READY (my_address). */
+  /** The router's address reported to services in READY (my_address); set once bound. */
   myAddress: string;
   /** STOP (false) or SHUTDOWN / QUITTING (true): the actor stops the endpoints. */
   onStop(quitting: boolean): void;
@@ -62,6 +62,8 @@ export function serverNameFrom(host: string): string {
 
 export class Router {
   readonly o: RouterOptions;
+  /** READY's my_address (the bound TCP address once known). */
+  myAddress: string;
   readonly log: Logger;
   readonly dispatcher: Dispatcher;
   readonly cache = new RouterCache();
@@ -74,6 +76,7 @@ export class Router {
   constructor(o: RouterOptions) {
     if (serverNameFrom(o.serverName) !== o.serverName) throw new Error(`router server name "${o.serverName}" is not a valid name (try "${serverNameFrom(o.serverName)}")`);
     this.o = o;
+    this.myAddress = o.myAddress;
     this.log = o.log;
     for (const s of o.knownServices ?? []) this.services.set(s, { name: s, status: 'down', sinceUs: o.nowUs(), conn: null });
     this.dispatcher = new Dispatcher({ log: o.log });
@@ -222,7 +225,7 @@ export class Router {
     this.services.set(name, s);
     this.log.info('service registered', { service: name, from: c.address });
     c.send(this.#own('HELP'));
-    c.send(this.#own('READY', { my_address: this.o.myAddress }));
+    c.send(this.#own('READY', { my_address: this.myAddress }));
     for (const cached of this.cache.take(name, now)) c.send(cached);
     this.#broadcastStatus(s);
   }
