@@ -31,7 +31,7 @@ describe('eventdispatcher datagrams', () => {
     const log = recordingLogger();
     const got: string[] = [];
     const intake = new DatagramIntake({ log, label: 'udp', secretCode: 's', message: (m) => got.push(m.toMessage()) });
-    for (const d of ['A secret_code=s', 'bad;;', 'B secret_code=s', 'C', 'D secret_code=s']) intake.push(Buffer.from(d));
+    for (const d of ['A secret_code=s', '<a:b', 'B secret_code=s', 'C', 'D secret_code=s']) intake.push(Buffer.from(d));
     assert.equal(intake.round(), 2);
     assert.deepEqual(got, ['A secret_code=s', 'B secret_code=s']);
     assert.equal(intake.queued, 1);
