@@ -81,7 +81,7 @@ export function infoLines(domain: string, c: PeerCert): string[] {
 }
 
 export function runCheckCertificate(argv: string[], nowMs = Date.now): Promise<number> {
-  return runTool('check-certificate', 'CHECK_CERTIFICATE', argv, buildCheckCertificate, async (opts, args) => {
+  return runTool('check-certificate', 'actor-runtime check-certificate', 'CHECK_CERTIFICATE', argv, buildCheckCertificate, async (opts, args) => {
     const domain = args[0];
     if (domain === undefined || domain === '') throw new ToolError('a domain is required.');
     const limitText = opts.limit as string | undefined;

@@ -1,4 +1,4 @@
-// Runs one of the §6 tools: parses its options (file, environment, command line) with its own
+// Runs one of the §6 tools (`tool` names it in errors, `usage` in --help): parses its options (file, environment, command line) with its own
 // commander Command, prints `<tool>: error: <message>` on failure and returns the exit code
 // (0 OK, 1 error, 2 unexpected error).
 
@@ -7,13 +7,14 @@ import { gatherArgs, optionKinds, ToolError } from './settings.ts';
 
 export async function runTool(
   tool: string,
+  usage: string,
   envVar: string,
   argv: string[],
   build: (cmd: Command) => Command,
   main: (opts: Record<string, unknown>, args: string[]) => Promise<number>,
 ): Promise<number> {
   let errText = '';
-  const cmd = build(new Command(tool))
+  const cmd = build(new Command(usage))
     .exitOverride()
     .configureOutput({ writeErr: (s) => (errText += s), writeOut: (s) => process.stdout.write(s) });
   try {

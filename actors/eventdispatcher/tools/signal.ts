@@ -160,7 +160,7 @@ export function sendTcp(m: Message, to: { host: string; port: number }, encrypt:
 }
 
 export function runSignal(argv: string[]): Promise<number> {
-  return runTool('ed-signal', 'ED_SIGNAL', argv, buildSignal, async (opts, args) => {
+  return runTool('ed-signal', 'actor-runtime signal', 'ED_SIGNAL', argv, buildSignal, async (opts, args) => {
     const type = opts.type as string;
     if (type !== 'udp' && type !== 'tcp') throw new ToolError(`--type must be udp or tcp, not "${type}".`);
     const to = resolveHost(opts.host as string | undefined);

@@ -75,7 +75,7 @@ async function waitGone(pid: number, label: string, seconds: number): Promise<bo
 }
 
 export function runStop(argv: string[]): Promise<number> {
-  return runTool('ed-stop', 'ED_STOP', argv, buildStop, async (opts) => {
+  return runTool('ed-stop', 'actor-runtime stop', 'ED_STOP', argv, buildStop, async (opts) => {
     const target = (opts.service ?? opts.server) as string | undefined;
     if (target === undefined) throw new ToolError('--service parameter is mandatory.');
     if (target === '') return 0; // an unset main PID: nothing to stop
