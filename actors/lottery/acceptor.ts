@@ -3,7 +3,7 @@
 // across them. Each accepted socket gets a Connection actor on this thread (sockets cannot move
 // between threads). Connections are capped at maxConnections per acceptor's share.
 
-import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
+import { defineActor, supervisors, type ActorRef, type Reply } from '../../runtime/index.ts';
 import { giveHandle, Listener } from '../../runtime/io/index.ts';
 import { Connection, type ConnectionMsg, type ConnectionProps, type ConnectionReleased } from './connection.ts';
 import { Tp0Log } from './tp0log.ts';
@@ -151,5 +151,5 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
     };
   },
   // A crashed connection is not restarted into a socket it no longer has (see Connection.started).
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000 } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 0, maxMs: 0 }) },
 );
