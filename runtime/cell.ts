@@ -4,7 +4,7 @@
 
 import { Mailbox } from './mailbox.ts';
 import { ActorTimers } from './timers.ts';
-import { RestartWindow, backoffDelay, resolveSupervisor, restartSet, type ResolvedSupervisor } from './supervision.ts';
+import { RestartWindow, backoffDelay, decide, resolveSupervisor, restartSet, type ResolvedSupervisor } from './supervision.ts';
 import { actorDead, describeError } from './errors.ts';
 import type { ActorContext, ActorDef, Behavior, Reply, SpawnOptions } from './behavior.ts';
 import type { ActorRef, Logger, StopReason } from './types.ts';
@@ -25,6 +25,8 @@ export interface ChildRecord {
   options: CellOptions;
   /** Restarts this parent has ordered; carried over when the child is respawned after its thread died. */
   restarts: number;
+  /** When this parent last started or restarted the child (performance.now()), for its uptime. */
+  startedAt: number;
 }
 
 export type CellOptions = Omit<SpawnOptions<unknown>, 'props'> & {
@@ -218,7 +220,7 @@ export class Cell implements ActorContext<any> {
     const { props, ...rest } = options;
     const thread = this.host.place(options.thread, this.thread, path);
     const ref = this.host.refFor<C>(path, thread, def.options.wire === 'json');
-    const rec: ChildRecord = { name, ref: ref as Ref<unknown>, module: def.module, defName: def.name, props, options: rest, restarts: 0 };
+    const rec: ChildRecord = { name, ref: ref as Ref<unknown>, module: def.module, defName: def.name, props, options: rest, restarts: 0, startedAt: performance.now() };
     this.childRecs.set(name, rec);
     this.host.spawnChild(this.self, rec);
     return ref;
@@ -267,9 +269,19 @@ export class Cell implements ActorContext<any> {
       return;
     }
     const sup = this.supervisor;
-    const n = this.window.record(performance.now(), sup.withinMs);
-    if (n > sup.maxRestarts) {
-      const why = `child ${rec.ref.path} exceeded ${sup.maxRestarts} restarts in ${sup.withinMs} ms: ${reason}`;
+    const now = performance.now();
+    const n = this.window.record(now, sup.withinMs);
+    const failure = { child: rec.ref.path, reason, uptimeMs: now - rec.startedAt, failuresInWindow: n };
+    let verdict = decide(sup, failure);
+    const own = this.behavior?.decide?.(failure);
+    if (own !== undefined && own !== verdict.decision) verdict = { decision: own, why: own === 'escalate' ? `child ${rec.ref.path} failed and ${this.path} escalates: ${reason}` : reason };
+    if (verdict.decision === 'stop') {
+      for (const l of lost) this.childRecs.delete(l);
+      if (!lost.has(name)) this.host.sendSys(rec.ref, { t: 'stop', reason: { error: reason } });
+      return;
+    }
+    if (verdict.decision === 'escalate') {
+      const why = verdict.why;
       this.host.emit({ type: 'escalate', path: this.path, thread: this.thread, reason: why });
       for (const l of lost) this.childRecs.delete(l);
       if (!this.parent) {
@@ -293,6 +305,7 @@ export class Cell implements ActorContext<any> {
       for (const t of targets) {
         if (this.childRecs.get(t.name) !== t) continue;
         t.restarts++;
+        t.startedAt = performance.now();
         const why = t === rec || lost.has(t.name) ? reason : `sibling ${name} failed: ${reason}`;
         if (lost.has(t.name)) this.host.spawnChild(this.self, { ...t, options: { ...t.options, respawn: { restarts: t.restarts, reason: why } } });
         else this.host.sendSys(t.ref, { t: 'restart', reason: why });

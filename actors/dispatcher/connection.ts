@@ -11,8 +11,8 @@
 import type { Socket } from 'node:net';
 import { createActor, type Actor } from 'xstate';
 import { defineActor, type ActorContext } from '../../runtime/index.ts';
+import { StreamConnection } from '../../runtime/io/index.ts';
 import { encodeFrame, requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
-import type { FrameDecoder } from '../../protocols/framing/types.ts';
 import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
 import { enqueue, freeSlot, shared, type IoShared, type SlotExtra } from './shared.ts';
 import type { Row } from './table.ts';
@@ -36,14 +36,13 @@ class ConnectionCore implements LifecycleHost {
   readonly slot: number;
   readonly gen: number;
   readonly row: Row<SlotExtra>;
-  readonly sock: Socket;
+  readonly conn: StreamConnection<Buffer>;
   readonly proto: DispatchProtocol;
   readonly max: number;
   readonly ready: (Buffer | null)[];
   readonly reqs: unknown[];
   readonly deadlines: Float64Array;
   readonly traced: boolean;
-  decoder: FrameDecoder<Buffer> | null;
   machine: Actor<typeof connectionLifecycle>;
   phase: LifecyclePhase = 'open';
   nextSeq = 0;
@@ -52,9 +51,9 @@ class ConnectionCore implements LifecycleHost {
   heldHead = 0;
   blockedDecoded: Decoded | null = null;
   waitingQueue = false;
-  reading = false;
+  /** Reading is held for flow control (see updateReading). */
+  flowHeld = true;
   accepting = true;
-  writeBlocked = false;
   eof = false;
   evicted = false;
   released = false;
@@ -67,14 +66,26 @@ class ConnectionCore implements LifecycleHost {
     this.slot = props.slot;
     this.gen = props.gen;
     this.row = row;
-    this.sock = sock;
     const cfg = s.cfg;
     this.proto = s.protocol;
     this.max = cfg.MaxInFlightPerConnection;
     this.ready = new Array<Buffer | null>(this.max).fill(null);
     this.reqs = new Array<unknown>(this.max);
     this.deadlines = new Float64Array(this.max);
-    this.decoder = requestDecoder(cfg.Framing, cfg.MaxFrameBytes);
+    // Reading starts held: `start` releases it once the lifecycle machine runs.
+    this.conn = new StreamConnection(sock, {
+      decoder: requestDecoder(cfg.Framing, cfg.MaxFrameBytes),
+      holdAtStart: 'flow',
+      handlers: {
+        frames: (frames) => this.onFrames(frames),
+        framingError: (err) => this.onFramingError(err.message),
+        end: () => this.onEnd(),
+        writable: () => this.progress(),
+        error: (err) => this.onError(err),
+        closed: () => this.send({ type: 'SOCKET_CLOSED' }),
+        fault: (err) => this.crash(err),
+      },
+    });
     this.traced = s.trace !== null && s.trace.matches(row.peer);
     this.lastActivity = Date.now();
     this.machine = createActor(connectionLifecycle, { input: { host: this } });
@@ -82,32 +93,17 @@ class ConnectionCore implements LifecycleHost {
   }
 
   start(): void {
-    const sock = this.sock;
-    sock.pause();
-    sock.on('data', (chunk: Buffer) => this.guard(() => this.onData(chunk)));
-    sock.on('end', () => this.guard(() => this.onEnd()));
-    sock.on('drain', () => this.guard(() => this.onDrain()));
-    sock.on('error', (err: Error) => this.guard(() => this.onError(err)));
-    sock.on('close', () => this.guard(() => this.send({ type: 'SOCKET_CLOSED' })));
     this.machine.start();
     if (this.s.cfg.IdleTimeoutMs > 0) this.ctx.timers.once('idle', this.s.cfg.IdleTimeoutMs, { t: 'idle-check' });
     if (this.s.draining) this.onDrainRequest();
     else this.updateReading();
   }
 
-  /** Runs a callback of this connection; an exception closes only this connection. */
-  guard(f: () => void): void {
-    try {
-      f();
-    } catch (err) {
-      this.crash(err);
-    }
-  }
-
+  /** An exception in this connection's code closes only this connection. */
   crash(err: unknown): void {
     this.s.log.error('connection failed; closing it', { slot: this.slot, gen: this.gen, error: err instanceof Error ? err.message : String(err) });
     this.evicted = true;
-    this.sock.destroy();
+    this.conn.destroy();
     this.release();
   }
 
@@ -131,9 +127,9 @@ class ConnectionCore implements LifecycleHost {
 
   stopReading(): void {
     this.accepting = false;
-    this.decoder = null; // bytes that do not yet form a frame are discarded
-    // Keep the socket flowing (discarding bytes) so that a peer's FIN or reset is still seen.
-    this.updateReading();
+    // Bytes that do not yet form a frame are discarded; the socket keeps flowing so that a peer's
+    // FIN or reset is still seen.
+    this.conn.discardInput();
   }
 
   armFlushDeadline(): void {
@@ -142,17 +138,17 @@ class ConnectionCore implements LifecycleHost {
 
   beginClose(): void {
     this.stopReading();
-    if (this.evicted) this.sock.destroy();
+    if (this.evicted) this.conn.destroy();
     else {
       this.writeReady(true);
-      this.sock.end();
+      this.conn.stream.end();
     }
     this.ctx.timers.once('close', CLOSE_GRACE_MS, { t: 'close-timeout' });
   }
 
   destroy(): void {
     this.evicted = true;
-    this.sock.destroy();
+    this.conn.destroy();
   }
 
   release(): void {
@@ -160,7 +156,7 @@ class ConnectionCore implements LifecycleHost {
     this.released = true;
     this.phase = 'closed';
     this.s.queueWaiters.delete(this.ctx.self);
-    if (!this.sock.destroyed) this.sock.destroy();
+    this.conn.destroy();
     freeSlot(this.s, this.slot, this.gen);
     this.ctx.timers.cancel('rt');
     this.ctx.timers.cancel('idle');
@@ -172,33 +168,26 @@ class ConnectionCore implements LifecycleHost {
 
   // ---- data path ---------------------------------------------------------------------------------
 
-  private onData(chunk: Buffer): void {
-    const dec = this.decoder;
-    if (!this.accepting || dec === null) return;
+  private onFrames(frames: Buffer[]): void {
+    if (!this.accepting) return;
     this.lastActivity = Date.now();
-    const frames = dec.push(chunk);
     const n = frames.length;
-    if (n > 0) {
-      this.s.counters.frames += n;
-      const held = this.held;
-      for (let i = 0; i < n; i++) held.push(frames[i]);
-      this.progress();
-    }
-    if (dec.error !== null) {
-      this.s.counters.framingErrors++;
-      this.s.log.info('framing error; closing the connection', { slot: this.slot, peer: this.row.peer, error: dec.error.message });
-      this.send({ type: 'FRAMING_ERROR' });
-    }
+    this.s.counters.frames += n;
+    const held = this.held;
+    for (let i = 0; i < n; i++) held.push(frames[i]);
+    this.progress();
+  }
+
+  private onFramingError(message: string): void {
+    this.lastActivity = Date.now();
+    this.s.counters.framingErrors++;
+    this.s.log.info('framing error; closing the connection', { slot: this.slot, peer: this.row.peer, error: message });
+    this.send({ type: 'FRAMING_ERROR' });
   }
 
   private onEnd(): void {
     this.eof = true;
     this.send({ type: 'PEER_EOF' });
-  }
-
-  private onDrain(): void {
-    this.writeBlocked = false;
-    this.progress();
   }
 
   private onError(err: Error): void {
@@ -280,7 +269,7 @@ class ConnectionCore implements LifecycleHost {
   /** Writes every reply that is next in seq order, in one write. Returns whether it wrote. */
   writeReady(evenIfClosing: boolean): boolean {
     if (!evenIfClosing && this.phase !== 'open' && this.phase !== 'draining') return false;
-    if (this.sock.destroyed || this.evicted) return false;
+    if (this.conn.closed || this.evicted) return false;
     const max = this.max;
     const ready = this.ready;
     let n = 0;
@@ -298,8 +287,8 @@ class ConnectionCore implements LifecycleHost {
       else (list ??= [first]).push(b);
     }
     if (n === 0) return false;
-    const ok = this.sock.write(list !== null ? Buffer.concat(list) : first!);
-    if (!ok) this.writeBlocked = true;
+    // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
+    this.conn.write(list !== null ? Buffer.concat(list) : first!);
     const now = Date.now();
     this.row.numOps += n;
     this.row.lastOp = now;
@@ -308,16 +297,13 @@ class ConnectionCore implements LifecycleHost {
     return true;
   }
 
+  /** Reads while there is credit: no EOF, no queue wait, no frames held, room in the window. */
   private updateReading(): void {
-    if (this.sock.destroyed) return;
-    const want =
-      !this.accepting ||
-      (!this.eof && !this.writeBlocked && !this.waitingQueue && this.heldHead >= this.held.length && this.nextSeq - this.nextWrite < this.max);
-    if (want !== this.reading) {
-      this.reading = want;
-      if (want) this.sock.resume();
-      else this.sock.pause();
-    }
+    const hold = this.eof || this.waitingQueue || this.heldHead < this.held.length || this.nextSeq - this.nextWrite >= this.max;
+    if (hold === this.flowHeld) return;
+    this.flowHeld = hold;
+    if (hold) this.conn.hold('flow');
+    else this.conn.release('flow');
   }
 
   private updateRow(): void {
@@ -448,7 +434,11 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
       }
       row.extra!.ref = ctx.self;
       core = new ConnectionCore(s, ctx, props, row, sock);
-      core.guard(() => core!.start());
+      try {
+        core.start();
+      } catch (err) {
+        core.crash(err);
+      }
     },
     receive(msg) {
       const c = core;
@@ -496,7 +486,7 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
       if (!c.released) {
         c.released = true;
         c.s.queueWaiters.delete(ctx.self);
-        c.sock.destroy();
+        c.conn.detach();
         freeSlot(c.s, c.slot, c.gen);
       }
       c.machine.stop();
@@ -504,7 +494,7 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
     inspect() {
       const c = core;
       if (c === null) return null;
-      return { slot: c.slot, gen: c.gen, phase: c.phase, inFlight: c.nextSeq - c.nextWrite, held: c.held.length - c.heldHead, reading: c.reading };
+      return { slot: c.slot, gen: c.gen, phase: c.phase, inFlight: c.nextSeq - c.nextWrite, held: c.held.length - c.heldHead, reading: c.conn.reading };
     },
   };
 });

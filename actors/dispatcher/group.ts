@@ -4,7 +4,7 @@
 // sockets closed, their slots freed) by the kernel before it restarts; connections are never
 // restarted themselves.
 
-import { defineActor } from '../../runtime/index.ts';
+import { defineActor, supervisors } from '../../runtime/index.ts';
 import { Connection } from './connection.ts';
 import { reportDeath } from './report.ts';
 import { shared } from './shared.ts';
@@ -52,5 +52,5 @@ export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
   },
   // Connections handle their own failures (they close); a crash in one is never restarted into a
   // live socket (its restart finds the slot freed and stops).
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000 } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 0, maxMs: 0 }) },
 );

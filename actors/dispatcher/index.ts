@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ActorRef, ActorSystem, RunEnv, SectionHandle, Subsystem } from '../../runtime/index.ts';
+import { ActorError, type ActorRef, type ActorSystem, type RunEnv, type SectionHandle, type Subsystem } from '../../runtime/index.ts';
 import { TopologyError } from '../../runtime/topology.ts';
+import { onSignal } from '../../runtime/io/index.ts';
 import {
   ConfigError,
   defaultConfigText,
@@ -64,9 +65,9 @@ export function resolveSection(config: SectionConfig, topologyFile: string, topo
 
 let sections = 0;
 
-export interface DispatcherEnv extends Omit<RunEnv, 'fail'> {
-  /** Called when a dispatcher escalates (quick death): the runtime stops with this exit code. Tests may leave it out. */
-  fail?(exitCode: number, reason: string): void;
+export interface DispatcherEnv extends Omit<RunEnv, 'stop'> {
+  /** Ends the run (an escalation: 1; SIGUSR1: 0). Without it (tests, benchmarks) the section stops its own actors. */
+  stop?(exitCode: number, reason: string): void;
 }
 
 export interface DispatcherSection extends SectionHandle {
@@ -91,23 +92,23 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
   const refs = cfgs.map((c) => system.refFor<SupMsg>(`${path}/${c.Name}`, -1));
 
   let stopping = false;
+  const endRun = (code: number, reason: string): void => {
+    if (env.stop) return env.stop(code, reason);
+    if (code !== 0) {
+      process.exitCode = code;
+      process.once('exit', () => {
+        process.exitCode = code;
+      });
+    }
+    void handle.beforeStop!().then(() => system.stop());
+  };
   const onFatal = (dispatcher: string, reason: string): void => {
     env.log.error('dispatcher escalated; the runtime stops with exit code 1', { dispatcher, reason });
-    if (env.fail) return env.fail(1, `${dispatcher}: ${reason}`);
-    process.exitCode = 1;
-    process.once('exit', () => {
-      process.exitCode = 1;
-    });
-    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
-    else void handle.beforeStop!().then(() => system.stop());
+    endRun(1, `${dispatcher}: ${reason}`);
   };
   setFatalHook(path, onFatal);
-  const onUsr1 = (): void => {
-    // SIGUSR1 starts a graceful drain like SIGTERM (§6.1): the handler only posts.
-    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
-    else void handle.beforeStop!().then(() => system.stop());
-  };
-  process.on('SIGUSR1', onUsr1);
+  // SIGUSR1 starts a graceful drain like SIGTERM (§6.1).
+  const offUsr1 = onSignal('SIGUSR1', () => endRun(0, 'SIGUSR1'));
 
   const handle: DispatcherSection = {
     path,
@@ -116,7 +117,7 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
     async beforeStop() {
       if (stopping) return;
       stopping = true;
-      process.off('SIGUSR1', onUsr1);
+      offUsr1();
       await Promise.all(
         refs.map((r, i) => r.ask({ t: 'drain' }, { timeoutMs: cfgs[i].StopTimeout * 1000 + 3000 }).catch(() => null)),
       );
@@ -135,7 +136,7 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
   const results = await Promise.allSettled(refs.map((r) => r.ask<string>({ t: 'await-ready' }, { timeoutMs: 60_000 })));
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [parseFailure(r.reason, cfgs[i].Name)] : []));
   if (failures.length > 0) {
-    process.off('SIGUSR1', onUsr1);
+    offUsr1();
     setFatalHook(path, null);
     await system.stopActor(top);
     throw new DispatcherStartError(failures.map((f) => f.error).join('; '), Math.max(...failures.map((f) => f.exitCode)));
@@ -143,15 +144,10 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
   return handle;
 }
 
+/** The structured failure a supervisor rejected `await-ready` with, or the error as text (exit 1). */
 function parseFailure(reason: unknown, name: string): StartFailure {
-  const msg = reason instanceof Error ? reason.message : String(reason);
-  try {
-    const f = JSON.parse(msg) as StartFailure;
-    if (typeof f.exitCode === 'number' && typeof f.error === 'string') return f;
-  } catch {
-    // not a StartFailure
-  }
-  return { exitCode: 1, error: `${name}: ${msg}` };
+  if (reason instanceof ActorError && reason.code === 'start-failed') return reason.data as StartFailure;
+  return { exitCode: 1, error: `${name}: ${reason instanceof Error ? reason.message : String(reason)}` };
 }
 
 function adoptFile(raw: unknown, file: string): Record<string, unknown> | null {

@@ -3,7 +3,7 @@
 // (table, counters). It starts them in order (workers first, then the listener: start failures
 // are reported before anything is accepted, §7.1) and runs the drain of §6.2.
 
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { defineActor, supervisors, type ActorRef } from '../../runtime/index.ts';
 import { Acceptor, dispatcherView } from './acceptor.ts';
 import { ConnectionGroup } from './group.ts';
 import { RequestQueue } from './queue.ts';
@@ -19,7 +19,7 @@ export interface IoProps {
 }
 
 /** Children of the I/O actor restart one by one; the quick-death rule is the supervisor's. */
-const childSupervision = { strategy: 'one-for-one' as const, maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 20, maxMs: 1000, jitter: 0.2 } };
+const childSupervision = supervisors.alwaysRestart({ minMs: 20, maxMs: 1000, jitter: 0.2 });
 
 /** How often the counters are reported to the supervisor (what a dying thread can lose). */
 const REPORT_MS = 250;

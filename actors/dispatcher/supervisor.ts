@@ -6,7 +6,7 @@
 //
 // `Dispatchers` is the parent of all supervisors of one topology section: independent children.
 
-import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
+import { ActorError, defineActor, supervisors, type ActorRef, type Reply } from '../../runtime/index.ts';
 import { acquireLock, releaseLock, type LockInfo } from './lock.ts';
 import { dispatcherLogger } from './log.ts';
 import { DispatcherIo } from './io.ts';
@@ -32,6 +32,11 @@ export function setFatalHook(parentPath: string, hook: FatalHook | null): void {
 export interface StartFailure {
   exitCode: number;
   error: string;
+}
+
+/** A start failure as an ask rejection: the exit code and message travel structured in `data`. */
+function startFailed(path: string, f: StartFailure): ActorError {
+  return new ActorError('start-failed', path, f.error, f);
 }
 
 export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
@@ -60,7 +65,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
       phase = 'failed';
       failure = f;
       log.error('dispatcher cannot start', { error: f.error });
-      for (const w of readyWaiters.splice(0)) w.reject(f);
+      for (const w of readyWaiters.splice(0)) w.reject(startFailed(ctx.path, f));
       if (io) ctx.stop(io);
     };
 
@@ -144,7 +149,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
             fail({ exitCode: msg.exitCode, error: msg.error });
             break;
           case 'await-ready': {
-            if (phase === 'failed') ctx.replyError(failure);
+            if (phase === 'failed' && failure !== null) ctx.replyError(startFailed(ctx.path, failure));
             else if (phase !== 'starting') ctx.reply(`${cfg.IP}:${cfg.Port}`);
             else {
               const r = ctx.deferReply();
@@ -185,7 +190,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
       },
       stopped() {
         phase = 'stopped';
-        for (const w of readyWaiters.splice(0)) w.reject({ exitCode: 1, error: `${cfg.Name} stopped while starting` });
+        for (const w of readyWaiters.splice(0)) w.reject(startFailed(ctx.path, { exitCode: 1, error: `${cfg.Name} stopped while starting` }));
         for (const w of drainWaiters.splice(0)) w.resolve({ abandoned: 0, open: 0 });
         if (lock) releaseLock(cfg.LockFile, lock);
         lock = null;
@@ -197,7 +202,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
   },
   // The I/O actor is restarted by the kernel (also when its thread dies); whether that is allowed
   // is decided by the quick-death rule above.
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 50, maxMs: 1000, jitter: 0.2 } } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 50, maxMs: 1000, jitter: 0.2 }) },
 );
 
 /** Parent of one section's dispatchers (main thread): one supervisor per dispatcher, independent. */
@@ -210,5 +215,5 @@ export const DispatchersSection = defineActor<never, { list: { cfg: DispatcherCo
     },
     receive() {},
   }),
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 100, maxMs: 2000, jitter: 0.2 } } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 100, maxMs: 2000, jitter: 0.2 }) },
 );

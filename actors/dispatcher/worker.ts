@@ -6,7 +6,7 @@
 // dispatcher's supervisor applies the quick-death rule. The pool starts `Workers.Min` workers,
 // grows toward `Workers.Max` under queue pressure, and surplus workers retire after `IdleMs`.
 
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { defineActor, supervisors, type ActorRef } from '../../runtime/index.ts';
 import { createRunner, type Runner, type RunnerHost } from './runners.ts';
 import { reportDeath } from './report.ts';
 import { shared } from './shared.ts';
@@ -222,5 +222,5 @@ export const WorkerPool = defineActor<PoolMsg, PoolProps>(
       },
     };
   },
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 50, maxMs: 2000, jitter: 0.2 } } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 50, maxMs: 2000, jitter: 0.2 }) },
 );

@@ -12,6 +12,7 @@
 
 import type { Socket } from 'node:net';
 import { defineActor, type StopReason } from '../../runtime/index.ts';
+import { StreamConnection, takeHandle, type HandleToken } from '../../runtime/io/index.ts';
 import {
   aFrameCount,
   aRequestDecoder,
@@ -37,21 +38,9 @@ import { Tp0Log } from './tp0log.ts';
 import type { BetStoreMsg, StoreReply } from './betstore.ts';
 import type { CoordinatorMsg, WinnersAnswer } from './coordinator.ts';
 
-/** Sockets handed from an Acceptor to the Connection it spawns on the same thread. */
-const sockets = new Map<number, Socket>();
-let nextSocketId = 1;
-
-export function handOver(socket: Socket): number {
-  const id = nextSocketId++;
-  sockets.set(id, socket);
-  return id;
-}
-
 export type ServerMode = 'lottery' | 'echo' | 'bet';
 
 export interface ConnectionProps {
-  /** A socket to serve at once (otherwise the actor waits for `socket` messages). */
-  socketId?: number;
   mode: ServerMode;
   agencies: number;
   idleTimeoutMs: number;
@@ -65,7 +54,7 @@ export interface ConnectionProps {
 
 export type ConnectionMsg =
   /** From the Acceptor: serve this socket (one at a time; the actor is reused afterwards). */
-  | { type: 'socket'; socketId: number }
+  | { type: 'socket'; token: HandleToken }
   | { type: 'data'; sid: number; chunk: Buffer }
   | { type: 'eof'; sid: number }
   | { type: 'sockerr'; sid: number; error: string }
@@ -117,12 +106,11 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
   return {
     started() {
       if (ctx.restarts > 0) released(); // the socket went with the crashed incarnation
-      else if (props.socketId !== undefined) current = openSession(props.socketId);
     },
     receive(msg) {
       if (msg.type === 'socket') {
         if (current) current.stop('normal');
-        current = openSession(msg.socketId);
+        current = openSession(msg.token);
         return;
       }
       if (msg.type === 'drain') {
@@ -141,9 +129,8 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
     },
   };
 
-  function openSession(socketId: number): Session | null {
-    const socket = sockets.get(socketId);
-    sockets.delete(socketId);
+  function openSession(token: HandleToken): Session | null {
+    const socket = takeHandle<Socket>(token);
     if (!socket) {
       released();
       return null;
@@ -159,6 +146,24 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
     let echoLen = 0;
     let pending: Pending | null = null;
     let open = !socket.destroyed;
+    const conn: StreamConnection = new StreamConnection(socket, {
+      idleTimeoutMs: props.idleTimeoutMs,
+      closeGraceMs: 2000,
+      handlers: {
+        bytes: (chunk) => send({ type: 'data', sid, chunk }),
+        end: () => send({ type: 'eof', sid }),
+        error: (err: NodeJS.ErrnoException) => {
+          // After the reply: a legacy B client that closed right after AgencyClose (EPIPE/ECONNRESET).
+          if (finished) return ctx.log.debug('peer closed before reading the reply', { error: err.code ?? err.message });
+          send({ type: 'sockerr', sid, error: err.code ?? err.message });
+        },
+        closed: () => {
+          open = false;
+          send({ type: 'eof', sid });
+        },
+        idle: () => send({ type: 'idle', sid }),
+      },
+    });
     let retries = 0;
     let finished = false;
     let protocol: 'A' | 'B' | 'echo' | null = null;
@@ -168,41 +173,19 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
     };
 
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => send({ type: 'data', sid, chunk }));
-    socket.on('end', () => send({ type: 'eof', sid }));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      // After the reply: a legacy B client that closed right after AgencyClose (EPIPE/ECONNRESET).
-      if (finished) return ctx.log.debug('peer closed before reading the reply', { error: err.code ?? err.message });
-      send({ type: 'sockerr', sid, error: err.code ?? err.message });
-    });
-    socket.on('close', () => {
-      open = false;
-      send({ type: 'eof', sid });
-    });
-    socket.on('timeout', () => send({ type: 'idle', sid }));
-    socket.setTimeout(props.idleTimeoutMs);
 
     // ---- helpers -------------------------------------------------------------------------
 
     function finish(): void {
       finished = true;
       ctx.timers.cancel('retry');
-      if (!socket.destroyed) {
-        socket.setTimeout(0);
-        socket.end();
-        // A peer that never reads must not keep the socket: destroy shortly after end().
-        const s = socket;
-        setTimeout(() => s.destroy(), 2000).unref();
-      }
+      // A peer that never reads must not keep the socket: destroyed 2 s after the end.
+      conn.close();
       ctx.self.tell({ type: 'done', sid });
     }
 
     function write(bufs: Buffer[]): void {
-      if (socket.destroyed || !socket.writable) {
-        finish();
-        return;
-      }
-      for (const b of bufs) socket.write(b);
+      for (const b of bufs) if (!conn.write(b) && conn.closed) break;
       finish();
     }
 
@@ -265,7 +248,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
 
     function startPending(): void {
       const p = pending!;
-      socket.setTimeout(0); // no idle timeout while the server works or the request is parked
+      conn.setIdleTimeout(0); // no idle timeout while the server works or the request is parked
       if (p.kind === 'store') {
         if (p.agency > props.agencies) {
           pending = null;
@@ -501,7 +484,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
         if (!socket.destroyed && !finished) {
           if (reason === 'shutdown' && open) log.info('close_connection', 'success', { reason: 'shutdown' });
           finished = true;
-          socket.destroy();
+          conn.detach();
         }
       },
       inspect() {
@@ -510,8 +493,3 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
     };
   }
 });
-
-/** Sockets accepted but not yet taken by their Connection (tests). */
-export function socketsHeld(): number {
-  return sockets.size;
-}

@@ -7,6 +7,7 @@ import { loadTopology, TopologyError, type Topology } from '../topology.ts';
 import { registeredSubsystems, type SectionHandle } from '../subsystem.ts';
 import { startControlServer, type ControlServer } from '../control.ts';
 import { loggerFor } from '../log.ts';
+import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 
 export interface RunOptions {
@@ -73,9 +74,9 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     })();
     return stopping;
   };
-  const fail = (code: number, reason: string): void => {
+  const stop = (code: number, reason: string): void => {
     exitCode = Math.max(exitCode, code);
-    log.error('a section stops the runtime', { code, reason });
+    (code === 0 ? log.info : log.error)('a section stops the runtime', { code, reason });
     void shutdown(reason);
   };
 
@@ -83,7 +84,7 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   if (controlOpt !== false) control = await startControlServer(system, typeof controlOpt === 'string' ? controlOpt : undefined);
   try {
     for (const { section, config } of topology.sections) {
-      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), fail });
+      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), stop });
       if (h) handles.push(h);
     }
   } catch (err) {
@@ -121,7 +122,7 @@ export function registerRunCommand(program: Command): void {
       let running: RunningSystem | null = null;
       let early: NodeJS.Signals | null = null;
       let signals = 0;
-      const onSignal = (sig: NodeJS.Signals): void => {
+      const onStopSignal = (sig: NodeJS.Signals): void => {
         if (++signals > 1) {
           process.stderr.write(`second ${sig}: exiting at once\n`);
           process.exit(130);
@@ -129,19 +130,16 @@ export function registerRunCommand(program: Command): void {
         if (running) void running.shutdown(sig);
         else early = sig;
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const offSignals = onSignal(['SIGINT', 'SIGTERM'], onStopSignal);
       try {
         running = await startFromTopology(file, opts);
       } catch (err) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        offSignals();
         throw err;
       }
       if (early) void running.shutdown(early);
       const code = await running.done;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
       process.exitCode = code;
     });
 }

@@ -22,8 +22,9 @@
 //   destroy this connection only). Reading runs while no named hold is set: `hold(reason)`,
 //   `release(reason)`; a refused `write` holds reading until the stream drains. `discardInput()`
 //   drops further bytes but still sees the FIN. `close(graceMs)` ends, then destroys after the
-//   grace period; `destroy()` ends at once and no handler runs afterwards; `flushed(deadlineMs)`
-//   waits for the write buffer to empty.
+//   grace period; `destroy()` ends at once (only `closed` runs afterwards); `detach()` ends at once
+//   and silences every handler (an owner's stop hook); `flushed(deadlineMs)` waits for the write
+//   buffer to empty.
 //
 // Handing a handle to an actor on the same thread (handoff.ts)
 //   const token = giveHandle(socket); child.tell({ t: 'socket', token }) ... takeHandle<Socket>(token)

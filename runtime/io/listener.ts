@@ -45,11 +45,14 @@ export interface ListenerOptions {
 export class BindError extends Error {
   readonly code: string;
   readonly address: string;
+  /** The system's own words (e.g. `listen EADDRINUSE: address already in use 127.0.0.1:80`). */
+  readonly detail: string;
   constructor(address: string, code: string, detail: string) {
     super(`cannot listen on ${address}: ${detail}`);
     this.name = 'BindError';
     this.code = code;
     this.address = address;
+    this.detail = detail;
   }
 }
 

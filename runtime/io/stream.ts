@@ -5,7 +5,8 @@
 //   - reading on credit: `hold(reason)` / `release(reason)`; reading runs while nothing holds it,
 //     and a write the stream refuses holds reading until it drains (unless disabled);
 //   - a handler that throws affects this connection only (`fault`, default: destroy it);
-//   - after `destroy()` no handler runs again (no "is this still my socket?" checks);
+//   - after `destroy()` only `closed` still runs, and after `detach()` (an owner that is going
+//     away, e.g. in an actor's stop hook) nothing does: no "is this still my socket?" checks;
 //   - `close(graceMs)`: end, then destroy after a grace period if the peer never finishes;
 //   - `flushed(deadlineMs)`: wait for the write buffer to empty, with a deadline.
 // Handlers run on the owner's thread from the stream's events, outside any actor turn: they may
@@ -30,7 +31,7 @@ export interface StreamHandlers<F> {
   error?(err: Error): void;
   /** Nothing was read for `idleTimeoutMs`. */
   idle?(): void;
-  /** The stream is gone. Runs once, unless the owner called `destroy()`. */
+  /** The stream is gone. Runs once, also after `destroy()`; never after `detach()`. */
   closed?(): void;
   /** A handler threw. Default: destroy this connection. */
   fault?(err: unknown): void;
@@ -63,6 +64,9 @@ export class StreamConnection<F = Buffer> {
   private readonly graceMs: number;
   private discarding = false;
   private flowing = false;
+  /** After destroy(): only `closed` runs. */
+  private silenced = false;
+  /** After detach(): nothing runs. */
   private detached = false;
   private isClosed = false;
   private blocked = false;
@@ -180,16 +184,25 @@ export class StreamConnection<F = Buffer> {
     }
   }
 
-  /** Destroys the stream now. No handler runs afterwards. */
+  /** Destroys the stream now. Only `closed` runs afterwards. */
   destroy(): void {
+    this.silenced = true;
+    this.stopIdle();
+    this.clearGrace();
+    if (!this.stream.destroyed) this.stream.destroy();
+  }
+
+  /** Destroys the stream and drops the handlers: nothing runs afterwards (the owner is gone). */
+  detach(): void {
     this.detached = true;
+    this.silenced = true;
     this.stopIdle();
     this.clearGrace();
     if (!this.stream.destroyed) this.stream.destroy();
   }
 
   private onData(chunk: Buffer): void {
-    if (this.detached || this.discarding) return;
+    if (this.silenced || this.discarding) return;
     if (this.idleMs > 0) this.lastRead = Date.now();
     const dec = this.decoder;
     if (dec === null) {
@@ -254,7 +267,7 @@ export class StreamConnection<F = Buffer> {
 
   /** Runs one handler; a throw is this connection's fault only. */
   private call<A>(fn: ((arg: A) => void) | (() => void) | undefined, arg?: A): void {
-    if (fn === undefined || this.detached) return;
+    if (fn === undefined || this.detached || (this.silenced && fn !== this.h.closed)) return;
     try {
       (fn as (arg?: A) => void).call(this.h, arg);
     } catch (err) {

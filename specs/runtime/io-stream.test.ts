@@ -166,7 +166,7 @@ test('a throwing handler closes only its own connection; fault sees the error', 
   assert.deepEqual(faults, ['handler bug']);
 });
 
-test('close ends, then destroys a peer that never finishes after the grace period; destroy silences handlers', async () => {
+test('close ends, then destroys a peer that never finishes after the grace period; destroy leaves only closed, detach silences all', async () => {
   let closedAt = 0;
   let conn: StreamConnection | null = null;
   const { l } = await serve((s) => (conn = new StreamConnection(s, { closeGraceMs: 100, handlers: { closed: () => (closedAt = performance.now()) } })));
@@ -180,16 +180,26 @@ test('close ends, then destroys a peer that never finishes after the grace perio
   await waitFor(() => closedAt > 0, 'closed by the grace timer');
   assert.ok(eof, 'the peer read EOF first');
   assert.ok(closedAt - t0 >= 90 && closedAt - t0 < 2000, `destroyed after ${closedAt - t0} ms (grace 100)`);
-  // destroy(): no handler after it
-  let after = 0;
-  let conn2: StreamConnection | null = null;
-  const s2 = await serve((s) => (conn2 = new StreamConnection(s, { handlers: { closed: () => after++, end: () => after++ } })));
+  // destroy(): only `closed` after it; detach(): nothing
+  const seen: string[] = [];
+  const made: StreamConnection[] = [];
+  const s2 = await serve((s) => {
+    const i = made.length;
+    const c = new StreamConnection(s, { handlers: { closed: () => seen.push(`closed${i}`), end: () => seen.push(`end${i}`), bytes: () => seen.push(`bytes${i}`) } });
+    made.push(c);
+    return c;
+  });
   const c2 = client(s2.l.port);
-  await waitFor(() => conn2, 'adopted');
-  conn2!.destroy();
-  await new Promise((r) => c2.once('close', r));
-  assert.equal(after, 0);
-  assert.equal(conn2!.closed, true);
+  const c3 = client(s2.l.port);
+  await waitFor(() => made.length === 2, 'adopted');
+  made[0].destroy();
+  made[1].detach();
+  c2.end('late');
+  c3.end('late');
+  await Promise.all([new Promise((r) => c2.once('close', r)), new Promise((r) => c3.once('close', r))]);
+  await waitFor(() => made[0].closed && made[1].closed, 'both closed');
+  await waitFor(() => seen.length > 0, 'closed0');
+  assert.deepEqual(seen, ['closed0']);
 });
 
 test('flushed waits for the write buffer, false at the deadline when the peer does not read', async () => {
