@@ -1,0 +1,220 @@
+// Event dispatcher scenarios (issue 14):
+// - tcp: messages parsed, dispatched and answered per second (`ALIVE serial=n` -> ABSOLUTELY by
+//   the built-in) over 1 connection and over 100, closed loop; baseline, same run, same load
+//   generator (bench/load/ed-client.ts, its own process): a plain `net` server that splits the
+//   same lines and writes a fixed reply line per line. Target ≥ 0.8x.
+// - udp: signals received and dispatched per second by a UdpMessageServer + dispatcher, against
+//   a plain `dgram` receiver that parses nothing; the sender is its own process. Report only.
+// - reconnect: time from a permanent connection's peer listening again to the connection being
+//   up, with the pause list 1 (one attempt per second). Report only.
+
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { ActorSystem, defineActor, loggerFor } from '../../runtime/index.ts';
+import { Message, PauseDurations } from '../../protocols/eventdispatcher/index.ts';
+import { MessageServer } from '../../actors/eventdispatcher/server.ts';
+import { UdpMessageServer, messageFrom, type LinkReport } from '../../actors/eventdispatcher/links.ts';
+import { Dispatcher } from '../../actors/eventdispatcher/dispatcher.ts';
+import { PermanentConnection } from '../../actors/eventdispatcher/permanent.ts';
+import { realClock } from '../../actors/eventdispatcher/clock.ts';
+import { startLineServer } from '../load/line-server.ts';
+import type { LoadResult } from './dispatcher.ts';
+import type { ScenarioOptions, ScenarioResult } from './types.ts';
+
+const CLIENT = fileURLToPath(new URL('../load/ed-client.ts', import.meta.url));
+const UDP_SENDER = fileURLToPath(new URL('../load/udp-sender.ts', import.meta.url));
+
+function child<T>(file: string, args: (string | number)[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [file, ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.setEncoding('utf8');
+    p.stdout.on('data', (s: string) => (out += s));
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${file} exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+async function tcpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  const warmup = o.quick ? 500 : 1500;
+  const measure = o.quick ? 2000 : 5000;
+  const cases: [number, number][] = [
+    [1, 8],
+    [100, 4],
+  ];
+  const base: LoadResult[] = [];
+  const baseline = await startLineServer();
+  try {
+    for (const [c, d] of cases) base.push(await child<LoadResult>(CLIENT, [baseline.port, c, d, warmup, measure]));
+  } finally {
+    await baseline.close();
+  }
+  const sys = await ActorSystem.start({ threads: 0, logLevel: 'error', statsIntervalMs: 0 });
+  const mine: LoadResult[] = [];
+  try {
+    const server = sys.spawn(MessageServer, { name: 'ed-bench', props: { target: { kind: 'tcp', host: '127.0.0.1', port: 0 } } });
+    const address = await server.ask<string>({ t: 'await-ready' });
+    const port = Number(address.split(':').pop());
+    for (const [c, d] of cases) mine.push(await child<LoadResult>(CLIENT, [port, c, d, warmup, measure]));
+  } finally {
+    await sys.stop(3000);
+  }
+  return cases.flatMap(([c, d], i) => {
+    const extra = { p50Ms: mine[i].p50, p99Ms: mine[i].p99, baselineP99Ms: base[i].p99, errors: mine[i].errors, lost: mine[i].lost };
+    return [
+      { name: `eventdispatcher.tcp.c${c}.d${d}.msgs`, value: mine[i].rps, unit: 'msg/s', baseline: base[i].rps, baselineName: 'net line server', target: { ratio: 0.8 }, extra },
+      { name: `eventdispatcher.tcp.c${c}.d${d}.errors+lost`, value: mine[i].errors + mine[i].lost, unit: 'messages', baseline: null, baselineName: '', target: { max: 0 }, lowerIsBetter: true },
+    ];
+  });
+}
+
+/** Owns a UdpMessageServer and dispatches what it reports (a PING match counts). */
+const UdpOwner = defineActor<LinkReport | { t: 'count' } | { t: 'ready' }, { port: number }>(import.meta.url, 'UdpOwner', (props, ctx) => {
+  let count = 0;
+  let bound: string | null = null;
+  const d = new Dispatcher({ log: ctx.log });
+  d.addMatch({ expr: 'PING', callback: () => count++ });
+  return {
+    started() {
+      ctx.spawn(UdpMessageServer, { name: 'udp', props: { id: 'udp', host: '127.0.0.1', port: props.port } });
+    },
+    receive(msg) {
+      if (msg.t === 'ed-msg') d.dispatch(messageFrom(msg.fields));
+      else if (msg.t === 'ed-bound') bound = msg.address;
+      else if (msg.t === 'count') ctx.reply(count);
+      else if (msg.t === 'ready') ctx.reply(bound);
+    },
+  };
+});
+
+async function udpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  const ms = o.quick ? 2000 : 5000;
+  // Baseline: a dgram receiver that counts and parses nothing.
+  const rx = dgram.createSocket('udp4');
+  let baseCount = 0;
+  rx.on('message', () => baseCount++);
+  await new Promise<void>((r) => rx.bind(0, '127.0.0.1', r));
+  const t0 = performance.now();
+  const baseSent = await child<{ sent: number }>(UDP_SENDER, [rx.address().port, ms]);
+  const baseRate = baseCount / ((performance.now() - t0) / 1000);
+  rx.close();
+  const sys = await ActorSystem.start({ threads: 0, logLevel: 'error', statsIntervalMs: 0 });
+  let rate = 0;
+  let sent = 0;
+  let got = 0;
+  try {
+    const owner = sys.spawn(UdpOwner, { name: 'udp-owner', props: { port: 0 } });
+    let address: string | null = null;
+    while (address === null) address = await owner.ask<string | null>({ t: 'ready' });
+    const t1 = performance.now();
+    sent = (await child<{ sent: number }>(UDP_SENDER, [Number(address.split(':').pop()), ms])).sent;
+    const elapsed = (performance.now() - t1) / 1000;
+    await new Promise((r) => setTimeout(r, 200));
+    got = await owner.ask<number>({ t: 'count' });
+    rate = got / elapsed;
+  } finally {
+    await sys.stop(3000);
+  }
+  return [
+    {
+      name: 'eventdispatcher.udp.signals',
+      value: rate,
+      unit: 'msg/s',
+      baseline: baseRate,
+      baselineName: 'dgram receiver (no parsing)',
+      extra: { sent, dispatched: got, baselineSent: baseSent.sent, baselineReceived: baseCount },
+    },
+  ];
+}
+
+async function reconnectRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  const rounds = o.quick ? 3 : 8;
+  const log = loggerFor('bench-reconnect');
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | null = null;
+  const listenOn = (port: number): Promise<number> =>
+    new Promise((r) => {
+      server = net.createServer((s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => {});
+      });
+      server.listen(port, '127.0.0.1', () => r((server!.address() as net.AddressInfo).port));
+    });
+  const port = await listenOn(0);
+  let upAt = 0;
+  let connected: () => void = () => {};
+  const conn = new PermanentConnection({
+    clock: realClock,
+    policy: new PauseDurations('1'),
+    log,
+    attempt: (done) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('error', (err) => done(err));
+      s.once('connect', () => {
+        s.removeAllListeners('error');
+        s.on('error', () => {});
+        s.on('close', () => conn.messengerDropped());
+        done({ send: (m: Message) => s.write(`${m.toMessage()}\n`), close: () => s.destroy() });
+      });
+    },
+    connected: () => {
+      upAt = performance.now();
+      connected();
+    },
+  });
+  const waitUp = (): Promise<void> => new Promise((r) => (conn.isConnected() ? r() : (connected = () => r())));
+  conn.start();
+  await waitUp();
+  const lat: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    await new Promise<void>((r) => {
+      server!.close(() => r());
+      for (const s of sockets) s.destroy();
+    });
+    // The peer is away for a while (attempts fail), then returns at an arbitrary phase.
+    await new Promise((r) => setTimeout(r, 1200 + Math.floor(Math.random() * 800)));
+    const up = waitUp();
+    await listenOn(port);
+    const back = performance.now();
+    await up;
+    lat.push(upAt - back);
+  }
+  conn.stop();
+  await new Promise<void>((r) => server!.close(() => r()));
+  lat.sort((a, b) => a - b);
+  const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
+  return [
+    {
+      name: 'eventdispatcher.reconnect.pause1s',
+      value: mean,
+      unit: 'ms',
+      baseline: null,
+      baselineName: '',
+      lowerIsBetter: true,
+      extra: { rounds, minMs: Math.round(lat[0]), medianMs: Math.round(lat[Math.floor(lat.length / 2)]), maxMs: Math.round(lat[lat.length - 1]) },
+    },
+  ];
+}
+
+export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  return [...(await tcpRows(o)), ...(await udpRows(o)), ...(await reconnectRows(o))];
+}
+
+// `node bench/scenarios/eventdispatcher.ts [--quick]` prints the rows.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await run({ quick: process.argv.includes('--quick') });
+  for (const x of r) {
+    const ratio = x.baseline ? (x.value / x.baseline).toFixed(2) : '-';
+    process.stdout.write(`${x.name.padEnd(40)} ${x.value.toFixed(1).padStart(10)} ${x.unit.padEnd(8)} baseline ${x.baseline?.toFixed(1) ?? '-'}  ratio ${ratio} ${JSON.stringify(x.extra ?? {})}\n`);
+  }
+}
