@@ -95,7 +95,7 @@ interface ClientProps {
 
 const setups = new Map<string, ConnectionSetup>();
 
-async function loadSetup(h: HandlerRef): Promise<ConnectionSetup> {
+export async function loadSetup(h: HandlerRef): Promise<ConnectionSetup> {
   const url = h.module.startsWith('file:') ? h.module : pathToFileURL(h.module).href;
   const key = `${url}#${h.export}`;
   let fn = setups.get(key);
