@@ -2,14 +2,14 @@
 // to its parent and writes what its parent tells it. One actor per connection, on the owner's
 // thread (sockets cannot cross threads; runtime/io hands them over by token).
 //   StreamLink        a server-side client (TCP, TLS or Unix stream): never reconnects
-//   UdpMessageServer  a UDP message server connection (§5): secret codes, 1024-byte datagrams
+//   DatagramMessageServer  a UDP or Unix datagram message server connection (§5): secret codes
 //   SignalConnection  one Unix signal, relayed from the main thread's signal owner
 
 import type net from 'node:net';
 import { Message, type MessageFields } from '../../protocols/eventdispatcher/index.ts';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import { deliverSignals, openDatagram, takeHandle, type DatagramEndpoint } from '../../runtime/io/index.ts';
-import { DatagramIntake, UDP_MAX } from './datagram.ts';
+import { DatagramIntake, UDP_MAX, UNIX_DATAGRAM_MAX } from './datagram.ts';
 import { MessageStream } from './message-stream.ts';
 
 /** What a connection actor tells its owner. */
@@ -65,24 +65,26 @@ export const StreamLink = defineActor<LinkCommand, StreamLinkProps>(import.meta.
   };
 });
 
-export interface UdpServerProps {
+export interface DatagramServerProps {
   id: string;
-  host: string;
-  port: number;
+  /** UDP (1024-byte messages) or a Unix datagram socket (64 KiB). */
+  target: { kind: 'udp'; host: string; port: number } | { kind: 'unix'; path: string };
   /** Expected secret_code; '' = none. */
   secretCode?: string;
 }
 
-export const UdpMessageServer = defineActor<{ t: 'round' }, UdpServerProps>(import.meta.url, 'UdpMessageServer', (props, ctx) => {
+/** A datagram message server connection (§5): UDP or Unix datagram. */
+export const DatagramMessageServer = defineActor<{ t: 'round' }, DatagramServerProps>(import.meta.url, 'DatagramMessageServer', (props, ctx) => {
   let ep: DatagramEndpoint | null = null;
   let scheduled = false;
   const parent = ctx.parent as ActorRef<LinkReport>;
-  const label = `udp ${props.host}:${props.port}`;
+  const t = props.target;
+  const label = t.kind === 'udp' ? `udp ${t.host}:${t.port}` : `unix-dgram ${t.path}`;
   const intake = new DatagramIntake({
     log: ctx.log,
     label,
     secretCode: props.secretCode,
-    max: UDP_MAX,
+    max: t.kind === 'udp' ? UDP_MAX : UNIX_DATAGRAM_MAX,
     message: (m) => parent.tell({ t: 'ed-msg', id: props.id, fields: m.toFields(false) }),
   });
   const schedule = (): void => {
@@ -92,12 +94,13 @@ export const UdpMessageServer = defineActor<{ t: 'round' }, UdpServerProps>(impo
   };
   return {
     async started() {
-      ep = await openDatagram({ kind: 'udp', host: props.host, port: props.port }, {
+      if (t.kind === 'unix') await import('../../runtime/io/unix-datagram.ts');
+      ep = await openDatagram(t, {
         message: (data) => {
           intake.push(data);
           schedule();
         },
-        error: (err) => ctx.log.warn('udp socket error', { conn: label, error: err.message }),
+        error: (err) => ctx.log.warn('datagram socket error', { conn: label, error: err.message }),
       });
       const a = ep.address;
       parent.tell({ t: 'ed-bound', id: props.id, address: a.kind === 'udp' ? `${a.host}:${a.port}` : a.path });

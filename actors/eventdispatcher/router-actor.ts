@@ -1,12 +1,12 @@
 // The router actor: the local endpoints of eventdispatcher.md §7.1 (TCP 127.0.0.1:4040, UDP
 // 127.0.0.1:4041 with an optional signal secret, a Unix stream socket), one StreamLink actor per
-// accepted connection and a UdpMessageServer child, all feeding the pure Router (router.ts).
+// accepted connection and a DatagramMessageServer child, all feeding the pure Router (router.ts).
 
 import net from 'node:net';
 import type { Message } from '../../protocols/eventdispatcher/index.ts';
 import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
 import { giveHandle, listen, type Listener } from '../../runtime/io/index.ts';
-import { messageFrom, StreamLink, UdpMessageServer, type LinkCommand, type LinkReport } from './links.ts';
+import { messageFrom, StreamLink, DatagramMessageServer, type LinkCommand, type LinkReport } from './links.ts';
 import { Router, type RouterConnection } from './router.ts';
 import { realClock } from './clock.ts';
 
@@ -108,7 +108,7 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
         listeners.push(l);
       }
       if (props.udp) {
-        ctx.spawn(UdpMessageServer, { name: 'udp', props: { id: 'udp', host: props.udp.host, port: props.udp.port, secretCode: props.udp.secret ?? '' } });
+        ctx.spawn(DatagramMessageServer, { name: 'udp', props: { id: 'udp', target: { kind: 'udp', host: props.udp.host, port: props.udp.port }, secretCode: props.udp.secret ?? '' } });
         attach('udp', 'udp', `${props.udp.host}:${props.udp.port}`, null);
       }
       ctx.log.info('router listening', { server: props.serverName, tcp: tcpAddress, udp: props.udp ? `${props.udp.host}:${props.udp.port}` : null, unix: props.unix?.path ?? null });

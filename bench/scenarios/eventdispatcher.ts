@@ -3,7 +3,7 @@
 //   the built-in) over 1 connection and over 100, closed loop; baseline, same run, same load
 //   generator (bench/load/ed-client.ts, its own process): a plain `net` server that splits the
 //   same lines and writes a fixed reply line per line. Target ≥ 0.8x.
-// - udp: signals received and dispatched per second by a UdpMessageServer + dispatcher, against
+// - udp: signals received and dispatched per second by a DatagramMessageServer + dispatcher, against
 //   a plain `dgram` receiver that parses nothing; the sender is its own process. Report only.
 // - reconnect: time from a permanent connection's peer listening again to the connection being
 //   up, with the pause list 1 (one attempt per second). Report only.
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ActorSystem, defineActor, loggerFor } from '../../runtime/index.ts';
 import { Message, PauseDurations } from '../../protocols/eventdispatcher/index.ts';
 import { MessageServer } from '../../actors/eventdispatcher/server.ts';
-import { UdpMessageServer, messageFrom, type LinkReport } from '../../actors/eventdispatcher/links.ts';
+import { DatagramMessageServer, messageFrom, type LinkReport } from '../../actors/eventdispatcher/links.ts';
 import { Dispatcher } from '../../actors/eventdispatcher/dispatcher.ts';
 import { PermanentConnection } from '../../actors/eventdispatcher/permanent.ts';
 import { realClock } from '../../actors/eventdispatcher/clock.ts';
@@ -77,7 +77,7 @@ async function tcpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
   });
 }
 
-/** Owns a UdpMessageServer and dispatches what it reports (a PING match counts). */
+/** Owns a DatagramMessageServer and dispatches what it reports (a PING match counts). */
 const UdpOwner = defineActor<LinkReport | { t: 'count' } | { t: 'ready' }, { port: number }>(import.meta.url, 'UdpOwner', (props, ctx) => {
   let count = 0;
   let bound: string | null = null;
@@ -85,7 +85,7 @@ const UdpOwner = defineActor<LinkReport | { t: 'count' } | { t: 'ready' }, { por
   d.addMatch({ expr: 'PING', callback: () => count++ });
   return {
     started() {
-      ctx.spawn(UdpMessageServer, { name: 'udp', props: { id: 'udp', host: '127.0.0.1', port: props.port } });
+      ctx.spawn(DatagramMessageServer, { name: 'udp', props: { id: 'udp', target: { kind: 'udp', host: '127.0.0.1', port: props.port } } });
     },
     receive(msg) {
       if (msg.t === 'ed-msg') d.dispatch(messageFrom(msg.fields));
