@@ -32,9 +32,18 @@ export const serviceSchema = z.strictObject({
   thread: z.union([z.literal('main'), z.literal('any'), z.number().int().min(0)]).default('any'),
 });
 
+export const logrotateSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/).default('logrotate'),
+  /** --logrotate-listen: where LOG_ROTATE datagrams arrive. */
+  listen: hostPort,
+  /** --logrotate-secret ('' = none). */
+  secret: z.string().default(''),
+});
+
 export const sectionSchema = z.strictObject({
   routers: z.array(routerSchema).default([]),
   services: z.array(serviceSchema).default([]),
+  logrotate: z.array(logrotateSchema).default([]),
 });
 
 export type EdSection = z.infer<typeof sectionSchema>;

@@ -10,7 +10,9 @@ const here = (f: string): string => new URL(f, import.meta.url).href;
 
 export const eventDispatcherSubsystem: Subsystem = {
   name: 'eventdispatcher',
-  modules: [here('./links.ts'), here('./router-actor.ts'), here('./example-service.ts')],
+  // Preloaded by every worker of every run: only what the topology section spawns on workers (the
+  // example service); other actors' modules are imported on their first spawn.
+  modules: [here('./example-service.ts')],
   sections: [
     {
       key: 'eventdispatcher',

@@ -39,5 +39,12 @@ export async function startSection(system: ActorSystem, config: EdSection, env: 
     system.spawn(def, { name: s.name, thread: s.thread, props: { service, router: s.router, pauses: s.pauses, props: s.props } });
     lines.push(`event dispatcher service ${service} (/${s.name}) -> ${s.router}`);
   }
+  if (config.logrotate.length > 0) {
+    const { LogrotateMessenger } = await import('./udp.ts');
+    for (const l of config.logrotate) {
+      system.spawn(LogrotateMessenger, { name: l.name, thread: 'main', props: { ...splitHostPort(l.listen), secret: l.secret } });
+      lines.push(`event dispatcher logrotate messenger (/${l.name}) on udp ${l.listen}`);
+    }
+  }
   return { describe: () => lines };
 }
