@@ -95,6 +95,7 @@ describe('eventdispatcher router over real sockets', () => {
     bad.send('\r');
     bad.send('<me:x HELP');
     await bad.waitLine(/^<snap:communicatord me:x\/COMMANDS list=/);
+    assert.equal(bad.lines.length, 1, 'malformed lines get no reply');
     // A line over the limit (64 KiB here, 1 MiB by default) with no newline closes that connection only.
     bad.socket.write(Buffer.alloc(100 * 1024, 0x41));
     await waitFor(() => bad.closed, 'the oversize connection to close');

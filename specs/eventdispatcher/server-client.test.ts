@@ -40,8 +40,33 @@ describe('eventdispatcher servers and clients', () => {
     assert.equal(r.toMessage(), 'me:test/HELLO text=over tls');
     const help = await sendAndAwaitReply(target, Message.parse('<me:test HELP'));
     assert.equal(help.getParameter('list'), 'ALIVE,HELP,HI,INVALID,LEAK,LOG_ROTATE,QUITTING,READY,RESTART,SERVICE_UNAVAILABLE,STOP,UNKNOWN');
+    // actor-runtime signal --type tcp --encrypt true, trusting the test certificate.
+    const { spawn } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'ca.pem'), pems.cert);
+    const root = new URL('../..', import.meta.url).pathname;
+    const child = spawn(join(root, 'node_modules/.bin/node'), [join(root, 'bin/actor-runtime.ts'), 'signal', '-t', 'tcp', '-e', 'true', '-r', '-H', `localhost:${port}`, 'HI'], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), EVENTDISPATCHER_CONFIG_DIR: dir },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    assert.equal(await new Promise((r) => child.on('close', r)), 0);
+    assert.match(out, /\/HELLO text=over tls\n$/);
     // An untrusted certificate is refused by a verifying client.
     await assert.rejects(sendAndAwaitReply({ kind: 'tls', host: '127.0.0.1', port }, Message.parse('HI')));
+    await sys.stopActor(server);
+  });
+
+  it('a line of 1 MiB with no newline closes that connection only (the default limit); others go on', async () => {
+    const server = sys.spawn(MessageServer, { name: 'limit-server', props: { target: { kind: 'tcp', host: '127.0.0.1', port: 0 } } });
+    const port = Number((await server.ask<string>({ t: 'await-ready' })).split(':').pop());
+    const big = net.connect(port, '127.0.0.1');
+    big.on('error', () => {});
+    const closed = new Promise((r) => big.on('close', r));
+    big.write(Buffer.alloc(1024 * 1024 + 1, 0x41));
+    await closed;
+    const r = await sendAndAwaitReply({ kind: 'tcp', host: '127.0.0.1', port }, Message.parse('<me:test ALIVE serial=1'));
+    assert.equal(r.command, 'ABSOLUTELY');
     await sys.stopActor(server);
   });
 
