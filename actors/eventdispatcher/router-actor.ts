@@ -33,7 +33,9 @@ export type RouterMsg =
   | LinkReport
   | { t: 'accepted'; token: string; kind: 'tcp' | 'unix'; address: string }
   | { t: 'await-ready' }
-  | { t: 'info' };
+  | { t: 'info' }
+  /** The runtime is stopping (SIGINT/SIGTERM): stop(false) as upstream does on SIGINT. */
+  | { t: 'shutdown' };
 
 /** Fails when a live process answers on `path`; a file left by a dead one is removed at bind. */
 async function checkUnixPath(path: string): Promise<void> {
@@ -150,6 +152,10 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
         }
         case 'info':
           return ctx.reply(info());
+        case 'shutdown':
+          ctx.reply(true);
+          if (!router.shuttingDown) router.stop(false);
+          return;
       }
     },
     stopped() {

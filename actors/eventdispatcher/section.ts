@@ -3,14 +3,15 @@
 import os from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ActorDef, ActorSystem, RunEnv, SectionHandle } from '../../runtime/index.ts';
+import type { ActorDef, ActorRef, ActorSystem, RunEnv, SectionHandle } from '../../runtime/index.ts';
 import { splitHostPort, type EdSection } from './config.ts';
-import { RouterActor, type RouterInfo } from './router-actor.ts';
+import { RouterActor, type RouterInfo, type RouterMsg } from './router-actor.ts';
 import { serverNameFrom } from './router.ts';
 import type { ServiceProps } from './service.ts';
 
 export async function startSection(system: ActorSystem, config: EdSection, env: RunEnv): Promise<SectionHandle> {
   const lines: string[] = [];
+  const routers: ActorRef<RouterMsg>[] = [];
   for (const r of config.routers) {
     const serverName = r.serverName ?? serverNameFrom(os.hostname());
     const ref = system.spawn(RouterActor, {
@@ -26,6 +27,7 @@ export async function startSection(system: ActorSystem, config: EdSection, env: 
       },
     });
     const info = await ref.ask<RouterInfo>({ t: 'await-ready' }, { timeoutMs: 10_000 });
+    routers.push(ref);
     lines.push(`event dispatcher router ${serverName} (/${r.name}): tcp ${info.tcp ?? '-'}, udp ${info.udp ?? '-'}, unix ${info.unix ?? '-'}`);
   }
   for (const s of config.services) {
@@ -46,5 +48,11 @@ export async function startSection(system: ActorSystem, config: EdSection, env: 
       lines.push(`event dispatcher logrotate messenger (/${l.name}) on udp ${l.listen}`);
     }
   }
-  return { describe: () => lines };
+  return {
+    describe: () => lines,
+    // Services that understand DISCONNECTING hear it before the actors stop.
+    async beforeStop() {
+      await Promise.all(routers.map((r) => r.ask({ t: 'shutdown' }, { timeoutMs: 2000 }).catch(() => null)));
+    },
+  };
 }
