@@ -97,7 +97,14 @@ export class MessageStream {
   /** One round now; more rounds later (setImmediate lets other connections run in between). */
   #round(): void {
     if (this.#scheduled) return;
-    this.#reader.round();
+    // Replies written during one round leave in one write (writev) instead of one each.
+    const out = this.conn.stream;
+    out.cork();
+    try {
+      this.#reader.round();
+    } finally {
+      out.uncork();
+    }
     if (this.#reader.queued > 0 && !this.#reader.failed) {
       this.conn.hold(BURST_HOLD);
       this.#scheduled = true;
