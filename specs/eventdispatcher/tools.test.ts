@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -122,6 +122,21 @@ describe('eventdispatcher tools: stop', () => {
     assert.equal(clampTimeout('5'), 10);
     assert.equal(clampTimeout('99999'), 3600);
     assert.equal(clampTimeout(undefined), 60);
+  });
+
+  it('a name unknown to the service manager is found by --process-name; not running exits 0', async () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'ed-stop-'));
+    const exe = join(dir, 'edstoptarget');
+    copyFileSync('/bin/sleep', exe);
+    const child = spawn(exe, ['60'], { stdio: 'ignore' });
+    await waitFor(() => child.pid !== undefined, 'the process');
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await run(['stop', '-s', 'edstoptarget-service', '-p', 'edstoptarget']);
+    assert.equal(r.status, 0, r.stderr);
+    await waitFor(() => child.exitCode !== null || child.signalCode !== null, 'the process to stop on SIGINT');
+    assert.equal(child.signalCode, 'SIGINT');
+    assert.equal((await run(['stop', '-s', 'edstoptarget-service', '-p', 'edstoptarget'])).status, 0, 'not running: exit 0');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a process that stops on SIGINT: exit 0 at once', async () => {

@@ -85,8 +85,15 @@ export function runStop(argv: string[]): Promise<number> {
       pid = Number(target);
       if (pid === 0) throw new ToolError('0 is not a valid PID.');
     } else {
-      pid = mainPid(target);
-      if (pid === 0 && opts.processName !== undefined) pid = pidByName(opts.processName as string);
+      const byName = opts.processName as string | undefined;
+      try {
+        pid = mainPid(target);
+      } catch (err) {
+        // No service manager here (a container): the process name is the only way left.
+        if (byName === undefined) throw err;
+        pid = 0;
+      }
+      if (pid === 0 && byName !== undefined) pid = pidByName(byName);
       if (pid === 0) return 0; // not running
     }
     if (!alive(pid, target)) throw new ToolError(`"${target}" (${pid}) is not running.`);
