@@ -60,9 +60,9 @@ describe('eventdispatcher connection kinds', () => {
     const ticks = reports.filter((r) => r.t === 'ed-timeout' && r.id === 't');
     assert.ok(ticks[before].at - reenabledAt < 190, `the overdue tick fires at once (after ${ticks[before].at - reenabledAt} ms)`);
     assert.equal(of('t', 'ed-timeout').length, before + 1, 'one tick, not a burst for the missed grid points');
-    // Ticks stay on the grid start + k*200 ms: never closer than the period.
+    // One tick per grid point (start + k*200 ms): a late delivery may bring the next closer, never half a period.
     const t = of('t', 'ed-timeout').map((x) => x.atUs);
-    for (let i = 1; i < before; i++) assert.ok(t[i] - t[i - 1] >= 199_000, `ticks ${t[i] - t[i - 1]} µs apart`);
+    for (let i = 1; i < before; i++) assert.ok(t[i] - t[i - 1] >= 100_000, `ticks ${t[i] - t[i - 1]} µs apart: two for one grid point`);
     await sys.stopActor(owner);
   });
 
