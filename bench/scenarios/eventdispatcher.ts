@@ -44,9 +44,22 @@ function child<T>(file: string, args: (string | number)[]): Promise<T> {
   });
 }
 
-async function tcpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
-  const warmup = o.quick ? 500 : 1500;
-  const measure = o.quick ? 2000 : 5000;
+/** Window lengths; `smoke` shrinks them for a functional check that measures nothing. */
+export interface Windows {
+  warmupMs: number;
+  measureMs: number;
+  rounds: number;
+}
+
+export function windows(o: ScenarioOptions): Windows {
+  return { warmupMs: o.quick ? 500 : 1500, measureMs: o.quick ? 2000 : 5000, rounds: o.quick ? 3 : 8 };
+}
+
+const progress = (what: string): void => void process.stderr.write(`eventdispatcher bench: ${what}\n`);
+
+export async function tcpRows(w: Windows): Promise<ScenarioResult[]> {
+  const warmup = w.warmupMs;
+  const measure = w.measureMs;
   const cases: [number, number][] = [
     [1, 8],
     [100, 4],
@@ -54,7 +67,10 @@ async function tcpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
   const base: LoadResult[] = [];
   const baseline = await startLineServer();
   try {
-    for (const [c, d] of cases) base.push(await child<LoadResult>(CLIENT, [baseline.port, c, d, warmup, measure]));
+    for (const [c, d] of cases) {
+      progress(`tcp baseline c${c} d${d}`);
+      base.push(await child<LoadResult>(CLIENT, [baseline.port, c, d, warmup, measure]));
+    }
   } finally {
     await baseline.close();
   }
@@ -64,7 +80,10 @@ async function tcpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
     const server = sys.spawn(MessageServer, { name: 'ed-bench', props: { target: { kind: 'tcp', host: '127.0.0.1', port: 0 } } });
     const address = await server.ask<string>({ t: 'await-ready' });
     const port = Number(address.split(':').pop());
-    for (const [c, d] of cases) mine.push(await child<LoadResult>(CLIENT, [port, c, d, warmup, measure]));
+    for (const [c, d] of cases) {
+      progress(`tcp ours c${c} d${d}`);
+      mine.push(await child<LoadResult>(CLIENT, [port, c, d, warmup, measure]));
+    }
   } finally {
     await sys.stop(3000);
   }
@@ -96,8 +115,9 @@ const UdpOwner = defineActor<LinkReport | { t: 'count' } | { t: 'ready' }, { por
   };
 });
 
-async function udpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
-  const ms = o.quick ? 2000 : 5000;
+export async function udpRows(w: Windows): Promise<ScenarioResult[]> {
+  const ms = w.measureMs;
+  progress('udp baseline');
   // Baseline: a dgram receiver that counts and parses nothing.
   const rx = dgram.createSocket('udp4');
   let baseCount = 0;
@@ -107,6 +127,7 @@ async function udpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
   const baseSent = await child<{ sent: number }>(UDP_SENDER, [rx.address().port, ms]);
   const baseRate = baseCount / ((performance.now() - t0) / 1000);
   rx.close();
+  progress('udp ours');
   const sys = await ActorSystem.start({ threads: 0, logLevel: 'error', statsIntervalMs: 0 });
   let rate = 0;
   let sent = 0;
@@ -114,7 +135,11 @@ async function udpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
   try {
     const owner = sys.spawn(UdpOwner, { name: 'udp-owner', props: { port: 0 } });
     let address: string | null = null;
-    while (address === null) address = await owner.ask<string | null>({ t: 'ready' });
+    // Asks settle on microtasks: wait a tick between them so the socket's bind can complete.
+    while (address === null) {
+      address = await owner.ask<string | null>({ t: 'ready' });
+      if (address === null) await new Promise((r) => setTimeout(r, 5));
+    }
     const t1 = performance.now();
     sent = (await child<{ sent: number }>(UDP_SENDER, [Number(address.split(':').pop()), ms])).sent;
     const elapsed = (performance.now() - t1) / 1000;
@@ -136,8 +161,9 @@ async function udpRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
   ];
 }
 
-async function reconnectRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
-  const rounds = o.quick ? 3 : 8;
+export async function reconnectRows(w: Windows): Promise<ScenarioResult[]> {
+  const rounds = w.rounds;
+  progress('reconnect');
   const log = loggerFor('bench-reconnect');
   const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;
@@ -207,7 +233,8 @@ async function reconnectRows(o: ScenarioOptions): Promise<ScenarioResult[]> {
 }
 
 export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
-  return [...(await tcpRows(o)), ...(await udpRows(o)), ...(await reconnectRows(o))];
+  const w = windows(o);
+  return [...(await tcpRows(w)), ...(await udpRows(w)), ...(await reconnectRows(w))];
 }
 
 // `node bench/scenarios/eventdispatcher.ts [--quick]` prints the rows.
