@@ -118,11 +118,11 @@ describe('eventdispatcher connection kinds', () => {
     assert.throws(() => encodeDatagram(Message.parse(`X p=${'x'.repeat(70_000)}`), '', UNIX_DATAGRAM_MAX, 'Unix datagram'), /message too large/);
   });
 
-  it('signal: the main thread signal owner relays SIGUSR2 to the actor', async () => {
-    sys.spawn(Owner, { name: 'sig-owner', props: { def: `${LINKS}#SignalConnection`, name: 's', props: { id: 's', signal: 'SIGUSR2' } } });
+  it('signal: the main thread signal owner relays SIGWINCH to the actor', async () => {
+    sys.spawn(Owner, { name: 'sig-owner', props: { def: `${LINKS}#SignalConnection`, name: 's', props: { id: 's', signal: 'SIGWINCH' } } });
     await waitFor(() => sys.lookup('/sig-owner/s'), 'the signal actor');
     await new Promise((r) => setTimeout(r, 20));
-    process.kill(process.pid, 'SIGUSR2');
+    process.kill(process.pid, 'SIGWINCH');
     await waitFor(() => of('s', 'ed-signal').length === 1, 'the signal');
   });
 });
