@@ -1,5 +1,6 @@
 // The buffered-lines and message layers of a stream connection (eventdispatcher.md §1.7, §3.4)
-// over runtime/io's StreamConnection: read bursts, one message per line, `send` writes the line.
+// over runtime/io's StreamConnection (the base layer: bytes): read bursts, one message per line
+// (or, with `line`, the lines as text), `send` writes the line.
 // Bad input affects this connection only: a malformed line or invalid UTF-8 is an ERROR log and
 // the next line is read; a line over the limit is an ERROR and this connection closes.
 
@@ -19,6 +20,11 @@ export interface MessageStreamOptions {
   /** Names the connection in logs (`tcp 127.0.0.1:5000`). */
   label: string;
   message(msg: Message): void;
+  /**
+   * The buffered layer: when set, each line goes here as text (exactly empty lines skipped) and
+   * is not parsed; `message` is then not called.
+   */
+  line?(text: string): void;
   /** The stream is gone (peer closed, error, or our close). */
   closed?(): void;
   clock?: Clock;
@@ -124,6 +130,11 @@ export class MessageStream {
     } catch {
       this.rejected++;
       o.log.error('invalid message: the line is not valid UTF-8', { conn: o.label, bytes: line.length });
+      return;
+    }
+    if (o.line) {
+      this.received++;
+      o.line(text);
       return;
     }
     const msg = new Message();

@@ -53,4 +53,14 @@ describe('eventdispatcher message stream', () => {
     assert.deepEqual(got, lines.map((_, i) => String(i).padStart(2, '0')));
     p.close();
   });
+
+  it('the buffered layer gives lines as text without parsing them', async () => {
+    const p = await pair();
+    const lines: string[] = [];
+    new MessageStream(p.server, { log: recordingLogger(), label: 'test', message: () => assert.fail('not parsed'), line: (l) => lines.push(l) });
+    p.client.write('not a message;;\n\nsecond\r\n');
+    await waitFor(() => lines.length === 2, 'two lines');
+    assert.deepEqual(lines, ['not a message;;', 'second\r']);
+    p.close();
+  });
 });
