@@ -5,7 +5,7 @@
 import { Mailbox } from './mailbox.ts';
 import { ActorTimers } from './timers.ts';
 import { RestartWindow, backoffDelay, decide, resolveSupervisor, restartSet, type ResolvedSupervisor } from './supervision.ts';
-import { actorDead, describeError } from './errors.ts';
+import { ActorError, actorDead, describeError } from './errors.ts';
 import type { ActorContext, ActorDef, Behavior, Reply, SpawnOptions } from './behavior.ts';
 import type { ActorRef, Logger, StopReason } from './types.ts';
 import type { Ref } from './ref.ts';
@@ -125,7 +125,9 @@ export class Cell implements ActorContext<any> {
     this.failOpenAsks(`crashed: ${reason}`);
     this.host.emit({ type: 'crash', path: this.path, thread: this.thread, reason });
     this.log.warn('actor crashed', { reason });
-    if (this.parent) this.host.sendSys(this.parent, { t: 'failed', name: this.name, reason, lost: false });
+    // An ActorError's data travels with the failure to the parent's decider.
+    const data = err instanceof ActorError ? err.data : undefined;
+    if (this.parent) this.host.sendSys(this.parent, { t: 'failed', name: this.name, reason, lost: false, data });
     else this.stop({ error: reason });
   }
 
@@ -255,7 +257,7 @@ export class Cell implements ActorContext<any> {
    * A child failed. `lost` names children whose cells are gone with their thread (they are
    * spawned again rather than restarted); one thread death is one failure for the intensity.
    */
-  onChildFailed(name: string, reason: string, lost: ReadonlySet<string> = NO_NAMES): void {
+  onChildFailed(name: string, reason: string, lost: ReadonlySet<string> = NO_NAMES, data?: unknown): void {
     const rec = this.childRecs.get(name);
     if (!rec) return;
     if (this.childStopsPending > 0) {
@@ -271,7 +273,7 @@ export class Cell implements ActorContext<any> {
     const sup = this.supervisor;
     const now = performance.now();
     const n = this.window.record(now, sup.withinMs);
-    const failure = { child: rec.ref.path, reason, uptimeMs: now - rec.startedAt, failuresInWindow: n };
+    const failure = { child: rec.ref.path, reason, uptimeMs: now - rec.startedAt, failuresInWindow: n, data };
     let verdict = decide(sup, failure);
     const own = this.behavior?.decide?.(failure);
     if (own !== undefined && own !== verdict.decision) verdict = { decision: own, why: own === 'escalate' ? `child ${rec.ref.path} failed and ${this.path} escalates: ${reason}` : reason };

@@ -6,13 +6,11 @@
 import type net from 'node:net';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import { Listener, type Admission, type BindError, type Peer } from '../../runtime/io/index.ts';
-import { reportDeath } from './report.ts';
 import { freeSlot, shared, type IoShared } from './shared.ts';
 import type { AcceptorMsg, ConnMsg, GroupMsg, IoMsg } from './messages.ts';
 
 export interface AcceptorProps {
   io: string;
-  sup: string;
 }
 
 /** Closes a live slot's connection at once (no further bytes) and frees the slot. */
@@ -56,7 +54,6 @@ export function dispatcherView(s: IoShared) {
 export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url, 'Acceptor', (props, ctx) => {
   const s = shared(props.io);
   const cfg = s.cfg;
-  const startedAt = Date.now();
   const io = ctx.parent as ActorRef<IoMsg>;
   const groups: ActorRef<GroupMsg>[] = [];
   for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.refFor<GroupMsg>(`${props.io}/g${g}`, ctx.thread));
@@ -139,7 +136,6 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
         // §7.1: an I/O actor failure closes every connection and frees its slot before the restart.
         for (let slot = 0; slot < s.table.size; slot++) closeSlot(s, slot);
       }
-      reportDeath(ctx, props.sup, startedAt, reason);
     },
     inspect() {
       return dispatcherView(s);
