@@ -21,7 +21,7 @@ import {
   type DispatcherConfig,
   type SectionConfig,
 } from './config.ts';
-import { DispatchersSection, setFatalHook, type StartFailure } from './supervisor.ts';
+import { DispatchersSection, type StartFailure } from './supervisor.ts';
 import type { SupMsg } from './messages.ts';
 
 export { ConfigError, type DispatcherConfig } from './config.ts';
@@ -106,7 +106,6 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
     env.log.error('dispatcher escalated; the runtime stops with exit code 1', { dispatcher, reason });
     endRun(1, `${dispatcher}: ${reason}`);
   };
-  setFatalHook(path, onFatal);
   // SIGUSR1 starts a graceful drain like SIGTERM (§6.1).
   const offUsr1 = onSignal('SIGUSR1', () => endRun(0, 'SIGUSR1'));
 
@@ -121,7 +120,6 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
       await Promise.all(
         refs.map((r, i) => r.ask({ t: 'drain' }, { timeoutMs: cfgs[i].StopTimeout * 1000 + 3000 }).catch(() => null)),
       );
-      setFatalHook(path, null);
     },
     describe() {
       return cfgs.map((c) => {
@@ -133,11 +131,12 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
   };
 
   const top = system.spawn(DispatchersSection, { name, props: { list }, thread: 'main' });
+  // Answered only if the dispatcher escalates; a supervisor that stops rejects it (ignored).
+  refs.forEach((r, i) => r.ask<string>({ t: 'await-escalation' }, { timeoutMs: Infinity }).then((reason) => onFatal(cfgs[i].Name, reason), () => {}));
   const results = await Promise.allSettled(refs.map((r) => r.ask<string>({ t: 'await-ready' }, { timeoutMs: 60_000 })));
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [parseFailure(r.reason, cfgs[i].Name)] : []));
   if (failures.length > 0) {
     offUsr1();
-    setFatalHook(path, null);
     await system.stopActor(top);
     throw new DispatcherStartError(failures.map((f) => f.error).join('; '), Math.max(...failures.map((f) => f.exitCode)));
   }
