@@ -6,6 +6,7 @@ import { Mailbox } from './mailbox.ts';
 import { ActorTimers } from './timers.ts';
 import { RestartWindow, backoffDelay, decide, resolveSupervisor, restartSet, type ResolvedSupervisor } from './supervision.ts';
 import { ActorError, actorDead, describeError } from './errors.ts';
+import { openThreadLocal, releaseThreadLocals } from './thread-local.ts';
 import type { ActorContext, ActorDef, Behavior, Reply, SpawnOptions } from './behavior.ts';
 import type { ActorRef, Logger, StopReason } from './types.ts';
 import type { Ref } from './ref.ts';
@@ -183,6 +184,7 @@ export class Cell implements ActorContext<any> {
     if (this.overThreads) for (const t of this.overThreads) this.host.postHost(t, { t: 'writable', path: this.path });
     this.overThreads = null;
     this.host.removeCell(this);
+    releaseThreadLocals(this, (key, err) => this.log.error('thread-local dispose failed', { key, error: describeError(err) }));
     if (this.quiet) this.host.quietCounts.stop++;
     else this.host.emit({ type: 'stop', path: this.path, thread: this.thread, reason: reasonText(reason) });
     if (this.parent) this.host.sendSys(this.parent, { t: 'child-stopped', name: this.name, path: this.path });
@@ -395,6 +397,10 @@ export class Cell implements ActorContext<any> {
 
   refFor<T = unknown>(path: string, thread: number): ActorRef<T> {
     return this.host.refFor<T>(path, thread);
+  }
+
+  threadLocal<T>(key: string, init: () => T, dispose?: (value: T) => void): T {
+    return openThreadLocal(this.host, this, key, init, dispose);
   }
 
   /** Snapshot row for inspection. */

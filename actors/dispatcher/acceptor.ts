@@ -52,7 +52,7 @@ export function dispatcherView(s: IoShared) {
 }
 
 export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url, 'Acceptor', (props, ctx) => {
-  const s = shared(props.io);
+  const s = shared(ctx, props.io);
   const cfg = s.cfg;
   const io = ctx.parent as ActorRef<IoMsg>;
   const groups: ActorRef<GroupMsg>[] = [];

@@ -424,7 +424,7 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
   let core: ConnectionCore | null = null;
   return {
     started() {
-      const s = shared(props.io);
+      const s = shared(ctx, props.io);
       const row = s.table.route(props.slot, props.gen);
       const sock = row?.extra?.socket;
       if (!row || !sock || sock.destroyed) {

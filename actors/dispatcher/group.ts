@@ -18,7 +18,7 @@ export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
   import.meta.url,
   'ConnectionGroup',
   (props, ctx) => {
-    const s = shared(props.io);
+    const s = shared(ctx, props.io);
     const broadcast = (m: ConnMsg): void => {
       for (const c of ctx.children()) (c as typeof c & { tell(m: ConnMsg): boolean }).tell(m);
     };

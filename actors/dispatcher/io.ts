@@ -32,7 +32,7 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
   'DispatcherIo',
   (props, ctx) => {
     const cfg = props.cfg;
-    const s = openShared(ctx.path, cfg);
+    const s = openShared(ctx, cfg);
     const sup = ctx.refFor<SupMsg>(props.sup, -1);
     const groups: ActorRef<GroupMsg>[] = [];
     let acceptor: ActorRef<AcceptorMsg> | null = null;

@@ -19,7 +19,7 @@ interface WorkerSlot {
 }
 
 export const RequestQueue = defineActor<QueueMsg, QueueProps>(import.meta.url, 'RequestQueue', (props, ctx) => {
-  const s = shared(props.io);
+  const s = shared(ctx, props.io);
   const cfg = s.cfg;
   const pool = ctx.refFor<PoolMsg>(`${props.io}/pool`, ctx.thread);
   let fifo: Envelope[] = [];

@@ -5,7 +5,7 @@
 // children so that slot generations never repeat.
 
 import type { Socket } from 'node:net';
-import type { ActorRef } from '../../runtime/index.ts';
+import type { ActorContext, ActorRef, ActorSystem } from '../../runtime/index.ts';
 import { protocolByName, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import type { DispatcherConfig } from './config.ts';
 import { ConnTable } from './table.ts';
@@ -88,19 +88,28 @@ export interface IoShared {
   onEmpty: (() => void) | null;
 }
 
-const registry = new Map<string, IoShared>();
+/** Where one dispatcher's state lives on its I/O thread: renewed by each I/O actor incarnation. */
+interface IoHome {
+  s: IoShared | null;
+}
 
-/** Creates (or, after a restart of the I/O actor, renews) the shared state of one dispatcher. */
-export function openShared(key: string, cfg: DispatcherConfig): IoShared {
-  const prev = registry.get(key);
+const homeKey = (io: string): string => `dispatcher:${io}`;
+
+/**
+ * Creates (or, after a restart of the I/O actor, renews) the shared state of one dispatcher. The
+ * state is thread-local to the I/O actor and its subtree and goes when the last of them stops.
+ */
+export function openShared(ctx: ActorContext<unknown>, cfg: DispatcherConfig): IoShared {
+  const home = ctx.threadLocal<IoHome>(homeKey(ctx.path), () => ({ s: null }));
+  const prev = home.s;
   const s: IoShared = {
-    key,
+    key: ctx.path,
     cfg,
     protocol: protocolByName(cfg.Protocol),
     table: new ConnTable<SlotExtra>(cfg.MaxConnections, cfg.NumThreads, prev?.table.generations()),
     counters: prev?.counters ?? zeroCounters(),
-    fresh: prev === undefined,
-    log: dispatcherLogger(cfg.Name, cfg.LogLevel, key),
+    fresh: prev === null,
+    log: dispatcherLogger(cfg.Name, cfg.LogLevel, ctx.path),
     allow: cfg.Allow === null ? null : addressMatcher(cfg.Allow),
     trace: cfg.Trace.length > 0 ? addressMatcher(cfg.Trace) : null,
     queueDepth: 0,
@@ -115,18 +124,20 @@ export function openShared(key: string, cfg: DispatcherConfig): IoShared {
     listening: false,
     onEmpty: null,
   };
-  registry.set(key, s);
+  home.s = s;
   return s;
 }
 
-export function shared(key: string): IoShared {
-  const s = registry.get(key);
-  if (!s) throw new Error(`dispatcher state ${key} is not open on this thread`);
+/** The state of the dispatcher whose I/O actor is at `io` (an actor of its subtree, same thread). */
+export function shared(ctx: ActorContext<any>, io: string): IoShared {
+  const s = ctx.threadLocal<IoHome>(homeKey(io), () => ({ s: null })).s;
+  if (s === null) throw new Error(`dispatcher state ${io} is not open on this thread`);
   return s;
 }
 
-export function closeShared(key: string): void {
-  registry.delete(key);
+/** The state of a dispatcher whose I/O subtree runs on the main thread (tests). */
+export function sharedOnMain(system: ActorSystem, io: string): IoShared | undefined {
+  return system.threadLocal<IoHome>(homeKey(io))?.s ?? undefined;
 }
 
 /**

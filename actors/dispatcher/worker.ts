@@ -37,7 +37,7 @@ export function reportFailure(sup: ActorRef<SupMsg>, f: ChildFailure): void {
 }
 
 export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Worker', (props, ctx) => {
-  const s = shared(props.io);
+  const s = shared(ctx, props.io);
   const cfg = s.cfg;
   const queue = ctx.refFor<QueueMsg>(`${props.io}/queue`, ctx.thread);
   const pool = ctx.parent as ActorRef<PoolMsg>;
@@ -186,7 +186,7 @@ export const WorkerPool = defineActor<PoolMsg, PoolProps>(
   import.meta.url,
   'WorkerPool',
   (props, ctx) => {
-    const s = shared(props.io);
+    const s = shared(ctx, props.io);
     const cfg = s.cfg;
     const io = ctx.parent as ActorRef<IoMsg>;
     let next = 0;
