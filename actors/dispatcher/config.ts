@@ -3,26 +3,17 @@
 // topology file, and per-dispatcher overrides. Everything resolves to one `DispatcherConfig` per
 // dispatcher with absolute paths and every default filled in. The loader never writes a file.
 //
-// Errors name the key path (`dispatch02.Port: ...`) and are raised as a ConfigError (exit 2).
+// Errors name the key path (`dispatch02.Port: ...`) and are raised as the kernel's ConfigError (exit 2).
 
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { describeValue, formatPath } from '../../runtime/topology.ts';
+import { ConfigError, describeValue, formatIssue, readDocument } from '../../runtime/config/index.ts';
 import { DISPATCH_FRAMINGS, type DispatchFraming, type DispatchProtocolName } from '../../protocols/dispatcher/index.ts';
 
-/** A configuration problem: exit code 2, one line per problem, each naming its key path. */
-export class ConfigError extends Error {
-  readonly exitCode = 2;
-  readonly problems: string[];
-  constructor(file: string, problems: string[]) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'));
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+export { ConfigError };
 
 // ---- field schemas ---------------------------------------------------------------------------
 
@@ -205,17 +196,6 @@ export function isNativeDocument(raw: unknown): raw is Record<string, unknown> {
   return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'Dispatchers' in raw && 'Version' in raw;
 }
 
-function issueText(prefix: string, issue: z.core.$ZodIssue, root: unknown): string {
-  const path = [...(prefix ? [prefix] : []), ...issue.path];
-  const where = formatPath(path);
-  let found: unknown = root;
-  for (const p of issue.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[p] : undefined;
-  if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-  let msg = issue.message.replace(/^Invalid input: /, '');
-  if (issue.code === 'invalid_value' && 'values' in issue) msg = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  return `${where}: ${msg}, found ${found === undefined ? 'nothing (the key is required)' : describeValue(found)}`;
-}
-
 function abs(base: string, p: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
@@ -235,19 +215,7 @@ interface Pending {
  * `overrides` are keyed by dispatcher name. Throws ConfigError; never writes the file.
  */
 export function loadConfigFile(file: string, overrides: Record<string, EntryInput> = {}): DispatcherConfig[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
-  }
-  return resolveDocument(raw, file, overrides);
+  return resolveDocument(readDocument(file, { format: 'json' }), file, overrides);
 }
 
 /** Resolves an already parsed document (original layout or native). */
@@ -289,7 +257,7 @@ function collectLegacy(raw: Record<string, unknown>, file: string): Pending[] {
     }
     const r = legacyEntrySchema.safeParse(entry);
     if (!r.success) {
-      for (const iss of r.error.issues) problems.push(issueText(key, iss, entry));
+      for (const iss of r.error.issues) problems.push(formatIssue(iss, entry, { prefix: [key] }));
       continue;
     }
     const input = r.data as EntryInput;
@@ -321,7 +289,7 @@ function collectNative(raw: Record<string, unknown>, file: string): Pending[] {
     const key = `Dispatchers[${i}]`;
     const r = nativeEntrySchema.safeParse(entry);
     if (!r.success) {
-      for (const iss of r.error.issues) problems.push(issueText(key, iss, entry));
+      for (const iss of r.error.issues) problems.push(formatIssue(iss, entry, { prefix: [key] }));
       return;
     }
     out.push({ key, input: r.data, profile: 'native', base, source: file, warnings: [] });
