@@ -1,5 +1,5 @@
 // `WorkerPool` → `Worker` (dispatcher.md §1.1, §4, §5.6, §7.1). A Worker runs one handler
-// instance (see runners.ts), takes envelopes from the RequestQueue up to its capacity, and routes
+// instance (see runners/), takes envelopes from the RequestQueue up to its capacity, and routes
 // each result back by (slot, gen): delivered only if the slot is live with that generation,
 // otherwise dropped and counted in `staleReplies` (§5.5). A Worker whose instance dies fails its
 // requests with WORKER_FAILED (never retried) and crashes; the pool restarts it, and the
@@ -7,7 +7,7 @@
 // grows toward `Workers.Max` under queue pressure, and surplus workers retire after `IdleMs`.
 
 import { ActorError, defineActor, supervisors, type ActorRef, type ChildFailure } from '../../runtime/index.ts';
-import { createRunner, type Runner, type RunnerHost } from './runners.ts';
+import { createRunner, type Runner, type RunnerHost } from './runners/index.ts';
 import { shared } from './shared.ts';
 import type { ConnMsg, Envelope, IoMsg, Outcome, PoolMsg, QueueMsg, SupMsg, WorkerMsg } from './messages.ts';
 
