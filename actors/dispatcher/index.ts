@@ -20,11 +20,11 @@ import {
   sectionSchema,
   type DispatcherConfig,
   type SectionConfig,
-} from './config.ts';
+} from './config/index.ts';
 import { DispatchersSection, type StartFailure } from './supervisor.ts';
 import type { SupMsg } from './messages.ts';
 
-export { ConfigError, type DispatcherConfig } from './config.ts';
+export { ConfigError, type DispatcherConfig } from './config/index.ts';
 
 const here = (f: string): string => new URL(f, import.meta.url).href;
 

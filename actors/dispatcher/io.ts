@@ -9,7 +9,7 @@ import { ConnectionGroup } from './group.ts';
 import { RequestQueue } from './queue.ts';
 import { reportFailure, WorkerPool } from './worker.ts';
 import { openShared, type Counters } from './shared.ts';
-import type { DispatcherConfig } from './config.ts';
+import type { DispatcherConfig } from './config/index.ts';
 import type { AcceptorMsg, GroupMsg, IoMsg, SupMsg } from './messages.ts';
 
 export interface IoProps {

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { ActorContext, ActorRef, ActorSystem } from '../../runtime/index.ts';
 import { protocolByName, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
-import type { DispatcherConfig } from './config.ts';
+import type { DispatcherConfig } from './config/index.ts';
 import { ConnTable } from './table.ts';
 import { dispatcherLogger, type DispatcherLogger } from './log.ts';
 import { addressMatcher, type AddressMatcher } from './allow.ts';

@@ -10,7 +10,7 @@ import { ActorError, defineActor, supervisors, type ActorRef, type Reply } from 
 import { acquireLock, releaseLock, type LockInfo } from './lock.ts';
 import { dispatcherLogger } from './log.ts';
 import { DispatcherIo } from './io.ts';
-import type { DispatcherConfig } from './config.ts';
+import type { DispatcherConfig } from './config/index.ts';
 import type { IoMsg, SupMsg } from './messages.ts';
 import type { Counters } from './shared.ts';
 

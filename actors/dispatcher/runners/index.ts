@@ -5,7 +5,7 @@
 // Requests are never retried: a failure answers WORKER_FAILED.
 
 import { protocolByName } from '../../../protocols/dispatcher/index.ts';
-import type { DispatcherConfig } from '../config.ts';
+import type { DispatcherConfig } from '../config/index.ts';
 import { LegacyRunner } from './legacy-tx.ts';
 import { ModuleRunner } from './module.ts';
 import { ProcessRunner } from './process.ts';

@@ -3,7 +3,7 @@
 
 import { MessageChannel, Worker as Thread, type MessagePort } from 'node:worker_threads';
 import { SEP, type HandlerBatch } from './handler-thread-types.ts';
-import type { HandlerConfig } from '../config.ts';
+import type { HandlerConfig } from '../config/index.ts';
 import type { Envelope, Outcome } from '../messages.ts';
 import { failed, type Runner, type RunnerHost } from './types.ts';
 

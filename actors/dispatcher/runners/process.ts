@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LinesDecoder } from '../../../protocols/framing/lines.ts';
 import { oneLine } from '../../../protocols/dispatcher/index.ts';
-import type { HandlerConfig } from '../config.ts';
+import type { HandlerConfig } from '../config/index.ts';
 import type { Envelope, Outcome } from '../messages.ts';
 import { failed, type Runner, type RunnerHost } from './types.ts';
 
