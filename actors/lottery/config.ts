@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { readDocument } from '../../runtime/config/index.ts';
 import { checkMaxAmount, DEFAULT_MAX_AMOUNT } from '../../protocols/lottery/index.ts';
-import type { ServerMode } from './connection.ts';
+import type { ServerMode } from './session.ts';
 
 // ---- Go-style durations ------------------------------------------------------------------
 
