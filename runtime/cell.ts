@@ -4,36 +4,21 @@
 
 import { Mailbox } from './mailbox.ts';
 import { ActorTimers } from './timers.ts';
-import { RestartWindow, backoffDelay, decide, resolveSupervisor, restartSet, type ResolvedSupervisor } from './supervision.ts';
+import { RestartWindow, backoffDelay, decide, resolveSupervisor, type ResolvedSupervisor } from './supervision.ts';
+import { restartChildren } from './restarts.ts';
 import { ActorError, actorDead, describeError } from './errors.ts';
 import { openThreadLocal, releaseThreadLocals } from './thread-local.ts';
 import type { ActorContext, ActorDef, Behavior, Reply, SpawnOptions } from './behavior.ts';
 import type { ActorRef, Logger, StopReason } from './types.ts';
 import type { Ref } from './ref.ts';
 import type { Host, SysMsg } from './host.ts';
+import type { CellInfo, CellOptions, ChildRecord } from './cell-types.ts';
+
+export type { CellInfo, CellOptions, ChildRecord } from './cell-types.ts';
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
 export type CellState = 'starting' | 'running' | 'failed' | 'restarting' | 'stopping' | 'dead';
-
-/** What a parent remembers about a child to restart or respawn it. */
-export interface ChildRecord {
-  name: string;
-  ref: Ref<unknown>;
-  module: string;
-  defName: string;
-  props: unknown;
-  options: CellOptions;
-  /** Restarts this parent has ordered; carried over when the child is respawned after its thread died. */
-  restarts: number;
-  /** When this parent last started or restarted the child (performance.now()), for its uptime. */
-  startedAt: number;
-}
-
-export type CellOptions = Omit<SpawnOptions<unknown>, 'props'> & {
-  /** Set when a lost child is spawned again: its restart count and why. */
-  respawn?: { restarts: number; reason: string };
-};
 
 export class Cell implements ActorContext<any> {
   readonly host: Host;
@@ -276,9 +261,7 @@ export class Cell implements ActorContext<any> {
     const now = performance.now();
     const n = this.window.record(now, sup.withinMs);
     const failure = { child: rec.ref.path, reason, uptimeMs: now - rec.startedAt, failuresInWindow: n, data };
-    let verdict = decide(sup, failure);
-    const own = this.behavior?.decide?.(failure);
-    if (own !== undefined && own !== verdict.decision) verdict = { decision: own, why: own === 'escalate' ? `child ${rec.ref.path} failed and ${this.path} escalates: ${reason}` : reason };
+    const verdict = decide(sup, failure, this.behavior?.decide?.(failure), this.path);
     if (verdict.decision === 'stop') {
       for (const l of lost) this.childRecs.delete(l);
       if (!lost.has(name)) this.host.sendSys(rec.ref, { t: 'stop', reason: { error: reason } });
@@ -296,27 +279,7 @@ export class Cell implements ActorContext<any> {
       this.crash(new Error(why));
       return;
     }
-    const order = [...this.childRecs.values()];
-    const targets = new Set(restartSet(sup.strategy, order.length, order.indexOf(rec)).map((i) => order[i]));
-    // Lost children outside the strategy's set (one-for-one) come back too: their cells are gone.
-    for (const l of lost) {
-      const r = this.childRecs.get(l);
-      if (r && r.options.restart !== 'temporary') targets.add(r);
-      else this.childRecs.delete(l);
-    }
-    const delay = backoffDelay(sup.backoff, n);
-    const go = (): void => {
-      for (const t of targets) {
-        if (this.childRecs.get(t.name) !== t) continue;
-        t.restarts++;
-        t.startedAt = performance.now();
-        const why = t === rec || lost.has(t.name) ? reason : `sibling ${name} failed: ${reason}`;
-        if (lost.has(t.name)) this.host.spawnChild(this.self, { ...t, options: { ...t.options, respawn: { restarts: t.restarts, reason: why } } });
-        else this.host.sendSys(t.ref, { t: 'restart', reason: why });
-      }
-    };
-    if (delay > 0) setTimeout(go, delay).unref?.();
-    else go();
+    restartChildren(this, rec, reason, lost, backoffDelay(sup.backoff, n));
   }
 
   /** A worker thread died: children there are lost, and this actor is orphaned if its parent was there. */
@@ -424,19 +387,6 @@ export class Cell implements ActorContext<any> {
       info,
     };
   }
-}
-
-export interface CellInfo {
-  path: string;
-  parent: string | null;
-  thread: number;
-  state: string;
-  kind: string;
-  depth: number;
-  processed: number;
-  restarts: number;
-  children: number;
-  info?: unknown;
 }
 
 export function reasonText(r: StopReason): string {
