@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import { Listener, type Admission, type BindError, type Peer } from '../../runtime/io/index.ts';
-import { freeSlot, shared, type IoShared } from './shared.ts';
+import { freeSlot, shared, type IoConns, type IoShared } from './shared.ts';
 import type { AcceptorMsg, ConnMsg, GroupMsg, IoMsg } from './messages.ts';
 
 export interface AcceptorProps {
@@ -14,7 +14,7 @@ export interface AcceptorProps {
 }
 
 /** Closes a live slot's connection at once (no further bytes) and frees the slot. */
-export function closeSlot(s: IoShared, slot: number): void {
+export function closeSlot(s: IoConns, slot: number): void {
   const row = s.table.rows[slot];
   if (!row.live) return;
   const gen = row.gen;
@@ -52,7 +52,8 @@ export function dispatcherView(s: IoShared) {
 }
 
 export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url, 'Acceptor', (props, ctx) => {
-  const s = shared(ctx, props.io);
+  // The acceptor shows the whole dispatcher in `inspect`, so it sees all of its state.
+  const s: IoShared = shared(ctx, props.io);
   const cfg = s.cfg;
   const io = ctx.parent as ActorRef<IoMsg>;
   const groups: ActorRef<GroupMsg>[] = [];

@@ -12,7 +12,10 @@ import { StreamConnection } from '../../runtime/io/index.ts';
 import { encodeFrame, requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import { ReorderWindow } from './window.ts';
 import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
-import { enqueue, freeSlot, type IoShared, type SlotExtra } from './shared.ts';
+import { enqueue, freeSlot, type IoAdmission, type IoConns, type IoPhase, type IoSetup, type IoStats, type SlotExtra } from './shared.ts';
+
+/** What a connection uses of its dispatcher's state. */
+export type ConnView = IoSetup & IoConns & IoStats & IoAdmission & Pick<IoPhase, 'draining'>;
 import type { Row } from './table.ts';
 import type { ConnMsg, Outcome } from './messages.ts';
 
@@ -29,7 +32,7 @@ const CLOSE_GRACE_MS = 2000;
 const FLUSH_MS = 1000;
 
 export class ConnectionCore implements LifecycleHost {
-  readonly s: IoShared;
+  readonly s: ConnView;
   readonly ctx: ActorContext<ConnMsg>;
   readonly slot: number;
   readonly gen: number;
@@ -55,7 +58,7 @@ export class ConnectionCore implements LifecycleHost {
   rtArmed = false;
   lastActivity: number;
 
-  constructor(s: IoShared, ctx: ActorContext<ConnMsg>, props: ConnectionProps, row: Row<SlotExtra>, sock: Socket) {
+  constructor(s: ConnView, ctx: ActorContext<ConnMsg>, props: ConnectionProps, row: Row<SlotExtra>, sock: Socket) {
     this.s = s;
     this.ctx = ctx;
     this.slot = props.slot;

@@ -3,7 +3,7 @@
 // dispatcher's I/O thread (it owns a socket); an exception closes only this connection.
 
 import { defineActor } from '../../runtime/index.ts';
-import { ConnectionCore, type ConnectionProps } from './connection-core.ts';
+import { ConnectionCore, type ConnectionProps, type ConnView } from './connection-core.ts';
 import { freeSlot, shared } from './shared.ts';
 import type { ConnMsg } from './messages.ts';
 
@@ -13,7 +13,7 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
   let core: ConnectionCore | null = null;
   return {
     started() {
-      const s = shared(ctx, props.io);
+      const s: ConnView = shared(ctx, props.io);
       const row = s.table.route(props.slot, props.gen);
       const sock = row?.extra?.socket;
       if (!row || !sock || sock.destroyed) {

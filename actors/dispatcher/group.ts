@@ -6,7 +6,7 @@
 
 import { defineActor, supervisors } from '../../runtime/index.ts';
 import { Connection } from './connection.ts';
-import { shared } from './shared.ts';
+import { shared, type IoConns } from './shared.ts';
 import type { ConnMsg, GroupMsg } from './messages.ts';
 
 export interface GroupProps {
@@ -18,7 +18,7 @@ export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
   import.meta.url,
   'ConnectionGroup',
   (props, ctx) => {
-    const s = shared(ctx, props.io);
+    const s: IoConns = shared(ctx, props.io);
     const broadcast = (m: ConnMsg): void => {
       for (const c of ctx.children()) (c as typeof c & { tell(m: ConnMsg): boolean }).tell(m);
     };

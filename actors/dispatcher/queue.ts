@@ -5,7 +5,7 @@
 // every worker is busy and envelopes wait.
 
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
-import { shared } from './shared.ts';
+import { shared, type IoAdmission, type IoSetup } from './shared.ts';
 import type { ConnMsg, Envelope, PoolMsg, QueueMsg, WorkerMsg } from './messages.ts';
 
 export interface QueueProps {
@@ -19,7 +19,7 @@ interface WorkerSlot {
 }
 
 export const RequestQueue = defineActor<QueueMsg, QueueProps>(import.meta.url, 'RequestQueue', (props, ctx) => {
-  const s = shared(ctx, props.io);
+  const s: IoSetup & IoAdmission = shared(ctx, props.io);
   const cfg = s.cfg;
   const pool = ctx.refFor<PoolMsg>(`${props.io}/pool`, ctx.thread);
   let fifo: Envelope[] = [];

@@ -57,19 +57,39 @@ export function zeroCounters(): Counters {
   };
 }
 
-export interface IoShared {
+/** What the dispatcher is: fixed for one incarnation of its I/O actor. */
+export interface IoSetup {
   readonly key: string;
   readonly cfg: DispatcherConfig;
   readonly protocol: DispatchProtocol;
-  table: ConnTable<SlotExtra>;
-  readonly counters: Counters;
-  /** Created from nothing (first start, or the I/O thread died): the supervisor's carry applies. */
-  readonly fresh: boolean;
   readonly log: DispatcherLogger;
   /** `Allow` (null: allow all) and `Trace` matchers. */
   readonly allow: AddressMatcher | null;
   readonly trace: AddressMatcher | null;
-  /** RequestQueue admission (§5.6): envelopes reserved by connections and not yet given to a worker. */
+}
+
+/** The live connections. */
+export interface IoConns {
+  table: ConnTable<SlotExtra>;
+  /** Called when the last live connection closed (drain completion). */
+  onEmpty: (() => void) | null;
+}
+
+/** What the dispatcher counts (carried across restarts and thread deaths) and its worker gauge. */
+export interface IoStats {
+  readonly counters: Counters;
+  /** Created from nothing (first start, or the I/O thread died): the supervisor's carry applies. */
+  readonly fresh: boolean;
+  /** Workers that are up (gauge). */
+  workers: number;
+  /** Restarts counted by the supervisor, and hung handler instances replaced by their worker. */
+  supervisedRestarts: number;
+  replacements: number;
+}
+
+/** RequestQueue admission (§5.6). */
+export interface IoAdmission {
+  /** Envelopes reserved by connections and not yet given to a worker. */
   queueDepth: number;
   /** Connections paused because the queue was full, woken when it has room. */
   readonly queueWaiters: Set<ActorRef<ConnMsg>>;
@@ -77,16 +97,18 @@ export interface IoShared {
   /** Envelopes of this loop iteration, sent to the queue in one message (see `enqueue`). */
   enq: Envelope[];
   enqScheduled: boolean;
-  /** Workers that are up (gauge). */
-  workers: number;
-  /** Restarts counted by the supervisor, and hung handler instances replaced by their worker. */
-  supervisedRestarts: number;
-  replacements: number;
+}
+
+export interface IoPhase {
   draining: boolean;
   listening: boolean;
-  /** Called when the last live connection closed (drain completion). */
-  onEmpty: (() => void) | null;
 }
+
+/**
+ * One dispatcher's state on its I/O thread. Each actor names the views it uses (IoSetup,
+ * IoConns, IoStats, IoAdmission, IoPhase); the I/O actor that owns it, and inspection, see it all.
+ */
+export interface IoShared extends IoSetup, IoConns, IoStats, IoAdmission, IoPhase {}
 
 /** Where one dispatcher's state lives on its I/O thread: renewed by each I/O actor incarnation. */
 interface IoHome {
@@ -145,7 +167,7 @@ export function sharedOnMain(system: ActorSystem, io: string): IoShared | undefi
  * iteration travel in one `enq` message, sent after the poll phase (one queue turn and one batch
  * to the workers per iteration instead of one per socket read).
  */
-export function enqueue(s: IoShared, e: Envelope): void {
+export function enqueue(s: IoAdmission, e: Envelope): void {
   s.enq.push(e);
   if (!s.enqScheduled) {
     s.enqScheduled = true;
@@ -153,7 +175,7 @@ export function enqueue(s: IoShared, e: Envelope): void {
   }
 }
 
-function flushEnqueued(s: IoShared): void {
+function flushEnqueued(s: IoAdmission): void {
   s.enqScheduled = false;
   const items = s.enq;
   if (items.length === 0) return;
@@ -163,7 +185,7 @@ function flushEnqueued(s: IoShared): void {
 }
 
 /** Frees a slot and fires `onEmpty` when the table becomes empty. */
-export function freeSlot(s: IoShared, slot: number, gen: number): boolean {
+export function freeSlot(s: IoConns, slot: number, gen: number): boolean {
   if (!s.table.free(slot, gen)) return false;
   if (s.table.liveCount === 0) s.onEmpty?.();
   return true;

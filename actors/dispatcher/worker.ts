@@ -8,7 +8,7 @@
 
 import { ActorError, defineActor, supervisors, type ActorRef, type ChildFailure } from '../../runtime/index.ts';
 import { createRunner, type Runner, type RunnerHost } from './runners/index.ts';
-import { shared } from './shared.ts';
+import { shared, type IoConns, type IoPhase, type IoSetup, type IoStats } from './shared.ts';
 import type { ConnMsg, Envelope, IoMsg, Outcome, PoolMsg, QueueMsg, SupMsg, WorkerMsg } from './messages.ts';
 
 export interface WorkerProps {
@@ -37,7 +37,7 @@ export function reportFailure(sup: ActorRef<SupMsg>, f: ChildFailure): void {
 }
 
 export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Worker', (props, ctx) => {
-  const s = shared(ctx, props.io);
+  const s: IoSetup & IoConns & IoStats & Pick<IoPhase, 'draining'> = shared(ctx, props.io);
   const cfg = s.cfg;
   const queue = ctx.refFor<QueueMsg>(`${props.io}/queue`, ctx.thread);
   const pool = ctx.parent as ActorRef<PoolMsg>;
@@ -186,7 +186,7 @@ export const WorkerPool = defineActor<PoolMsg, PoolProps>(
   import.meta.url,
   'WorkerPool',
   (props, ctx) => {
-    const s = shared(ctx, props.io);
+    const s: IoSetup & IoStats & Pick<IoPhase, 'draining'> = shared(ctx, props.io);
     const cfg = s.cfg;
     const io = ctx.parent as ActorRef<IoMsg>;
     let next = 0;
