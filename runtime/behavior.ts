@@ -48,6 +48,11 @@ export interface ActorContext<M> {
   lookup<T = unknown>(path: string): Promise<ActorRef<T> | undefined>;
   /** Ref for a known path and thread (no check that it exists). */
   refFor<T = unknown>(path: string, thread: number): ActorRef<T>;
+  /**
+   * State shared by the actors of this thread under `key`: created by `init` for the first
+   * actor that opens it, kept across restarts, disposed of when the last actor holding it stops.
+   */
+  threadLocal<T>(key: string, init: () => T, dispose?: (value: T) => void): T;
 }
 
 export interface Reply {

@@ -29,7 +29,7 @@ export interface HostSnapshot {
 export type SysMsg =
   | { t: 'stop'; reason: StopReason }
   | { t: 'restart'; reason: string }
-  | { t: 'failed'; name: string; reason: string; lost: boolean }
+  | { t: 'failed'; name: string; reason: string; lost: boolean; data?: unknown }
   | { t: 'child-stopped'; name: string; path: string }
   | { t: 'watch'; path: string; thread: number }
   | { t: 'unwatch'; path: string }
@@ -569,7 +569,7 @@ export class Host implements RefHost {
         cell.restart(s.reason);
         break;
       case 'failed':
-        cell.onChildFailed(s.name, s.reason, s.lost ? new Set([s.name]) : undefined);
+        cell.onChildFailed(s.name, s.reason, s.lost ? new Set([s.name]) : undefined, s.data);
         break;
       case 'child-stopped':
         cell.onChildStopped(s.name, s.path);

@@ -25,8 +25,17 @@ export interface Verdict {
   why: string;
 }
 
-/** Applies a named decider to one failure. */
-export function decide(sup: ResolvedSupervisor, f: ChildFailure): Verdict {
+/**
+ * What to do about one failure: the parent behaviour's own decision (`own`) when it gave one,
+ * else the supervisor's named decider.
+ */
+export function decide(sup: ResolvedSupervisor, f: ChildFailure, own?: SupervisionDecision, parent = ''): Verdict {
+  const preset = presetVerdict(sup, f);
+  if (own === undefined || own === preset.decision) return preset;
+  return { decision: own, why: own === 'escalate' ? `child ${f.child} failed and ${parent} escalates: ${f.reason}` : f.reason };
+}
+
+function presetVerdict(sup: ResolvedSupervisor, f: ChildFailure): Verdict {
   const d = sup.decider;
   if (d.kind === 'always-restart') return { decision: 'restart', why: f.reason };
   if (d.kind === 'quick-death' && f.uptimeMs < d.quickDeathMs) {

@@ -52,6 +52,8 @@ export interface ChildFailure {
   uptimeMs: number;
   /** Failures under this parent within `withinMs`, this one included. */
   failuresInWindow: number;
+  /** The `data` of the ActorError the child failed with (structured details), if any. */
+  data?: unknown;
 }
 
 /**

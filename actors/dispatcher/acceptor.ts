@@ -6,17 +6,15 @@
 import type net from 'node:net';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import { Listener, type Admission, type BindError, type Peer } from '../../runtime/io/index.ts';
-import { reportDeath } from './report.ts';
-import { freeSlot, shared, type IoShared } from './shared.ts';
+import { freeSlot, shared, type IoConns, type IoShared } from './shared.ts';
 import type { AcceptorMsg, ConnMsg, GroupMsg, IoMsg } from './messages.ts';
 
 export interface AcceptorProps {
   io: string;
-  sup: string;
 }
 
 /** Closes a live slot's connection at once (no further bytes) and frees the slot. */
-export function closeSlot(s: IoShared, slot: number): void {
+export function closeSlot(s: IoConns, slot: number): void {
   const row = s.table.rows[slot];
   if (!row.live) return;
   const gen = row.gen;
@@ -54,9 +52,9 @@ export function dispatcherView(s: IoShared) {
 }
 
 export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url, 'Acceptor', (props, ctx) => {
-  const s = shared(props.io);
+  // The acceptor shows the whole dispatcher in `inspect`, so it sees all of its state.
+  const s: IoShared = shared(ctx, props.io);
   const cfg = s.cfg;
-  const startedAt = Date.now();
   const io = ctx.parent as ActorRef<IoMsg>;
   const groups: ActorRef<GroupMsg>[] = [];
   for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.refFor<GroupMsg>(`${props.io}/g${g}`, ctx.thread));
@@ -139,7 +137,6 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
         // §7.1: an I/O actor failure closes every connection and frees its slot before the restart.
         for (let slot = 0; slot < s.table.size; slot++) closeSlot(s, slot);
       }
-      reportDeath(ctx, props.sup, startedAt, reason);
     },
     inspect() {
       return dispatcherView(s);

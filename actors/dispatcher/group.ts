@@ -6,13 +6,11 @@
 
 import { defineActor, supervisors } from '../../runtime/index.ts';
 import { Connection } from './connection.ts';
-import { reportDeath } from './report.ts';
-import { shared } from './shared.ts';
+import { shared, type IoConns } from './shared.ts';
 import type { ConnMsg, GroupMsg } from './messages.ts';
 
 export interface GroupProps {
   io: string;
-  sup: string;
   index: number;
 }
 
@@ -20,8 +18,7 @@ export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
   import.meta.url,
   'ConnectionGroup',
   (props, ctx) => {
-    const s = shared(props.io);
-    const startedAt = Date.now();
+    const s: IoConns = shared(ctx, props.io);
     const broadcast = (m: ConnMsg): void => {
       for (const c of ctx.children()) (c as typeof c & { tell(m: ConnMsg): boolean }).tell(m);
     };
@@ -41,9 +38,6 @@ export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
             broadcast({ t: 'deadline' });
             break;
         }
-      },
-      stopped(_ctx, reason) {
-        reportDeath(ctx, props.sup, startedAt, reason);
       },
       inspect() {
         return { group: props.index, load: s.table.loads[props.index] ?? 0 };

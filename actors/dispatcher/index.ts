@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { CliError } from '../../runtime/cli/errors.ts';
 import { ActorError, type ActorRef, type ActorSystem, type RunEnv, type SectionHandle, type Subsystem } from '../../runtime/index.ts';
-import { TopologyError } from '../../runtime/topology.ts';
 import { onSignal } from '../../runtime/io/index.ts';
 import {
   ConfigError,
@@ -20,23 +20,13 @@ import {
   sectionSchema,
   type DispatcherConfig,
   type SectionConfig,
-} from './config.ts';
-import { DispatchersSection, setFatalHook, type StartFailure } from './supervisor.ts';
+} from './config/index.ts';
+import { DispatchersSection, type StartFailure } from './supervisor.ts';
 import type { SupMsg } from './messages.ts';
 
-export { ConfigError, type DispatcherConfig } from './config.ts';
+export { ConfigError, type DispatcherConfig } from './config/index.ts';
 
 const here = (f: string): string => new URL(f, import.meta.url).href;
-
-/** An error that carries the process exit code (2 configuration, 3 lock held / address in use). */
-export class DispatcherStartError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode: number) {
-    super(message);
-    this.name = 'DispatcherStartError';
-    this.exitCode = exitCode;
-  }
-}
 
 /** Resolves a `dispatchers` section to one config per dispatcher (throws ConfigError, exit 2). */
 export function resolveSection(config: SectionConfig, topologyFile: string, topologyDir: string): DispatcherConfig[] {
@@ -78,13 +68,8 @@ export interface DispatcherSection extends SectionHandle {
 
 /** Starts every dispatcher of a section and waits until each listens (or one fails to start). */
 export async function startDispatchers(system: ActorSystem, config: SectionConfig, env: DispatcherEnv): Promise<DispatcherSection> {
-  let cfgs: DispatcherConfig[];
-  try {
-    cfgs = resolveSection(config, env.file, env.dir);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new DispatcherStartError(err.message, 2);
-    throw err;
-  }
+  // A ConfigError carries exit code 2.
+  const cfgs = resolveSection(config, env.file, env.dir);
   const name = sections++ === 0 ? 'dispatchers' : `dispatchers-${sections}`;
   const path = `/${name}`;
   const threads = system.threads;
@@ -106,7 +91,6 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
     env.log.error('dispatcher escalated; the runtime stops with exit code 1', { dispatcher, reason });
     endRun(1, `${dispatcher}: ${reason}`);
   };
-  setFatalHook(path, onFatal);
   // SIGUSR1 starts a graceful drain like SIGTERM (§6.1).
   const offUsr1 = onSignal('SIGUSR1', () => endRun(0, 'SIGUSR1'));
 
@@ -121,7 +105,6 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
       await Promise.all(
         refs.map((r, i) => r.ask({ t: 'drain' }, { timeoutMs: cfgs[i].StopTimeout * 1000 + 3000 }).catch(() => null)),
       );
-      setFatalHook(path, null);
     },
     describe() {
       return cfgs.map((c) => {
@@ -133,13 +116,14 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
   };
 
   const top = system.spawn(DispatchersSection, { name, props: { list }, thread: 'main' });
+  // Answered only if the dispatcher escalates; a supervisor that stops rejects it (ignored).
+  refs.forEach((r, i) => r.ask<string>({ t: 'await-escalation' }, { timeoutMs: Infinity }).then((reason) => onFatal(cfgs[i].Name, reason), () => {}));
   const results = await Promise.allSettled(refs.map((r) => r.ask<string>({ t: 'await-ready' }, { timeoutMs: 60_000 })));
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [parseFailure(r.reason, cfgs[i].Name)] : []));
   if (failures.length > 0) {
     offUsr1();
-    setFatalHook(path, null);
     await system.stopActor(top);
-    throw new DispatcherStartError(failures.map((f) => f.error).join('; '), Math.max(...failures.map((f) => f.exitCode)));
+    throw new CliError(failures.map((f) => f.error).join('; '), Math.max(...failures.map((f) => f.exitCode)));
   }
   return handle;
 }
@@ -157,7 +141,7 @@ function adoptFile(raw: unknown, file: string): Record<string, unknown> | null {
   try {
     cfgs = resolveDocument(raw, abs);
   } catch (err) {
-    if (err instanceof ConfigError) throw new TopologyError(file, err.problems);
+    if (err instanceof ConfigError) throw new ConfigError(file, err.problems);
     throw err;
   }
   // One I/O thread per dispatcher (§1.3).
@@ -172,7 +156,7 @@ function commands(program: Command): void {
     .action((dir: string) => {
       const cfg = join(resolve(dir), 'config.json');
       const setup = join(resolve(dir), 'TuxCliSetup');
-      for (const f of [cfg, setup]) if (existsSync(f)) throw new DispatcherStartError(`${f} exists; not overwritten`, 2);
+      for (const f of [cfg, setup]) if (existsSync(f)) throw new CliError(`${f} exists; not overwritten`, 2);
       mkdirSync(resolve(dir), { recursive: true });
       writeFileSync(cfg, defaultConfigText(resolve(dir)), { flag: 'wx' });
       writeFileSync(setup, '{\n\t"max_tux_cli" : 4,\n\t"min_tux_cli" : 2,\n\t"xml_n_term" : 1\n}\n', { flag: 'wx' });

@@ -7,9 +7,9 @@ import { defineActor, supervisors, type ActorRef } from '../../runtime/index.ts'
 import { Acceptor, dispatcherView } from './acceptor.ts';
 import { ConnectionGroup } from './group.ts';
 import { RequestQueue } from './queue.ts';
-import { WorkerPool } from './worker.ts';
+import { reportFailure, WorkerPool } from './worker.ts';
 import { openShared, type Counters } from './shared.ts';
-import type { DispatcherConfig } from './config.ts';
+import type { DispatcherConfig } from './config/index.ts';
 import type { AcceptorMsg, GroupMsg, IoMsg, SupMsg } from './messages.ts';
 
 export interface IoProps {
@@ -32,7 +32,7 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
   'DispatcherIo',
   (props, ctx) => {
     const cfg = props.cfg;
-    const s = openShared(ctx.path, cfg);
+    const s = openShared(ctx, cfg);
     const sup = ctx.refFor<SupMsg>(props.sup, -1);
     const groups: ActorRef<GroupMsg>[] = [];
     let acceptor: ActorRef<AcceptorMsg> | null = null;
@@ -56,15 +56,15 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
         sup.tell({ t: 'up', io: ctx.self });
         ctx.timers.every('report', REPORT_MS, { t: 'report' });
         if (cfg.Allow === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
-        s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path, sup: props.sup } });
+        s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path } });
         ctx.spawn(WorkerPool, { name: 'pool', props: { io: ctx.path, sup: props.sup } });
       },
       receive(msg) {
         switch (msg.t) {
           case 'pool-ready':
             if (acceptor !== null) return; // a restarted pool
-            for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, sup: props.sup, index: g } }));
-            acceptor = ctx.spawn(Acceptor, { name: 'acceptor', props: { io: ctx.path, sup: props.sup } });
+            for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, index: g } }));
+            acceptor = ctx.spawn(Acceptor, { name: 'acceptor', props: { io: ctx.path } });
             if (s.draining) ctx.self.tell({ t: 'check-drained' });
             break;
           case 'pool-failed':
@@ -117,6 +117,10 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
             break;
           }
         }
+      },
+      decide(f) {
+        reportFailure(sup, f);
+        return 'restart';
       },
       stopped() {
         s.onEmpty = null;

@@ -10,7 +10,7 @@ import { ActorError, defineActor, supervisors, type ActorRef, type Reply } from 
 import { acquireLock, releaseLock, type LockInfo } from './lock.ts';
 import { dispatcherLogger } from './log.ts';
 import { DispatcherIo } from './io.ts';
-import type { DispatcherConfig } from './config.ts';
+import type { DispatcherConfig } from './config/index.ts';
 import type { IoMsg, SupMsg } from './messages.ts';
 import type { Counters } from './shared.ts';
 
@@ -18,15 +18,6 @@ export interface SupervisorProps {
   cfg: DispatcherConfig;
   /** Thread of the I/O subtree. */
   thread: number | 'main';
-}
-
-/** Called (main thread) when a dispatcher escalates: the runtime should stop with exit 1. */
-export type FatalHook = (dispatcher: string, reason: string) => void;
-const fatalHooks = new Map<string, FatalHook>();
-
-export function setFatalHook(parentPath: string, hook: FatalHook | null): void {
-  if (hook) fatalHooks.set(parentPath, hook);
-  else fatalHooks.delete(parentPath);
 }
 
 export interface StartFailure {
@@ -55,6 +46,8 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
     const window: number[] = [];
     const readyWaiters: Reply[] = [];
     const drainWaiters: Reply[] = [];
+    /** Asks answered with the reason when the dispatcher escalates (the section then ends the run). */
+    const escalationWaiters: Reply[] = [];
     let drainResult: { abandoned: number; open: number } | null = null;
     let escalation: string | null = null;
     /** The I/O subtree's counters as last reported, handed to its next incarnation. */
@@ -76,8 +69,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
       (r.abandoned > 0 || r.open > 0 ? log.warn : log.info)('drain finished', { abandoned: r.abandoned, stillOpen: r.open });
       for (const w of drainWaiters.splice(0)) w.resolve(r);
       if (escalation !== null) {
-        const hook = ctx.parent ? fatalHooks.get(ctx.parent.path) : undefined;
-        hook?.(cfg.Name, escalation);
+        for (const w of escalationWaiters.splice(0)) w.resolve(escalation);
         ctx.stop();
       }
     };
@@ -155,6 +147,11 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
               const r = ctx.deferReply();
               if (r) readyWaiters.push(r);
             }
+            break;
+          }
+          case 'await-escalation': {
+            const r = ctx.deferReply();
+            if (r) escalationWaiters.push(r);
             break;
           }
           case 'died':

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { ActorSystem } from '../system.ts';
-import { loadTopology, TopologyError, type Topology } from '../topology.ts';
+import { loadTopology, type Topology } from '../topology.ts';
 import { registeredSubsystems, type SectionHandle } from '../subsystem.ts';
 import { startControlServer, type ControlServer } from '../control.ts';
 import { loggerFor } from '../log.ts';
@@ -27,13 +27,8 @@ export interface RunningSystem {
 }
 
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
-  let topology: Topology;
-  try {
-    topology = loadTopology(file);
-  } catch (err) {
-    if (err instanceof TopologyError) throw new CliError(err.message, 2);
-    throw err;
-  }
+  // A bad file throws a ConfigError: a CliError with exit code 2.
+  const topology: Topology = loadTopology(file);
   const k = topology.kernel;
   const log = loggerFor('run');
   const seconds = o.for !== undefined ? Number(o.for) : k.runForSeconds;

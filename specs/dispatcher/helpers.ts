@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem, loggerFor } from '../../runtime/index.ts';
 import { startDispatchers, type DispatcherSection } from '../../actors/dispatcher/index.ts';
-import type { EntryInput } from '../../actors/dispatcher/config.ts';
+import type { EntryInput } from '../../actors/dispatcher/config/index.ts';
 import { encodeFrameBytes, requestDecoder, type DispatchFraming } from '../../protocols/dispatcher/index.ts';
 
 export const T = '\t';
