@@ -15,7 +15,7 @@ import { Message } from '../../protocols/eventdispatcher/index.ts';
 import { defineActor, type ActorDef, type DefOptions, type Logger } from '../../runtime/index.ts';
 import { addCommunicatorCommands, registerMessage, unregisterMessage } from './builtins.ts';
 import { realClock } from './clock.ts';
-import { Dispatcher } from './dispatcher.ts';
+import { Dispatcher, PRIORITY } from './dispatcher.ts';
 import { MessageStream } from './message-stream.ts';
 import { PermanentConnection, type Messenger } from './permanent.ts';
 import { makePolicy, type PolicyConfig } from './reconnect.ts';
@@ -48,6 +48,8 @@ export interface ServiceApi {
   send(msg: Message, cache?: boolean): boolean;
   isConnected(): boolean;
   isReady(): boolean;
+  /** Called on each STATUS the router sends (a service went up or down). */
+  onStatus?: (service: string, status: string) => void;
 }
 
 export interface ServiceProps<P> {
@@ -121,6 +123,18 @@ export function defineService<P = void>(
         ctx.stop();
       },
       ready: (m) => ctx.log.info('registered with the router', { service: props.service, router: m.sentFromServer }),
+    });
+    // The communicatord client understands STATUS (at system priority): the router tells it when
+    // services go up and down.
+    dispatcher.addMatch({
+      expr: 'STATUS',
+      priority: PRIORITY.SYSTEM,
+      callback: (m) => {
+        const service = m.hasParameter('service') ? m.getParameter('service') : '';
+        const status = m.hasParameter('status') ? m.getParameter('status') : '';
+        ctx.log.debug('service status', { service, status });
+        api.onStatus?.(service, status);
+      },
     });
     const api: ServiceApi = {
       name: props.service,
