@@ -17,6 +17,8 @@ export type LinkReport =
   | { t: 'ed-msg'; id: string; fields: MessageFields }
   | { t: 'ed-closed'; id: string }
   | { t: 'ed-bound'; id: string; address: string }
+  /** The connection could not open (a bind failure): the owner reports it; no restart loop. */
+  | { t: 'ed-failed'; id: string; error: string }
   | { t: 'ed-signal'; id: string; signal: string };
 
 /** What an owner tells a connection actor. */
@@ -95,13 +97,18 @@ export const DatagramMessageServer = defineActor<{ t: 'round' }, DatagramServerP
   return {
     async started() {
       if (t.kind === 'unix') await import('../../runtime/io/unix-datagram.ts');
-      ep = await openDatagram(t, {
-        message: (data) => {
-          intake.push(data);
-          schedule();
-        },
-        error: (err) => ctx.log.warn('datagram socket error', { conn: label, error: err.message }),
-      });
+      try {
+        ep = await openDatagram(t, {
+          message: (data) => {
+            intake.push(data);
+            schedule();
+          },
+          error: (err) => ctx.log.warn('datagram socket error', { conn: label, error: err.message }),
+        });
+      } catch (err) {
+        parent.tell({ t: 'ed-failed', id: props.id, error: (err as Error).message });
+        return ctx.stop();
+      }
       const a = ep.address;
       parent.tell({ t: 'ed-bound', id: props.id, address: a.kind === 'udp' ? `${a.host}:${a.port}` : a.path });
     },

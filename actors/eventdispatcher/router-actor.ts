@@ -55,6 +55,7 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
   let tcpAddress: string | null = null;
   let ids = 0;
   let stopped = false;
+  let startError: string | null = null;
   const router = new Router({
     serverName: props.serverName,
     log: ctx.log,
@@ -87,35 +88,49 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
     conns.set(id, c);
     router.attach(c);
   };
+  const open = async (): Promise<void> => {
+    if (props.tcp) {
+      const l = await listen({
+        target: { kind: 'tcp', host: props.tcp.host, port: props.tcp.port },
+        onConnection: (socket, peer) => void ctx.self.tell({ t: 'accepted', token: giveHandle(socket), kind: 'tcp', address: `${peer.address}:${peer.port}` }),
+        onError: (err) => ctx.log.error('tcp listener error', { error: err.message }),
+      });
+      listeners.push(l);
+      tcpAddress = l.address;
+      router.myAddress = l.address;
+    }
+    if (props.unix) {
+      await checkUnixPath(props.unix.path);
+      const path = props.unix.path;
+      const l = await listen({
+        target: { kind: 'unix', path, unlinkStale: true },
+        onConnection: (socket) => void ctx.self.tell({ t: 'accepted', token: giveHandle(socket), kind: 'unix', address: path }),
+        onError: (err) => ctx.log.error('unix listener error', { error: err.message }),
+      });
+      listeners.push(l);
+    }
+    if (props.udp) {
+      ctx.spawn(DatagramMessageServer, { name: 'udp', props: { id: 'udp', target: { kind: 'udp', host: props.udp.host, port: props.udp.port }, secretCode: props.udp.secret ?? '' } });
+      attach('udp', 'udp', `${props.udp.host}:${props.udp.port}`, null);
+    }
+    ctx.log.info('router listening', { server: props.serverName, tcp: tcpAddress, udp: props.udp ? `${props.udp.host}:${props.udp.port}` : null, unix: props.unix?.path ?? null });
+  };
   return {
     async started() {
-      if (props.tcp) {
-        const l = await listen({
-          target: { kind: 'tcp', host: props.tcp.host, port: props.tcp.port },
-          onConnection: (socket, peer) => void ctx.self.tell({ t: 'accepted', token: giveHandle(socket), kind: 'tcp', address: `${peer.address}:${peer.port}` }),
-          onError: (err) => ctx.log.error('tcp listener error', { error: err.message }),
-        });
-        listeners.push(l);
-        tcpAddress = l.address;
-        router.myAddress = l.address;
+      try {
+        await open();
+      } catch (err) {
+        // A bind failure is a start failure, not a crash to restart: the section reports it.
+        startError = (err as Error).message;
+        for (const l of listeners) l.stop();
+        ctx.log.error('router cannot start', { error: startError });
       }
-      if (props.unix) {
-        await checkUnixPath(props.unix.path);
-        const path = props.unix.path;
-        const l = await listen({
-          target: { kind: 'unix', path, unlinkStale: true },
-          onConnection: (socket) => void ctx.self.tell({ t: 'accepted', token: giveHandle(socket), kind: 'unix', address: path }),
-          onError: (err) => ctx.log.error('unix listener error', { error: err.message }),
-        });
-        listeners.push(l);
-      }
-      if (props.udp) {
-        ctx.spawn(DatagramMessageServer, { name: 'udp', props: { id: 'udp', target: { kind: 'udp', host: props.udp.host, port: props.udp.port }, secretCode: props.udp.secret ?? '' } });
-        attach('udp', 'udp', `${props.udp.host}:${props.udp.port}`, null);
-      }
-      ctx.log.info('router listening', { server: props.serverName, tcp: tcpAddress, udp: props.udp ? `${props.udp.host}:${props.udp.port}` : null, unix: props.unix?.path ?? null });
     },
     receive(msg) {
+      if (startError !== null) {
+        if (msg.t === 'await-ready' || msg.t === 'info') ctx.replyError(new Error(startError));
+        return;
+      }
       switch (msg.t) {
         case 'accepted': {
           if (stopped) return;
@@ -141,6 +156,12 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
         case 'ed-bound':
           udpAddress = msg.address;
           for (const r of waiting.splice(0)) r.resolve(info());
+          return;
+        case 'ed-failed':
+          startError = msg.error;
+          ctx.log.error('router cannot start', { error: msg.error });
+          for (const l of listeners) l.stop();
+          for (const r of waiting.splice(0)) r.reject(new Error(msg.error));
           return;
         case 'ed-signal':
           return;

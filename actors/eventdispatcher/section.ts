@@ -26,7 +26,13 @@ export async function startSection(system: ActorSystem, config: EdSection, env: 
         maxLine: r.maxLine,
       },
     });
-    const info = await ref.ask<RouterInfo>({ t: 'await-ready' }, { timeoutMs: 10_000 });
+    let info: RouterInfo;
+    try {
+      info = await ref.ask<RouterInfo>({ t: 'await-ready' }, { timeoutMs: 10_000 });
+    } catch (err) {
+      await system.stopActor(ref);
+      throw Object.assign(new Error(`eventdispatcher router ${r.name}: ${(err as Error).message}`), { exitCode: 1 });
+    }
     routers.push(ref);
     lines.push(`event dispatcher router ${serverName} (/${r.name}): tcp ${info.tcp ?? '-'}, udp ${info.udp ?? '-'}, unix ${info.unix ?? '-'}`);
   }
