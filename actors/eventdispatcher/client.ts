@@ -154,7 +154,7 @@ export const MessageClient = defineActor<MessageClientMsg, MessageClientProps>(i
           }
           return;
         case 'info':
-          ctx.reply({ connected: perm.isConnected(), state: perm.state, attempts: perm.attempts.length, cached: perm.cached });
+          ctx.reply({ connected: perm.isConnected(), state: perm.state, attempts: perm.attemptCount, cached: perm.cached });
       }
     },
     stopped() {

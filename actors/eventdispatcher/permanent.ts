@@ -43,8 +43,10 @@ export class PermanentConnection {
   #pending: Messenger | null = null;
   #cache: Message[] = [];
   #done = false;
-  /** Start times of every attempt (µs), for inspection and tests. */
+  /** Start times of the last 1024 attempts (µs), for inspection and tests. */
   readonly attempts: number[] = [];
+  /** Attempts made in all. */
+  attemptCount = 0;
 
   constructor(o: PermanentOptions) {
     this.#o = o;
@@ -128,7 +130,9 @@ export class PermanentConnection {
     const due = this.schedule.timer.deadline();
     // A timer may wake a fraction of a millisecond before the µs deadline: that is the tick.
     if (!this.schedule.fire(now)) this.schedule.fire(Math.max(now, due));
+    this.attemptCount++;
     this.attempts.push(now);
+    if (this.attempts.length > 1024) this.attempts.shift();
     o.attempt((result) => {
       if (this.#done) {
         if (!(result instanceof Error)) result.close();

@@ -157,7 +157,7 @@ export function defineService<P = void>(
           stream = null;
           state.ready = false;
           perm.messengerDropped();
-        } else ctx.reply({ connected: perm.isConnected(), ready: state.ready, state: perm.state, attempts: perm.attempts.length });
+        } else ctx.reply({ connected: perm.isConnected(), ready: state.ready, state: perm.state, attempts: perm.attemptCount });
       },
       stopped() {
         perm.stop();
