@@ -35,7 +35,9 @@ export type RouterMsg =
   | { t: 'await-ready' }
   | { t: 'info' }
   /** The runtime is stopping (SIGINT/SIGTERM): stop(false) as upstream does on SIGINT. */
-  | { t: 'shutdown' };
+  | { t: 'shutdown' }
+  /** Periodic: drop expired cached messages. */
+  | { t: 'purge' };
 
 /** Fails when a live process answers on `path`; a file left by a dead one is removed at bind. */
 async function checkUnixPath(path: string): Promise<void> {
@@ -117,6 +119,7 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
   };
   return {
     async started() {
+      ctx.timers.every('purge', 10_000, { t: 'purge' });
       try {
         await open();
       } catch (err) {
@@ -173,6 +176,9 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
         }
         case 'info':
           return ctx.reply(info());
+        case 'purge':
+          router.cache.purge(realClock.nowUs());
+          return;
         case 'shutdown':
           ctx.reply(true);
           if (!router.shuttingDown) router.stop(false);
