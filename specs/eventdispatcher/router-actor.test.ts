@@ -67,6 +67,9 @@ describe('eventdispatcher router over real sockets', () => {
 
   it('UDP: direct and broadcast messages reach local services; REGISTER over UDP is refused', async () => {
     const c = await lineClient({ path: join(dir, 'communicatord.sock') });
+    // Bad input on the Unix stream endpoint first: logged, no reply, the connection goes on.
+    c.send(':svc/CMD');
+    c.socket.write(Buffer.from([0xfe, 0x0a]));
     c.send('REGISTER service=udptest;version=1');
     await c.waitLine(/READY/);
     c.send(`snap:communicatord/COMMANDS list=${LIST}`);
