@@ -70,14 +70,23 @@ describe('eventdispatcher servers and clients', () => {
     await sys.stopActor(server);
   });
 
-  it('Unix stream: the server answers ALIVE with ABSOLUTELY', async () => {
+  it('Unix stream: the server answers ALIVE with ABSOLUTELY; a permanent client reconnects after the server restarts', async () => {
     const path = join(dir, 'server.sock');
     const server = sys.spawn(MessageServer, { name: 'unix-server', props: { target: { kind: 'unix', path } } });
     await server.ask({ t: 'await-ready' });
     const r = await sendAndAwaitReply({ kind: 'unix', path }, Message.parse('<me:test ALIVE serial=9'));
     assert.equal(r.command, 'ABSOLUTELY');
     assert.equal(r.getParameter('serial'), '9');
+    // A permanent client over the same socket: connects, and comes back after the server restarts.
+    const client = sys.spawn(MessageClient, { name: 'unix-perm', props: { target: { kind: 'unix', path }, pauses: '1' } });
+    await waitFor(async () => (await client.ask<{ connected: boolean }>({ t: 'info' })).connected, 'the unix client to connect');
     await sys.stopActor(server);
+    await waitFor(async () => !(await client.ask<{ connected: boolean }>({ t: 'info' })).connected, 'the drop');
+    const again = sys.spawn(MessageServer, { name: 'unix-server-2', props: { target: { kind: 'unix', path } } });
+    await again.ask({ t: 'await-ready' });
+    await waitFor(async () => (await client.ask<{ connected: boolean }>({ t: 'info' })).connected, 'the reconnect over unix', 10_000);
+    await sys.stopActor(client);
+    await sys.stopActor(again);
   });
 
   it('a permanent client caches while its peer is away, delivers on connect, and reconnects when the peer dies and returns', async () => {
