@@ -1,6 +1,7 @@
 // runtime/io: handing a socket to an actor on the same thread (kernel-owned: an untaken handle is
 // destroyed), one owner of process signals delivering them to actors as messages (real signals
-// sent to this process; worker threads get none), and UDP datagram endpoints.
+// sent to this process; worker threads get none), and UDP datagram endpoints. The test signal is
+// SIGWINCH: harmless when nobody listens, and not the test runner's diagnostic-report signal.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +33,7 @@ export const Greeter = defineActor<SockMsg, void>(import.meta.url, 'Greeter', (_
   let off = (): void => {};
   return {
     started() {
-      off = deliverSignals(ctx.self, ['SIGUSR2'], (sig) => ({ t: 'signal' as const, sig }));
+      off = deliverSignals(ctx.self, ['SIGWINCH'], (sig) => ({ t: 'signal' as const, sig }));
     },
     receive(msg) {
       if (msg.t === 'socket') takeHandle<net.Socket>(msg.token)?.end(`hello from ${ctx.path}`);
@@ -84,30 +85,30 @@ test('a handle nobody takes is destroyed after its time to live; a taken token i
 
 test('signals: one process listener, delivered as messages to each subscribed actor; gone when they stop', async () => {
   const sys = await start(0);
-  const before = process.listenerCount('SIGUSR2');
+  const before = process.listenerCount('SIGWINCH');
   const a = sys.spawn(Greeter, { name: 'a', props: undefined });
   const b = sys.spawn(Greeter, { name: 'b', props: undefined });
-  await waitFor(() => subscribedSignals().includes('SIGUSR2'), 'subscribed');
-  assert.equal(process.listenerCount('SIGUSR2'), before + 1, 'one listener for two actors');
-  process.kill(process.pid, 'SIGUSR2');
+  await waitFor(() => subscribedSignals().includes('SIGWINCH'), 'subscribed');
+  assert.equal(process.listenerCount('SIGWINCH'), before + 1, 'one listener for two actors');
+  process.kill(process.pid, 'SIGWINCH');
   await waitFor(async () => (await a.ask<string[]>({ t: 'seen' })).length === 1 && (await b.ask<string[]>({ t: 'seen' })).length === 1, 'both told');
-  assert.deepEqual(await a.ask({ t: 'seen' }), ['SIGUSR2']);
+  assert.deepEqual(await a.ask({ t: 'seen' }), ['SIGWINCH']);
   await a.ask({ t: 'seen' });
   const calls: string[] = [];
-  const off = onSignal('SIGUSR2', (s) => calls.push(s));
-  process.kill(process.pid, 'SIGUSR2');
+  const off = onSignal('SIGWINCH', (s) => calls.push(s));
+  process.kill(process.pid, 'SIGWINCH');
   await waitFor(() => calls.length === 1, 'kernel subscriber called');
   off();
   await sys.stop(2000);
-  assert.equal(process.listenerCount('SIGUSR2'), before, 'the listener is removed with the last subscriber');
+  assert.equal(process.listenerCount('SIGWINCH'), before, 'the listener is removed with the last subscriber');
 });
 
 test('signals: a worker thread gets none (subscribing there installs nothing)', async () => {
   const src = `
     const { parentPort } = require('node:worker_threads');
     import(${JSON.stringify(new URL('../../runtime/io/signals.ts', import.meta.url).href)}).then((m) => {
-      const off = m.onSignal('SIGUSR2', () => parentPort.postMessage('got'));
-      parentPort.postMessage({ here: m.signalsHere, listeners: process.listenerCount('SIGUSR2'), subscribed: m.subscribedSignals() });
+      const off = m.onSignal('SIGWINCH', () => parentPort.postMessage('got'));
+      parentPort.postMessage({ here: m.signalsHere, listeners: process.listenerCount('SIGWINCH'), subscribed: m.subscribedSignals() });
       off();
     });`;
   const w = new Worker(src, { eval: true });
