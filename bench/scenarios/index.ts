@@ -8,4 +8,5 @@ export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   lottery: () => import('./lottery.ts'),
   codec: () => import('./codec.ts'),
   view: () => import('./view.ts'),
+  eventdispatcher: () => import('./eventdispatcher.ts'),
 };

@@ -3,10 +3,11 @@
 
 import type { Command } from 'commander';
 import { ActorSystem } from '../system.ts';
-import { loadTopology, TopologyError, type Topology } from '../topology.ts';
+import { loadTopology, type Topology } from '../topology.ts';
 import { registeredSubsystems, type SectionHandle } from '../subsystem.ts';
 import { startControlServer, type ControlServer } from '../control.ts';
 import { loggerFor } from '../log.ts';
+import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
 import { serveView } from './view.ts';
@@ -32,13 +33,8 @@ export interface RunningSystem {
 }
 
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
-  let topology: Topology;
-  try {
-    topology = loadTopology(file);
-  } catch (err) {
-    if (err instanceof TopologyError) throw new CliError(err.message, 2);
-    throw err;
-  }
+  // A bad file throws a ConfigError: a CliError with exit code 2.
+  const topology: Topology = loadTopology(file);
   const k = topology.kernel;
   const log = loggerFor('run');
   const seconds = o.for !== undefined ? Number(o.for) : k.runForSeconds;
@@ -81,9 +77,9 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     })();
     return stopping;
   };
-  const fail = (code: number, reason: string): void => {
+  const stop = (code: number, reason: string): void => {
     exitCode = Math.max(exitCode, code);
-    log.error('a section stops the runtime', { code, reason });
+    (code === 0 ? log.info : log.error)('a section stops the runtime', { code, reason });
     void shutdown(reason);
   };
 
@@ -101,7 +97,7 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   }
   try {
     for (const { section, config } of topology.sections) {
-      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), fail });
+      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), stop });
       if (h) handles.push(h);
     }
   } catch (err) {
@@ -143,7 +139,7 @@ export function registerRunCommand(program: Command): void {
       let running: RunningSystem | null = null;
       let early: NodeJS.Signals | null = null;
       let signals = 0;
-      const onSignal = (sig: NodeJS.Signals): void => {
+      const onStopSignal = (sig: NodeJS.Signals): void => {
         if (++signals > 1) {
           process.stderr.write(`second ${sig}: exiting at once\n`);
           process.exit(130);
@@ -151,19 +147,16 @@ export function registerRunCommand(program: Command): void {
         if (running) void running.shutdown(sig);
         else early = sig;
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const offSignals = onSignal(['SIGINT', 'SIGTERM'], onStopSignal);
       try {
         running = await startFromTopology(file, opts);
       } catch (err) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        offSignals();
         throw err;
       }
       if (early) void running.shutdown(early);
       const code = await running.done;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
       process.exitCode = code;
     });
 }
