@@ -17,6 +17,8 @@ export interface RunEnv {
    * makes the process exit with the highest code asked for (0: done, 1: an escalation).
    */
   stop(code: number, reason: string): void;
+  /** @deprecated The former name of `stop`, kept while branches written against it are merged. */
+  fail(code: number, reason: string): void;
 }
 
 export interface SectionHandle {

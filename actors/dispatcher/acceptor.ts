@@ -116,7 +116,7 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
           io.tell({ t: 'listening', address: `${cfg.IP}:${cfg.Port}` });
         },
         (err: BindError) => {
-          if (listener !== l) return;
+          if (listener !== l || err.code === 'ESTOPPED') return; // drained before it listened
           if (ctx.restarts === 0) io.tell({ t: 'bind-failed', code: err.code, error: `cannot listen on ${cfg.IP}:${cfg.Port}: ${err.detail}` });
           else ctx.fail(new Error(`listener failed on ${cfg.IP}:${cfg.Port}: ${err.detail}`));
         },

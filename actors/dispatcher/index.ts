@@ -55,7 +55,7 @@ export function resolveSection(config: SectionConfig, topologyFile: string, topo
 
 let sections = 0;
 
-export interface DispatcherEnv extends Omit<RunEnv, 'stop'> {
+export interface DispatcherEnv extends Omit<RunEnv, 'stop' | 'fail'> {
   /** Ends the run (an escalation: 1; SIGUSR1: 0). Without it (tests, benchmarks) the section stops its own actors. */
   stop?(exitCode: number, reason: string): void;
 }

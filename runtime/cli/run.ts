@@ -97,7 +97,7 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   }
   try {
     for (const { section, config } of topology.sections) {
-      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), stop });
+      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), stop, fail: stop });
       if (h) handles.push(h);
     }
   } catch (err) {

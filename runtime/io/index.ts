@@ -10,7 +10,7 @@
 //   message `cannot listen on host:port: ...`). `admit(peer)` runs before anything else touches a
 //   socket: 'accept', 'refuse' (destroyed, no byte sent) or 'end' (clean EOF, zero bytes).
 //   Admitted sockets reach `onConnection(socket, peer)` paused, with an error listener attached.
-//   `stop()` stops accepting; `drain(deadlineMs)` stops accepting and resolves with the number of
+//   `stop()` stops accepting (while still binding, `ready` rejects with code ESTOPPED); `drain(deadlineMs)` stops accepting and resolves with the number of
 //   accepted sockets still open when they all closed or the deadline passed. `reusePort` lets
 //   acceptors on several threads share a port. `listen(opts)` = construct + await ready.
 //

@@ -90,6 +90,7 @@ export class Listener {
   private open = 0;
   private idleWaiters: (() => void)[] = [];
   private boundPort = 0;
+  private rejectReady: ((err: BindError) => void) | null = null;
 
   constructor(opts: ListenerOptions) {
     this.opts = opts;
@@ -101,6 +102,7 @@ export class Listener {
     // A TLS handshake failure concerns one client, never the listener.
     if (t.kind === 'tls') this.server.on('tlsClientError', (_err, s) => s.destroy());
     this.ready = new Promise<string>((resolve, reject) => {
+      this.rejectReady = reject;
       this.server.on('error', (err: NodeJS.ErrnoException) => {
         if (this.state === 'binding') {
           this.state = 'stopped';
@@ -142,9 +144,13 @@ export class Listener {
     return this.open;
   }
 
-  /** Stops accepting (later connects are refused); accepted sockets are not touched. */
+  /**
+   * Stops accepting (later connects are refused); accepted sockets are not touched. Stopped while
+   * still binding, `ready` rejects with a BindError whose code is `ESTOPPED`.
+   */
   stop(): void {
     if (this.state === 'stopped') return;
+    if (this.state === 'binding') this.rejectReady?.(new BindError(this.address, 'ESTOPPED', 'stopped before it was listening'));
     this.state = 'stopped';
     this.server.close(noop);
   }

@@ -69,6 +69,10 @@ test('bind-failed: the port in use rejects ready with a BindError naming the add
     return true;
   });
   assert.equal(b.listening, false);
+  // Stopped while still binding: ready settles (no caller waits forever).
+  const c = new Listener({ target: { kind: 'tcp', host: '127.0.0.1', port: 0 }, onConnection: echo });
+  c.stop();
+  await assert.rejects(c.ready, (err: unknown) => err instanceof BindError && err.code === 'ESTOPPED');
 });
 
 test('admission: refuse sends no byte, end gives a clean EOF, accept reaches onConnection', async () => {

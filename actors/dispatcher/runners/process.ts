@@ -2,6 +2,8 @@
 // hung or dead program is replaced.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { StreamConnection } from '../../../runtime/io/index.ts';
 import { LinesDecoder } from '../../../protocols/framing/lines.ts';
 import { oneLine } from '../../../protocols/dispatcher/index.ts';
 import type { HandlerConfig } from '../config/index.ts';
@@ -65,8 +67,6 @@ export class ProcessRunner implements Runner {
     }
     this.child = child;
     this.spawned = false;
-    const out = new LinesDecoder({ maxFrameSize: this.maxLine });
-    const errLines = new LinesDecoder({ maxFrameSize: 65536 });
     child.stdin!.on('error', () => {});
     child.on('spawn', () => {
       if (this.child !== child) return;
@@ -95,16 +95,34 @@ export class ProcessRunner implements Runner {
       this.failCurrent(reason);
       if (!this.stopped) this.host.died(reason);
     });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (this.child !== child) return;
-      for (const line of out.push(chunk)) {
-        if (this.child !== child) return;
-        this.onLine(child, line);
-      }
-      if (out.error !== null && this.child === child) this.protocolFailure(child, `a reply line over ${this.maxLine} bytes`);
+    // The child's output is read through runtime/io like any stream: replies one line each, stderr
+    // lines logged. A line handler may replace the child (a protocol failure): later lines of the
+    // same read then belong to a process we no longer talk to.
+    new StreamConnection(Duplex.from({ readable: child.stdout! }), {
+      decoder: new LinesDecoder({ maxFrameSize: this.maxLine }),
+      handlers: {
+        frames: (lines) => {
+          for (const line of lines) {
+            if (this.child !== child) return;
+            this.onLine(child, line);
+          }
+        },
+        framingError: () => {
+          if (this.child === child) this.protocolFailure(child, `a reply line over ${this.maxLine} bytes`);
+        },
+        // A bug in reply handling ends this process like a protocol failure (the worker restarts).
+        fault: (err) => {
+          if (this.child === child) this.protocolFailure(child, `reply handling failed: ${(err as Error).message}`);
+        },
+      },
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      for (const line of errLines.push(chunk)) this.host.log.info('worker stderr', { command: h.Command, pid: child.pid, line: line.toString('utf8') });
+    new StreamConnection(Duplex.from({ readable: child.stderr! }), {
+      decoder: new LinesDecoder({ maxFrameSize: 65536 }),
+      handlers: {
+        frames: (lines) => {
+          for (const line of lines) this.host.log.info('worker stderr', { command: h.Command, pid: child.pid, line: line.toString('utf8') });
+        },
+      },
     });
   }
 
