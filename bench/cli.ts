@@ -1,7 +1,5 @@
 // `actor-runtime bench [scenario...] [--quick] [--check]` (also `npm run bench`).
 import type { Command } from 'commander';
-import { runBench } from './run.ts';
-import { renderTerminal } from './report.ts';
 import { scenarios } from './scenarios/index.ts';
 
 export function registerBenchCommand(program: Command): void {
@@ -14,6 +12,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--runs <n>', 'repetitions per scenario (default 3, quick 1)')
     .option('--out <dir>', 'report folder (default bench/results)')
     .action(async (names: string[], opts: { quick?: boolean; check?: boolean; runs?: string; out?: string }) => {
+      const [{ runBench }, { renderTerminal }] = await Promise.all([import('./run.ts'), import('./report.ts')]);
       const interactive = process.stderr.isTTY;
       const { rows, failed } = await runBench(
         { names, quick: !!opts.quick, check: !!opts.check, runs: opts.runs ? Number(opts.runs) : undefined, out: opts.out },

@@ -2,11 +2,10 @@
 // expose the control socket, and stop gracefully on SIGINT/SIGTERM (children first, stop hooks run).
 
 import type { Command } from 'commander';
-import { ActorSystem } from '../system.ts';
-import { loadTopology, TopologyError, type Topology } from '../topology.ts';
-import { registeredSubsystems, type SectionHandle } from '../subsystem.ts';
-import { startControlServer, type ControlServer } from '../control.ts';
-import { loggerFor } from '../log.ts';
+import type { ActorSystem } from '../system.ts';
+import type { Topology } from '../topology.ts';
+import { loadSubsystems, registeredSubsystems, type SectionHandle } from '../subsystem.ts';
+import type { ControlServer } from '../control.ts';
 import { CliError } from './errors.ts';
 
 export interface RunOptions {
@@ -26,6 +25,14 @@ export interface RunningSystem {
 }
 
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
+  // Imported here, not at the top: `actor-runtime --help` and the one-shot tools never need them.
+  const [{ ActorSystem }, { loadTopology, TopologyError }, { startControlServer }, { loggerFor }] = await Promise.all([
+    import('../system.ts'),
+    import('../topology.ts'),
+    import('../control.ts'),
+    import('../log.ts'),
+    loadSubsystems(),
+  ]);
   let topology: Topology;
   try {
     topology = loadTopology(file);

@@ -7,10 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../bin/subsystems.ts';
+import { loadSubsystems } from '../../runtime/subsystem.ts';
 import { loadTopology, TopologyError } from '../../runtime/topology.ts';
 
 let dir: string;
-before(() => {
+before(async () => {
+  await loadSubsystems(); // bin/subsystems.ts registers them lazily
   dir = mkdtempSync(join(tmpdir(), 'topology-test-'));
 });
 after(() => {
