@@ -9,7 +9,7 @@ export function registerBenchCommand(program: Command): void {
     .argument('[scenarios...]', 'scenario names (default: all)')
     .option('--quick', 'short runs (under a minute per scenario group)')
     .option('--check', 'exit 1 when a target is missed')
-    .option('--runs <n>', 'repetitions per scenario (default 3, quick 1)')
+    .option('--runs <n>', 'repetitions per scenario (default 5, quick 3)')
     .option('--out <dir>', 'report folder (default bench/results)')
     .action(async (names: string[], opts: { quick?: boolean; check?: boolean; runs?: string; out?: string }) => {
       const [{ runBench }, { renderTerminal }] = await Promise.all([import('./run.ts'), import('./report.ts')]);
