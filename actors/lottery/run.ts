@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { resolveDataset, OFFICIAL_WINNERS } from './dataset.ts';
 import { checkLog } from './logcheck.ts';
 import { freePort } from './server.ts';
@@ -65,7 +65,8 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   process.stderr.write(`lottery run: ${n} agencies, ${k} server thread(s), protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}\n`);
 
   const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
-  const bars = interactive && n > 0 ? new cliProgress.MultiBar({ stream: process.stderr, format: ' {agency} [{bar}] {percentage}% | {bets} bets', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const progressLib = interactive && n > 0 ? (await import('cli-progress')).default : null;
+  const bars = progressLib ? new progressLib.MultiBar({ stream: process.stderr, format: ' {agency} [{bar}] {percentage}% | {bets} bets', hideCursor: true }, progressLib.Presets.shades_classic) : null;
   const bar = new Map<number, cliProgress.SingleBar>();
   let collected = '';
   const emit = (line: string): void => {
