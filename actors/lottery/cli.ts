@@ -52,7 +52,7 @@ export function registerLotteryCommands(program: Command): void {
     .requiredOption('--agencies <n>', 'number of agencies (0 works)')
     .option('--data <dir>', 'folder of agency-N.csv files or a zip (default: the official data set)')
     .option('--servers <k>', 'server acceptor threads', '1')
-    .option('--batch-max <n>', 'batch.maxAmount for every agency')
+    .option('--batch-max <n>', 'batch.maxAmount for every agency (default 9999: each batch fills the 8 kB packet)')
     .option('--protocol <p>', 'A, B or mixed', 'B')
     .option('--port <port>', 'server port (default: a free one)')
     .option('--server-data <dir>', 'folder for bets.csv and the store (default: a fresh temp folder)')

@@ -16,6 +16,13 @@ import { writeAllSync } from './tp0log.ts';
 
 export const ENTRY = new URL('./main.ts', import.meta.url).pathname;
 
+/**
+ * `lottery run`'s agencies fill each 8 kB packet (maxAmount at protocol A's 9999, the batch
+ * closed early at the packet cap, lottery.md §3 Ex6): ~175 official bets per round trip instead
+ * of 35. A standalone `lottery agency` keeps the upstream default (35) for the official harness.
+ */
+export const RUN_BATCH_MAX = '9999';
+
 export interface RunAllOptions {
   agencies: string;
   data?: string;
@@ -114,7 +121,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     const file = files[idx];
     const p = protocol === 'MIXED' ? (id % 2 === 1 ? 'A' : 'B') : protocol;
     const args = ['agency', '--id', String(id), '--server', `127.0.0.1:${port}`, '--file', file, '--protocol', p];
-    if (o.batchMax) args.push('--batch-max', o.batchMax);
+    args.push('--batch-max', o.batchMax ?? RUN_BATCH_MAX);
     if (o.logLevel) args.push('--log-level', o.logLevel);
     if (bars) bar.set(id, bars.create(100, 0, { agency: `client${id}`, bets: 0 }));
     const r = start(`client${id}`, args, { ...baseEnv, CLI_ID: String(id) });

@@ -8,4 +8,5 @@ export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   lottery: () => import('./lottery.ts'),
   codec: () => import('./codec.ts'),
   startup: () => import('./startup.ts'),
+  'lottery-e2e': () => import('./lottery-e2e.ts'),
 };
