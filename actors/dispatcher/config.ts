@@ -56,6 +56,8 @@ const moduleHandler = z.strictObject({
   Module: pathString,
   Export: z.string().min(1).optional(),
   Concurrency: intIn(1, 100_000).optional(),
+  /** `thread` (default): on handler threads; `inline`: on the I/O thread (non-blocking handlers, see inline-runner.ts). */
+  Placement: z.enum(['thread', 'inline']).optional(),
 });
 const processHandler = z.strictObject({
   Kind: z.literal('process'),
@@ -127,7 +129,7 @@ export type SectionConfig = z.infer<typeof sectionSchema>;
 
 export type HandlerConfig =
   | { Kind: 'legacy-tx'; ServiceDelayMs: number }
-  | { Kind: 'module'; Module: string; Export: string; Concurrency: number }
+  | { Kind: 'module'; Module: string; Export: string; Concurrency: number; Placement?: 'thread' | 'inline' }
   | { Kind: 'process'; Command: string; Args: string[]; Env: Record<string, string>; Cwd: string; Argv0?: string };
 
 /** One dispatcher, every key resolved (cloneable: it travels to the I/O thread as props). */
@@ -383,7 +385,7 @@ function resolveEntry(p: Pending, name: string, ov: EntryInput): DispatcherConfi
   let handler: HandlerConfig = { Kind: 'legacy-tx', ServiceDelayMs: 1000 };
   const h = v.Handler;
   if (h?.Kind === 'legacy-tx') handler = { Kind: 'legacy-tx', ServiceDelayMs: h.ServiceDelayMs ?? 1000 };
-  else if (h?.Kind === 'module') handler = { Kind: 'module', Module: pathToFileURL(abs(base, h.Module)).href, Export: h.Export ?? 'handle', Concurrency: h.Concurrency ?? 1 };
+  else if (h?.Kind === 'module') handler = { Kind: 'module', Module: pathToFileURL(abs(base, h.Module)).href, Export: h.Export ?? 'handle', Concurrency: h.Concurrency ?? 1, Placement: h.Placement ?? 'thread' };
   else if (h?.Kind === 'process') {
     const cwd = h.Cwd !== undefined ? abs(base, h.Cwd) : base;
     if (h.Command !== undefined) {

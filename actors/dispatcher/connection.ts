@@ -233,7 +233,19 @@ class ConnectionCore implements LifecycleHost {
       this.blockedDecoded = null;
       const seq = this.nextSeq;
       const idx = seq % max;
-      if (d.kind === 'request') {
+      if (d.kind === 'request' && s.inline !== null) {
+        // Inline placement (inline-runner.ts): answered here, on the I/O thread, without the queue.
+        if (now === 0) now = Date.now();
+        const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
+        const out = s.inline.call(d.request, deadline);
+        if (typeof out === 'string') this.ready[idx] = this.encode(out);
+        else {
+          this.reqs[idx] = d.request;
+          this.deadlines[idx] = deadline;
+          void out.then((text) => this.onReply(seq, text));
+          queued = true;
+        }
+      } else if (d.kind === 'request') {
         if (s.queueDepth >= cfg.QueueCapacity) {
           if (cfg.OnQueueFull === 'pause') {
             this.blockedDecoded = d;

@@ -4,6 +4,7 @@
 // races (the original's defect 16). Kept per I/O actor path and reused across restarts of its
 // children so that slot generations never repeat.
 
+import type { InlineHandler } from './inline-runner.ts';
 import type { Socket } from 'node:net';
 import type { ActorRef } from '../../runtime/index.ts';
 import { protocolByName, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
@@ -86,6 +87,8 @@ export interface IoShared {
   listening: boolean;
   /** Called when the last live connection closed (drain completion). */
   onEmpty: (() => void) | null;
+  /** The handler when it is placed inline (on this I/O thread); null: requests go to the queue. */
+  inline: InlineHandler | null;
 }
 
 const registry = new Map<string, IoShared>();
@@ -114,6 +117,7 @@ export function openShared(key: string, cfg: DispatcherConfig): IoShared {
     draining: false,
     listening: false,
     onEmpty: null,
+    inline: null,
   };
   registry.set(key, s);
   return s;
