@@ -5,6 +5,7 @@ import type { Scenario } from './types.ts';
 export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   kernel: () => import('./kernel.ts'),
   dispatcher: () => import('./dispatcher.ts'),
+  'dispatcher-module': () => import('./dispatcher-module.ts'),
   lottery: () => import('./lottery.ts'),
   codec: () => import('./codec.ts'),
   startup: () => import('./startup.ts'),
