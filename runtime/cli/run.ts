@@ -51,7 +51,10 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     logLevel: k.logLevel,
     supervisor: k.supervisor,
     placement: k.placement,
-    preload: registeredSubsystems().flatMap((s) => s.modules ?? []),
+    // Worker threads import the actor modules of the subsystems this topology uses, not all of them.
+    preload: registeredSubsystems()
+      .filter((s) => s.sections?.some((sec) => topology.sections.some((t) => t.section === sec)))
+      .flatMap((s) => s.modules ?? []),
   });
   const handles: SectionHandle[] = [];
   let control: ControlServer | null = null;
