@@ -3,6 +3,8 @@
 // with `stopped` (SIGTERM: finish the exchange in flight, close the socket and the data file) and
 // `failed` (the server stayed unreachable for connectRetryMs). Batches come from a BetReader
 // child; each request uses a fresh connection; replies are awaited before the next request.
+// While a batch waits for its ACK, the agency already holds the next batch (asked of the reader)
+// and the next connection (opened, nothing sent): the round trip is the only wait between batches.
 
 import { createActor, setup } from 'xstate';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
@@ -15,7 +17,7 @@ import {
   type Bet,
 } from '../../protocols/lottery/index.ts';
 import type { ClientSettings } from './config.ts';
-import { exchange, ExchangeError, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
+import { exchange, ExchangeError, SpareConnection, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
 import { BetReader, type BatchOut, type ReaderMsg } from './reader.ts';
 import { Tp0Log } from './tp0log.ts';
 
@@ -62,6 +64,15 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
   let outcome: number | null = null;
   let cutConnection = false;
   let fileOpened = false;
+  /** The next batch, asked of the reader while the current one is on the wire. */
+  let nextBatch: Promise<BatchOut | null> | null = null;
+  /** The next request's connection, opened while the current one waits for its reply. */
+  let spare: SpareConnection | null = null;
+  const takeSpare = (): SpareConnection | null => {
+    const sp = spare;
+    spare = null;
+    return sp;
+  };
   const post = (ev: AgencyMsg): void => {
     ctx.self.tell(ev);
   };
@@ -109,16 +120,28 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
 
   function sendNext(): void {
     if (stopping) return post({ type: 'halt' });
-    reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 }).then(
+    const asked = nextBatch ?? reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
+    nextBatch = null;
+    asked.then(
       (batch) => {
         fileOpened = true;
         if (batch === null) return post({ type: 'eof' });
+        if (stopping) return post({ type: 'halt' });
         const id = ++batchId;
         const packet =
           s.protocol === 'A' ? encodeABet(batch.bets, id, batch.firstBetId) : encodeB({ type: 'StoreBatch', agency: s.id, bets: batch.bets });
         attempt(
           'apuesta_enviada',
-          () => exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 }),
+          () => {
+            const h = exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000, spare: takeSpare() });
+            // Ready the next step while this batch is on the wire (both are dropped on a retry).
+            spare = new SpareConnection(s.host, s.port);
+            if (nextBatch === null) {
+              nextBatch = reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
+              nextBatch.catch(() => {}); // handled when it is used; unused (a failure ended the agency) it must not crash
+            }
+            return h;
+          },
           (r) => {
             const ok =
               (r.kind === 'A' && r.reply.type === 'ACK' && r.reply.agency === s.id && r.reply.batchId === id) ||
@@ -161,7 +184,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       // FIN stays open until the draw and is answered with WIN: parked, no timeout.
       attempt(
         'consulta_ganadores',
-        () => exchange(s.host, s.port, encodeAFin(s.id), 'A'),
+        () => exchange(s.host, s.port, encodeAFin(s.id), 'A', { spare: takeSpare() }),
         (r) => (r.kind === 'A' && r.reply.type === 'WIN' ? post({ type: 'winners', documents: r.reply.documents }) : unexpected('consulta_ganadores', r)),
         true,
       );
@@ -169,7 +192,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     }
     attempt(
       'cierre_agencia',
-      () => exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true }),
+      () => exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true, spare: takeSpare() }),
       (r) => (r.kind === 'eof' || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0) ? post({ type: 'closed' }) : unexpected('cierre_agencia', r)),
     );
   }
@@ -253,6 +276,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       },
       terminate: () => {
         stopping = true;
+        takeSpare()?.discard();
         ctx.timers.cancel('tick');
         ctx.timers.cancel('poll');
         if (retryTimer) clearTimeout(retryTimer);
@@ -359,6 +383,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       actor.send(msg);
     },
     stopped() {
+      takeSpare()?.discard();
       if (retryTimer) clearTimeout(retryTimer);
       inflight?.cancel();
       actor.stop();
