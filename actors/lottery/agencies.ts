@@ -92,7 +92,7 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
           case 'progress': {
             const pct = msg.total > 0 ? Math.min(100, Math.round((100 * msg.bytes) / msg.total)) : 0;
             bar.get(msg.id)?.update(pct, { bets: msg.bets });
-            if (props.progress === 'ipc' && process.send) process.send({ t: 'progress', id: msg.id, pct, bets: msg.bets });
+            if (props.progress === 'ipc' && process.send && process.connected) process.send({ t: 'progress', id: msg.id, pct, bets: msg.bets }, undefined, {}, () => {});
             return;
           }
           case 'agency-done':

@@ -95,9 +95,29 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  process.send?.({ t: 'ready' }); // a parent may signal from now on
+  // Started by `lottery run` before its server listens: the agency waits at a gate for the go (or
+  // a signal, or the parent's end). The gate listens before `ready` is sent, so no go is missed.
+  let gate: Promise<void> | null = null;
+  if (process.env.LOTTERY_AGENCY_GATE === 'ipc' && process.send && process.connected) {
+    gate = new Promise<void>((resolve) => {
+      const stop = (): void => {
+        early = true; // the agency stops as soon as it starts
+        resolve();
+      };
+      terminate = stop;
+      if (early) stop();
+      process.on('message', (m: { t?: string }) => m?.t === 'go' && resolve());
+      process.once('disconnect', stop);
+    });
+  }
+  // A parent may signal from now on. (A parent that already closed the channel is no error.)
+  if (process.connected) process.send?.({ t: 'ready' }, undefined, {}, () => {});
   const [{ ActorSystem }, { AgencyGroup, groupOutcome }] = await Promise.all([import('../../runtime/system.ts'), import('./agencies.ts')]);
   const system = await ActorSystem.start({ name: `agency-${settings.id}`, threads: 0, logLevel: kernelLogLevel() });
+  if (gate) {
+    await gate;
+    terminate = null;
+  }
   const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients: [settings], placement: 'main', progress } });
   terminate = () => group.tell({ t: 'terminate' });
   if (early) terminate();

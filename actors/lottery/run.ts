@@ -116,7 +116,20 @@ export async function runAll(o: RunAllOptions): Promise<number> {
       AGENCIES: String(n),
     });
   };
-  const startAgency = (idx: number): Promise<number> => {
+  /**
+   * Agencies started before the server is up wait at their gate (server-first): each is let
+   * through once the server listens and the agency is ready (its handlers in place), whichever
+   * comes last; if the server fails, each is stopped with SIGTERM once ready.
+   */
+  let serverState: 'starting' | 'up' | 'failed' = 'starting';
+  const gated: ChildProcess[] = [];
+  const readyAgencies = new Set<ChildProcess>();
+  const release = (c: ChildProcess): void => {
+    if (!readyAgencies.has(c) || serverState === 'starting') return;
+    if (serverState === 'up') c.send({ t: 'go' }, undefined, {}, () => {});
+    else c.kill('SIGTERM');
+  };
+  const startAgency = (idx: number, gate = false): Promise<number> => {
     const id = idx + 1;
     const file = files[idx];
     const p = protocol === 'MIXED' ? (id % 2 === 1 ? 'A' : 'B') : protocol;
@@ -124,7 +137,15 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     args.push('--batch-max', o.batchMax ?? RUN_BATCH_MAX);
     if (o.logLevel) args.push('--log-level', o.logLevel);
     if (bars) bar.set(id, bars.create(100, 0, { agency: `client${id}`, bets: 0 }));
-    const r = start(`client${id}`, args, { ...baseEnv, CLI_ID: String(id) });
+    const r = start(`client${id}`, args, { ...baseEnv, CLI_ID: String(id), ...(gate ? { LOTTERY_AGENCY_GATE: 'ipc' } : {}) });
+    if (gate) {
+      gated.push(r.child);
+      r.child.on('message', (m: { t?: string }) => {
+        if (m?.t !== 'ready') return;
+        readyAgencies.add(r.child);
+        release(r.child);
+      });
+    }
     r.child.on('message', (m: { t?: string; pct?: number; bets?: number }) => {
       if (m?.t === 'progress') bar.get(id)?.update(m.pct ?? 0, { bets: m.bets ?? 0 });
     });
@@ -144,6 +165,10 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     agencyRuns = runs;
   } else {
     startServerProcess();
+    // The agency processes start while the server does (each loads its code, then waits at its
+    // gate); they are let through, all at once, when the server listens: no agency connects
+    // before the server is up, and neither waits for the other's start-up.
+    agencyRuns = files.map((_, idx) => startAgency(idx, true));
     const ready = await new Promise<boolean>((resolve) => {
       server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(true));
       void server.closed.then(() => resolve(false));
@@ -152,9 +177,13 @@ export async function runAll(o: RunAllOptions): Promise<number> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.stderr.write('lottery run: the server did not start\n');
+      serverState = 'failed';
+      for (const c of gated) release(c);
+      await Promise.all(agencyRuns);
       return 1;
     }
-    agencyRuns = files.map((_, idx) => startAgency(idx));
+    serverState = 'up';
+    for (const c of gated) release(c);
   }
   const codes = await Promise.all(agencyRuns);
   server.child.kill('SIGTERM');
