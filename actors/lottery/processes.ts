@@ -9,7 +9,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { ProgressMode } from './agencies.ts';
 import { clientSettingsFromUpstream, serverSettingsFromUpstream, splitAddress, type ClientCliOptions, type ServerCliOptions, type ServerSettings } from './config.ts';
-import { LOTTERY_MODULES } from './modules.ts';
+import { LOTTERY_SERVER_MODULES } from './modules.ts';
 import { Tp0Log, writeAllSync } from './tp0log.ts';
 
 export function logServerConfig(s: ServerSettings): void {
@@ -51,7 +51,7 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   process.on('disconnect', () => onSignal('disconnect'));
   logServerConfig(settings);
   const [{ ActorSystem }, { startServer }] = await Promise.all([import('../../runtime/system.ts'), import('./server.ts')]);
-  const system = await ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_MODULES, logLevel: kernelLogLevel() });
+  const system = await ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(system, settings);

@@ -60,12 +60,10 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   if (!['A', 'B', 'MIXED'].includes(protocol)) throw new Error(`--protocol must be A, B or mixed, got ${o.protocol}`);
   const data = resolveDataset(o.data, Math.max(n, 1));
   const files: string[] = [];
-  let expectedBets = 0;
   for (let i = 1; i <= n; i++) {
     const f = join(data.dir, `agency-${i}.csv`);
     if (!existsSync(f)) throw new Error(`${f} not found (the data set has fewer than ${n} agencies)`);
     files.push(f);
-    expectedBets += countRows(f);
   }
   const port = o.port ? Number(o.port) : await freePort();
   const serverData = o.serverData ?? mkdtempSync(join(tmpdir(), 'lottery-run-'));
@@ -185,6 +183,9 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     serverState = 'up';
     for (const c of gated) release(c);
   }
+  // Counted for the final check while the processes run (reading the files is not on their path).
+  let expectedBets = 0;
+  for (const f of files) expectedBets += countRows(f);
   const codes = await Promise.all(agencyRuns);
   server.child.kill('SIGTERM');
   const killTimer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);
