@@ -6,15 +6,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type cliProgress from 'cli-progress';
 import { resolveDataset, OFFICIAL_WINNERS } from './dataset.ts';
 import { checkLog } from './logcheck.ts';
-import { freePort } from './server.ts';
 import { writeAllSync } from './tp0log.ts';
 
 export const ENTRY = new URL('./main.ts', import.meta.url).pathname;
+
+/** A free loopback port for the server (here, not server.ts's: the launcher loads no server code). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
 
 /**
  * `lottery run`'s agencies fill each 8 kB packet (maxAmount at protocol A's 9999, the batch
