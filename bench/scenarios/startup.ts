@@ -64,6 +64,7 @@ function dispatcherTopology(c: CaseContext): string {
     f,
     [
       'name: startup-bench',
+      'threads: 1 # one dispatcher, one I/O thread (what the adopter of an original config.json sets)',
       'logLevel: warn',
       'dispatchers:',
       '  instances:',
