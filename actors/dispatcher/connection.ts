@@ -237,7 +237,7 @@ class ConnectionCore implements LifecycleHost {
         // Inline placement (inline-runner.ts): answered here, on the I/O thread, without the queue.
         if (now === 0) now = Date.now();
         const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
-        const out = s.inline.call(d.request, deadline);
+        const out = s.inline.call(d.request, deadline, d);
         if (typeof out === 'string') this.ready[idx] = this.encode(out);
         else {
           this.reqs[idx] = d.request;

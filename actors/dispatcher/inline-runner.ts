@@ -16,8 +16,11 @@ import type { Counters } from './shared.ts';
 type HandlerFn = (request: unknown, ctx: { deadline: number; log: ReturnType<typeof loggerFor> }) => unknown;
 
 export interface InlineHandler {
-  /** Runs the handler on one request: the reply text now, or a promise of it. Never throws. */
-  call(request: unknown, deadline: number): string | Promise<string>;
+  /**
+   * Runs the handler on one request: the reply text now, or a promise of it. Never throws.
+   * `decoded`: the request's value as the protocol already parsed it (json), so it is not parsed twice.
+   */
+  call(request: unknown, deadline: number, decoded?: { parsed?: unknown }): string | Promise<string>;
 }
 
 /** An error that names the exit code (2: the configuration asks for what the module does not declare). */
@@ -63,11 +66,12 @@ export async function loadInlineHandler(cfg: DispatcherConfig, proto: DispatchPr
     return proto.failure(request, 'WORKER_FAILED', describe(v));
   };
   return {
-    call(request, deadline) {
+    call(request, deadline, decoded) {
       let r: unknown;
       try {
         // Text-request protocols (json) hand the handler the parsed value, as a handler thread does.
-        r = handler(proto.textRequests ? JSON.parse(request as string) : request, { deadline, log });
+        const value = !proto.textRequests ? request : decoded !== undefined && 'parsed' in decoded ? decoded.parsed : JSON.parse(request as string);
+        r = handler(value, { deadline, log });
       } catch (err) {
         return text(request, false, err);
       }
