@@ -3,8 +3,8 @@
 // with `stopped` (SIGTERM: finish the exchange in flight, close the socket and the data file) and
 // `failed` (the server stayed unreachable for connectRetryMs). Batches come from a BetReader
 // child; each request uses a fresh connection; replies are awaited before the next request.
-// While a batch waits for its ACK, the agency already holds the next batch (asked of the reader)
-// and the next connection (opened, nothing sent): the round trip is the only wait between batches.
+// While a batch waits for its ACK, the agency already holds the next batch (asked of the reader),
+// so reading and parsing the file are not on the path between two round trips.
 
 import { createActor, setup } from 'xstate';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
@@ -17,7 +17,7 @@ import {
   type Bet,
 } from '../../protocols/lottery/index.ts';
 import type { ClientSettings } from './config.ts';
-import { exchange, ExchangeError, SpareConnection, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
+import { exchange, ExchangeError, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
 import { BetReader, type BatchOut, type ReaderMsg } from './reader.ts';
 import { Tp0Log } from './tp0log.ts';
 
@@ -66,13 +66,6 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
   let fileOpened = false;
   /** The next batch, asked of the reader while the current one is on the wire. */
   let nextBatch: Promise<BatchOut | null> | null = null;
-  /** The next request's connection, opened while the current one waits for its reply. */
-  let spare: SpareConnection | null = null;
-  const takeSpare = (): SpareConnection | null => {
-    const sp = spare;
-    spare = null;
-    return sp;
-  };
   const post = (ev: AgencyMsg): void => {
     ctx.self.tell(ev);
   };
@@ -133,9 +126,8 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
         attempt(
           'apuesta_enviada',
           () => {
-            const h = exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000, spare: takeSpare() });
-            // Ready the next step while this batch is on the wire (both are dropped on a retry).
-            spare = new SpareConnection(s.host, s.port);
+            const h = exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 });
+            // Ready the next batch while this one is on the wire (kept across a retry).
             if (nextBatch === null) {
               nextBatch = reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
               nextBatch.catch(() => {}); // handled when it is used; unused (a failure ended the agency) it must not crash
@@ -184,7 +176,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       // FIN stays open until the draw and is answered with WIN: parked, no timeout.
       attempt(
         'consulta_ganadores',
-        () => exchange(s.host, s.port, encodeAFin(s.id), 'A', { spare: takeSpare() }),
+        () => exchange(s.host, s.port, encodeAFin(s.id), 'A'),
         (r) => (r.kind === 'A' && r.reply.type === 'WIN' ? post({ type: 'winners', documents: r.reply.documents }) : unexpected('consulta_ganadores', r)),
         true,
       );
@@ -192,7 +184,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     }
     attempt(
       'cierre_agencia',
-      () => exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true, spare: takeSpare() }),
+      () => exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true }),
       (r) => (r.kind === 'eof' || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0) ? post({ type: 'closed' }) : unexpected('cierre_agencia', r)),
     );
   }
@@ -276,7 +268,6 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       },
       terminate: () => {
         stopping = true;
-        takeSpare()?.discard();
         ctx.timers.cancel('tick');
         ctx.timers.cancel('poll');
         if (retryTimer) clearTimeout(retryTimer);
@@ -383,7 +374,6 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       actor.send(msg);
     },
     stopped() {
-      takeSpare()?.discard();
       if (retryTimer) clearTimeout(retryTimer);
       inflight?.cancel();
       actor.stop();

@@ -32,54 +32,11 @@ export interface ExchangeHandle {
   cancel(): void;
 }
 
-/** A spare older than this is not used (the server's idle timeout, 30 s by default, could cut it). */
-const SPARE_MAX_AGE_MS = 5_000;
-
-/**
- * A connection opened ahead of the next exchange (both protocols still send one message per
- * connection): the agency opens it while it waits for the current reply, so the next request
- * does not wait for connect and accept. A spare that fails or is never used closes without a
- * byte sent, which the server ignores (DEBUG `peer closed`).
- */
-export class SpareConnection {
-  private socket: net.Socket | null;
-  private readonly opened = Date.now();
-  constructor(host: string, port: number) {
-    const s = net.connect({ host, port, noDelay: true });
-    s.on('error', () => this.discard());
-    s.on('close', () => (this.socket = null));
-    this.socket = s;
-  }
-  /** The socket, handed over once (null when it failed, closed, or is too old to trust). */
-  take(): net.Socket | null {
-    const s = this.socket;
-    this.socket = null;
-    if (s === null || s.destroyed || Date.now() - this.opened > SPARE_MAX_AGE_MS) {
-      s?.destroy();
-      return null;
-    }
-    s.removeAllListeners('error');
-    s.removeAllListeners('close');
-    return s;
-  }
-  discard(): void {
-    this.socket?.destroy();
-    this.socket = null;
-  }
-}
-
 /**
  * Sends `request` and reads one reply of `kind`. `eofOk`: a close without any reply byte counts as
- * `{kind:'eof'}` (protocol B AgencyClose to a legacy server). `spare`: a connection opened ahead
- * (used when it is still good, else a fresh one is opened).
+ * `{kind:'eof'}` (protocol B AgencyClose to a legacy server).
  */
-export function exchange(
-  host: string,
-  port: number,
-  request: Buffer,
-  kind: ReplyKind,
-  o: { timeoutMs?: number; eofOk?: boolean; spare?: SpareConnection | null } = {},
-): ExchangeHandle {
+export function exchange(host: string, port: number, request: Buffer, kind: ReplyKind, o: { timeoutMs?: number; eofOk?: boolean } = {}): ExchangeHandle {
   let socket: net.Socket | null = null;
   let cancelled = false;
   const promise = new Promise<ExchangeReply>((resolve, reject) => {
@@ -96,21 +53,18 @@ export function exchange(
       else resolve(value!);
     };
     const timer = o.timeoutMs ? setTimeout(() => done(new ExchangeError(`no reply within ${o.timeoutMs} ms`, 'ETIMEDOUT', false)), o.timeoutMs) : null;
-    const ready = o.spare?.take() ?? null;
-    const s = ready ?? net.connect({ host, port, noDelay: true });
+    const s = net.connect({ host, port, noDelay: true });
     socket = s;
     const a = kind === 'A' ? aReplyDecoder() : null;
     const b = kind === 'B' ? bFrameDecoder() : null;
     let parts = 0;
     let partDocs: string[] = [];
     let line = '';
-    const send = (): void => {
+    s.on('connect', () => {
       connected = true;
       s.write(request);
       if (kind === 'none') s.end();
-    };
-    if (ready !== null && !ready.connecting) send();
-    else s.on('connect', send);
+    });
     s.on('data', (chunk: Buffer) => {
       got += chunk.length;
       try {
