@@ -7,11 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../bin/subsystems.ts';
+import { loadSubsystems } from '../../runtime/subsystem.ts';
 import { loadTopology } from '../../runtime/topology.ts';
 import { ConfigError } from '../../runtime/config/index.ts';
 
 let dir: string;
-before(() => {
+before(async () => {
+  await loadSubsystems(); // bin/subsystems.ts registers them lazily
   dir = mkdtempSync(join(tmpdir(), 'topology-test-'));
 });
 after(() => {
