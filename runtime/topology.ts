@@ -7,6 +7,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { registeredSubsystems, type TopologySection } from './subsystem.ts';
+import { nodesSchema, type NodesConfig } from './nodes/config.ts';
 
 export class TopologyError extends Error {
   readonly file: string;
@@ -39,8 +40,8 @@ const kernelShape = {
   runForSeconds: z.number().positive().optional(),
   /** Thread for actors by path (`main`, `any` or a worker index), overriding what the code asks. */
   placement: z.record(z.string().regex(/^\//, 'an actor path starting with /'), z.union([z.literal('main'), z.literal('any'), z.number().int().min(0)])).optional(),
-  /** Runtime nodes this one links to (remote refs arrive with the ws links; validated now). */
-  nodes: z.array(z.strictObject({ name: z.string(), url: z.string().url(), secret: z.string().optional() })).optional(),
+  /** This system as a runtime node linked to its peers over ws (runtime/nodes/config.ts). */
+  nodes: nodesSchema.optional(),
 };
 
 export interface KernelConfig {
@@ -51,7 +52,7 @@ export interface KernelConfig {
   control?: boolean | string;
   runForSeconds?: number;
   placement?: Record<string, 'main' | 'any' | number>;
-  nodes?: { name: string; url: string; secret?: string }[];
+  nodes?: NodesConfig;
 }
 
 export interface Topology {

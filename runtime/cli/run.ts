@@ -45,6 +45,10 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     supervisor: k.supervisor,
     placement: k.placement,
     preload: registeredSubsystems().flatMap((s) => s.modules ?? []),
+    node: k.nodes,
+    baseDir: topology.dir,
+  }).catch((err: Error) => {
+    throw k.nodes ? new CliError(`cannot start node ${k.nodes.name}: ${err.message}`, 1) : err;
   });
   const handles: SectionHandle[] = [];
   let control: ControlServer | null = null;
