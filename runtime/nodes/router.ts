@@ -206,7 +206,8 @@ export class NodeRouter implements RemoteRoute {
       const r = decodeFrame(bytes, this.o.maxDepth);
       this.records(link, r);
     } catch (err) {
-      const why = describeError(err);
+      // Bounded: a decoder's message can quote the peer's bytes.
+      const why = describeError(err).slice(0, 200);
       this.o.log.warn('bad frame from peer node; closing the link', { peer: link.peer, remote: link.channel?.remote, reason: why });
       link.channel?.close(`bad frame: ${why}`);
     }
