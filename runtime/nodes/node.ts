@@ -133,6 +133,11 @@ export class RuntimeNode {
     }
   }
 
+  /** Drops the link to `peer` as a network failure would (at-most-once: what was in flight is lost). */
+  disconnect(peer: string, why = 'disconnected by request'): void {
+    this.links.get(peer)?.channel?.close(why);
+  }
+
   describe(): NodeInfo {
     const now = performance.now();
     return {
