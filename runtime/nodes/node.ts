@@ -299,6 +299,14 @@ export class RuntimeNode {
           (e) => reply(false, describeError(e)),
         );
         return;
+      case 'peer-snapshot': {
+        const peer = String(r[at + 3]);
+        this.peerSnapshot(peer).then(
+          (s) => reply(true, s),
+          (e) => reply(false, describeError(e)),
+        );
+        return;
+      }
       case 'lookup': {
         const path = r[at + 3];
         reply(true, typeof path === 'string' ? (this.system.host.registry?.get(path) ?? (this.system.host.cells.has(path) ? -1 : null)) : null);
@@ -309,7 +317,7 @@ export class RuntimeNode {
         reply(true, null);
         return;
       default:
-        reply(false, `unknown inspection request ${JSON.stringify(r[at + 2])} (expected snapshot, lookup or events)`);
+        reply(false, `unknown inspection request ${JSON.stringify(r[at + 2])} (expected snapshot, peer-snapshot, lookup or events)`);
     }
   }
 
