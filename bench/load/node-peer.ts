@@ -9,6 +9,17 @@ import { ActorSystem, defineActor, type ActorRef } from '../../runtime/index.ts'
 
 const [mode, url, nS, windowS, burstS] = process.argv.slice(2);
 let peakRss = process.memoryUsage().rss;
+/** CPU time used so far (user + system), to compare costs on a loaded machine. */
+let cpuFrom = 0;
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000 - cpuFrom;
+};
+/** Start-up (module loading) is not part of the figure. */
+const cpuStart = (): void => {
+  cpuFrom = 0;
+  cpuFrom = cpuMs();
+};
 setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50).unref();
 
 type Small = { n: number; p: string };
@@ -40,6 +51,7 @@ const Sender = defineActor<SenderMsg, { target: ActorRef<Small>; n: number; wind
         const r = ctx.deferReply();
         done = (ms) => r?.resolve(ms);
         t0 = performance.now();
+        cpuStart();
         refill();
         return;
       }
@@ -62,13 +74,14 @@ const sys = await ActorSystem.start({
 });
 process.on('message', async (m: { op?: string }) => {
   if (m.op !== 'stop') return;
-  process.send!({ peakRss });
+  process.send!({ peakRss, cpuMs: cpuMs() });
   await sys.stop();
   process.exit(0);
 });
 
 if (mode === 'echo') {
   sys.spawn(Echo, { name: 'echo', props: undefined, mailbox: { capacity: Infinity } });
+  cpuStart();
   process.send!({ url: sys.node!.url });
 } else {
   await sys.node!.connected('e');
@@ -77,11 +90,12 @@ if (mode === 'echo') {
   if (mode === 'tell') {
     const s = sys.spawn(Sender, { name: 'sender', props: { target, n, window: Number(windowS), burst: Number(burstS) }, mailbox: { capacity: Infinity } });
     const ms = await s.ask<number>({ type: 'go' }, { timeoutMs: 600_000 });
-    process.send!({ ms, n });
+    process.send!({ ms, n, cpuMs: cpuMs() });
   } else {
     for (let i = 0; i < Math.min(1000, n); i++) await target.ask({ n: i, p: PAYLOAD }); // warm-up
     const t0 = performance.now();
+    cpuStart();
     for (let i = 0; i < n; i++) await target.ask({ n: i, p: PAYLOAD });
-    process.send!({ ms: performance.now() - t0, n });
+    process.send!({ ms: performance.now() - t0, n, cpuMs: cpuMs() });
   }
 }

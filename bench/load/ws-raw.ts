@@ -14,10 +14,21 @@ const packr = new Packr({ useRecords: true, moreTypes: true });
 const unpackr = new Unpackr({ useRecords: true, moreTypes: true, mapsAsObjects: false });
 const PAYLOAD = 'abcdefghijklmnop';
 let peakRss = process.memoryUsage().rss;
+/** CPU time used so far (user + system), to compare costs on a loaded machine. */
+let cpuFrom = 0;
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000 - cpuFrom;
+};
+/** Start-up (module loading) is not part of the figure. */
+const cpuStart = (): void => {
+  cpuFrom = 0;
+  cpuFrom = cpuMs();
+};
 setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50).unref();
 process.on('message', (m: { op?: string }) => {
   if (m.op !== 'stop') return;
-  process.send!({ peakRss });
+  process.send!({ peakRss, cpuMs: cpuMs() });
   process.exit(0);
 });
 
@@ -32,7 +43,7 @@ if (mode === 'server') {
       ws.send(packr.pack(back));
     });
   });
-  wss.on('listening', () => process.send!({ url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}` }));
+  wss.on('listening', () => cpuStart() ?? process.send!({ url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}` }));
 } else {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   await new Promise((r) => ws.once('open', r));
@@ -43,6 +54,7 @@ if (mode === 'server') {
     let sent = 0;
     let got = 0;
     const t0 = performance.now();
+    cpuStart();
     await new Promise<void>((resolve) => {
       const refill = (): void => {
         while (sent < n && sent - got + burst <= window) {
@@ -59,7 +71,7 @@ if (mode === 'server') {
       });
       refill();
     });
-    process.send!({ ms: performance.now() - t0, n });
+    process.send!({ ms: performance.now() - t0, n, cpuMs: cpuMs() });
   } else {
     let resolveOne: () => void = () => {};
     ws.on('message', (data: Buffer) => {
@@ -73,7 +85,8 @@ if (mode === 'server') {
       });
     for (let i = 0; i < Math.min(1000, n); i++) await ping(i);
     const t0 = performance.now();
+    cpuStart();
     for (let i = 0; i < n; i++) await ping(i);
-    process.send!({ ms: performance.now() - t0, n });
+    process.send!({ ms: performance.now() - t0, n, cpuMs: cpuMs() });
   }
 }

@@ -47,6 +47,7 @@ export class Link {
   dialedHere = false;
   blocked = false;
   upSince = 0;
+  private everUp = false;
   private out: unknown[] = [];
   private messages = 0;
   private runAt = -1;
@@ -203,6 +204,7 @@ export class Link {
     this.dialedHere = dialedHere;
     this.incarnation = incarnation;
     this.state = 'up';
+    this.everUp = true;
     this.upSince = this.lastHeard = this.lastSent = performance.now();
     this.retryIndex = this.policy.restartIndex;
     ch.onFrame = (data) => {
@@ -254,9 +256,13 @@ export class Link {
     }
   }
 
-  /** Starts connecting now when down and dialable (first use, or configured at start). */
+  /**
+   * First use: connect now (mail waits for the attempt) unless the link was up before; a link
+   * that dropped follows the reconnect policy and mail meanwhile is refused as node-down.
+   */
   dialNow(): void {
-    if (this.state !== 'down' || this.url === null || this.closed || this.retry !== null) return;
+    if (this.state !== 'down' || this.url === null || this.closed || this.everUp) return;
+    this.cancelRetry();
     this.attempt();
   }
 
