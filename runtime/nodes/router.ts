@@ -190,7 +190,7 @@ export class NodeRouter implements RemoteRoute {
   /** Records that never left: dead letters for mail, failed asks, `node-down` for watches. */
   lost(link: Link, records: unknown[], why: string): void {
     const peer = link.peer;
-    const code = why.includes('frame cap') ? 'unsendable' : 'node-down';
+    const code = why.includes('frame cap') ? 'unsendable' : why.includes('buffer cap') ? 'mailbox-full' : 'node-down';
     for (const at of recordStarts(records)) {
       const k = records[at] as number;
       const to = qualify(peer, records[at + 1] as string);
