@@ -25,7 +25,7 @@ export interface NodeProcess {
 export type ChildConfig = Partial<NodesConfig> & {
   name: string;
   threads?: number;
-  actors?: { name: string; kind: string; thread?: number | 'main' }[];
+  actors?: { name: string; kind: string; thread?: number | 'main'; mailbox?: { capacity: number; overflow: 'reject' } }[];
 };
 
 export async function startNodeProcess(cfg: ChildConfig, env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
