@@ -94,7 +94,13 @@ function sendable(v: unknown, left: number): boolean {
     return true;
   }
   if (v instanceof WeakMap || v instanceof WeakSet || v instanceof Promise) return false;
-  for (const k in v as object) if (!sendable((v as Record<string, unknown>)[k], left - 1)) return false;
+  for (const k in v as object) {
+    const x = (v as Record<string, unknown>)[k];
+    const tx = typeof x;
+    // flat fields (the common case) are checked here without a call
+    if (tx === 'number' || tx === 'string' || tx === 'boolean' || x === null || x === undefined) continue;
+    if (!sendable(x, left - 1)) return false;
+  }
   return true;
 }
 

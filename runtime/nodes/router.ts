@@ -51,6 +51,7 @@ export class NodeRouter implements RemoteRoute {
   private waiters = new Map<string, (() => void)[]>();
   /** Parsed node addresses (every remote tell names one): parsing each time cost ~3%. */
   private addresses = new Map<string, NodeAddress | null>();
+  private lastLink: Link | null = null;
   private sweeper: NodeJS.Timeout;
 
   constructor(host: Host, o: RouterOptions) {
@@ -83,7 +84,8 @@ export class NodeRouter implements RemoteRoute {
       this.host.deliverFromNode(a.path, this.threadFor(a.path, -2), msg, from, askId, priority);
       return true;
     }
-    const link = this.o.linkFor(a.node);
+    // The last link used is kept: consecutive tells mostly go to the same node.
+    const link = this.lastLink !== null && this.lastLink.peer === a.node ? this.lastLink : (this.lastLink = this.o.linkFor(a.node));
     if (link === null) return this.refuse(path, askId, 'node-unknown', `no link to node ${a.node} (not among the peers)`);
     if (link.state === 'down') link.dialNow();
     if (!link.accepting()) return this.refuse(path, askId, 'node-down', `node ${a.node} is down`);
