@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActorSystem } from '../../runtime/index.ts';
-import { Watcher, type WatcherMsg } from './fixtures/actors.ts';
+import { Watcher, Pusher, type WatcherMsg } from './fixtures/actors.ts';
 import { startNodeProcess, startLocalNode, linked, waitFor, rejectionCode, type NodeProcess } from './helpers.ts';
 
 const procs: NodeProcess[] = [];
@@ -63,4 +63,36 @@ test('backpressure: over the high-water mark tell returns false and writable() w
   // every message accepted before the push-back arrives (nothing lost without a failure)
   let got = 0;
   await waitFor(async () => (got += (await inbox.ask<unknown[]>({ type: 'dump' }, { timeoutMs: 10_000 })).length) === sent, `${sent} messages at b`, 20_000, 50);
+});
+
+test('backpressure reaches senders on worker threads: tell returns false there and writable() waits', async () => {
+  const b = await startNodeProcess({ name: 'b', actors: [{ name: 'inbox', kind: 'Inbox' }] });
+  procs.push(b);
+  const a = await startLocalNode('a', [{ name: 'b', url: b.url }], { heartbeatMs: 100, downAfterMs: 60_000, highWaterBytes: 64 * 1024 }, 1);
+  systems.push(a);
+  await linked(a, 'b');
+  const inbox = a.node!.ref<unknown>('b:/inbox');
+  const pusher = a.spawn(Pusher, { name: 'pusher', props: undefined, thread: 0 });
+  b.proc.kill('SIGSTOP');
+  const sent = await pusher.ask<number>({ type: 'push', target: inbox, max: 10_000 }, { timeoutMs: 30_000 });
+  assert.ok(sent < 10_000, `the worker's tell returned false after ${sent} messages`);
+  let ready = false;
+  const w = pusher.ask({ type: 'wait', target: inbox }, { timeoutMs: 30_000 }).then((v) => (ready = v === 'writable'));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(ready, false, 'writable() on the worker waits while the peer does not read');
+  b.proc.kill('SIGCONT');
+  await w;
+  assert.equal(ready, true);
+  // The hold-back signal reaches the worker a turn or two late; what overshot the hard cap
+  // (8x the mark) was refused as dead letters here. Nothing vanished silently.
+  let got = 0;
+  await waitFor(
+    async () => {
+      got += (await inbox.ask<unknown[]>({ type: 'dump' }, { timeoutMs: 10_000 })).length;
+      return got > 0 && got + (await a.snapshot()).counts.deadLetters === sent;
+    },
+    `${sent} messages at b or refused here`,
+    20_000,
+    50,
+  );
 });
