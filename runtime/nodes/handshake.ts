@@ -57,7 +57,15 @@ function nextMessage(ch: FrameChannel, timeoutMs: number): Promise<Record<string
 }
 
 /** Listener side. Resolves with the authenticated peer; rejects with the reason to log. */
-export async function acceptHandshake(ch: FrameChannel, self: string, incarnation: string, secret: Uint8Array, timeoutMs: number): Promise<Authenticated> {
+export async function acceptHandshake(
+  ch: FrameChannel,
+  self: string,
+  incarnation: string,
+  secret: Uint8Array,
+  timeoutMs: number,
+  /** Runs once the dialer is authenticated, before it is welcomed: a reason refuses it. */
+  decide: (a: Authenticated) => string | null = () => null,
+): Promise<Authenticated> {
   const sn = randomBytes(32).toString('base64');
   ch.send(JSON.stringify({ t: 'challenge', v: VERSION, node: self, inc: incarnation, nonce: sn }));
   const m = await nextMessage(ch, timeoutMs);
@@ -68,6 +76,8 @@ export async function acceptHandshake(ch: FrameChannel, self: string, incarnatio
   if (typeof m.nonce !== 'string' || m.nonce.length < 32) throw new Error(`hello from ${peer} without a nonce`);
   const inc = typeof m.inc === 'string' ? m.inc.slice(0, 64) : '';
   if (!sameMac(m.mac, mac(secret, VERSION, 'hello', role, peer, inc, self, sn, m.nonce))) throw new Error(`authentication failed for ${peer} (wrong secret)`);
+  const refusal = decide({ peer, role, incarnation: inc });
+  if (refusal !== null) throw new Error(refusal);
   ch.send(JSON.stringify({ t: 'welcome', mac: mac(secret, VERSION, 'welcome', self, incarnation, peer, m.nonce, sn) }));
   return { peer, role, incarnation: inc };
 }

@@ -302,6 +302,11 @@ export class Link {
     this.connect(this).catch((err: Error) => {
       if (this.state !== 'connecting') return;
       this.state = 'down';
+      if (err.message.includes('duplicate link')) {
+        // The peer is dialing us at the same moment and its connection wins: keep the mail for it.
+        if (!this.closed) this.scheduleRetry(this.nextPause());
+        return;
+      }
       this.log.info('cannot link to peer node', { peer: this.peer, url: this.url, reason: err.message });
       if (this.messages > 0) this.ev.lost(this, this.take(), `node ${this.peer} is unreachable (${err.message})`);
       if (!this.closed) this.scheduleRetry(this.nextPause());

@@ -241,9 +241,15 @@ export class RuntimeNode {
   private async accept(ch: FrameChannel): Promise<void> {
     let auth;
     try {
-      auth = await acceptHandshake(ch, this.name, this.incarnation, this.secret, HANDSHAKE_MS);
+      auth = await acceptHandshake(ch, this.name, this.incarnation, this.secret, HANDSHAKE_MS, (a) => this.duplicate(a.peer, a.role, a.incarnation));
     } catch (err) {
-      this.log.warn('peer refused', { remote: ch.remote, reason: describeError(err) });
+      const why = describeError(err);
+      if (why.startsWith('duplicate link')) {
+        this.log.debug('duplicate link refused', { remote: ch.remote, reason: why });
+        ch.close(why);
+        return;
+      }
+      this.log.warn('peer refused', { remote: ch.remote, reason: why });
       ch.close(`refused: ${describeError(err)}`);
       return;
     }
@@ -259,17 +265,26 @@ export class RuntimeNode {
     this.adopt(link, ch, false, auth.incarnation);
   }
 
-  /** One link per pair: a restarted peer replaces the old life; between two live channels the one dialed by the smaller name stays. */
+  /**
+   * One link per pair. When both nodes dial at once, the node with the smaller name refuses the
+   * other's connection before welcoming it (so no mail is ever sent on a connection that is then
+   * dropped): its own dial wins.
+   */
+  private duplicate(peer: string, role: string, incarnation: string): string | null {
+    const l = this.links.get(peer);
+    if (role !== 'node' || !l || !(this.name < peer)) return null;
+    if (l.state === 'connecting') return 'duplicate link: this node is dialing you';
+    if (l.state === 'up' && l.dialedHere && l.incarnation === incarnation) return 'duplicate link: already linked';
+    return null;
+  }
+
+  /** A restarted peer (another incarnation) ends the old node life first; a newer channel replaces a stale one. */
   private adopt(link: Link, ch: FrameChannel, dialedHere: boolean, incarnation: string): void {
     if (link.closed) return ch.close('node stopping');
     if (link.state === 'up' && link.channel !== null) {
       const old = link.channel;
-      if (link.incarnation !== incarnation) {
-        link.lost(`node ${link.peer} restarted`);
-      } else {
-        const dialer = (here: boolean): string => (here ? this.name : link.peer);
-        if (dialer(dialedHere) >= dialer(link.dialedHere)) return ch.close('duplicate link');
-      }
+      if (link.incarnation !== incarnation) link.lost(`node ${link.peer} restarted`);
+      else if (dialedHere && !(this.name < link.peer)) return ch.close('duplicate link');
       link.adopt(ch, dialedHere, incarnation);
       old.close('replaced by another link');
       return;
