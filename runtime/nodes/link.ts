@@ -56,6 +56,7 @@ export class Link {
   private flushScheduled = false;
   private lastSent = 0;
   private lastHeard = 0;
+  private lastTick = 0;
   private beat: NodeJS.Timeout | null = null;
   private drainPoll: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
@@ -205,7 +206,7 @@ export class Link {
     this.incarnation = incarnation;
     this.state = 'up';
     this.everUp = true;
-    this.upSince = this.lastHeard = this.lastSent = performance.now();
+    this.upSince = this.lastHeard = this.lastSent = this.lastTick = performance.now();
     this.retryIndex = this.policy.restartIndex;
     ch.onFrame = (data) => {
       this.lastHeard = performance.now();
@@ -225,6 +226,10 @@ export class Link {
     const ch = this.channel;
     if (this.state !== 'up' || ch === null) return;
     const now = performance.now();
+    // This process was paused (a long GC, SIGSTOP, a blocked loop): the silence is ours, not the
+    // peer's, and its frames may be waiting in the socket. Give it a fresh window.
+    if (now - this.lastTick > this.o.heartbeatMs * 3) this.lastHeard = now;
+    this.lastTick = now;
     if (now - this.lastHeard > this.o.downAfterMs) {
       this.log.warn('peer node silent; closing the link', { peer: this.peer, remote: ch.remote, silentMs: Math.round(now - this.lastHeard) });
       ch.close(`heartbeat timeout (nothing for ${Math.round(now - this.lastHeard)} ms)`);
