@@ -206,13 +206,13 @@ export class RuntimeNode {
         up: (l) => {
           if (inspector) return;
           this.log.info('peer node up', { peer: l.peer, remote: l.channel?.remote });
-          this.system.host.emit({ type: 'node', node: l.peer, state: 'up', reason: l.dialedHere ? 'dialed' : 'accepted' });
+          this.system.host.emit({ type: 'node', thread: -1, node: l.peer, state: 'up', reason: l.dialedHere ? 'dialed' : 'accepted' });
         },
         down: (l, why) => {
           this.stopFeed(l);
           if (inspector) return void this.inspectors.delete(l);
           this.log.warn('peer node down', { peer: l.peer, reason: why });
-          this.system.host.emit({ type: 'node', node: l.peer, state: 'down', reason: why });
+          this.system.host.emit({ type: 'node', thread: -1, node: l.peer, state: 'down', reason: why });
           this.router.down(l, why);
         },
         frame: (l, bytes) => this.router.frame(l, bytes),
