@@ -10,3 +10,4 @@ registerLazySubsystem({ name: 'demo', load: async () => (await import('../actors
 registerLazySubsystem({ name: 'dispatcher', commands: registerDispatcherCommands, load: async () => (await import('../actors/dispatcher/index.ts')).dispatcherSubsystem });
 registerLazySubsystem({ name: 'lottery', commands: registerLotteryCommands, load: async () => (await import('../actors/lottery/index.ts')).lotterySubsystem });
 registerLazySubsystem({ name: 'eventdispatcher', commands: registerEventDispatcherCommands, load: async () => (await import('../actors/eventdispatcher/index.ts')).eventDispatcherSubsystem });
+registerLazySubsystem({ name: 'two-nodes', load: async () => (await import('../actors/two-nodes/index.ts')).twoNodesSubsystem }); // the two-node example (topologies/two-nodes-*.yaml)

@@ -12,4 +12,5 @@ export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   eventdispatcher: () => import('./eventdispatcher.ts'),
   startup: () => import('./startup.ts'),
   'lottery-e2e': () => import('./lottery-e2e.ts'),
+  nodes: () => import('./nodes.ts'),
 };

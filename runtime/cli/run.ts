@@ -57,6 +57,10 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     preload: registeredSubsystems()
       .filter((s) => s.sections?.some((sec) => topology.sections.some((t) => t.section === sec)))
       .flatMap((s) => s.modules ?? []),
+    node: k.nodes,
+    baseDir: topology.dir,
+  }).catch((err: Error) => {
+    throw k.nodes ? new CliError(`cannot start node ${k.nodes.name}: ${err.message}`, 1) : err;
   });
   const handles: SectionHandle[] = [];
   let control: ControlServer | null = null;
