@@ -1,7 +1,7 @@
 // The subsystems this executable carries. Each registers its CLI commands (light modules whose
 // actions import what they use) and, lazily, its topology sections, actor modules and file
 // adopters, imported only when a topology runs. The kernel never imports them itself.
-import { registerLazySubsystem } from '../runtime/subsystem.ts';
+import { registerLazySubsystem } from '../runtime/kernel/subsystem.ts';
 import { registerDispatcherCommands } from '../actors/dispatcher/commands.ts';
 import { registerLotteryCommands } from '../actors/lottery/cli.ts';
 import { registerEventDispatcherCommands } from '../actors/eventdispatcher/commands.ts';

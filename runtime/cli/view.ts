@@ -4,9 +4,9 @@
 import net from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ActorSystem } from '../system.ts';
+import type { ActorSystem } from '../kernel/system.ts';
 import type { ViewServer } from '../view/index.ts';
-import { findSockets } from '../control.ts';
+import { findSockets } from '../inspection/control.ts';
 import { CliError } from './errors.ts';
 
 export type ViewSetting = string | number | { address: string | number; secretFile?: string };

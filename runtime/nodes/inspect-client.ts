@@ -8,8 +8,8 @@ import { dialHandshake } from './handshake.ts';
 import { readSecret } from './secret.ts';
 import { wsTransport } from './ws-transport.ts';
 import type { FrameChannel } from './transport.ts';
-import type { SystemSnapshot } from '../system.ts';
-import type { StampedEvent } from '../events.ts';
+import type { SystemSnapshot } from '../kernel/system.ts';
+import type { StampedEvent } from '../inspection/events.ts';
 
 export interface InspectorOptions {
   secretFile?: string;

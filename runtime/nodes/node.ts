@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ActorSystem, SystemSnapshot } from '../system.ts';
-import type { ActorRef, Logger } from '../types.ts';
-import { loggerFor } from '../log.ts';
-import { describeError } from '../errors.ts';
+import type { ActorSystem, SystemSnapshot } from '../kernel/system.ts';
+import type { ActorRef, Logger } from '../actor/types.ts';
+import { loggerFor } from '../log/log.ts';
+import { describeError } from '../actor/errors.ts';
 import { parseAddress } from './address.ts';
 import { DEFAULT_MAX_DEPTH, W_CTRL, W_CTRL_REPLY, W_EVENT } from './codec.ts';
 import { acceptHandshake, dialHandshake } from './handshake.ts';

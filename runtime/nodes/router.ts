@@ -5,13 +5,13 @@
 // link is lost the asks reject with `node-down` and the watchers get a `terminated` whose reason
 // is `node-down`.
 
-import type { Host, RemoteRoute, SysMsg } from '../host.ts';
-import { isPlainRef, type Ref } from '../ref.ts';
-import { ActorError, describeError } from '../errors.ts';
+import type { Host, RemoteRoute, SysMsg } from '../kernel/host.ts';
+import { isPlainRef, type Ref } from '../actor/ref.ts';
+import { ActorError, describeError } from '../actor/errors.ts';
 import { parseAddress, qualify, type NodeAddress } from './address.ts';
 import { decodeFrame, unsendable, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
 import { recordStarts, type Link } from './link.ts';
-import type { Logger } from '../types.ts';
+import type { Logger } from '../actor/types.ts';
 
 /** How long an ask from a peer may stay open here (the asker has its own, usually shorter, deadline). */
 const PROXY_ASK_MS = 120_000;

@@ -2,8 +2,8 @@
 // (`actor-runtime view`). Both give the same two things: snapshots and the ordered event stream.
 
 import net from 'node:net';
-import type { ActorSystem, SystemSnapshot } from '../system.ts';
-import type { StampedEvent } from '../events.ts';
+import type { ActorSystem, SystemSnapshot } from '../kernel/system.ts';
+import type { StampedEvent } from '../inspection/events.ts';
 
 export interface ViewSource {
   /** Shown in the page's title bar. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeColumns, encodeColumns } from '../../runtime/columns.ts';
+import { decodeColumns, encodeColumns } from '../../runtime/threads/columns.ts';
 import { ActorSystem } from '../../runtime/index.ts';
 import { Keeper, Relay } from './fixtures/actors.ts';
 import { rejectionCode } from './helpers.ts';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RestartWindow, backoffDelay, restartSet, resolveSupervisor, defaultSupervisor } from '../../runtime/supervision.ts';
+import { RestartWindow, backoffDelay, restartSet, resolveSupervisor, defaultSupervisor } from '../../runtime/supervision/supervision.ts';
 
 test('RestartWindow counts the restarts of the last withinMs (model)', () => {
   fc.assert(

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../bin/subsystems.ts';
-import { loadSubsystems } from '../../runtime/subsystem.ts';
-import { loadTopology } from '../../runtime/topology.ts';
+import { loadSubsystems } from '../../runtime/kernel/subsystem.ts';
+import { loadTopology } from '../../runtime/kernel/topology.ts';
 import { ConfigError } from '../../runtime/config/index.ts';
 
 let dir: string;

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import type { ActorSystem } from './system.ts';
-import type { Logger } from './types.ts';
+import type { Logger } from '../actor/types.ts';
 
 export interface RunEnv {
   /** The topology file being run (absolute path), and its folder for resolving relative paths. */

@@ -3,15 +3,15 @@
 
 import os from 'node:os';
 import { Host } from './host.ts';
-import { peekThreadLocal } from './thread-local.ts';
-import { ThreadPool } from './threads.ts';
-import { EventBus, type RuntimeEvent } from './events.ts';
-import { loggerFor, setLogLevel } from './log.ts';
-import type { ActorDef, SpawnOptions } from './behavior.ts';
-import type { Cell, CellInfo } from './cell.ts';
-import type { ActorRef, Logger, Placement, StopReason, SupervisorOptions } from './types.ts';
-import type { NodeInfo, RuntimeNode } from './nodes/node.ts';
-import type { NodesConfig } from './nodes/config.ts';
+import { peekThreadLocal } from '../actor/thread-local.ts';
+import { ThreadPool } from '../threads/threads.ts';
+import { EventBus, type RuntimeEvent } from '../inspection/events.ts';
+import { loggerFor, setLogLevel } from '../log/log.ts';
+import type { ActorDef, SpawnOptions } from '../actor/behavior.ts';
+import type { Cell, CellInfo } from '../actor/cell.ts';
+import type { ActorRef, Logger, Placement, StopReason, SupervisorOptions } from '../actor/types.ts';
+import type { NodeInfo, RuntimeNode } from '../nodes/node.ts';
+import type { NodesConfig } from '../nodes/config.ts';
 
 export interface SystemOptions {
   name?: string;
@@ -91,7 +91,7 @@ export class ActorSystem {
       sys.pool = pool;
     }
     if (o.node) {
-      const { RuntimeNode } = await import('./nodes/node.ts');
+      const { RuntimeNode } = await import('../nodes/node.ts');
       try {
         sys.node = await RuntimeNode.start(sys, o.node, o.baseDir);
       } catch (err) {

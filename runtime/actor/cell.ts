@@ -2,16 +2,16 @@
 // also the actor's context (no extra object per actor). A restart keeps the cell and its mailbox
 // and replaces the behaviour; a stop removes the cell.
 
-import { Mailbox } from './mailbox.ts';
-import { ActorTimers } from './timers.ts';
-import { RestartWindow, backoffDelay, decide, resolveSupervisor, type ResolvedSupervisor } from './supervision.ts';
-import { restartChildren } from './restarts.ts';
+import { Mailbox } from '../mailbox/mailbox.ts';
+import { ActorTimers } from '../kernel/timers.ts';
+import { RestartWindow, backoffDelay, decide, resolveSupervisor, type ResolvedSupervisor } from '../supervision/supervision.ts';
+import { restartChildren } from '../supervision/restarts.ts';
 import { ActorError, actorDead, describeError } from './errors.ts';
 import { openThreadLocal, releaseThreadLocals } from './thread-local.ts';
 import type { ActorContext, ActorDef, Behavior, Reply, SpawnOptions } from './behavior.ts';
 import type { ActorRef, Logger, StopReason } from './types.ts';
 import type { Ref } from './ref.ts';
-import type { Host, SysMsg } from './host.ts';
+import type { Host, SysMsg } from '../kernel/host.ts';
 import type { CellInfo, CellOptions, ChildRecord } from './cell-types.ts';
 
 export type { CellInfo, CellOptions, ChildRecord } from './cell-types.ts';

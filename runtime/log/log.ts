@@ -2,7 +2,7 @@
 // threads and the main thread interleave whole. Level from LOG_LEVEL or the topology.
 
 import pino from 'pino';
-import type { Logger } from './types.ts';
+import type { Logger } from '../actor/types.ts';
 
 let root: pino.Logger | null = null;
 

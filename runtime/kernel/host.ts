@@ -2,20 +2,20 @@
 // of mail to other threads in per-turn batches, asks, death watch and dead letters. Every thread
 // (main and each worker) runs exactly one Host per system.
 
-import { Cell, type ChildRecord } from './cell.ts';
-import { Mailbox } from './mailbox.ts';
-import { newSlot } from './queue.ts';
+import { Cell, type ChildRecord } from '../actor/cell.ts';
+import { Mailbox } from '../mailbox/mailbox.ts';
+import { newSlot } from '../mailbox/queue.ts';
 import { UnbornMail, type HeldItem } from './unborn.ts';
 import { Deadlines } from './deadlines.ts';
-import { DeadLetters } from './dead-letters.ts';
-import { StatsReporter } from './stats.ts';
-import { Outbox, FLUSH_AT, K_HOST, K_JRUN, K_MAIL, K_REPLY, K_RUN, K_SYS } from './outbox.ts';
-import { CELL, Ref, isPlainRef, type RefHost } from './ref.ts';
-import { findDef, loadDef, defineActor, type ActorDef } from './behavior.ts';
-import { actorDead, askTimeout, describeError, mailboxFull, remoteFailure, threadDied, ActorError } from './errors.ts';
-import type { RuntimeEvent } from './events.ts';
-import type { ActorRef, AskOptions, Logger, Placement, StopReason, SupervisorOptions } from './types.ts';
-import { decodeColumns, isColumns } from './columns.ts';
+import { DeadLetters } from '../inspection/dead-letters.ts';
+import { StatsReporter } from '../inspection/stats.ts';
+import { Outbox, FLUSH_AT, K_HOST, K_JRUN, K_MAIL, K_REPLY, K_RUN, K_SYS } from '../threads/outbox.ts';
+import { CELL, Ref, isPlainRef, type RefHost } from '../actor/ref.ts';
+import { findDef, loadDef, defineActor, type ActorDef } from '../actor/behavior.ts';
+import { actorDead, askTimeout, describeError, mailboxFull, remoteFailure, threadDied, ActorError } from '../actor/errors.ts';
+import type { RuntimeEvent } from '../inspection/events.ts';
+import type { ActorRef, AskOptions, Logger, Placement, StopReason, SupervisorOptions } from '../actor/types.ts';
+import { decodeColumns, isColumns } from '../threads/columns.ts';
 
 export interface HostSnapshot {
   thread: number;

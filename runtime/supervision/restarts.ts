@@ -2,7 +2,7 @@
 // which backoff, and how (a restart message, or a new spawn for a child whose thread died).
 
 import { restartSet } from './supervision.ts';
-import type { Cell, ChildRecord } from './cell.ts';
+import type { Cell, ChildRecord } from '../actor/cell.ts';
 
 /**
  * Restarts the children that the failure of `rec` concerns after `delay` ms. `lost` names

@@ -4,8 +4,8 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { Host } from './host.ts';
-import { loggerFor, setLogLevel } from './log.ts';
+import { Host } from '../kernel/host.ts';
+import { loggerFor, setLogLevel } from '../log/log.ts';
 import type { WorkerControl, WorkerInit } from './threads.ts';
 
 const init = workerData as WorkerInit;

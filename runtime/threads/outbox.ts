@@ -4,7 +4,7 @@
 // columns (columns.ts: far cheaper to clone than objects); otherwise the array is structured
 // cloned, or, for JSON-wire actors, sent as one JSON text (cheaper to clone than objects).
 
-import { jsonRefCount } from './ref.ts';
+import { jsonRefCount } from '../actor/ref.ts';
 import { encodeColumns } from './columns.ts';
 
 export const K_MAIL = 0; // to, msg, fromPath, fromThread, askId, priority

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ActorSystem } from './system.ts';
+import type { ActorSystem } from '../kernel/system.ts';
 
 export const controlDir = (): string => join(os.tmpdir(), 'actor-runtime');
 

@@ -3,7 +3,7 @@
 // arrive first. Such mail waits here for a grace period, then becomes dead letters. Paths that
 // stopped recently get no grace: their mail is dead at once.
 
-import type { Ref } from './ref.ts';
+import type { Ref } from '../actor/ref.ts';
 import type { SysMsg } from './host.ts';
 
 export type HeldItem =

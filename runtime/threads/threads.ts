@@ -4,8 +4,8 @@
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { Host, HostSnapshot } from './host.ts';
-import type { Placement, SupervisorOptions } from './types.ts';
+import type { Host, HostSnapshot } from '../kernel/host.ts';
+import type { Placement, SupervisorOptions } from '../actor/types.ts';
 
 export interface WorkerInit {
   index: number;

@@ -1,7 +1,7 @@
 // Per-actor timers. Periodic timers follow a fixed schedule (start + k*period): a late tick does
 // not push later ones back, and ticks missed while the thread was busy are skipped, not bunched.
 
-import type { Timers } from './types.ts';
+import type { Timers } from '../actor/types.ts';
 
 const MAX_DELAY = 2 ** 31 - 1;
 

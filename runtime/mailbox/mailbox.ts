@@ -2,7 +2,7 @@
 // One queue per priority level in use; the common single-level case stays a plain ring buffer.
 
 import { TripleQueue, type Slot } from './queue.ts';
-import type { OverflowPolicy } from './types.ts';
+import type { OverflowPolicy } from '../actor/types.ts';
 
 export type Offer = 'ok' | 'rejected' | 'dropped-newest' | 'dropped-oldest' | 'over';
 

@@ -1,7 +1,7 @@
 // Supervision arithmetic: restart intensity windows, backoff delays, and which siblings a
 // strategy restarts. Kept free of actor plumbing so it can be model-tested directly.
 
-import type { SupervisionStrategy, SupervisorOptions, BackoffOptions, ChildFailure, DeciderPreset, SupervisionDecision } from './types.ts';
+import type { SupervisionStrategy, SupervisorOptions, BackoffOptions, ChildFailure, DeciderPreset, SupervisionDecision } from '../actor/types.ts';
 
 export interface ResolvedSupervisor {
   strategy: SupervisionStrategy;

@@ -5,11 +5,11 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { registeredSubsystems, type TopologySection } from './subsystem.ts';
-import { ConfigError, describeValue, formatIssue, readDocument } from './config/index.ts';
-import { nodesSchema, type NodesConfig } from './nodes/config.ts';
+import { ConfigError, describeValue, formatIssue, readDocument } from '../config/index.ts';
+import { nodesSchema, type NodesConfig } from '../nodes/config.ts';
 
 /** @deprecated The former name of ConfigError, kept while branches written against it are merged. */
-export { ConfigError as TopologyError } from './config/index.ts';
+export { ConfigError as TopologyError } from '../config/index.ts';
 
 const backoff = z.strictObject({ minMs: z.number().min(0), maxMs: z.number().min(0), jitter: z.number().min(0).max(1).optional() });
 export const supervisorSchema = z.strictObject({

@@ -1,7 +1,7 @@
 // Periodic `stats` events: the busiest actors of a thread (mailbox depth, messages handled since
 // the last report). The event stream's view of load, without any per-message cost.
 
-import type { Cell } from './cell.ts';
+import type { Cell } from '../actor/cell.ts';
 import type { RuntimeEvent } from './events.ts';
 
 const TOP = 50;

@@ -1,7 +1,7 @@
 // Dead-letter accounting for one thread: a total, the last few for `inspect`, and rate-limited
 // logging (the first ten, then one in a thousand: a flood must not become a log flood).
 
-import type { Logger } from './types.ts';
+import type { Logger } from '../actor/types.ts';
 
 export interface DeadLetterRow {
   at: string;
