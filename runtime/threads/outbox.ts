@@ -7,12 +7,10 @@
 import { jsonRefCount } from '../actor/ref.ts';
 import { encodeColumns } from './columns.ts';
 
-export const K_MAIL = 0; // to, msg, fromPath, fromThread, askId, priority
-export const K_REPLY = 1; // askId, ok, value
-export const K_SYS = 2; // to, sysMsg
-export const K_HOST = 3; // hostMsg
-export const K_RUN = 4; // to, fromPath, fromThread, message array (or its Columns)
-export const K_JRUN = 5; // to, fromPath, fromThread, JSON text of the message array (or the array), hasRefs
+import { K_MAIL, K_REPLY, K_SYS, K_RUN, K_JRUN, RUN, JRUN } from './wire.ts';
+
+// The encoder half of the wire format (threads/wire.ts names the record layouts and decodes).
+export { K_MAIL, K_REPLY, K_SYS, K_HOST, K_RUN, K_JRUN } from './wire.ts';
 
 /** Messages per batch before it is posted early (bounds latency and clone size). */
 export const FLUSH_AT = 16_384;
@@ -44,7 +42,7 @@ export class Outbox {
   tell(to: string, msg: unknown, fromPath: string | null, fromThread: number): void {
     this.size++;
     if (this.sameRun(K_RUN, to, fromPath)) {
-      (this.records[this.runAt + 4] as unknown[]).push(msg);
+      (this.records[this.runAt + RUN.body] as unknown[]).push(msg);
       return;
     }
     this.openRun(K_RUN, to, fromPath);
@@ -85,24 +83,24 @@ export class Outbox {
   take(): unknown[] {
     const r = this.records;
     for (const at of this.runs) {
-      const cols = encodeColumns(r[at + 4] as unknown[], 'clone');
-      if (cols !== null) r[at + 4] = cols;
+      const cols = encodeColumns(r[at + RUN.body] as unknown[], 'clone');
+      if (cols !== null) r[at + RUN.body] = cols;
     }
     this.runs = [];
     for (const j of this.jsonRuns) {
       const cols = encodeColumns(j.msgs, 'json');
       if (cols !== null) {
-        r[j.at + 4] = cols; // flat messages of one shape: no refs inside
-        r[j.at + 5] = 0;
+        r[j.at + JRUN.body] = cols; // flat messages of one shape: no refs inside
+        r[j.at + JRUN.hasRefs] = 0;
         continue;
       }
       const refsBefore = jsonRefCount.n;
       try {
-        r[j.at + 4] = JSON.stringify(j.msgs);
+        r[j.at + JRUN.body] = JSON.stringify(j.msgs);
       } catch {
-        r[j.at + 4] = j.msgs; // not JSON after all (a BigInt, a cycle): structured clone takes it
+        r[j.at + JRUN.body] = j.msgs; // not JSON after all (a BigInt, a cycle): structured clone takes it
       }
-      r[j.at + 5] = jsonRefCount.n > refsBefore || typeof r[j.at + 4] !== 'string' ? 1 : 0;
+      r[j.at + JRUN.hasRefs] = jsonRefCount.n > refsBefore || typeof r[j.at + JRUN.body] !== 'string' ? 1 : 0;
     }
     this.jsonRuns = [];
     this.records = [];

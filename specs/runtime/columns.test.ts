@@ -1,4 +1,4 @@
-// Columnar runs (runtime/columns.ts): a run encoded as columns, cloned and decoded, is exactly
+// Columnar runs (runtime/threads/columns.ts): a run encoded as columns, cloned and decoded, is exactly
 // what structured clone (mode 'clone') or JSON (mode 'json') would have delivered; runs that do
 // not qualify are refused (null), never altered. End to end: mail crossing threads arrives the same.
 import assert from 'node:assert/strict';
