@@ -3,6 +3,7 @@
 
 import type { Ref } from '../actor/ref.ts';
 import type { Host } from './host.ts';
+import type { PendingAsk } from './host-types.ts';
 import type { AskOptions } from '../actor/types.ts';
 import { ActorError, describeError, remoteFailure } from '../actor/errors.ts';
 import { K_REPLY } from '../threads/wire.ts';
@@ -61,4 +62,13 @@ export function proxyAsk(h: Host, path: string, timeoutMs: number, done: (ok: bo
   h.pending.set(id, { resolve: (v) => done(true, v), reject: (e) => done(false, e), thread: h.thread, path });
   h.deadlines.add(id, timeoutMs);
   return id;
+}
+
+/** Rejects the pending asks to a thread (null: all of them) with the error made for each. */
+export function failAsks(h: Host, thread: number | null, error: (p: PendingAsk) => Error): void {
+  for (const [id, p] of h.pending) {
+    if (thread !== null && p.thread !== thread) continue;
+    h.pending.delete(id);
+    p.reject(error(p));
+  }
 }

@@ -29,3 +29,11 @@ export function notifyWritable(h: Host, cell: Cell): void {
   if (threads) for (const t of threads) postHost(h, t, { t: 'writable', path: cell.path });
   cell.releaseWaiters();
 }
+
+/** A path on another thread has room again (or its thread died): wake whoever waits for it. */
+export function unblock(h: Host, path: string): void {
+  h.blocked.delete(path);
+  const w = h.blockedWaiters.get(path);
+  h.blockedWaiters.delete(path);
+  if (w) for (const f of w) f();
+}

@@ -51,3 +51,15 @@ export function lookup<T>(h: Host, path: string): Promise<ActorRef<T> | undefine
     postHost(h, -1, { t: 'lookup', id, path, from: h.thread });
   });
 }
+
+/** Main thread: a worker asks which thread `path` lives on. */
+export function answerLookup(h: Host, id: number, path: string, from: number): void {
+  const thread = h.registry?.get(path) ?? (h.cells.has(path) ? h.thread : null);
+  postHost(h, from, { t: 'lookup-result', id, thread });
+}
+
+export function lookupAnswered(h: Host, id: number, thread: number | null): void {
+  const f = h.lookups.get(id);
+  h.lookups.delete(id);
+  f?.(thread);
+}

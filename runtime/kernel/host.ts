@@ -13,7 +13,7 @@ import { Deadlines } from './deadlines.ts';
 import { DeadLetters } from '../inspection/dead-letters.ts';
 import { StatsReporter } from '../inspection/stats.ts';
 import type { Outbox } from '../threads/outbox.ts';
-import { K_SYS, decodeBatch, rehydrate } from '../threads/wire.ts';
+import { K_SYS, decodeBatch } from '../threads/wire.ts';
 import { afterPush, flush, outboxFor, postHost, pushRecord } from '../threads/send.ts';
 import { CELL, type Ref, type RefHost } from '../actor/ref.ts';
 import { actorDead, askTimeout, mailboxFull, threadDied } from '../actor/errors.ts';
@@ -21,10 +21,10 @@ import type { RuntimeEvent } from '../inspection/events.ts';
 import type { ActorRef, AskOptions, Logger, Placement, SupervisorOptions } from '../actor/types.ts';
 import { isRemotePath, type HostMsg, type HostOptions, type HostSnapshot, type Link, type PendingAsk, type RemoteRoute, type SysMsg } from './host-types.ts';
 import { awaitResult, schedule, turn } from './scheduler.ts';
-import { ask, proxyAsk, replyError, replyOk, settle } from './asks.ts';
-import { localCell, lookup, place, refFor } from './directory.ts';
-import { writable } from './backpressure.ts';
-import { Root, createCell, spawnChild } from './spawning.ts';
+import { ask, failAsks, proxyAsk, replyError, replyOk, settle } from './asks.ts';
+import { answerLookup, localCell, lookup, lookupAnswered, place, refFor } from './directory.ts';
+import { unblock, writable } from './backpressure.ts';
+import { Root, spawnArrived, spawnChild } from './spawning.ts';
 
 export { isRemotePath } from './host-types.ts';
 export type { HostMsg, HostOptions, HostSnapshot, Link, RemoteRoute, SysMsg } from './host-types.ts';
@@ -307,13 +307,9 @@ export class Host implements RefHost {
 
   handleHost(m: HostMsg): void {
     switch (m.t) {
-      case 'spawn': {
-        const parent = refFor(this, m.parent.path, m.parent.thread);
-        const props = m.rec.props;
-        if (props !== null && typeof props === 'object') rehydrate(this, props as Record<string, unknown>);
-        createCell(this, parent, m.rec.path, m.rec.module, m.rec.defName, m.rec.props, m.rec.options);
+      case 'spawn':
+        spawnArrived(this, m);
         break;
-      }
       case 'thread-died':
         this.onThreadDied(m.thread);
         break;
@@ -323,24 +319,15 @@ export class Host implements RefHost {
       case 'over':
         this.blocked.add(m.path);
         break;
-      case 'writable': {
-        this.blocked.delete(m.path);
-        const w = this.blockedWaiters.get(m.path);
-        this.blockedWaiters.delete(m.path);
-        if (w) for (const f of w) f();
+      case 'writable':
+        unblock(this, m.path);
         break;
-      }
-      case 'lookup': {
-        const thread = this.registry?.get(m.path) ?? (this.cells.has(m.path) ? this.thread : null);
-        postHost(this, m.from, { t: 'lookup-result', id: m.id, thread });
+      case 'lookup':
+        answerLookup(this, m.id, m.path, m.from);
         break;
-      }
-      case 'lookup-result': {
-        const f = this.lookups.get(m.id);
-        this.lookups.delete(m.id);
-        f?.(m.thread);
+      case 'lookup-result':
+        lookupAnswered(this, m.id, m.thread);
         break;
-      }
     }
   }
 
@@ -368,11 +355,7 @@ export class Host implements RefHost {
 
   /** A worker thread died: fail asks to it, tell watchers, let parents restart what was lost. */
   onThreadDied(thread: number): void {
-    for (const [id, p] of this.pending) {
-      if (p.thread !== thread) continue;
-      this.pending.delete(id);
-      p.reject(threadDied(p.path, thread));
-    }
+    failAsks(this, thread, (p) => threadDied(p.path, thread));
     for (const [path, cells] of this.remoteWatches) {
       const r = this.refs.get(path);
       if (!r || r.thread !== thread) continue;
@@ -380,11 +363,7 @@ export class Host implements RefHost {
       for (const c of cells) c.sys.push({ t: 'terminated', path, thread, reason: { error: `thread ${thread} died` } }), schedule(this, c);
     }
     this.blocked.forEach((p) => {
-      if (this.refs.get(p)?.thread !== thread) return;
-      this.blocked.delete(p);
-      const w = this.blockedWaiters.get(p);
-      this.blockedWaiters.delete(p);
-      if (w) for (const f of w) f();
+      if (this.refs.get(p)?.thread === thread) unblock(this, p);
     });
     for (const cell of [...this.cells.values()]) cell.onThreadDied(thread);
   }
@@ -414,9 +393,6 @@ export class Host implements RefHost {
     this.stopStats();
     this.deadlines.close();
     this.unborn.close();
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(actorDead(p.path, 'the system stopped'));
-    }
+    failAsks(this, null, (p) => actorDead(p.path, 'the system stopped'));
   }
 }

@@ -6,6 +6,9 @@ import type { Ref } from '../actor/ref.ts';
 import { findDef, loadDef, defineActor, type ActorDef } from '../actor/behavior.ts';
 import { actorDead, describeError } from '../actor/errors.ts';
 import type { Host } from './host.ts';
+import type { HostMsg } from './host-types.ts';
+import { refFor } from './directory.ts';
+import { rehydrate } from '../threads/wire.ts';
 import { schedule } from './scheduler.ts';
 import { replyError } from './asks.ts';
 import { postHost } from '../threads/send.ts';
@@ -91,4 +94,12 @@ export function releaseHeld(h: Host, cell: Cell): void {
       schedule(h, cell);
     }
   }
+}
+
+/** A spawn sent from another thread: refs in its props become live refs here. */
+export function spawnArrived(h: Host, m: Extract<HostMsg, { t: 'spawn' }>): void {
+  const parent = refFor(h, m.parent.path, m.parent.thread);
+  const props = m.rec.props;
+  if (props !== null && typeof props === 'object') rehydrate(h, props as Record<string, unknown>);
+  createCell(h, parent, m.rec.path, m.rec.module, m.rec.defName, m.rec.props, m.rec.options);
 }
