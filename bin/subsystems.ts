@@ -4,7 +4,9 @@ import { registerSubsystem, type Subsystem } from '../runtime/index.ts';
 import { demoSubsystem } from '../actors/demo/index.ts';
 import { dispatcherSubsystem } from '../actors/dispatcher/index.ts';
 import { lotterySubsystem } from '../actors/lottery/index.ts';
+import { brokerSubsystem } from '../actors/broker/index.ts';
 
 const all: Subsystem[] = [demoSubsystem, dispatcherSubsystem, lotterySubsystem];
 
 for (const s of all) registerSubsystem(s);
+registerSubsystem(brokerSubsystem);
