@@ -15,6 +15,8 @@ export interface LoadedState {
   /** Pending messages in (gid, seq) order with their payloads. */
   pending: { gid: number; seq: number; mid: number; tid: number; body: string }[];
   rids: { lb: string; rid: number; reply: string }[];
+  /** Highest payload id ever stored (payload ids are internal; they only must not collide). */
+  maxMid: number;
 }
 
 export interface Journal {
@@ -119,7 +121,10 @@ class SqliteJournal implements Journal {
   }
   load(): LoadedState {
     const db = this.#db;
+    // a payload no queue references (never left by a committed transaction, but cheap to make sure)
+    db.run('DELETE FROM payloads WHERE mid NOT IN (SELECT mid FROM pending)');
     return {
+      maxMid: db.get<{ m: number | null }>('SELECT max(mid) AS m FROM payloads')?.m ?? 0,
       meta: new Map(db.all<{ k: string; v: number }>('SELECT k, v FROM meta').map((r) => [r.k, r.v])),
       topics: db.all('SELECT tid, name FROM topics ORDER BY tid'),
       clients: db.all('SELECT gid, lb, next_seq AS nextSeq, consumed FROM clients ORDER BY gid'),
@@ -153,7 +158,7 @@ class NullJournal implements Journal {
   remember(): void {}
   forgetRidsBelow(): void {}
   load(): LoadedState {
-    return { meta: new Map(), topics: [], clients: [], subs: [], pending: [], rids: [] };
+    return { meta: new Map(), topics: [], clients: [], subs: [], pending: [], rids: [], maxMid: 0 };
   }
   close(): void {}
 }

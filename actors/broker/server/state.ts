@@ -45,6 +45,7 @@ export class ServerState {
   static from(loaded: LoadedState): ServerState {
     const s = new ServerState();
     s.nextGid = loaded.meta.get('nextGid') ?? 1;
+    s.nextMid = loaded.maxMid + 1;
     for (const t of loaded.topics) s.addTopic(t.tid, t.name);
     for (const c of loaded.clients) {
       const client = s.addClient(c.gid, c.lb);
