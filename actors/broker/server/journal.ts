@@ -58,9 +58,11 @@ export const SERVER_STORE_FILES = ['broker.sqlite', 'broker.sqlite-wal', 'broker
 
 class SqliteJournal implements Journal {
   readonly #db: Store;
-  constructor(dataDir: string, durability: 'full' | 'normal') {
+  constructor(dataDir: string, durability: 'full' | 'normal', maxPages: number | undefined) {
     this.#db = openStore(join(dataDir, 'broker.sqlite'), { durability });
     this.#db.exec(SCHEMA);
+    // a cap on the file's size: a write past it fails like a full disk (SQLITE_FULL)
+    if (maxPages !== undefined) this.#db.exec(`PRAGMA max_page_count = ${Math.floor(maxPages)}`);
   }
   begin(): void {
     this.#db.exec('BEGIN IMMEDIATE');
@@ -163,6 +165,6 @@ class NullJournal implements Journal {
   close(): void {}
 }
 
-export function openJournal(dataDir: string, durability: Durability): Journal {
-  return durability === 'off' ? new NullJournal() : new SqliteJournal(dataDir, durability);
+export function openJournal(dataDir: string, durability: Durability, options: { maxPages?: number } = {}): Journal {
+  return durability === 'off' ? new NullJournal() : new SqliteJournal(dataDir, durability, options.maxPages);
 }
