@@ -85,11 +85,13 @@ export class BrokerClient {
   }
 
   #data(chunk: string): void {
-    this.#buf += chunk;
+    const text = this.#buf + chunk;
+    let start = 0;
     let nl: number;
-    while ((nl = this.#buf.indexOf('\n')) >= 0) {
-      const line = this.#buf.slice(0, nl);
-      this.#buf = this.#buf.slice(nl + 1);
+    // one pass over the chunk: lines are cut by index, the tail is kept once
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      const line = text.slice(start, nl);
+      start = nl + 1;
       let reply: JsonReply;
       try {
         reply = replyToJson(decodeJsonReply(line));
@@ -108,6 +110,7 @@ export class BrokerClient {
         w(reply);
       }
     }
+    this.#buf = start === text.length ? '' : text.slice(start);
   }
 
   #fail(description: string, code: number = BROKER_ERRORS.UNAVAILABLE): void {

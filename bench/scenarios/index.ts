@@ -7,4 +7,5 @@ export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   dispatcher: () => import('./dispatcher.ts'),
   lottery: () => import('./lottery.ts'),
   codec: () => import('./codec.ts'),
+  broker: () => import('./broker.ts'),
 };

@@ -46,8 +46,16 @@ export class LocalGateway {
     this.#sockets.add(s);
     const decoder = new LinesDecoder({ maxFrameSize: this.#maxLine });
     const caller = { alive: true };
+    // replies of one turn leave in one write
+    let out = '';
+    const flush = (): void => {
+      if (!s.destroyed && out !== '') s.write(out);
+      out = '';
+    };
     const send = (r: BrokerReply): void => {
-      if (!s.destroyed) s.write(encodeJsonReply(r) + '\n');
+      if (s.destroyed) return;
+      if (out === '') setImmediate(flush);
+      out += encodeJsonReply(r) + '\n';
     };
     s.on('data', (chunk: Buffer) => {
       for (const line of decoder.push(chunk)) {
