@@ -64,7 +64,19 @@ async function ours(): Promise<() => Promise<void>> {
   const pub = await BrokerClient.connect({ socket: c.target });
   const pid = await pub.create();
   return async () => {
-    await publishAll(() => pub.publish(pid, payload, topic));
+    // a full subscriber queue (-5) is the broker's backpressure: wait a little and publish again
+    const publish = async (): Promise<void> => {
+      for (;;) {
+        try {
+          await pub.publish(pid, payload, topic);
+          return;
+        } catch (e) {
+          if ((e as { code?: number }).code !== -5) throw e;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      }
+    };
+    await publishAll(publish);
     await done;
     for (const s of [pub, ...subs]) s.close();
   };
