@@ -33,8 +33,8 @@ export async function runServerCommand(o: { listen: string; data: string; durabi
   onSignals(() => server.stop());
 }
 
-export async function runLocalCommand(o: { server: string; data: string; socket?: string; requestTimeout: string }): Promise<void> {
-  const settings = localSettings({ server: o.server, dataDir: o.data, localSocket: o.socket, requestTimeoutMs: int('--request-timeout', o.requestTimeout) }, 'broker local');
+export async function runLocalCommand(o: { server: string; data: string; socket?: string; requestTimeout: string; wsListen?: string }): Promise<void> {
+  const settings = localSettings({ server: o.server, dataDir: o.data, localSocket: o.socket, requestTimeoutMs: int('--request-timeout', o.requestTimeout), wsListen: o.wsListen }, 'broker local');
   const { startLocalBroker } = await import('./local/node.ts');
   const lb = await startLocalBroker(settings);
   onSignals(() => lb.stop());

@@ -50,7 +50,8 @@ export function registerBrokerCommands(program: Command): void {
     .option('--data <dir>', 'id map folder', './data/lb')
     .option('--socket <path>', 'client socket (default <data>/lb.sock)')
     .option('--request-timeout <ms>', 'how long a request may wait for the server', '10000')
-    .action(async (o: { server: string; data: string; socket?: string; requestTimeout: string }) => {
+    .option('--ws-listen <host:port>', 'also serve browsers and remote clients over ws (needs BROKER_SECRET)')
+    .action(async (o: { server: string; data: string; socket?: string; requestTimeout: string; wsListen?: string }) => {
       const { runLocalCommand } = await import('./cli-nodes.ts');
       await runLocalCommand(o);
     });

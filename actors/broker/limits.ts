@@ -50,6 +50,8 @@ export interface LocalSettings {
   limits: BrokerLimits;
   /** Link keep-alive: ping period; the link closes after three unanswered pings. */
   pingMs: number;
+  /** host:port of the browser/remote ws endpoint; null (the default) keeps it off. */
+  wsListen: string | null;
 }
 
 export const DEFAULT_SERVER: Omit<ServerSettings, 'limits'> = {

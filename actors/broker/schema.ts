@@ -29,6 +29,7 @@ export function brokerSchema(): Z.ZodType {
     maxLocalClients: int,
     requestTimeoutMs: int,
     pingMs: int,
+    wsListen: z.string().regex(/^.+:\d{1,5}$/, 'expected host:port'),
     limits,
   }).partial();
   cached = z.strictObject({

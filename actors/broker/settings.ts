@@ -34,6 +34,7 @@ export interface LocalInput {
   maxLocalClients?: number;
   requestTimeoutMs?: number;
   pingMs?: number;
+  wsListen?: string | null;
   limits?: Partial<ServerLimits>;
 }
 
@@ -71,11 +72,16 @@ export function localSettings(i: LocalInput, where = 'broker.local', base = proc
   if (!/^wss?:\/\/./.test(server)) throw new ConfigError(`${where}.server: expected a ws:// URL, found ${JSON.stringify(server)}`);
   const limits = { ...DEFAULT_LIMITS, maxTopicLength: i.limits?.maxTopicLength ?? DEFAULT_LIMITS.maxTopicLength, maxMessageBytes: i.limits?.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes };
   checkLimits(limits as unknown as Record<string, unknown>, `${where}.limits`);
+  const secret = i.secret ?? process.env.BROKER_SECRET ?? null;
+  const wsListen = i.wsListen ?? null;
+  if (wsListen !== null && !/^.+:\d{1,5}$/.test(wsListen)) throw new ConfigError(`${where}.wsListen: expected host:port, found ${JSON.stringify(wsListen)}`);
+  if (wsListen !== null && secret === null) throw new ConfigError(`${where}.wsListen: the ws endpoint needs a secret (set BROKER_SECRET)`);
   return {
     server,
+    wsListen,
     dataDir,
     localSocket: i.localSocket ? resolve(base, i.localSocket) : join(dataDir, 'lb.sock'),
-    secret: i.secret ?? process.env.BROKER_SECRET ?? null,
+    secret,
     maxLocalClients: positive(`${where}.maxLocalClients`, i.maxLocalClients ?? DEFAULT_LOCAL.maxLocalClients),
     requestTimeoutMs: positive(`${where}.requestTimeoutMs`, i.requestTimeoutMs ?? DEFAULT_LOCAL.requestTimeoutMs),
     pingMs: positive(`${where}.pingMs`, i.pingMs ?? DEFAULT_LOCAL.pingMs),
