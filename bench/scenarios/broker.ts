@@ -143,7 +143,7 @@ const spread = (xs: number[]): string => `${Math.round(Math.min(...xs))}..${Math
 
 export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
   const count = o.quick ? 20_000 : 200_000;
-  const runs = o.quick ? 1 : 3;
+  const runs = 1; // the runner repeats the scenario and reports the median and the spread
   const baselines: { name: string; rate: number; spread: string; rss: number }[] = [];
   const skipped: string[] = [];
   for (const t of THIRD_PARTY) {
