@@ -181,6 +181,29 @@ describe('broker properties', () => {
     assert.equal((await blocked).status, -1);
   });
 
+  it('a recv whose caller went away before the reply was written consumes nothing (D3)', async () => {
+    const id = await a.create();
+    await a.subscribe(id, 'gone');
+    await a.publish(id, 'first', 'gone');
+    await a.publish(id, 'second', 'gone');
+    const lb = k.lbs[0].broker;
+    // the caller's connection closes right after the request is handled, before its reply leaves
+    const caller = { alive: true };
+    const reply = await lb.handle({ type: 'recv', rid: 1, id, wait: false }, caller);
+    caller.alive = false;
+    assert.equal(reply.type === 'reply' && reply.delivery?.msg, 'first');
+    // a parked recv whose caller is gone when the message arrives does not take it either
+    const parkedCaller = { alive: true };
+    const other = await a.create();
+    await a.subscribe(other, 'gone2');
+    const parked = lb.handle({ type: 'recv', rid: 2, id: other, wait: false, timeoutMs: 200 }, parkedCaller);
+    parkedCaller.alive = false;
+    await a.publish(other, 'third', 'gone2');
+    assert.equal((await parked).type === 'reply' && (await parked as { status: number }).status, 0);
+    assert.deepEqual((await drain(a, id)).map((m) => m.msg), ['first', 'second']);
+    assert.deepEqual((await take(a, other, 1)).map((m) => m.msg), ['third']);
+  });
+
   it('a full subscriber queue fails the publish with -5 and queues it nowhere (atomic fan-out)', async () => {
     const k2 = await startCluster({ lbs: 1, server: { limits: { maxPendingMessages: 3 }, pushWindow: 2 } });
     try {

@@ -20,6 +20,8 @@ export class Inbox {
   /** Highest seq returned by recv (the `consumed` mark). */
   consumed = 0;
   readonly #parked: ParkedRecv[] = [];
+  /** The caller of the parked recv that took the last pushed message (set by its deliver). */
+  takenBy: { readonly alive: boolean } | null = null;
 
   constructor(local: number, gid: number) {
     this.local = local;
@@ -56,6 +58,17 @@ export class Inbox {
     }
     this.consumed = d.seq;
     return d;
+  }
+
+  /**
+   * The reply carrying `d` was never written (its caller went away): `d` is not consumed and goes
+   * back to the front, unless a later message of this id was returned since (then it stays taken).
+   */
+  untake(d: Delivery, prevConsumed: number): boolean {
+    if (this.consumed !== d.seq) return false;
+    this.consumed = prevConsumed;
+    this.#items.splice(this.#head, 0, d);
+    return true;
   }
 
   park(p: ParkedRecv): void {

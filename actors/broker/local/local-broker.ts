@@ -62,8 +62,10 @@ export class LocalBroker {
   #deliver(f: DeliverFrame): void {
     const box = this.#byGid.get(f.id);
     if (!box) return this.link.ack(f.id, f.seq); // an id this broker no longer maps: let the server forget it
-    const taken = box.push({ topic: f.topic, msg: f.msg, seq: f.seq });
-    if (taken > 0) this.#consumed(box, taken);
+    const prev = box.consumed;
+    const d = { topic: f.topic, msg: f.msg, seq: f.seq };
+    const taken = box.push(d);
+    if (taken > 0) this.#consumed(box, d, prev, box.takenBy);
   }
 
   /**
@@ -71,8 +73,12 @@ export class LocalBroker {
    * replies of a turn in a setImmediate, and this report is sent one turn later, so a crash in
    * between gives a duplicate (at least once), never a loss.
    */
-  #consumed(box: Inbox, seq: number): void {
-    setImmediate(() => this.link.ack(box.gid, seq));
+  #consumed(box: Inbox, d: { topic: string; msg: string; seq: number }, prev: number, caller: Caller | null): void {
+    setImmediate(() => {
+      // D3: a caller gone before its reply was written consumed nothing
+      if (caller !== null && !caller.alive && box.untake(d, prev)) return;
+      this.link.ack(box.gid, d.seq);
+    });
   }
 
   /** Answers one client request; the reply carries the client's rid. */
@@ -118,9 +124,10 @@ export class LocalBroker {
   }
 
   #recv(rid: number, box: Inbox, wait: boolean, timeoutMs: number | undefined, caller: Caller): BrokerReply | Promise<BrokerReply> {
-    const d = box.take();
+    const prev = box.consumed;
+    const d = caller.alive ? box.take() : null;
     if (d) {
-      this.#consumed(box, d.seq);
+      this.#consumed(box, d, prev, caller);
       return { type: 'reply', rid, status: 1, description: 'a message', delivery: d };
     }
     if (!wait && (timeoutMs === undefined || timeoutMs === 0)) return { type: 'reply', rid, status: 0, description: 'no message' };
@@ -132,7 +139,11 @@ export class LocalBroker {
             resolve(this.#stopping ? err(rid, E.SHUTTING_DOWN, 'the local broker is stopping') : err(rid, E.UNKNOWN_ID, `id ${box.local} was destroyed while waiting`));
             return false;
           }
-          if (!caller.alive) return false;
+          if (!caller.alive) {
+            resolve({ type: 'reply', rid, status: 0, description: 'no message (the caller went away)' });
+            return false;
+          }
+          box.takenBy = caller;
           resolve({ type: 'reply', rid, status: 1, description: 'a message', delivery: m });
           return true;
         },
