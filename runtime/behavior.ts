@@ -3,6 +3,8 @@
 
 import type {
   ActorRef,
+  ChildFailure,
+  SupervisionDecision,
   Logger,
   MailboxOptions,
   Placement,
@@ -46,6 +48,11 @@ export interface ActorContext<M> {
   lookup<T = unknown>(path: string): Promise<ActorRef<T> | undefined>;
   /** Ref for a known path and thread (no check that it exists). */
   refFor<T = unknown>(path: string, thread: number): ActorRef<T>;
+  /**
+   * State shared by the actors of this thread under `key`: created by `init` for the first
+   * actor that opens it, kept across restarts, disposed of when the last actor holding it stops.
+   */
+  threadLocal<T>(key: string, init: () => T, dispose?: (value: T) => void): T;
 }
 
 export interface Reply {
@@ -60,6 +67,11 @@ export interface Behavior<M> {
   started?(ctx: ActorContext<M>): void | Promise<void>;
   /** Stop hook: always runs, on stop, on restart and on crash. */
   stopped?(ctx: ActorContext<M>, reason: StopReason): void;
+  /**
+   * A child failed: return what to do, or undefined to apply the supervisor's named decider. Runs
+   * on this actor's thread, so it may use the actor's own state (a subsystem-wide restart window).
+   */
+  decide?(failure: ChildFailure): SupervisionDecision | undefined;
   /** A watched actor ended. */
   terminated?(event: TerminatedEvent, ctx: ActorContext<M>): void;
   /** Extra state shown by `inspect` (a connection table, counters...). Must be cloneable. */

@@ -4,33 +4,21 @@
 
 import { Mailbox } from './mailbox.ts';
 import { ActorTimers } from './timers.ts';
-import { RestartWindow, backoffDelay, resolveSupervisor, restartSet, type ResolvedSupervisor } from './supervision.ts';
-import { actorDead, describeError } from './errors.ts';
+import { RestartWindow, backoffDelay, decide, resolveSupervisor, type ResolvedSupervisor } from './supervision.ts';
+import { restartChildren } from './restarts.ts';
+import { ActorError, actorDead, describeError } from './errors.ts';
+import { openThreadLocal, releaseThreadLocals } from './thread-local.ts';
 import type { ActorContext, ActorDef, Behavior, Reply, SpawnOptions } from './behavior.ts';
 import type { ActorRef, Logger, StopReason } from './types.ts';
 import type { Ref } from './ref.ts';
 import type { Host, SysMsg } from './host.ts';
+import type { CellInfo, CellOptions, ChildRecord } from './cell-types.ts';
+
+export type { CellInfo, CellOptions, ChildRecord } from './cell-types.ts';
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
 export type CellState = 'starting' | 'running' | 'failed' | 'restarting' | 'stopping' | 'dead';
-
-/** What a parent remembers about a child to restart or respawn it. */
-export interface ChildRecord {
-  name: string;
-  ref: Ref<unknown>;
-  module: string;
-  defName: string;
-  props: unknown;
-  options: CellOptions;
-  /** Restarts this parent has ordered; carried over when the child is respawned after its thread died. */
-  restarts: number;
-}
-
-export type CellOptions = Omit<SpawnOptions<unknown>, 'props'> & {
-  /** Set when a lost child is spawned again: its restart count and why. */
-  respawn?: { restarts: number; reason: string };
-};
 
 export class Cell implements ActorContext<any> {
   readonly host: Host;
@@ -123,7 +111,9 @@ export class Cell implements ActorContext<any> {
     this.failOpenAsks(`crashed: ${reason}`);
     this.host.emit({ type: 'crash', path: this.path, thread: this.thread, reason });
     this.log.warn('actor crashed', { reason });
-    if (this.parent) this.host.sendSys(this.parent, { t: 'failed', name: this.name, reason, lost: false });
+    // An ActorError's data travels with the failure to the parent's decider.
+    const data = err instanceof ActorError ? err.data : undefined;
+    if (this.parent) this.host.sendSys(this.parent, { t: 'failed', name: this.name, reason, lost: false, data });
     else this.stop({ error: reason });
   }
 
@@ -179,6 +169,7 @@ export class Cell implements ActorContext<any> {
     if (this.overThreads) for (const t of this.overThreads) this.host.postHost(t, { t: 'writable', path: this.path });
     this.overThreads = null;
     this.host.removeCell(this);
+    releaseThreadLocals(this, (key, err) => this.log.error('thread-local dispose failed', { key, error: describeError(err) }));
     if (this.quiet) this.host.quietCounts.stop++;
     else this.host.emit({ type: 'stop', path: this.path, thread: this.thread, reason: reasonText(reason) });
     if (this.parent) this.host.sendSys(this.parent, { t: 'child-stopped', name: this.name, path: this.path });
@@ -218,7 +209,7 @@ export class Cell implements ActorContext<any> {
     const { props, ...rest } = options;
     const thread = this.host.place(options.thread, this.thread, path);
     const ref = this.host.refFor<C>(path, thread, def.options.wire === 'json');
-    const rec: ChildRecord = { name, ref: ref as Ref<unknown>, module: def.module, defName: def.name, props, options: rest, restarts: 0 };
+    const rec: ChildRecord = { name, ref: ref as Ref<unknown>, module: def.module, defName: def.name, props, options: rest, restarts: 0, startedAt: performance.now() };
     this.childRecs.set(name, rec);
     this.host.spawnChild(this.self, rec);
     return ref;
@@ -253,7 +244,7 @@ export class Cell implements ActorContext<any> {
    * A child failed. `lost` names children whose cells are gone with their thread (they are
    * spawned again rather than restarted); one thread death is one failure for the intensity.
    */
-  onChildFailed(name: string, reason: string, lost: ReadonlySet<string> = NO_NAMES): void {
+  onChildFailed(name: string, reason: string, lost: ReadonlySet<string> = NO_NAMES, data?: unknown): void {
     const rec = this.childRecs.get(name);
     if (!rec) return;
     if (this.childStopsPending > 0) {
@@ -267,9 +258,17 @@ export class Cell implements ActorContext<any> {
       return;
     }
     const sup = this.supervisor;
-    const n = this.window.record(performance.now(), sup.withinMs);
-    if (n > sup.maxRestarts) {
-      const why = `child ${rec.ref.path} exceeded ${sup.maxRestarts} restarts in ${sup.withinMs} ms: ${reason}`;
+    const now = performance.now();
+    const n = this.window.record(now, sup.withinMs);
+    const failure = { child: rec.ref.path, reason, uptimeMs: now - rec.startedAt, failuresInWindow: n, data };
+    const verdict = decide(sup, failure, this.behavior?.decide?.(failure), this.path);
+    if (verdict.decision === 'stop') {
+      for (const l of lost) this.childRecs.delete(l);
+      if (!lost.has(name)) this.host.sendSys(rec.ref, { t: 'stop', reason: { error: reason } });
+      return;
+    }
+    if (verdict.decision === 'escalate') {
+      const why = verdict.why;
       this.host.emit({ type: 'escalate', path: this.path, thread: this.thread, reason: why });
       for (const l of lost) this.childRecs.delete(l);
       if (!this.parent) {
@@ -280,26 +279,7 @@ export class Cell implements ActorContext<any> {
       this.crash(new Error(why));
       return;
     }
-    const order = [...this.childRecs.values()];
-    const targets = new Set(restartSet(sup.strategy, order.length, order.indexOf(rec)).map((i) => order[i]));
-    // Lost children outside the strategy's set (one-for-one) come back too: their cells are gone.
-    for (const l of lost) {
-      const r = this.childRecs.get(l);
-      if (r && r.options.restart !== 'temporary') targets.add(r);
-      else this.childRecs.delete(l);
-    }
-    const delay = backoffDelay(sup.backoff, n);
-    const go = (): void => {
-      for (const t of targets) {
-        if (this.childRecs.get(t.name) !== t) continue;
-        t.restarts++;
-        const why = t === rec || lost.has(t.name) ? reason : `sibling ${name} failed: ${reason}`;
-        if (lost.has(t.name)) this.host.spawnChild(this.self, { ...t, options: { ...t.options, respawn: { restarts: t.restarts, reason: why } } });
-        else this.host.sendSys(t.ref, { t: 'restart', reason: why });
-      }
-    };
-    if (delay > 0) setTimeout(go, delay).unref?.();
-    else go();
+    restartChildren(this, rec, reason, lost, backoffDelay(sup.backoff, n));
   }
 
   /** A worker thread died: children there are lost, and this actor is orphaned if its parent was there. */
@@ -382,6 +362,10 @@ export class Cell implements ActorContext<any> {
     return this.host.refFor<T>(path, thread);
   }
 
+  threadLocal<T>(key: string, init: () => T, dispose?: (value: T) => void): T {
+    return openThreadLocal(this.host, this, key, init, dispose);
+  }
+
   /** Snapshot row for inspection. */
   describe(): CellInfo {
     let info: unknown;
@@ -403,19 +387,6 @@ export class Cell implements ActorContext<any> {
       info,
     };
   }
-}
-
-export interface CellInfo {
-  path: string;
-  parent: string | null;
-  thread: number;
-  state: string;
-  kind: string;
-  depth: number;
-  processed: number;
-  restarts: number;
-  children: number;
-  info?: unknown;
 }
 
 export function reasonText(r: StopReason): string {

@@ -3,11 +3,14 @@
 export class ActorError extends Error {
   readonly code: string;
   readonly path: string;
-  constructor(code: string, path: string, message: string) {
+  /** Structured details (cloneable) that survive the trip to the asker on any thread. */
+  readonly data: unknown;
+  constructor(code: string, path: string, message: string, data?: unknown) {
     super(message);
     this.name = 'ActorError';
     this.code = code;
     this.path = path;
+    this.data = data;
   }
 }
 

@@ -10,7 +10,13 @@ export type RuntimeEvent =
   | { type: 'dead-letter'; path: string; thread: number; count: number; reason: string }
   | { type: 'thread-died'; thread: number; reason: string }
   | { type: 'thread-started'; thread: number }
-  | { type: 'stats'; thread: number; actors: { path: string; depth: number; processed: number }[] };
+  | {
+      type: 'stats';
+      thread: number;
+      actors: { path: string; depth: number; processed: number }[];
+      /** The whole thread since the last report: messages handled, actors (the list holds the busiest only). */
+      total?: { processed: number; actors: number };
+    };
 
 export type StampedEvent = RuntimeEvent & { seq: number; at: number };
 

@@ -29,7 +29,7 @@ export interface HostSnapshot {
 export type SysMsg =
   | { t: 'stop'; reason: StopReason }
   | { t: 'restart'; reason: string }
-  | { t: 'failed'; name: string; reason: string; lost: boolean }
+  | { t: 'failed'; name: string; reason: string; lost: boolean; data?: unknown }
   | { t: 'child-stopped'; name: string; path: string }
   | { t: 'watch'; path: string; thread: number }
   | { t: 'unwatch'; path: string }
@@ -413,7 +413,7 @@ export class Host implements RefHost {
   }
 
   replyError(askId: number, error: unknown): void {
-    const e = error instanceof ActorError ? { code: error.code, path: error.path, message: error.message } : { code: 'remote-error', path: '', message: describeError(error) };
+    const e = error instanceof ActorError ? { code: error.code, path: error.path, message: error.message, data: error.data } : { code: 'remote-error', path: '', message: describeError(error) };
     this.routeReply(askId, 0, e);
   }
 
@@ -429,8 +429,8 @@ export class Host implements RefHost {
     this.pending.delete(askId);
     if (ok) p.resolve(value);
     else {
-      const e = value as { code: string; path: string; message: string };
-      p.reject(e.code === 'remote-error' ? remoteFailure(p.path, e.message) : new ActorError(e.code, e.path || p.path, e.message));
+      const e = value as { code: string; path: string; message: string; data?: unknown };
+      p.reject(e.code === 'remote-error' ? remoteFailure(p.path, e.message) : new ActorError(e.code, e.path || p.path, e.message, e.data));
     }
   }
 
@@ -569,7 +569,7 @@ export class Host implements RefHost {
         cell.restart(s.reason);
         break;
       case 'failed':
-        cell.onChildFailed(s.name, s.reason, s.lost ? new Set([s.name]) : undefined);
+        cell.onChildFailed(s.name, s.reason, s.lost ? new Set([s.name]) : undefined, s.data);
         break;
       case 'child-stopped':
         cell.onChildStopped(s.name, s.path);

@@ -4,6 +4,7 @@ export { defineActor, type ActorContext, type ActorDef, type Behavior, type Spaw
 export { defineMachineActor, type MachineSetup } from './machine.ts';
 export { ActorSystem, type SystemOptions, type SystemSnapshot } from './system.ts';
 export { ActorError } from './errors.ts';
+export { supervisors } from './supervision.ts';
 export type { RuntimeEvent, StampedEvent } from './events.ts';
 export { loggerFor } from './log.ts';
 export { openStore, type Store, type StoreOptions, type SqlValue } from './storage.ts';

@@ -17,12 +17,38 @@ export function setLogLevel(level: string): void {
   rootLogger().level = level;
 }
 
-/** A logger bound to an actor path (or any component name). */
-export function loggerFor(component: string): Logger {
-  const l = rootLogger();
-  const wrap = (lvl: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>): void => {
+export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface LoggerOptions {
+  /** A level of its own (e.g. a dispatcher's LogLevel), independent of the system's; default: follow it. */
+  level?: LogLevelName;
+  /** Fields written before `at` on every line (e.g. `{ dispatcher: 'd1' }`). */
+  fields?: Record<string, unknown>;
+}
+
+export interface LevelLogger extends Logger {
+  trace(msg: string, fields?: Record<string, unknown>): void;
+  enabled(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean;
+}
+
+/**
+ * A logger bound to an actor path (or any component name). Every logger writes through the one
+ * pino root; one with its own level is a pino child with that level.
+ */
+export function loggerFor(component: string, o: LoggerOptions = {}): LevelLogger {
+  const root = rootLogger();
+  const l = o.level === undefined ? root : root.child({}, { level: o.level });
+  const base = o.fields;
+  const wrap = (lvl: 'trace' | 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>): void => {
     if (!l.isLevelEnabled(lvl)) return;
-    l[lvl]({ at: component, ...fields }, msg);
+    l[lvl](base === undefined ? { at: component, ...fields } : { ...base, at: component, ...fields }, msg);
   };
-  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+  return {
+    trace: wrap('trace'),
+    debug: wrap('debug'),
+    info: wrap('info'),
+    warn: wrap('warn'),
+    error: wrap('error'),
+    enabled: (lvl) => l.isLevelEnabled(lvl),
+  };
 }

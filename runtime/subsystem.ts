@@ -12,8 +12,11 @@ export interface RunEnv {
   file: string;
   dir: string;
   log: Logger;
-  /** Stops the whole runtime gracefully and makes the process exit with `code` (e.g. an escalation: 1). */
-  fail(code: number, reason: string): void;
+  /**
+   * Ends the run: stops the whole runtime gracefully (sections' beforeStop, then the actors) and
+   * makes the process exit with the highest code asked for (0: done, 1: an escalation).
+   */
+  stop(code: number, reason: string): void;
 }
 
 export interface SectionHandle {

@@ -1,13 +1,14 @@
 // Supervision arithmetic: restart intensity windows, backoff delays, and which siblings a
 // strategy restarts. Kept free of actor plumbing so it can be model-tested directly.
 
-import type { SupervisionStrategy, SupervisorOptions, BackoffOptions } from './types.ts';
+import type { SupervisionStrategy, SupervisorOptions, BackoffOptions, ChildFailure, DeciderPreset, SupervisionDecision } from './types.ts';
 
 export interface ResolvedSupervisor {
   strategy: SupervisionStrategy;
   maxRestarts: number;
   withinMs: number;
   backoff: BackoffOptions;
+  decider: DeciderPreset;
 }
 
 export const defaultSupervisor: ResolvedSupervisor = {
@@ -15,6 +16,51 @@ export const defaultSupervisor: ResolvedSupervisor = {
   maxRestarts: 10,
   withinMs: 10_000,
   backoff: { minMs: 0, maxMs: 0, jitter: 0 },
+  decider: { kind: 'intensity' },
+};
+
+/** A decision with the reason an escalation gives its own parent. */
+export interface Verdict {
+  decision: SupervisionDecision;
+  why: string;
+}
+
+/**
+ * What to do about one failure: the parent behaviour's own decision (`own`) when it gave one,
+ * else the supervisor's named decider.
+ */
+export function decide(sup: ResolvedSupervisor, f: ChildFailure, own?: SupervisionDecision, parent = ''): Verdict {
+  const preset = presetVerdict(sup, f);
+  if (own === undefined || own === preset.decision) return preset;
+  return { decision: own, why: own === 'escalate' ? `child ${f.child} failed and ${parent} escalates: ${f.reason}` : f.reason };
+}
+
+function presetVerdict(sup: ResolvedSupervisor, f: ChildFailure): Verdict {
+  const d = sup.decider;
+  if (d.kind === 'always-restart') return { decision: 'restart', why: f.reason };
+  if (d.kind === 'quick-death' && f.uptimeMs < d.quickDeathMs) {
+    return { decision: 'escalate', why: `quick death: ${f.child} died ${Math.round(f.uptimeMs)} ms after its start (within ${d.quickDeathMs} ms): ${f.reason}` };
+  }
+  if (f.failuresInWindow > sup.maxRestarts) {
+    return { decision: 'escalate', why: `child ${f.child} exceeded ${sup.maxRestarts} restarts in ${sup.withinMs} ms: ${f.reason}` };
+  }
+  return { decision: 'restart', why: f.reason };
+}
+
+/**
+ * Named supervision presets for `DefOptions.supervisor` and `SpawnOptions.supervisor`.
+ * `alwaysRestart`: children are restarted however often they fail, with backoff (connections'
+ * groups, worker pools: a failure there is local and never a reason to give up).
+ * `quickDeath`: a child that dies within `quickDeathMs` of its start, or more than `maxRestarts`
+ * times within `withinMs`, makes the parent fail in turn (a subsystem that cannot run).
+ */
+export const supervisors = {
+  alwaysRestart(backoff: BackoffOptions = { minMs: 50, maxMs: 2000, jitter: 0.2 }, strategy: SupervisionStrategy = 'one-for-one'): SupervisorOptions {
+    return { strategy, backoff, decider: { kind: 'always-restart' } };
+  },
+  quickDeath(o: { quickDeathMs: number; maxRestarts: number; withinMs: number; backoff?: BackoffOptions; strategy?: SupervisionStrategy }): SupervisorOptions {
+    return { strategy: o.strategy ?? 'one-for-one', maxRestarts: o.maxRestarts, withinMs: o.withinMs, backoff: o.backoff, decider: { kind: 'quick-death', quickDeathMs: o.quickDeathMs } };
+  },
 };
 
 export function resolveSupervisor(...layers: (SupervisorOptions | undefined)[]): ResolvedSupervisor {
@@ -25,6 +71,7 @@ export function resolveSupervisor(...layers: (SupervisorOptions | undefined)[]):
     if (l.maxRestarts !== undefined) out.maxRestarts = l.maxRestarts;
     if (l.withinMs !== undefined) out.withinMs = l.withinMs;
     if (l.backoff) out.backoff = l.backoff;
+    if (l.decider) out.decider = l.decider;
   }
   return out;
 }

@@ -3,6 +3,7 @@
 
 import os from 'node:os';
 import { Host } from './host.ts';
+import { peekThreadLocal } from './thread-local.ts';
 import { ThreadPool } from './threads.ts';
 import { EventBus, type RuntimeEvent } from './events.ts';
 import { loggerFor, setLogLevel } from './log.ts';
@@ -115,6 +116,11 @@ export class ActorSystem {
   }
 
   /** Stops one actor (and its subtree); resolves with the stop reason once it is gone. */
+  /** The main thread's value of `ctx.threadLocal(key)`, if an actor holds it (tests, tools). */
+  threadLocal<T>(key: string): T | undefined {
+    return peekThreadLocal<T>(this.host, key);
+  }
+
   stopActor(ref: ActorRef<unknown>, reason: StopReason = 'normal'): Promise<string> {
     const done = this.whenStopped(ref.path);
     this.host.sendSys(ref, { t: 'stop', reason });

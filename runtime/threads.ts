@@ -21,8 +21,6 @@ export interface WorkerControl {
   link(thread: number, port: MessagePort): void;
   preload(modules: string[]): Promise<void>;
   snapshot(): HostSnapshot;
-  ping(): number;
-  crash(reason: string): void;
 }
 
 export interface PoolOptions {
@@ -113,10 +111,6 @@ export class ThreadPool {
   /** Kills a worker thread for real (tests, fault drills). */
   async kill(index: number): Promise<void> {
     await this.slots[index].worker.terminate();
-  }
-
-  control(index: number): Comlink.Remote<WorkerControl> {
-    return this.slots[index].control;
   }
 
   async stop(): Promise<void> {

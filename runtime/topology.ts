@@ -2,22 +2,10 @@
 // registered subsystem contributes a section schema. Errors name the file, the path inside it,
 // what was expected and what was found, and never carry a stack trace.
 
-import { readFileSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import YAML from 'yaml';
 import { registeredSubsystems, type TopologySection } from './subsystem.ts';
-
-export class TopologyError extends Error {
-  readonly file: string;
-  readonly problems: string[];
-  constructor(file: string, problems: string[]) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'));
-    this.name = 'TopologyError';
-    this.file = file;
-    this.problems = problems;
-  }
-}
+import { ConfigError, describeValue, formatIssue, readDocument } from './config/index.ts';
 
 const backoff = z.strictObject({ minMs: z.number().min(0), maxMs: z.number().min(0), jitter: z.number().min(0).max(1).optional() });
 export const supervisorSchema = z.strictObject({
@@ -41,6 +29,8 @@ const kernelShape = {
   placement: z.record(z.string().regex(/^\//, 'an actor path starting with /'), z.union([z.literal('main'), z.literal('any'), z.number().int().min(0)])).optional(),
   /** Runtime nodes this one links to (remote refs arrive with the ws links; validated now). */
   nodes: z.array(z.strictObject({ name: z.string(), url: z.string().url(), secret: z.string().optional() })).optional(),
+  /** The live web view: `[host:]port`, or the address and a file holding the node secret. */
+  view: z.union([z.string(), z.number().int().min(0).max(65535), z.strictObject({ address: z.union([z.string(), z.number().int().min(0).max(65535)]), secretFile: z.string().optional() })]).optional(),
 };
 
 export interface KernelConfig {
@@ -52,6 +42,7 @@ export interface KernelConfig {
   runForSeconds?: number;
   placement?: Record<string, 'main' | 'any' | number>;
   nodes?: { name: string; url: string; secret?: string }[];
+  view?: string | number | { address: string | number; secretFile?: string };
 }
 
 export interface Topology {
@@ -73,40 +64,9 @@ export function topologySchema(): z.ZodType {
   return z.strictObject(shape);
 }
 
+/** Reads, parses and validates a topology file (throws ConfigError, exit 2). */
 export function loadTopology(path: string): Topology {
-  const file = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new TopologyError(path, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
-  }
-  const raw = parseText(path, text);
-  return validateTopology(path, file, raw);
-}
-
-export function parseText(path: string, text: string): unknown {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.json') {
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new TopologyError(path, [`not valid JSON: ${(err as Error).message}`]);
-    }
-  }
-  // linePos is only filled in with prettyErrors, which also rewrites the message: count lines ourselves.
-  const lines = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { prettyErrors: false, lineCounter: lines });
-  if (doc.errors.length > 0) {
-    throw new TopologyError(
-      path,
-      doc.errors.map((e) => {
-        const at = lines.linePos(e.pos[0]);
-        return `line ${at.line}, column ${at.col}: not valid YAML: ${e.message.split('\n')[0]}`;
-      }),
-    );
-  }
-  return doc.toJS();
+  return validateTopology(path, resolve(path), readDocument(path));
 }
 
 export function validateTopology(displayPath: string, file: string, raw: unknown): Topology {
@@ -121,10 +81,10 @@ export function validateTopology(displayPath: string, file: string, raw: unknown
     }
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new TopologyError(displayPath, [`expected a mapping of top-level keys, found ${describeValue(doc)}`]);
+    throw new ConfigError(displayPath, [`expected a mapping of top-level keys, found ${describeValue(doc)}`]);
   }
   const result = topologySchema().safeParse(doc, { reportInput: true });
-  if (!result.success) throw new TopologyError(displayPath, result.error.issues.map((i) => describeIssue(i, doc)));
+  if (!result.success) throw new ConfigError(displayPath, result.error.issues.map((i) => formatIssue(i, doc, { expectedKeys })));
   const data = result.data as Record<string, unknown>;
   const sections = sectionsInUse()
     .filter((s) => data[s.key] !== undefined)
@@ -134,37 +94,8 @@ export function validateTopology(displayPath: string, file: string, raw: unknown
   return { file, dir: dirname(file), adoptedBy, kernel, sections };
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || '(top level)';
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
-  return v;
-}
-
-function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
-  const where = formatPath(issue.path);
-  const found = 'input' in issue ? issue.input : valueAt(root, issue.path);
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (expected one of: ${expectedKeys(issue.path, root)})`;
-    case 'invalid_type':
-      return `${where}: expected ${issue.expected}, found ${found === undefined ? 'nothing (the key is required)' : describeValue(found)}`;
-    case 'invalid_value':
-      return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${describeValue(found)}`;
-    case 'too_small':
-    case 'too_big':
-      return `${where}: ${issue.message.replace(/^Too (small|big): /, '')}; found ${describeValue(found)}`;
-    default:
-      return `${where}: ${issue.message}; found ${describeValue(found)}`;
-  }
-}
-
-function expectedKeys(path: readonly PropertyKey[], _root: unknown): string {
+/** The keys allowed at `path` of the topology (for unknown-key messages). */
+function expectedKeys(path: readonly PropertyKey[]): string {
   if (path.length === 0) return [...Object.keys(kernelShape), ...sectionsInUse().map((s) => s.key)].join(', ');
   return keysAt(topologySchema(), path)?.join(', ') ?? 'see the section schema';
 }
@@ -183,13 +114,4 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | nul
     n = unwrap(n);
   }
   return n?.shape ? Object.keys(n.shape) : null;
-}
-
-export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `a list of ${v.length}`;
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
-  return `${typeof v} ${String(v)}`;
 }

@@ -33,7 +33,35 @@ export interface SupervisorOptions {
   maxRestarts?: number;
   withinMs?: number;
   backoff?: BackoffOptions;
+  /**
+   * What a failure leads to (default `intensity`: restart until `maxRestarts` within `withinMs`,
+   * then escalate). Named so that it crosses threads; a behaviour's `decide` hook overrides it.
+   */
+  decider?: DeciderPreset;
 }
+
+/** What a parent does about one failed child. `escalate`: the parent fails in turn. */
+export type SupervisionDecision = 'restart' | 'stop' | 'escalate';
+
+/** What a decider knows about one failure. */
+export interface ChildFailure {
+  /** Path of the failed child. */
+  child: string;
+  reason: string;
+  /** Time since the parent (re)started the child. */
+  uptimeMs: number;
+  /** Failures under this parent within `withinMs`, this one included. */
+  failuresInWindow: number;
+  /** The `data` of the ActorError the child failed with (structured details), if any. */
+  data?: unknown;
+}
+
+/**
+ * Named deciders. `intensity`: the classic restart window. `always-restart`: never gives up (a
+ * backoff keeps it from spinning). `quick-death`: escalate when a child dies within
+ * `quickDeathMs` of its start, or fails more than `maxRestarts` times within `withinMs`.
+ */
+export type DeciderPreset = { kind: 'intensity' } | { kind: 'always-restart' } | { kind: 'quick-death'; quickDeathMs: number };
 
 export interface SendOptions {
   /** Lower is served first (default 0). */

@@ -1,5 +1,5 @@
 // Entry of every worker thread: one Host, mail to and from the other threads on plain ports, and
-// a comlink endpoint for the control plane (links, snapshots, preloading, pings).
+// a comlink endpoint for the control plane (links, snapshots, preloading).
 
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
@@ -35,15 +35,6 @@ const control: WorkerControl = {
   },
   snapshot() {
     return host.snapshot();
-  },
-  ping() {
-    return init.index;
-  },
-  crash(reason: string) {
-    // Used by tests and `inspect` demos: an uncaught error kills this thread for real.
-    setImmediate(() => {
-      throw new Error(reason);
-    });
   },
 };
 

@@ -17,7 +17,7 @@ export async function startBrokerSection(system: ActorSystem, config: BrokerSect
   if (config.server) {
     const s = serverSettings(config.server, 'broker.server', env.dir);
     const { startBrokerServer } = await import('./server/node.ts');
-    const server = await startBrokerServer(s, (e) => env.fail(1, `broker server: durable write failed: ${e.message}`));
+    const server = await startBrokerServer(s, (e) => env.stop(1, `broker server: durable write failed: ${e.message}`));
     stops.unshift(() => server.stop());
     lines.push(`broker: server on ${s.listen.replace(/:0$/, `:${server.port}`)} (durability ${s.durability}, data in ${s.dataDir})`);
   }

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { Buffer } from 'node:buffer';
 import { defineActor } from '../../runtime/index.ts';
+import { StreamConnection } from '../../runtime/io/index.ts';
 import { encodeLength32, Length32Decoder } from '../../protocols/framing/index.ts';
 
 export interface ClientConfig {
@@ -19,41 +20,41 @@ type ClientMsg = { type: 'tick' } | { type: 'report' } | { type: 'reply'; frame:
 const FRAMING = { maxFrameSize: 1 << 20 };
 
 export const DispatcherClient = defineActor<ClientMsg, ClientConfig>(import.meta.url, 'DispatcherClient', (cfg, ctx) => {
-  let socket: net.Socket | null = null;
+  let conn: StreamConnection | null = null;
   let connected = false;
   let sent = 0;
   let received = 0;
   let errors = 0;
   let windowReplies = 0;
-  const decoder = new Length32Decoder(FRAMING);
   return {
     started() {
       const s = net.connect({ host: cfg.host, port: cfg.port });
-      socket = s;
       s.setNoDelay(true);
-      // Callbacks of a socket this incarnation no longer owns (after a restart) are ignored.
-      const mine = (): boolean => socket === s;
       s.on('connect', () => {
-        if (!mine()) return;
         connected = true;
         ctx.log.info('connected to the dispatcher', { port: cfg.port });
       });
-      s.on('data', (chunk) => {
-        if (!mine()) return;
-        for (const f of decoder.push(chunk)) ctx.self.tell({ type: 'reply', frame: f.toString('utf8') });
-        if (decoder.error) ctx.self.tell({ type: 'down', why: decoder.error.message });
+      // The stop hook detaches the connection: a restarted incarnation never hears the old socket.
+      conn = new StreamConnection(s, {
+        decoder: new Length32Decoder(FRAMING),
+        handlers: {
+          frames: (frames) => {
+            for (const f of frames) ctx.self.tell({ type: 'reply', frame: f.toString('utf8') });
+          },
+          framingError: (err) => ctx.self.tell({ type: 'down', why: err.message }),
+          error: (err) => ctx.self.tell({ type: 'down', why: err.message }),
+          closed: () => ctx.self.tell({ type: 'down', why: 'connection closed' }),
+        },
       });
-      s.on('error', (err) => mine() && ctx.self.tell({ type: 'down', why: err.message }));
-      s.on('close', () => mine() && ctx.self.tell({ type: 'down', why: 'connection closed' }));
       ctx.timers.every('tick', 50, { type: 'tick' });
       ctx.timers.every('report', cfg.reportEveryMs, { type: 'report' });
     },
     receive(msg) {
       switch (msg.type) {
         case 'tick': {
-          if (!connected || !socket) return;
+          if (!connected || !conn) return;
           const perTick = Math.max(1, Math.round(cfg.ratePerSecond / 20));
-          for (let i = 0; i < perTick; i++) socket.write(encodeLength32(Buffer.from(JSON.stringify({ n: sent++, from: 'demo' })), FRAMING));
+          for (let i = 0; i < perTick; i++) conn.write(encodeLength32(Buffer.from(JSON.stringify({ n: sent++, from: 'demo' })), FRAMING));
           return;
         }
         case 'reply':
@@ -71,8 +72,8 @@ export const DispatcherClient = defineActor<ClientMsg, ClientConfig>(import.meta
       }
     },
     stopped() {
-      socket?.destroy();
-      socket = null;
+      conn?.detach();
+      conn = null;
     },
     inspect: () => ({ connected, sent, received, errors }),
   };

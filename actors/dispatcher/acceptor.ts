@@ -3,30 +3,18 @@
 // capacity, least-loaded group, register. Its `inspect()` shows the dispatcher's table, counters
 // and gauges (§9.2).
 
-import net from 'node:net';
+import type net from 'node:net';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
-import { normaliseAddress } from './allow.ts';
-import { reportDeath } from './report.ts';
-import { freeSlot, shared, type IoShared } from './shared.ts';
+import { Listener, type Admission, type BindError, type Peer } from '../../runtime/io/index.ts';
+import { freeSlot, shared, type IoConns, type IoShared } from './shared.ts';
 import type { AcceptorMsg, ConnMsg, GroupMsg, IoMsg } from './messages.ts';
 
 export interface AcceptorProps {
   io: string;
-  sup: string;
-}
-
-const noop = (): void => {};
-
-/** Full table (§5.2 step 4): the connect succeeds, then the client reads EOF with zero bytes. */
-function closeWithoutBytes(sock: net.Socket): void {
-  sock.on('end', () => sock.destroy());
-  sock.resume();
-  sock.end();
-  setTimeout(() => sock.destroy(), 2000).unref();
 }
 
 /** Closes a live slot's connection at once (no further bytes) and frees the slot. */
-export function closeSlot(s: IoShared, slot: number): void {
+export function closeSlot(s: IoConns, slot: number): void {
   const row = s.table.rows[slot];
   if (!row.live) return;
   const gen = row.gen;
@@ -64,33 +52,23 @@ export function dispatcherView(s: IoShared) {
 }
 
 export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url, 'Acceptor', (props, ctx) => {
-  const s = shared(props.io);
+  // The acceptor shows the whole dispatcher in `inspect`, so it sees all of its state.
+  const s: IoShared = shared(ctx, props.io);
   const cfg = s.cfg;
-  const startedAt = Date.now();
   const io = ctx.parent as ActorRef<IoMsg>;
   const groups: ActorRef<GroupMsg>[] = [];
   for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.refFor<GroupMsg>(`${props.io}/g${g}`, ctx.thread));
-  let server: net.Server | null = null;
+  let listener: Listener | null = null;
 
-  const onConnection = (sock: net.Socket): void => {
-    // Every socket has an error listener from the first moment (an unhandled one kills the thread).
-    sock.on('error', noop);
-    if (s.draining) {
-      sock.destroy();
-      return;
-    }
-    const ip = normaliseAddress(sock.remoteAddress ?? '');
-    const port = sock.remotePort ?? 0;
-    if (ip === '') {
-      sock.destroy();
-      return;
-    }
+  /** §5.2 steps 1-4, before anything touches the socket: draining, allow-list, duplicate peer, capacity. */
+  const admit = (peer: Peer): Admission => {
+    if (s.draining || peer.address === '') return 'refuse';
+    const { address: ip, port } = peer;
     // 2. allow-list: no byte sent, no slot, no load change
     if (s.allow !== null && !s.allow.matches(ip)) {
-      sock.destroy();
       s.counters.denied++;
       s.log.info('peer denied by the allow-list', { peer: ip, port });
-      return;
+      return 'refuse';
     }
     // 3. duplicate peer: evict the old connection synchronously
     if (cfg.EvictDuplicatePeer) {
@@ -101,54 +79,64 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
         s.log.info('duplicate peer: old connection evicted', { peer: ip, port, slot: old });
       }
     }
-    // 4. capacity
+    // 4. capacity: the connect succeeds, then the client reads EOF with zero bytes
     if (s.table.full) {
       s.counters.rejectedFull++;
       s.log.info('connection table full; peer closed', { peer: ip, port, maxConnections: cfg.MaxConnections });
-      closeWithoutBytes(sock);
-      return;
+      return 'end';
     }
-    // 5-6. least-loaded group, register, create the Connection
-    const row = s.table.register(ip, port, Date.now(), { socket: sock, ref: null })!;
+    return 'accept';
+  };
+
+  // 5-6. least-loaded group, register, create the Connection
+  const onConnection = (sock: net.Socket, peer: Peer): void => {
+    const row = s.table.register(peer.address, peer.port, Date.now(), { socket: sock, ref: null })!;
     s.counters.accepted++;
-    s.log.debug('connection accepted', { peer: ip, port, slot: row.slot, gen: row.gen, group: row.group });
+    s.log.debug('connection accepted', { peer: peer.address, port: peer.port, slot: row.slot, gen: row.gen, group: row.group });
     groups[row.group].tell({ t: 'adopt', slot: row.slot, gen: row.gen });
   };
 
   return {
     started() {
-      const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, onConnection);
-      server = srv;
-      srv.on('error', (err: NodeJS.ErrnoException) => {
-        if (server !== srv) return;
-        if (!s.listening && ctx.restarts === 0) {
-          io.tell({ t: 'bind-failed', code: err.code ?? 'ERROR', error: `cannot listen on ${cfg.IP}:${cfg.Port}: ${err.message}` });
-        } else ctx.fail(new Error(`listener failed on ${cfg.IP}:${cfg.Port}: ${err.message}`));
-      });
       if (s.draining) return;
-      srv.listen({ host: cfg.IP, port: cfg.Port, backlog: cfg.Backlog, exclusive: true }, () => {
-        if (server !== srv) return;
-        s.listening = true;
-        s.log.info('listening', { address: `${cfg.IP}:${cfg.Port}`, framing: cfg.Framing, protocol: cfg.Protocol });
-        io.tell({ t: 'listening', address: `${cfg.IP}:${cfg.Port}` });
+      const l = new Listener({
+        target: { kind: 'tcp', host: cfg.IP, port: cfg.Port, backlog: cfg.Backlog, exclusive: true },
+        admit,
+        onConnection,
+        onError: (err) => {
+          if (listener === l) ctx.fail(new Error(`listener failed on ${cfg.IP}:${cfg.Port}: ${err.message}`));
+        },
       });
+      listener = l;
+      l.ready.then(
+        () => {
+          if (listener !== l) return;
+          s.listening = true;
+          s.log.info('listening', { address: `${cfg.IP}:${cfg.Port}`, framing: cfg.Framing, protocol: cfg.Protocol });
+          io.tell({ t: 'listening', address: `${cfg.IP}:${cfg.Port}` });
+        },
+        (err: BindError) => {
+          if (listener !== l) return;
+          if (ctx.restarts === 0) io.tell({ t: 'bind-failed', code: err.code, error: `cannot listen on ${cfg.IP}:${cfg.Port}: ${err.detail}` });
+          else ctx.fail(new Error(`listener failed on ${cfg.IP}:${cfg.Port}: ${err.detail}`));
+        },
+      );
     },
     receive(msg) {
       if (msg.t === 'drain') {
         // §6.2 step 1: close the listener; later connects are refused.
         s.listening = false;
-        server?.close();
+        listener?.stop();
       }
     },
     stopped(_ctx, reason) {
       s.listening = false;
-      server?.close();
-      server = null;
+      listener?.stop();
+      listener = null;
       if (typeof reason === 'object') {
         // §7.1: an I/O actor failure closes every connection and frees its slot before the restart.
         for (let slot = 0; slot < s.table.size; slot++) closeSlot(s, slot);
       }
-      reportDeath(ctx, props.sup, startedAt, reason);
     },
     inspect() {
       return dispatcherView(s);

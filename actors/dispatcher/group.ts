@@ -4,15 +4,13 @@
 // sockets closed, their slots freed) by the kernel before it restarts; connections are never
 // restarted themselves.
 
-import { defineActor } from '../../runtime/index.ts';
+import { defineActor, supervisors } from '../../runtime/index.ts';
 import { Connection } from './connection.ts';
-import { reportDeath } from './report.ts';
-import { shared } from './shared.ts';
+import { shared, type IoConns } from './shared.ts';
 import type { ConnMsg, GroupMsg } from './messages.ts';
 
 export interface GroupProps {
   io: string;
-  sup: string;
   index: number;
 }
 
@@ -20,8 +18,7 @@ export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
   import.meta.url,
   'ConnectionGroup',
   (props, ctx) => {
-    const s = shared(props.io);
-    const startedAt = Date.now();
+    const s: IoConns = shared(ctx, props.io);
     const broadcast = (m: ConnMsg): void => {
       for (const c of ctx.children()) (c as typeof c & { tell(m: ConnMsg): boolean }).tell(m);
     };
@@ -42,9 +39,6 @@ export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
             break;
         }
       },
-      stopped(_ctx, reason) {
-        reportDeath(ctx, props.sup, startedAt, reason);
-      },
       inspect() {
         return { group: props.index, load: s.table.loads[props.index] ?? 0 };
       },
@@ -52,5 +46,5 @@ export const ConnectionGroup = defineActor<GroupMsg, GroupProps>(
   },
   // Connections handle their own failures (they close); a crash in one is never restarted into a
   // live socket (its restart finds the slot freed and stops).
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000 } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 0, maxMs: 0 }) },
 );

@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ActorRef, ActorSystem, RunEnv, SectionHandle, Subsystem } from '../../runtime/index.ts';
-import { TopologyError } from '../../runtime/topology.ts';
+import { CliError } from '../../runtime/cli/errors.ts';
+import { ActorError, type ActorRef, type ActorSystem, type RunEnv, type SectionHandle, type Subsystem } from '../../runtime/index.ts';
+import { onSignal } from '../../runtime/io/index.ts';
 import {
   ConfigError,
   defaultConfigText,
@@ -19,23 +20,13 @@ import {
   sectionSchema,
   type DispatcherConfig,
   type SectionConfig,
-} from './config.ts';
-import { DispatchersSection, setFatalHook, type StartFailure } from './supervisor.ts';
+} from './config/index.ts';
+import { DispatchersSection, type StartFailure } from './supervisor.ts';
 import type { SupMsg } from './messages.ts';
 
-export { ConfigError, type DispatcherConfig } from './config.ts';
+export { ConfigError, type DispatcherConfig } from './config/index.ts';
 
 const here = (f: string): string => new URL(f, import.meta.url).href;
-
-/** An error that carries the process exit code (2 configuration, 3 lock held / address in use). */
-export class DispatcherStartError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode: number) {
-    super(message);
-    this.name = 'DispatcherStartError';
-    this.exitCode = exitCode;
-  }
-}
 
 /** Resolves a `dispatchers` section to one config per dispatcher (throws ConfigError, exit 2). */
 export function resolveSection(config: SectionConfig, topologyFile: string, topologyDir: string): DispatcherConfig[] {
@@ -64,9 +55,9 @@ export function resolveSection(config: SectionConfig, topologyFile: string, topo
 
 let sections = 0;
 
-export interface DispatcherEnv extends Omit<RunEnv, 'fail'> {
-  /** Called when a dispatcher escalates (quick death): the runtime stops with this exit code. Tests may leave it out. */
-  fail?(exitCode: number, reason: string): void;
+export interface DispatcherEnv extends Omit<RunEnv, 'stop'> {
+  /** Ends the run (an escalation: 1; SIGUSR1: 0). Without it (tests, benchmarks) the section stops its own actors. */
+  stop?(exitCode: number, reason: string): void;
 }
 
 export interface DispatcherSection extends SectionHandle {
@@ -77,13 +68,8 @@ export interface DispatcherSection extends SectionHandle {
 
 /** Starts every dispatcher of a section and waits until each listens (or one fails to start). */
 export async function startDispatchers(system: ActorSystem, config: SectionConfig, env: DispatcherEnv): Promise<DispatcherSection> {
-  let cfgs: DispatcherConfig[];
-  try {
-    cfgs = resolveSection(config, env.file, env.dir);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new DispatcherStartError(err.message, 2);
-    throw err;
-  }
+  // A ConfigError carries exit code 2.
+  const cfgs = resolveSection(config, env.file, env.dir);
   const name = sections++ === 0 ? 'dispatchers' : `dispatchers-${sections}`;
   const path = `/${name}`;
   const threads = system.threads;
@@ -91,23 +77,22 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
   const refs = cfgs.map((c) => system.refFor<SupMsg>(`${path}/${c.Name}`, -1));
 
   let stopping = false;
+  const endRun = (code: number, reason: string): void => {
+    if (env.stop) return env.stop(code, reason);
+    if (code !== 0) {
+      process.exitCode = code;
+      process.once('exit', () => {
+        process.exitCode = code;
+      });
+    }
+    void handle.beforeStop!().then(() => system.stop());
+  };
   const onFatal = (dispatcher: string, reason: string): void => {
     env.log.error('dispatcher escalated; the runtime stops with exit code 1', { dispatcher, reason });
-    if (env.fail) return env.fail(1, `${dispatcher}: ${reason}`);
-    process.exitCode = 1;
-    process.once('exit', () => {
-      process.exitCode = 1;
-    });
-    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
-    else void handle.beforeStop!().then(() => system.stop());
+    endRun(1, `${dispatcher}: ${reason}`);
   };
-  setFatalHook(path, onFatal);
-  const onUsr1 = (): void => {
-    // SIGUSR1 starts a graceful drain like SIGTERM (§6.1): the handler only posts.
-    if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
-    else void handle.beforeStop!().then(() => system.stop());
-  };
-  process.on('SIGUSR1', onUsr1);
+  // SIGUSR1 starts a graceful drain like SIGTERM (§6.1).
+  const offUsr1 = onSignal('SIGUSR1', () => endRun(0, 'SIGUSR1'));
 
   const handle: DispatcherSection = {
     path,
@@ -116,11 +101,10 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
     async beforeStop() {
       if (stopping) return;
       stopping = true;
-      process.off('SIGUSR1', onUsr1);
+      offUsr1();
       await Promise.all(
         refs.map((r, i) => r.ask({ t: 'drain' }, { timeoutMs: cfgs[i].StopTimeout * 1000 + 3000 }).catch(() => null)),
       );
-      setFatalHook(path, null);
     },
     describe() {
       return cfgs.map((c) => {
@@ -132,26 +116,22 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
   };
 
   const top = system.spawn(DispatchersSection, { name, props: { list }, thread: 'main' });
+  // Answered only if the dispatcher escalates; a supervisor that stops rejects it (ignored).
+  refs.forEach((r, i) => r.ask<string>({ t: 'await-escalation' }, { timeoutMs: Infinity }).then((reason) => onFatal(cfgs[i].Name, reason), () => {}));
   const results = await Promise.allSettled(refs.map((r) => r.ask<string>({ t: 'await-ready' }, { timeoutMs: 60_000 })));
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [parseFailure(r.reason, cfgs[i].Name)] : []));
   if (failures.length > 0) {
-    process.off('SIGUSR1', onUsr1);
-    setFatalHook(path, null);
+    offUsr1();
     await system.stopActor(top);
-    throw new DispatcherStartError(failures.map((f) => f.error).join('; '), Math.max(...failures.map((f) => f.exitCode)));
+    throw new CliError(failures.map((f) => f.error).join('; '), Math.max(...failures.map((f) => f.exitCode)));
   }
   return handle;
 }
 
+/** The structured failure a supervisor rejected `await-ready` with, or the error as text (exit 1). */
 function parseFailure(reason: unknown, name: string): StartFailure {
-  const msg = reason instanceof Error ? reason.message : String(reason);
-  try {
-    const f = JSON.parse(msg) as StartFailure;
-    if (typeof f.exitCode === 'number' && typeof f.error === 'string') return f;
-  } catch {
-    // not a StartFailure
-  }
-  return { exitCode: 1, error: `${name}: ${msg}` };
+  if (reason instanceof ActorError && reason.code === 'start-failed') return reason.data as StartFailure;
+  return { exitCode: 1, error: `${name}: ${reason instanceof Error ? reason.message : String(reason)}` };
 }
 
 function adoptFile(raw: unknown, file: string): Record<string, unknown> | null {
@@ -161,7 +141,7 @@ function adoptFile(raw: unknown, file: string): Record<string, unknown> | null {
   try {
     cfgs = resolveDocument(raw, abs);
   } catch (err) {
-    if (err instanceof ConfigError) throw new TopologyError(file, err.problems);
+    if (err instanceof ConfigError) throw new ConfigError(file, err.problems);
     throw err;
   }
   // One I/O thread per dispatcher (§1.3).
@@ -176,7 +156,7 @@ function commands(program: Command): void {
     .action((dir: string) => {
       const cfg = join(resolve(dir), 'config.json');
       const setup = join(resolve(dir), 'TuxCliSetup');
-      for (const f of [cfg, setup]) if (existsSync(f)) throw new DispatcherStartError(`${f} exists; not overwritten`, 2);
+      for (const f of [cfg, setup]) if (existsSync(f)) throw new CliError(`${f} exists; not overwritten`, 2);
       mkdirSync(resolve(dir), { recursive: true });
       writeFileSync(cfg, defaultConfigText(resolve(dir)), { flag: 'wx' });
       writeFileSync(setup, '{\n\t"max_tux_cli" : 4,\n\t"min_tux_cli" : 2,\n\t"xml_n_term" : 1\n}\n', { flag: 'wx' });

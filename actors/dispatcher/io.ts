@@ -3,13 +3,13 @@
 // (table, counters). It starts them in order (workers first, then the listener: start failures
 // are reported before anything is accepted, §7.1) and runs the drain of §6.2.
 
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { defineActor, supervisors, type ActorRef } from '../../runtime/index.ts';
 import { Acceptor, dispatcherView } from './acceptor.ts';
 import { ConnectionGroup } from './group.ts';
 import { RequestQueue } from './queue.ts';
-import { WorkerPool } from './worker.ts';
+import { reportFailure, WorkerPool } from './worker.ts';
 import { openShared, type Counters } from './shared.ts';
-import type { DispatcherConfig } from './config.ts';
+import type { DispatcherConfig } from './config/index.ts';
 import type { AcceptorMsg, GroupMsg, IoMsg, SupMsg } from './messages.ts';
 
 export interface IoProps {
@@ -19,7 +19,7 @@ export interface IoProps {
 }
 
 /** Children of the I/O actor restart one by one; the quick-death rule is the supervisor's. */
-const childSupervision = { strategy: 'one-for-one' as const, maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 20, maxMs: 1000, jitter: 0.2 } };
+const childSupervision = supervisors.alwaysRestart({ minMs: 20, maxMs: 1000, jitter: 0.2 });
 
 /** How often the counters are reported to the supervisor (what a dying thread can lose). */
 const REPORT_MS = 250;
@@ -32,7 +32,7 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
   'DispatcherIo',
   (props, ctx) => {
     const cfg = props.cfg;
-    const s = openShared(ctx.path, cfg);
+    const s = openShared(ctx, cfg);
     const sup = ctx.refFor<SupMsg>(props.sup, -1);
     const groups: ActorRef<GroupMsg>[] = [];
     let acceptor: ActorRef<AcceptorMsg> | null = null;
@@ -56,15 +56,15 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
         sup.tell({ t: 'up', io: ctx.self });
         ctx.timers.every('report', REPORT_MS, { t: 'report' });
         if (cfg.Allow === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
-        s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path, sup: props.sup } });
+        s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path } });
         ctx.spawn(WorkerPool, { name: 'pool', props: { io: ctx.path, sup: props.sup } });
       },
       receive(msg) {
         switch (msg.t) {
           case 'pool-ready':
             if (acceptor !== null) return; // a restarted pool
-            for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, sup: props.sup, index: g } }));
-            acceptor = ctx.spawn(Acceptor, { name: 'acceptor', props: { io: ctx.path, sup: props.sup } });
+            for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, index: g } }));
+            acceptor = ctx.spawn(Acceptor, { name: 'acceptor', props: { io: ctx.path } });
             if (s.draining) ctx.self.tell({ t: 'check-drained' });
             break;
           case 'pool-failed':
@@ -117,6 +117,10 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
             break;
           }
         }
+      },
+      decide(f) {
+        reportFailure(sup, f);
+        return 'restart';
       },
       stopped() {
         s.onEmpty = null;

@@ -93,6 +93,8 @@ export type SupMsg =
   | { t: 'died'; path: string; aliveMs: number; reason: string }
   | { t: 'drained'; abandoned: number; open: number }
   | { t: 'await-ready' }
+  /** ask -> the escalation's reason, once the dispatcher escalated and drained (never answered otherwise). */
+  | { t: 'await-escalation' }
   | { t: 'drain' }
   | { t: 'drain-timeout' }
   | { t: 'counters'; counters: Counters; replacements: number };

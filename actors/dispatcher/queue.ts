@@ -5,13 +5,11 @@
 // every worker is busy and envelopes wait.
 
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
-import { reportDeath } from './report.ts';
-import { shared } from './shared.ts';
+import { shared, type IoAdmission, type IoSetup } from './shared.ts';
 import type { ConnMsg, Envelope, PoolMsg, QueueMsg, WorkerMsg } from './messages.ts';
 
 export interface QueueProps {
   io: string;
-  sup: string;
 }
 
 interface WorkerSlot {
@@ -21,7 +19,7 @@ interface WorkerSlot {
 }
 
 export const RequestQueue = defineActor<QueueMsg, QueueProps>(import.meta.url, 'RequestQueue', (props, ctx) => {
-  const s = shared(props.io);
+  const s: IoSetup & IoAdmission = shared(ctx, props.io);
   const cfg = s.cfg;
   const pool = ctx.refFor<PoolMsg>(`${props.io}/pool`, ctx.thread);
   let fifo: Envelope[] = [];
@@ -29,7 +27,6 @@ export const RequestQueue = defineActor<QueueMsg, QueueProps>(import.meta.url, '
   const workers: WorkerSlot[] = [];
   const byPath = new Map<string, WorkerSlot>();
   let growAsked = false;
-  const startedAt = Date.now();
 
   const dispatch = (): void => {
     while (head < fifo.length) {
@@ -114,8 +111,7 @@ export const RequestQueue = defineActor<QueueMsg, QueueProps>(import.meta.url, '
         }
       }
     },
-    stopped(_ctx, reason) {
-      reportDeath(ctx, props.sup, startedAt, reason);
+    stopped() {
       // Envelopes still queued are lost with the queue; their connections answer TIMEOUT/SHUTDOWN.
       s.queueDepth = Math.max(0, s.queueDepth - (fifo.length - head));
     },

@@ -5,9 +5,9 @@
 // children so that slot generations never repeat.
 
 import type { Socket } from 'node:net';
-import type { ActorRef } from '../../runtime/index.ts';
+import type { ActorContext, ActorRef, ActorSystem } from '../../runtime/index.ts';
 import { protocolByName, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
-import type { DispatcherConfig } from './config.ts';
+import type { DispatcherConfig } from './config/index.ts';
 import { ConnTable } from './table.ts';
 import { dispatcherLogger, type DispatcherLogger } from './log.ts';
 import { addressMatcher, type AddressMatcher } from './allow.ts';
@@ -57,19 +57,39 @@ export function zeroCounters(): Counters {
   };
 }
 
-export interface IoShared {
+/** What the dispatcher is: fixed for one incarnation of its I/O actor. */
+export interface IoSetup {
   readonly key: string;
   readonly cfg: DispatcherConfig;
   readonly protocol: DispatchProtocol;
-  table: ConnTable<SlotExtra>;
-  readonly counters: Counters;
-  /** Created from nothing (first start, or the I/O thread died): the supervisor's carry applies. */
-  readonly fresh: boolean;
   readonly log: DispatcherLogger;
   /** `Allow` (null: allow all) and `Trace` matchers. */
   readonly allow: AddressMatcher | null;
   readonly trace: AddressMatcher | null;
-  /** RequestQueue admission (§5.6): envelopes reserved by connections and not yet given to a worker. */
+}
+
+/** The live connections. */
+export interface IoConns {
+  table: ConnTable<SlotExtra>;
+  /** Called when the last live connection closed (drain completion). */
+  onEmpty: (() => void) | null;
+}
+
+/** What the dispatcher counts (carried across restarts and thread deaths) and its worker gauge. */
+export interface IoStats {
+  readonly counters: Counters;
+  /** Created from nothing (first start, or the I/O thread died): the supervisor's carry applies. */
+  readonly fresh: boolean;
+  /** Workers that are up (gauge). */
+  workers: number;
+  /** Restarts counted by the supervisor, and hung handler instances replaced by their worker. */
+  supervisedRestarts: number;
+  replacements: number;
+}
+
+/** RequestQueue admission (§5.6). */
+export interface IoAdmission {
+  /** Envelopes reserved by connections and not yet given to a worker. */
   queueDepth: number;
   /** Connections paused because the queue was full, woken when it has room. */
   readonly queueWaiters: Set<ActorRef<ConnMsg>>;
@@ -77,30 +97,41 @@ export interface IoShared {
   /** Envelopes of this loop iteration, sent to the queue in one message (see `enqueue`). */
   enq: Envelope[];
   enqScheduled: boolean;
-  /** Workers that are up (gauge). */
-  workers: number;
-  /** Restarts counted by the supervisor, and hung handler instances replaced by their worker. */
-  supervisedRestarts: number;
-  replacements: number;
-  draining: boolean;
-  listening: boolean;
-  /** Called when the last live connection closed (drain completion). */
-  onEmpty: (() => void) | null;
 }
 
-const registry = new Map<string, IoShared>();
+export interface IoPhase {
+  draining: boolean;
+  listening: boolean;
+}
 
-/** Creates (or, after a restart of the I/O actor, renews) the shared state of one dispatcher. */
-export function openShared(key: string, cfg: DispatcherConfig): IoShared {
-  const prev = registry.get(key);
+/**
+ * One dispatcher's state on its I/O thread. Each actor names the views it uses (IoSetup,
+ * IoConns, IoStats, IoAdmission, IoPhase); the I/O actor that owns it, and inspection, see it all.
+ */
+export interface IoShared extends IoSetup, IoConns, IoStats, IoAdmission, IoPhase {}
+
+/** Where one dispatcher's state lives on its I/O thread: renewed by each I/O actor incarnation. */
+interface IoHome {
+  s: IoShared | null;
+}
+
+const homeKey = (io: string): string => `dispatcher:${io}`;
+
+/**
+ * Creates (or, after a restart of the I/O actor, renews) the shared state of one dispatcher. The
+ * state is thread-local to the I/O actor and its subtree and goes when the last of them stops.
+ */
+export function openShared(ctx: ActorContext<unknown>, cfg: DispatcherConfig): IoShared {
+  const home = ctx.threadLocal<IoHome>(homeKey(ctx.path), () => ({ s: null }));
+  const prev = home.s;
   const s: IoShared = {
-    key,
+    key: ctx.path,
     cfg,
     protocol: protocolByName(cfg.Protocol),
     table: new ConnTable<SlotExtra>(cfg.MaxConnections, cfg.NumThreads, prev?.table.generations()),
     counters: prev?.counters ?? zeroCounters(),
-    fresh: prev === undefined,
-    log: dispatcherLogger(cfg.Name, cfg.LogLevel, key),
+    fresh: prev === null,
+    log: dispatcherLogger(cfg.Name, cfg.LogLevel, ctx.path),
     allow: cfg.Allow === null ? null : addressMatcher(cfg.Allow),
     trace: cfg.Trace.length > 0 ? addressMatcher(cfg.Trace) : null,
     queueDepth: 0,
@@ -115,18 +146,20 @@ export function openShared(key: string, cfg: DispatcherConfig): IoShared {
     listening: false,
     onEmpty: null,
   };
-  registry.set(key, s);
+  home.s = s;
   return s;
 }
 
-export function shared(key: string): IoShared {
-  const s = registry.get(key);
-  if (!s) throw new Error(`dispatcher state ${key} is not open on this thread`);
+/** The state of the dispatcher whose I/O actor is at `io` (an actor of its subtree, same thread). */
+export function shared(ctx: ActorContext<any>, io: string): IoShared {
+  const s = ctx.threadLocal<IoHome>(homeKey(io), () => ({ s: null })).s;
+  if (s === null) throw new Error(`dispatcher state ${io} is not open on this thread`);
   return s;
 }
 
-export function closeShared(key: string): void {
-  registry.delete(key);
+/** The state of a dispatcher whose I/O subtree runs on the main thread (tests). */
+export function sharedOnMain(system: ActorSystem, io: string): IoShared | undefined {
+  return system.threadLocal<IoHome>(homeKey(io))?.s ?? undefined;
 }
 
 /**
@@ -134,7 +167,7 @@ export function closeShared(key: string): void {
  * iteration travel in one `enq` message, sent after the poll phase (one queue turn and one batch
  * to the workers per iteration instead of one per socket read).
  */
-export function enqueue(s: IoShared, e: Envelope): void {
+export function enqueue(s: IoAdmission, e: Envelope): void {
   s.enq.push(e);
   if (!s.enqScheduled) {
     s.enqScheduled = true;
@@ -142,7 +175,7 @@ export function enqueue(s: IoShared, e: Envelope): void {
   }
 }
 
-function flushEnqueued(s: IoShared): void {
+function flushEnqueued(s: IoAdmission): void {
   s.enqScheduled = false;
   const items = s.enq;
   if (items.length === 0) return;
@@ -152,7 +185,7 @@ function flushEnqueued(s: IoShared): void {
 }
 
 /** Frees a slot and fires `onEmpty` when the table becomes empty. */
-export function freeSlot(s: IoShared, slot: number, gen: number): boolean {
+export function freeSlot(s: IoConns, slot: number, gen: number): boolean {
   if (!s.table.free(slot, gen)) return false;
   if (s.table.liveCount === 0) s.onEmpty?.();
   return true;

@@ -6,11 +6,11 @@
 //
 // `Dispatchers` is the parent of all supervisors of one topology section: independent children.
 
-import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
+import { ActorError, defineActor, supervisors, type ActorRef, type Reply } from '../../runtime/index.ts';
 import { acquireLock, releaseLock, type LockInfo } from './lock.ts';
 import { dispatcherLogger } from './log.ts';
 import { DispatcherIo } from './io.ts';
-import type { DispatcherConfig } from './config.ts';
+import type { DispatcherConfig } from './config/index.ts';
 import type { IoMsg, SupMsg } from './messages.ts';
 import type { Counters } from './shared.ts';
 
@@ -20,18 +20,14 @@ export interface SupervisorProps {
   thread: number | 'main';
 }
 
-/** Called (main thread) when a dispatcher escalates: the runtime should stop with exit 1. */
-export type FatalHook = (dispatcher: string, reason: string) => void;
-const fatalHooks = new Map<string, FatalHook>();
-
-export function setFatalHook(parentPath: string, hook: FatalHook | null): void {
-  if (hook) fatalHooks.set(parentPath, hook);
-  else fatalHooks.delete(parentPath);
-}
-
 export interface StartFailure {
   exitCode: number;
   error: string;
+}
+
+/** A start failure as an ask rejection: the exit code and message travel structured in `data`. */
+function startFailed(path: string, f: StartFailure): ActorError {
+  return new ActorError('start-failed', path, f.error, f);
 }
 
 export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
@@ -50,6 +46,8 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
     const window: number[] = [];
     const readyWaiters: Reply[] = [];
     const drainWaiters: Reply[] = [];
+    /** Asks answered with the reason when the dispatcher escalates (the section then ends the run). */
+    const escalationWaiters: Reply[] = [];
     let drainResult: { abandoned: number; open: number } | null = null;
     let escalation: string | null = null;
     /** The I/O subtree's counters as last reported, handed to its next incarnation. */
@@ -60,7 +58,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
       phase = 'failed';
       failure = f;
       log.error('dispatcher cannot start', { error: f.error });
-      for (const w of readyWaiters.splice(0)) w.reject(f);
+      for (const w of readyWaiters.splice(0)) w.reject(startFailed(ctx.path, f));
       if (io) ctx.stop(io);
     };
 
@@ -71,8 +69,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
       (r.abandoned > 0 || r.open > 0 ? log.warn : log.info)('drain finished', { abandoned: r.abandoned, stillOpen: r.open });
       for (const w of drainWaiters.splice(0)) w.resolve(r);
       if (escalation !== null) {
-        const hook = ctx.parent ? fatalHooks.get(ctx.parent.path) : undefined;
-        hook?.(cfg.Name, escalation);
+        for (const w of escalationWaiters.splice(0)) w.resolve(escalation);
         ctx.stop();
       }
     };
@@ -144,12 +141,17 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
             fail({ exitCode: msg.exitCode, error: msg.error });
             break;
           case 'await-ready': {
-            if (phase === 'failed') ctx.replyError(failure);
+            if (phase === 'failed' && failure !== null) ctx.replyError(startFailed(ctx.path, failure));
             else if (phase !== 'starting') ctx.reply(`${cfg.IP}:${cfg.Port}`);
             else {
               const r = ctx.deferReply();
               if (r) readyWaiters.push(r);
             }
+            break;
+          }
+          case 'await-escalation': {
+            const r = ctx.deferReply();
+            if (r) escalationWaiters.push(r);
             break;
           }
           case 'died':
@@ -185,7 +187,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
       },
       stopped() {
         phase = 'stopped';
-        for (const w of readyWaiters.splice(0)) w.reject({ exitCode: 1, error: `${cfg.Name} stopped while starting` });
+        for (const w of readyWaiters.splice(0)) w.reject(startFailed(ctx.path, { exitCode: 1, error: `${cfg.Name} stopped while starting` }));
         for (const w of drainWaiters.splice(0)) w.resolve({ abandoned: 0, open: 0 });
         if (lock) releaseLock(cfg.LockFile, lock);
         lock = null;
@@ -197,7 +199,7 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
   },
   // The I/O actor is restarted by the kernel (also when its thread dies); whether that is allowed
   // is decided by the quick-death rule above.
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 50, maxMs: 1000, jitter: 0.2 } } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 50, maxMs: 1000, jitter: 0.2 }) },
 );
 
 /** Parent of one section's dispatchers (main thread): one supervisor per dispatcher, independent. */
@@ -210,5 +212,5 @@ export const DispatchersSection = defineActor<never, { list: { cfg: DispatcherCo
     },
     receive() {},
   }),
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 100, maxMs: 2000, jitter: 0.2 } } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 100, maxMs: 2000, jitter: 0.2 }) },
 );

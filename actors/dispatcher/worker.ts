@@ -1,27 +1,43 @@
 // `WorkerPool` → `Worker` (dispatcher.md §1.1, §4, §5.6, §7.1). A Worker runs one handler
-// instance (see runners.ts), takes envelopes from the RequestQueue up to its capacity, and routes
+// instance (see runners/), takes envelopes from the RequestQueue up to its capacity, and routes
 // each result back by (slot, gen): delivered only if the slot is live with that generation,
 // otherwise dropped and counted in `staleReplies` (§5.5). A Worker whose instance dies fails its
 // requests with WORKER_FAILED (never retried) and crashes; the pool restarts it, and the
 // dispatcher's supervisor applies the quick-death rule. The pool starts `Workers.Min` workers,
 // grows toward `Workers.Max` under queue pressure, and surplus workers retire after `IdleMs`.
 
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
-import { createRunner, type Runner, type RunnerHost } from './runners.ts';
-import { reportDeath } from './report.ts';
-import { shared } from './shared.ts';
-import type { ConnMsg, Envelope, IoMsg, Outcome, PoolMsg, QueueMsg, WorkerMsg } from './messages.ts';
+import { ActorError, defineActor, supervisors, type ActorRef, type ChildFailure } from '../../runtime/index.ts';
+import { createRunner, type Runner, type RunnerHost } from './runners/index.ts';
+import { shared, type IoConns, type IoPhase, type IoSetup, type IoStats } from './shared.ts';
+import type { ConnMsg, Envelope, IoMsg, Outcome, PoolMsg, QueueMsg, SupMsg, WorkerMsg } from './messages.ts';
 
 export interface WorkerProps {
   io: string;
-  sup: string;
   name: string;
   /** Started by growth (above Workers.Min): retires after Workers.IdleMs without work. */
   surplus: boolean;
 }
 
+/**
+ * A worker's failure: `aliveSince` is when its handler instance started (a replaced instance
+ * counts as a fresh start), which the quick-death rule measures instead of the actor's uptime.
+ */
+function workerDied(path: string, reason: string, aliveSince: number): ActorError {
+  return new ActorError('worker-died', path, reason, { aliveSince });
+}
+
+/**
+ * Tells the DispatcherSupervisor (main thread) about a failure under it: it applies the
+ * quick-death rule to the whole dispatcher (dispatcher.md §7.1); the parent restarts the child.
+ */
+export function reportFailure(sup: ActorRef<SupMsg>, f: ChildFailure): void {
+  const since = (f.data as { aliveSince?: number } | undefined)?.aliveSince;
+  const aliveMs = since !== undefined ? Date.now() - since : Math.round(f.uptimeMs);
+  sup.tell({ t: 'died', path: f.child, aliveMs, reason: f.reason });
+}
+
 export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Worker', (props, ctx) => {
-  const s = shared(props.io);
+  const s: IoSetup & IoConns & IoStats & Pick<IoPhase, 'draining'> = shared(ctx, props.io);
   const cfg = s.cfg;
   const queue = ctx.refFor<QueueMsg>(`${props.io}/queue`, ctx.thread);
   const pool = ctx.parent as ActorRef<PoolMsg>;
@@ -83,7 +99,7 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
       pool.tell({ t: 'start-failed', name: props.name, error });
       // A failure at the very first start is reported (the dispatcher then refuses to start);
       // after that it is a crash like any other.
-      if (ctx.restarts > 0 || props.surplus) ctx.fail(new Error(error));
+      if (ctx.restarts > 0 || props.surplus) ctx.fail(workerDied(ctx.path, error, startedAt));
     },
     done(e, out) {
       if (typeof out !== 'string' && !out.ok && out.code === 'WORKER_FAILED') s.counters.workerFailures++;
@@ -97,7 +113,7 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
     died(reason) {
       flush();
       s.log.warn('worker died', { worker: props.name, reason });
-      ctx.fail(new Error(reason));
+      ctx.fail(workerDied(ctx.path, reason, startedAt));
     },
     replaced(reason) {
       flush();
@@ -154,7 +170,6 @@ export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Work
         counted = false;
         s.workers--;
       }
-      reportDeath(ctx, props.sup, startedAt, reason);
     },
     inspect() {
       return { kind: cfg.Handler.Kind, capacity: runner.capacity, busy: runner.busy, surplus: props.surplus };
@@ -171,17 +186,16 @@ export const WorkerPool = defineActor<PoolMsg, PoolProps>(
   import.meta.url,
   'WorkerPool',
   (props, ctx) => {
-    const s = shared(props.io);
+    const s: IoSetup & IoStats & Pick<IoPhase, 'draining'> = shared(ctx, props.io);
     const cfg = s.cfg;
     const io = ctx.parent as ActorRef<IoMsg>;
-    const startedAt = Date.now();
     let next = 0;
     let readyCount = 0;
     let reported = false;
     let growing: string | null = null;
     const spawnWorker = (surplus: boolean): string => {
       const name = `w${next++}`;
-      ctx.spawn(Worker, { name, props: { io: props.io, sup: props.sup, name, surplus } });
+      ctx.spawn(Worker, { name, props: { io: props.io, name, surplus } });
       return name;
     };
     return {
@@ -214,13 +228,14 @@ export const WorkerPool = defineActor<PoolMsg, PoolProps>(
             break;
         }
       },
-      stopped(_ctx, reason) {
-        reportDeath(ctx, props.sup, startedAt, reason);
+      decide(f) {
+        reportFailure(ctx.refFor<SupMsg>(props.sup, -1), f);
+        return 'restart';
       },
       inspect() {
         return { workers: s.workers, min: cfg.Workers.Min, max: cfg.Workers.Max };
       },
     };
   },
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000, backoff: { minMs: 50, maxMs: 2000, jitter: 0.2 } } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 50, maxMs: 2000, jitter: 0.2 }) },
 );

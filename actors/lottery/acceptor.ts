@@ -3,13 +3,13 @@
 // across them. Each accepted socket gets a Connection actor on this thread (sockets cannot move
 // between threads). Connections are capped at maxConnections per acceptor's share.
 
-import net from 'node:net';
-import { defineActor, type ActorRef, type Reply } from '../../runtime/index.ts';
-import { Connection, handOver, type ConnectionMsg, type ConnectionProps, type ConnectionReleased } from './connection.ts';
+import { defineActor, supervisors, type ActorRef, type Reply } from '../../runtime/index.ts';
+import { giveHandle, Listener } from '../../runtime/io/index.ts';
+import { Connection, type ConnectionMsg, type ConnectionProps, type ConnectionReleased } from './connection.ts';
 import { Tp0Log } from './tp0log.ts';
 
 /** The settings every Connection gets, plus the listener's own. */
-export interface AcceptorProps extends Omit<ConnectionProps, 'socketId'> {
+export interface AcceptorProps extends ConnectionProps {
   index: number;
   host: string;
   port: number;
@@ -33,7 +33,7 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
   'Acceptor',
   (props, ctx) => {
     const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
-    let server: net.Server | null = null;
+    let server: Listener | null = null;
     let port = 0;
     let seq = 0;
     /** Connection actors serving a socket now, and the pool of idle ones reused for new sockets. */
@@ -60,7 +60,7 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
     function closeListener(): void {
       if (listenerClosed) return;
       listenerClosed = true;
-      server?.close();
+      server?.stop();
       log.info('close_listener', 'success', { port, acceptor: props.index });
     }
 
@@ -74,14 +74,12 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
 
     return {
       started() {
-        return new Promise<void>((resolve, reject) => {
-          const s = net.createServer({ noDelay: true });
-          s.maxConnections = props.maxConnections;
-          s.on('connection', (socket) => {
-            if (draining) {
-              socket.destroy();
-              return;
-            }
+        const l = new Listener({
+          target: { kind: 'tcp', host: props.host, port: props.port, backlog: props.listenBacklog, reusePort: true },
+          // Over this acceptor's share of maxConnections a new socket is dropped, as net.Server's
+          // maxConnections did.
+          admit: () => (draining || l.openConnections >= props.maxConnections ? 'refuse' : 'accept'),
+          onConnection: (socket) => {
             let ref = idle.pop();
             if (!ref) {
               ref = ctx.spawn(Connection, { name: `c${++seq}`, props: connProps() });
@@ -89,19 +87,16 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
               ctx.watch(ref);
             }
             live.set(ref.path, ref);
-            ref.tell({ type: 'socket', socketId: handOver(socket) });
-          });
-          s.on('error', (err) => {
-            if (!s.listening) reject(err);
-            else ctx.fail(err);
-          });
-          s.listen({ port: props.port, host: props.host, backlog: props.listenBacklog, reusePort: true }, () => {
-            port = (s.address() as net.AddressInfo).port;
-            server = s;
-            ctx.log.info('listening', { host: props.host, port, acceptor: props.index });
-            for (const w of portWaiters.splice(0)) w.resolve({ port });
-            resolve();
-          });
+            ref.tell({ type: 'socket', token: giveHandle(socket) });
+          },
+          onError: (err) => ctx.fail(err),
+          allowHalfOpen: false,
+        });
+        return l.ready.then(() => {
+          port = l.port;
+          server = l;
+          ctx.log.info('listening', { host: props.host, port, acceptor: props.index });
+          for (const w of portWaiters.splice(0)) w.resolve({ port });
         });
       },
       receive(msg) {
@@ -156,5 +151,5 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
     };
   },
   // A crashed connection is not restarted into a socket it no longer has (see Connection.started).
-  { supervisor: { strategy: 'one-for-one', maxRestarts: 1_000_000, withinMs: 1000 } },
+  { supervisor: supervisors.alwaysRestart({ minMs: 0, maxMs: 0 }) },
 );

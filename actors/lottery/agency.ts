@@ -364,7 +364,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       actor.stop();
     },
     inspect() {
-      return { state: actor.getSnapshot().value, bets: betsAcked, batches: batchId };
+      return { state: actor.getSnapshot().value, bets: betsAcked, batches: batchId, winners };
     },
   };
 });

@@ -25,10 +25,13 @@
 // and the draw record are synced the same way (synchronously) before they are answered.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { defineActor, openStore, type Reply, type Store } from '../../runtime/index.ts';
+import { defineActor, type Reply, type Store } from '../../runtime/index.ts';
 import { formatBetsCsvRow, LOTTERY_WINNER_NUMBER, type BetRow } from '../../protocols/lottery/index.ts';
+import { insertRows, openBetStore, rewriteBetsCsv, storePath } from './bets-db.ts';
+
+export { insertRows, openBetStore } from './bets-db.ts';
 import { Tp0Log } from './tp0log.ts';
 import type { CoordinatorMsg } from './coordinator.ts';
 
@@ -63,80 +66,6 @@ export interface BetStoreProps {
   loggingLevel: string;
   source?: string;
   durability?: 'full' | 'normal';
-}
-
-export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS bets (
-  agency INTEGER NOT NULL, first_name TEXT NOT NULL, last_name TEXT NOT NULL,
-  document TEXT NOT NULL, birthdate TEXT NOT NULL, number INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS closed_agencies (agency INTEGER PRIMARY KEY, closed_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS draw (id INTEGER PRIMARY KEY CHECK (id = 1), drawn_at TEXT NOT NULL, bets INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS last_batch (agency INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, digest TEXT NOT NULL);
-`;
-
-const ROWS_PER_STATEMENT = 64;
-const MULTI = `INSERT INTO bets VALUES ${Array(ROWS_PER_STATEMENT).fill('(?,?,?,?,?,?)').join(',')}`;
-const SINGLE = 'INSERT INTO bets VALUES (?,?,?,?,?,?)';
-
-/** Appends rows with multi-row statements; call inside a transaction. Shared with the benchmark baseline. */
-export function insertRows(store: Store, rows: readonly BetRow[]): void {
-  let i = 0;
-  const params: (string | number)[] = new Array(ROWS_PER_STATEMENT * 6);
-  for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
-    for (let j = 0; j < ROWS_PER_STATEMENT; j++) {
-      const r = rows[i + j];
-      const o = j * 6;
-      params[o] = r[0];
-      params[o + 1] = r[1];
-      params[o + 2] = r[2];
-      params[o + 3] = r[3];
-      params[o + 4] = r[4];
-      params[o + 5] = r[5];
-    }
-    store.run(MULTI, ...params);
-  }
-  for (; i < rows.length; i++) {
-    const r = rows[i];
-    store.run(SINGLE, r[0], r[1], r[2], r[3], r[4], r[5]);
-  }
-}
-
-export function storePath(dataDir: string): string {
-  return join(dataDir, 'lottery.sqlite');
-}
-
-export function openBetStore(dataDir: string, durability: 'full' | 'normal' = 'full'): Store {
-  const s = openStore(storePath(dataDir), { durability });
-  s.exec(SCHEMA);
-  return s;
-}
-
-/** Rewrites `bets.csv` from the store of record (start-up: heals a file cut short by a crash). */
-export function rewriteBetsCsv(store: Store, dataDir: string): number {
-  const final = join(dataDir, 'bets.csv');
-  const tmp = `${final}.tmp`;
-  const fd = openSync(tmp, 'w');
-  let n = 0;
-  try {
-    const rows = store.all<{ agency: number; first_name: string; last_name: string; document: string; birthdate: string; number: number }>(
-      'SELECT agency, first_name, last_name, document, birthdate, number FROM bets ORDER BY rowid',
-    );
-    let chunk = '';
-    for (const r of rows) {
-      chunk += formatBetsCsvRow([r.agency, r.first_name, r.last_name, r.document, r.birthdate, r.number]);
-      if (chunk.length > 1 << 16) {
-        writeSync(fd, chunk);
-        chunk = '';
-      }
-      n++;
-    }
-    if (chunk) writeSync(fd, chunk);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, final);
-  return n;
 }
 
 interface Pending {
@@ -175,6 +104,9 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let resends = 0;
   /** The last committed batch of each agency (protocol A). */
   const lastBatch = new Map<number, LastBatch>();
+  /** Per-agency progress for inspect() (the live view's lottery panel): bets stored, winners once drawn. */
+  const betsByAgency = new Map<number, number>();
+  let winnersByAgency: Map<number, number> | null = null;
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
   const syncWal = (props.durability ?? 'full') === 'full';
@@ -264,6 +196,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     }
     for (const p of group) {
       count += p.rows.length;
+      betsByAgency.set(p.agency, (betsByAgency.get(p.agency) ?? 0) + p.rows.length);
       if (p.csv !== undefined) text += p.csv;
       else for (const r of p.rows) text += formatBetsCsvRow(r);
     }
@@ -312,6 +245,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         lastBatch.set(r.agency, { id: r.batch_id, digest: r.digest });
       drawn = store.get('SELECT 1 AS x FROM draw WHERE id = 1') !== undefined;
       count = rewriteBetsCsv(store, props.dataDir);
+      for (const r of store.all<{ agency: number; n: number }>('SELECT agency, COUNT(*) AS n FROM bets GROUP BY agency')) betsByAgency.set(r.agency, r.n);
       csv = openSync(join(props.dataDir, 'bets.csv'), 'a');
       ctx.log.info('bet store open', { dir: props.dataDir, bets: count, closed: [...closed], drawn });
     },
@@ -369,6 +303,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
             if (!l) winners.set(r.agency, (l = []));
             l.push(r.document);
           }
+          winnersByAgency = new Map([...winners].map(([agency, docs]) => [agency, docs.length]));
           const alreadyDrawn = drawn;
           if (!drawn) {
             store!.run('INSERT OR IGNORE INTO draw (id, drawn_at, bets) VALUES (1, ?, ?)', new Date().toISOString(), count);
@@ -423,7 +358,17 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       }
     },
     inspect() {
-      return { bets: count, closed: [...closed], drawn, pending: pending.length, commits, syncs, resends };
+      const agencies = [...new Set([...betsByAgency.keys(), ...closed])].sort((a, b) => a - b);
+      return {
+        bets: count,
+        closed: [...closed],
+        drawn,
+        pending: pending.length,
+        commits,
+        syncs,
+        resends,
+        agencies: agencies.map((agency) => ({ agency, bets: betsByAgency.get(agency) ?? 0, closed: closed.has(agency), winners: winnersByAgency ? (winnersByAgency.get(agency) ?? 0) : null })),
+      };
     },
   };
 });

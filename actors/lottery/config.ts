@@ -1,12 +1,12 @@
 // Configuration of the lottery (lottery.md §3 Ex2, §10): the topology section schema, and the
 // upstream files (`server/config.ini`, `client/config.yaml`) with their environment overrides.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import YAML from 'yaml';
+import { readDocument } from '../../runtime/config/index.ts';
 import { checkMaxAmount, DEFAULT_MAX_AMOUNT } from '../../protocols/lottery/index.ts';
-import type { ServerMode } from './connection.ts';
+import type { ServerMode } from './session.ts';
 
 // ---- Go-style durations ------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ export interface ServerCliOptions {
  */
 export function serverSettingsFromUpstream(o: ServerCliOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerSettings {
   const iniPath = o.config ?? ['server/config.ini', 'config.ini'].map((p) => resolve(cwd, p)).find((p) => existsSync(p));
-  const ini = iniPath && existsSync(iniPath) ? parseIni(readFileSync(iniPath, 'utf8')).DEFAULT : {};
+  const ini = (iniPath ? (readDocument(iniPath, { format: parseIni, optional: true }) as ReturnType<typeof parseIni> | undefined) : undefined)?.DEFAULT ?? {};
   const set = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
   const pick = (flag: string | undefined, envKey: string, iniKey: string, dflt: string | undefined): string | undefined =>
     set(flag) ?? set(env[envKey]) ?? set(ini[iniKey]) ?? dflt;
@@ -246,7 +246,7 @@ function get(obj: unknown, path: string[]): unknown {
  */
 export function clientSettingsFromUpstream(o: ClientCliOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ClientSettings {
   const yamlPath = o.config ?? ['client/config.yaml', 'config.yaml'].map((p) => resolve(cwd, p)).find((p) => existsSync(p));
-  const y: unknown = yamlPath && existsSync(yamlPath) ? YAML.parse(readFileSync(yamlPath, 'utf8')) : {};
+  const y: unknown = (yamlPath ? readDocument(yamlPath, { format: 'yaml', optional: true }) : undefined) ?? {};
   const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
   const idText = o.id ?? env.CLI_ID ?? str(get(y, ['id']));
   if (idText === undefined) throw new Error('the agency id is not configured: set CLI_ID or pass --id');

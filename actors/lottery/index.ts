@@ -59,7 +59,7 @@ export async function startLotterySection(system: ActorSystem, config: LotteryCo
     groupPath = group.path;
     void groupOutcome(group.path).then((o) => {
       env.log.info('agencies done', { codes: o.codes, winners: o.winners });
-      if (config.exitWhenDone) process.kill(process.pid, 'SIGTERM');
+      if (config.exitWhenDone) env.stop(0, 'the agencies are done');
     });
   }
   return {

@@ -102,22 +102,23 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Waits until something accepts TCP connections on host:port (acceptors listen asynchronously). */
-export async function waitListening(host: string, port: number, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits until every acceptor listens: each answers `port` once bound. An ask that arrives before
+ * its acceptor is spawned (another thread, a loaded machine) is retried until `timeoutMs`. No
+ * probe connection is made, so the server never sees a peer of our own.
+ */
+async function whenListening(acceptors: ActorRef<AcceptorMsg>[], timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  const probeHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect({ host: probeHost, port });
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
+  for (const a of acceptors) {
+    for (;;) {
+      try {
+        await a.ask({ t: 'port' }, { timeoutMs: Math.max(100, until - Date.now()) });
+        break;
+      } catch (err) {
+        if (Date.now() > until) throw new Error(`${a.path} is not listening after ${timeoutMs} ms: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 }
 
@@ -145,13 +146,10 @@ export async function startServer(system: ActorSystem, settings: ServerSettings,
   // The supervisor, the BetStore and the DrawCoordinator share the first acceptor's thread: with
   // one acceptor nothing crosses threads on the data path; with K, acceptors 1..K-1 reach them by ref.
   const ref = system.spawn(LotteryServer, { name, thread: coreThread(system), props: { settings: s, threads: system.threads } });
-  await waitListening(s.host, s.port);
-  // Every acceptor listens before we say we are up (the probe above may have hit just one).
   const accs = Array.from({ length: s.servers }, (_, i) =>
     system.refFor<AcceptorMsg>(`/${name}/acceptor-${i}`, system.threads > 0 ? i % system.threads : -1),
   );
-  await Promise.all(accs.map((a) => a.ask({ t: 'port' }, { timeoutMs: 10_000 })));
-  // The probe connection above is a peer that closed before sending: the server ignores it.
+  await whenListening(accs);
   const core = system.threads > 0 ? 0 : -1;
   return {
     ref,

@@ -7,5 +7,7 @@ export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   dispatcher: () => import('./dispatcher.ts'),
   lottery: () => import('./lottery.ts'),
   codec: () => import('./codec.ts'),
+  view: () => import('./view.ts'),
+  eventdispatcher: () => import('./eventdispatcher.ts'),
   broker: () => import('./broker.ts'),
 };

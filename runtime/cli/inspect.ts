@@ -67,7 +67,7 @@ export function registerInspectCommands(program: Command): void {
           for (const a of snap.actors) rates.set(a.path, dt > 0 ? (a.processed - (before.get(a.path) ?? 0)) / dt : 0);
         }
         if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-        process.stdout.write(`${renderSnapshot(snap, rates)}\n`);
+        process.stdout.write(`${renderSnapshot(snap, rates, { panels: true })}\n`);
         prev = snap;
         if (count === 0 || i + 1 < count) await new Promise((r) => setTimeout(r, interval));
       }

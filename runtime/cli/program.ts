@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registeredSubsystems } from '../subsystem.ts';
 import { registerRunCommand } from './run.ts';
 import { registerInspectCommands } from './inspect.ts';
+import { registerViewCommand } from './view.ts';
 import { CliError } from './errors.ts';
 
 export function buildProgram(extra: ((p: Command) => void)[] = []): Command {
@@ -14,6 +15,7 @@ export function buildProgram(extra: ((p: Command) => void)[] = []): Command {
     .exitOverride();
   registerRunCommand(program);
   registerInspectCommands(program);
+  registerViewCommand(program);
   for (const add of extra) add(program);
   for (const s of registeredSubsystems()) s.commands?.(program);
   // Every subcommand reports usage errors the same way.

@@ -2,6 +2,7 @@
 // mailbox depths and restart counts, then each actor's own `inspect()` details.
 
 import type { SystemSnapshot } from '../system.ts';
+import { buildPanels, type Panel } from '../view/panels.ts';
 
 const threadName = (t: number): string => (t < 0 ? 'main' : `t${t}`);
 
@@ -21,7 +22,7 @@ function fmt(v: unknown): string {
   return String(v);
 }
 
-export function renderSnapshot(s: SystemSnapshot, rates?: Map<string, number>): string {
+export function renderSnapshot(s: SystemSnapshot, rates?: Map<string, number>, o: { panels?: boolean } = {}): string {
   const out: string[] = [];
   out.push(
     `system ${s.name}  pid ${s.pid}  up ${(s.uptimeMs / 1000).toFixed(1)}s  threads ${s.threads.map((t) => `${threadName(t.thread)}(${t.actors})`).join(' ')}`,
@@ -48,10 +49,35 @@ export function renderSnapshot(s: SystemSnapshot, rates?: Map<string, number>): 
     out.push('', 'recent dead letters:');
     out.push(renderTable(s.recentDeadLetters.map((d) => ({ at: d.at.slice(11, 23), thread: threadName(d.thread), to: d.to, reason: d.reason }))));
   }
+  if (o.panels) {
+    out.push(renderPanels(buildPanels(s.actors)));
+    return out.join('\n');
+  }
   for (const a of s.actors) {
     if (a.info === undefined || a.info === null) continue;
     out.push('', `${a.path}:`);
     out.push(renderInfo(a.info));
+  }
+  return out.join('\n');
+}
+
+/** The live view's subsystem panels as text (`top`): one block per subsystem. */
+export function renderPanels(panels: Panel[]): string {
+  const out: string[] = [];
+  const fields = (list: [string, unknown][]): string => list.map(([k, v]) => `${k}=${fmt(v)}`).join('  ');
+  for (const p of panels) {
+    out.push('', `== ${p.title} ${'='.repeat(Math.max(3, 60 - p.title.length))}`);
+    for (const s of p.sections) {
+      out.push(`  ${s.title}${s.tables.length === 1 && s.fields.length === 0 && s.groups.length === 0 && s.tables[0].title === s.kind ? '' : ` (${s.kind})`}`);
+      if (s.fields.length) out.push(`    ${fields(s.fields)}`);
+      for (const g of s.groups) out.push(`    ${g.title}: ${fields(g.fields)}`);
+      for (const t of s.tables) {
+        if (t.title !== s.kind) out.push(`    ${t.title}:`);
+        const rows = t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i]])));
+        out.push(renderTable(rows, t.columns).replace(/^/gm, '    '));
+        if (t.more) out.push(`      and ${t.more} more`);
+      }
+    }
   }
   return out.join('\n');
 }

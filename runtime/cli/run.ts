@@ -3,36 +3,38 @@
 
 import type { Command } from 'commander';
 import { ActorSystem } from '../system.ts';
-import { loadTopology, TopologyError, type Topology } from '../topology.ts';
+import { loadTopology, type Topology } from '../topology.ts';
 import { registeredSubsystems, type SectionHandle } from '../subsystem.ts';
 import { startControlServer, type ControlServer } from '../control.ts';
 import { loggerFor } from '../log.ts';
+import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
+import type { ViewServer } from '../view/index.ts';
+import { serveView } from './view.ts';
 
 export interface RunOptions {
   for?: string;
   control?: string | boolean;
   threads?: string;
   stopTimeout?: string;
+  /** `--view [host:]port`: serve the live web page. */
+  view?: string;
+  viewSecretFile?: string;
 }
 
 export interface RunningSystem {
   system: ActorSystem;
   topology: Topology;
   control: ControlServer | null;
+  view: ViewServer | null;
   /** Resolves when the system has stopped; the value is the exit code. */
   done: Promise<number>;
   shutdown(why: string): Promise<number>;
 }
 
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
-  let topology: Topology;
-  try {
-    topology = loadTopology(file);
-  } catch (err) {
-    if (err instanceof TopologyError) throw new CliError(err.message, 2);
-    throw err;
-  }
+  // A bad file throws a ConfigError: a CliError with exit code 2.
+  const topology: Topology = loadTopology(file);
   const k = topology.kernel;
   const log = loggerFor('run');
   const seconds = o.for !== undefined ? Number(o.for) : k.runForSeconds;
@@ -48,6 +50,7 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   });
   const handles: SectionHandle[] = [];
   let control: ControlServer | null = null;
+  let view: ViewServer | null = null;
 
   // Shutdown exists before any section starts: a section may fail the run while starting.
   let resolveDone!: (code: number) => void;
@@ -65,6 +68,7 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     stopping ??= (async () => {
       log.info('stopping', { why });
       for (const h of handles) await h.beforeStop?.().catch((err) => log.error('section stop failed', { error: String(err) }));
+      await view?.close();
       await system.stop(stopTimeout);
       await control?.close();
       log.info('stopped', { why, exitCode });
@@ -73,20 +77,31 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     })();
     return stopping;
   };
-  const fail = (code: number, reason: string): void => {
+  const stop = (code: number, reason: string): void => {
     exitCode = Math.max(exitCode, code);
-    log.error('a section stops the runtime', { code, reason });
+    (code === 0 ? log.info : log.error)('a section stops the runtime', { code, reason });
     void shutdown(reason);
   };
 
   const controlOpt = o.control ?? k.control ?? true;
   if (controlOpt !== false) control = await startControlServer(system, typeof controlOpt === 'string' ? controlOpt : undefined);
+  const viewSetting = o.view ?? k.view;
+  if (viewSetting !== undefined) {
+    try {
+      view = await serveView(system, viewSetting, o.viewSecretFile, topology.dir);
+    } catch (err) {
+      await system.stop(2000);
+      await control?.close();
+      throw err;
+    }
+  }
   try {
     for (const { section, config } of topology.sections) {
-      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), fail });
+      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), stop });
       if (h) handles.push(h);
     }
   } catch (err) {
+    await view?.close();
     await system.stop(2000);
     await control?.close();
     // A section may name the exit code (e.g. the dispatcher: 2 configuration, 3 lock held / address in use).
@@ -99,11 +114,12 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     sections: topology.sections.map((s) => s.section.key),
     adoptedFrom: topology.adoptedBy,
     control: control?.path,
+    view: view?.url,
     details: handles.flatMap((h) => h.describe?.() ?? []),
   });
   if (stopWhenStarted !== null) void shutdown(stopWhenStarted);
   if (seconds !== undefined) setTimeout(() => void shutdown(`ran for ${seconds}s`), seconds * 1000).unref();
-  return { system, topology, control, done, shutdown };
+  return { system, topology, control, view, done, shutdown };
 }
 
 export function registerRunCommand(program: Command): void {
@@ -116,12 +132,14 @@ export function registerRunCommand(program: Command): void {
     .option('--control <path>', 'control socket path for inspect/top')
     .option('--no-control', 'do not open a control socket')
     .option('--stop-timeout <ms>', 'graceful stop deadline before threads are terminated', '10000')
+    .option('--view <[host:]port>', 'serve the live web page (loopback unless a secret is set; see `view --help`)')
+    .option('--view-secret-file <path>', 'file holding the node secret the page must prove (or ACTOR_RUNTIME_SECRET)')
     .action(async (file: string, opts: RunOptions) => {
       // Handlers first: a signal during start-up stops the system as soon as it is up.
       let running: RunningSystem | null = null;
       let early: NodeJS.Signals | null = null;
       let signals = 0;
-      const onSignal = (sig: NodeJS.Signals): void => {
+      const onStopSignal = (sig: NodeJS.Signals): void => {
         if (++signals > 1) {
           process.stderr.write(`second ${sig}: exiting at once\n`);
           process.exit(130);
@@ -129,19 +147,16 @@ export function registerRunCommand(program: Command): void {
         if (running) void running.shutdown(sig);
         else early = sig;
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const offSignals = onSignal(['SIGINT', 'SIGTERM'], onStopSignal);
       try {
         running = await startFromTopology(file, opts);
       } catch (err) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        offSignals();
         throw err;
       }
       if (early) void running.shutdown(early);
       const code = await running.done;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
       process.exitCode = code;
     });
 }

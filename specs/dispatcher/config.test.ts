@@ -6,7 +6,7 @@ import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, defaultConfigText, loadConfigFile, resolveDocument } from '../../actors/dispatcher/config.ts';
+import { ConfigError, defaultConfigText, loadConfigFile, resolveDocument } from '../../actors/dispatcher/config/index.ts';
 import { dispatcherSubsystem, resolveSection } from '../../actors/dispatcher/index.ts';
 import { registerSubsystem, type Subsystem } from '../../runtime/subsystem.ts';
 import { loadTopology } from '../../runtime/topology.ts';

@@ -3,7 +3,7 @@
 // least-loaded assignment, duplicate-peer eviction, and clients that leave early.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { shared } from '../../actors/dispatcher/shared.ts';
+import { sharedOnMain } from '../../actors/dispatcher/shared.ts';
 import { Client, compatEntry, freePort, sleep, startHarness, tmpDir, tx, type Harness } from './helpers.ts';
 
 async function waitLive(h: Harness, n: number, name?: string): Promise<void> {
@@ -188,7 +188,7 @@ describe('connections', () => {
       const b = await Client.connect(port);
       await waitLive(h, 2);
       // Make slot 0 look like a half-open connection from 127.0.0.1:<localPort>.
-      const s = shared(`${h.section.path}/dispatch01/io`);
+      const s = sharedOnMain(h.sys, `${h.section.path}/dispatch01/io`)!;
       const row = s.table.rows[0];
       row.port = localPort;
       const c = await Client.connect(port, 'legacy', '127.0.0.1', localPort);

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { dispatcherSubsystem, resolveSection } from '../../actors/dispatcher/index.ts';
 import { registerSubsystem, type Subsystem } from '../../runtime/subsystem.ts';
 import { loadTopology } from '../../runtime/topology.ts';
-import type { SectionConfig } from '../../actors/dispatcher/config.ts';
+import type { SectionConfig } from '../../actors/dispatcher/config/index.ts';
 import { Client, runCli, running, tx } from './helpers.ts';
 
 registerSubsystem(dispatcherSubsystem as Subsystem);

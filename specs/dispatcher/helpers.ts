@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem, loggerFor } from '../../runtime/index.ts';
 import { startDispatchers, type DispatcherSection } from '../../actors/dispatcher/index.ts';
-import type { EntryInput } from '../../actors/dispatcher/config.ts';
+import type { EntryInput } from '../../actors/dispatcher/config/index.ts';
 import { encodeFrameBytes, requestDecoder, type DispatchFraming } from '../../protocols/dispatcher/index.ts';
 
 export const T = '\t';
@@ -83,7 +83,7 @@ export async function startHarness(entries: EntryInput[], o: { threads?: number;
   const fatal: { code: number; reason: string }[] = [];
   let section: DispatcherSection;
   try {
-    section = await startDispatchers(sys, { instances: entries }, { file, dir, log: loggerFor('test'), fail: (code, reason) => void fatal.push({ code, reason }) });
+    section = await startDispatchers(sys, { instances: entries }, { file, dir, log: loggerFor('test'), stop: (code, reason) => void fatal.push({ code, reason }) });
   } catch (err) {
     await sys.stop(2000);
     throw err;

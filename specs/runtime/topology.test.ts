@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../bin/subsystems.ts';
-import { loadTopology, TopologyError } from '../../runtime/topology.ts';
+import { loadTopology } from '../../runtime/topology.ts';
+import { ConfigError } from '../../runtime/config/index.ts';
 
 let dir: string;
 before(() => {
@@ -23,7 +24,7 @@ function problems(name: string, text: string): { file: string; problems: string[
   try {
     loadTopology(file);
   } catch (err) {
-    assert.ok(err instanceof TopologyError, `a TopologyError, got ${String(err)}`);
+    assert.ok(err instanceof ConfigError, `a TopologyError, got ${String(err)}`);
     return { file, problems: err.problems, message: err.message };
   }
   assert.fail(`${name} loaded without error`);
@@ -71,7 +72,7 @@ test('invalid YAML gives the line and column', () => {
 test('invalid JSON, a missing file and a non-mapping document', () => {
   assert.match(problems('broken.json', '{"threads": 2,}').problems[0], /^not valid JSON: .*position 14/);
   assert.match(problems('list.yaml', '- 1\n- 2\n').problems[0], /^expected a mapping of top-level keys, found a list of 2$/);
-  assert.throws(() => loadTopology(join(dir, 'missing.yaml')), (e: TopologyError) => e.problems[0] === 'cannot read the file (ENOENT)');
+  assert.throws(() => loadTopology(join(dir, 'missing.yaml')), (e: ConfigError) => e.problems[0] === 'cannot read the file (ENOENT)');
 });
 
 test('the demo topology loads as written', () => {
@@ -80,7 +81,7 @@ test('the demo topology loads as written', () => {
   assert.equal(t.kernel.threads, 2);
   assert.deepEqual(t.kernel.supervisor, { strategy: 'one-for-one', maxRestarts: 10, withinMs: 10000 });
   assert.equal(t.kernel.runForSeconds, 25);
-  assert.deepEqual(t.sections.map((s) => s.section.key), ['demo', 'dispatchers', 'lottery', 'broker']);
+  assert.deepEqual(t.sections.map((s) => s.section.key), ['demo', 'dispatchers', 'lottery', 'eventdispatcher', 'broker']);
   assert.deepEqual(t.sections[0].config, {
     ratePerSecond: 400,
     crashEvery: 97,

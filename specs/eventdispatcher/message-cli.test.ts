@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { formatLine, parseLine } from '../../runtime/cli/message.ts';
+import { formatLine, parseLine } from '../../actors/eventdispatcher/message-cli.ts';
 import { Message } from '../../protocols/eventdispatcher/index.ts';
-import { RUNS } from './helpers.ts';
+import { RUNS } from '../protocols/helpers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const node = join(root, 'node_modules', '.bin', 'node');
 const bin = join(root, 'bin', 'actor-runtime.ts');
 
-/** bin/actor-runtime.ts once it registers the command; until then the stand-alone entry. */
+/** The command is registered by the eventdispatcher subsystem (bin/subsystems.ts). */
 function entry(): string {
-  try {
-    if (readFileSync(bin, 'utf8').includes('registerMessageCommand')) return bin;
-  } catch {
-    // no bin yet
-  }
-  return join(root, 'specs', 'protocols', 'message-cli-main.ts');
+  return bin;
 }
 
 function cli(args: string[], input: string): { status: number | null; lines: string[]; stderr: string } {

@@ -1,4 +1,5 @@
-// `actor-runtime message parse|format`: the event dispatcher message codec as a line filter.
+// `actor-runtime message parse|format`: the event dispatcher message codec as a line filter
+// (the command and its options are declared in commands.ts, which loads this file on use).
 //
 //   message parse [--strict]          one message per stdin line (string or JSON form) ->
 //                                     {"ok":true,"message":{...}} or {"ok":false,"error":"..."}
@@ -9,7 +10,6 @@
 // Exactly empty lines are skipped (as on an event dispatcher stream); a CR before the LF is
 // trimmed by the message parser. Exit code: 0 when every line succeeded, 1 otherwise.
 
-import { InvalidArgumentError, type Command } from 'commander';
 import type { Writable } from 'node:stream';
 import { ProtocolError } from '../../protocols/errors.ts';
 import { LinesDecoder } from '../../protocols/framing/lines.ts';
@@ -19,14 +19,6 @@ import { isBaseName } from '../../protocols/eventdispatcher/names.ts';
 import type { MessageFields, ParseMode } from '../../protocols/eventdispatcher/types.ts';
 
 const DEFAULT_MAX_LINE = 16 * 1024 * 1024;
-
-function byteCount(v: string): number {
-  const n = Number(v);
-  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > 2 ** 32) {
-    throw new InvalidArgumentError('expected a positive integer number of bytes');
-  }
-  return n;
-}
 
 /** The `message` object of the CLI: five strings (empty when absent) and string parameters. */
 export interface CliMessage {
@@ -193,42 +185,4 @@ export async function filterLines(
     await onLines(lines.push(Buffer.from('\n')));
   }
   return failed;
-}
-
-export function registerMessageCommand(program: Command): void {
-  const message = program
-    .command('message')
-    .description('event dispatcher messages: parse and format them, one per line on stdin');
-
-  message
-    .command('parse')
-    .description('read one message per line (string or JSON form); print {"ok":true,"message":{...}} or {"ok":false,"error":"..."} per line')
-    .option('--strict', 'strict mode: enforce the name rules on the header fields, reject NUL and JSON without a command')
-    .option('--max-line <bytes>', 'longest accepted line in bytes', byteCount, DEFAULT_MAX_LINE)
-    .action(async (opts: { strict?: boolean; maxLine: number }) => {
-      const mode: ParseMode = opts.strict === true ? 'strict' : 'compat';
-      const failed = await filterLines(
-        process.stdin,
-        process.stdout,
-        (line) => parseLine(line, mode),
-        opts.maxLine,
-      );
-      process.exitCode = failed === 0 ? 0 : 1;
-    });
-
-  message
-    .command('format')
-    .description('read one message object per line ({"command":..,"parameters":{..}} or a `message parse` line); print the string form')
-    .option('--json', 'print the JSON form instead of the string form')
-    .option('--strict', 'apply the setter name rules (uppercase command, special server/service names)')
-    .option('--max-line <bytes>', 'longest accepted line in bytes', byteCount, DEFAULT_MAX_LINE)
-    .action(async (opts: { json?: boolean; strict?: boolean; maxLine: number }) => {
-      const failed = await filterLines(
-        process.stdin,
-        process.stdout,
-        (line) => formatLine(line, { json: opts.json, strict: opts.strict }),
-        opts.maxLine,
-      );
-      process.exitCode = failed === 0 ? 0 : 1;
-    });
 }

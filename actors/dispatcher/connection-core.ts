@@ -1,0 +1,397 @@
+// The per-connection logic of the dispatcher (dispatcher.md §3, §5.4-§5.6): framing through a
+// StreamConnection, validation, seqs and replies through the ReorderWindow, the in-flight limit,
+// request and idle timeouts, and the xstate lifecycle (lifecycle.ts). The per-request path is plain
+// code: a read is cut into frames, each frame gets the next seq and either an immediate reply
+// (echo, malformed, BUSY) or an envelope for the RequestQueue; replies come back in `replies`
+// messages and are written strictly in seq order. An exception closes only this connection.
+
+import type { Socket } from 'node:net';
+import { createActor, type Actor } from 'xstate';
+import type { ActorContext } from '../../runtime/index.ts';
+import { StreamConnection } from '../../runtime/io/index.ts';
+import { encodeFrame, requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
+import { ReorderWindow } from './window.ts';
+import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
+import { enqueue, freeSlot, type IoAdmission, type IoConns, type IoPhase, type IoSetup, type IoStats, type SlotExtra } from './shared.ts';
+
+/** What a connection uses of its dispatcher's state. */
+export type ConnView = IoSetup & IoConns & IoStats & IoAdmission & Pick<IoPhase, 'draining'>;
+import type { Row } from './table.ts';
+import type { ConnMsg, Outcome } from './messages.ts';
+
+export interface ConnectionProps {
+  /** Path of the dispatcher's I/O actor (key of its shared state). */
+  io: string;
+  slot: number;
+  gen: number;
+}
+
+/** How long a closing socket may take to finish before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+/** A framing error flushes earlier replies for at most this long (§3.3). */
+const FLUSH_MS = 1000;
+
+export class ConnectionCore implements LifecycleHost {
+  readonly s: ConnView;
+  readonly ctx: ActorContext<ConnMsg>;
+  readonly slot: number;
+  readonly gen: number;
+  readonly row: Row<SlotExtra>;
+  readonly conn: StreamConnection<Buffer>;
+  readonly proto: DispatchProtocol;
+  readonly win: ReorderWindow<unknown>;
+  /** Replies of one write (reused). */
+  private readonly out: Buffer[] = [];
+  readonly traced: boolean;
+  machine: Actor<typeof connectionLifecycle>;
+  phase: LifecyclePhase = 'open';
+  held: (Buffer | undefined)[] = [];
+  heldHead = 0;
+  blockedDecoded: Decoded | null = null;
+  waitingQueue = false;
+  /** Reading is held for flow control (see updateReading). */
+  flowHeld = true;
+  accepting = true;
+  eof = false;
+  evicted = false;
+  released = false;
+  rtArmed = false;
+  lastActivity: number;
+
+  constructor(s: ConnView, ctx: ActorContext<ConnMsg>, props: ConnectionProps, row: Row<SlotExtra>, sock: Socket) {
+    this.s = s;
+    this.ctx = ctx;
+    this.slot = props.slot;
+    this.gen = props.gen;
+    this.row = row;
+    const cfg = s.cfg;
+    this.proto = s.protocol;
+    this.win = new ReorderWindow(cfg.MaxInFlightPerConnection);
+    // Reading starts held: `start` releases it once the lifecycle machine runs.
+    this.conn = new StreamConnection(sock, {
+      decoder: requestDecoder(cfg.Framing, cfg.MaxFrameBytes),
+      holdAtStart: 'flow',
+      handlers: {
+        frames: (frames) => this.onFrames(frames),
+        framingError: (err) => this.onFramingError(err.message),
+        end: () => this.onEnd(),
+        writable: () => this.progress(),
+        error: (err) => this.onError(err),
+        closed: () => this.send({ type: 'SOCKET_CLOSED' }),
+        fault: (err) => this.crash(err),
+      },
+    });
+    this.traced = s.trace !== null && s.trace.matches(row.peer);
+    this.lastActivity = Date.now();
+    this.machine = createActor(connectionLifecycle, { input: { host: this } });
+    this.machine.subscribe({ error: (err) => this.crash(err) });
+  }
+
+  start(): void {
+    this.machine.start();
+    if (this.s.cfg.IdleTimeoutMs > 0) this.ctx.timers.once('idle', this.s.cfg.IdleTimeoutMs, { t: 'idle-check' });
+    if (this.s.draining) this.onDrainRequest();
+    else this.updateReading();
+  }
+
+  /** An exception in this connection's code closes only this connection. */
+  crash(err: unknown): void {
+    this.s.log.error('connection failed; closing it', { slot: this.slot, gen: this.gen, error: err instanceof Error ? err.message : String(err) });
+    this.evicted = true;
+    this.conn.destroy();
+    this.release();
+  }
+
+  send(ev: LifecycleEvent): void {
+    if (this.released) return;
+    this.machine.send(ev);
+    this.phase = phaseOf(this.machine.getSnapshot().value);
+    this.afterLifecycle();
+  }
+
+  private afterLifecycle(): void {
+    if (this.phase === 'draining' && !this.hasPending()) this.send({ type: 'ALL_WRITTEN' });
+    this.updateRow();
+  }
+
+  // ---- LifecycleHost ---------------------------------------------------------------------------
+
+  hasPending(): boolean {
+    return this.win.inFlight > 0 || this.heldHead < this.held.length;
+  }
+
+  stopReading(): void {
+    this.accepting = false;
+    // Bytes that do not yet form a frame are discarded; the socket keeps flowing so that a peer's
+    // FIN or reset is still seen.
+    this.conn.discardInput();
+  }
+
+  armFlushDeadline(): void {
+    this.ctx.timers.once('flush', FLUSH_MS, { t: 'flush-timeout' });
+  }
+
+  beginClose(): void {
+    this.stopReading();
+    if (this.evicted) this.conn.destroy();
+    else {
+      this.writeReady(true);
+      this.conn.stream.end();
+    }
+    this.ctx.timers.once('close', CLOSE_GRACE_MS, { t: 'close-timeout' });
+  }
+
+  destroy(): void {
+    this.evicted = true;
+    this.conn.destroy();
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.phase = 'closed';
+    this.s.queueWaiters.delete(this.ctx.self);
+    this.conn.destroy();
+    freeSlot(this.s, this.slot, this.gen);
+    this.ctx.timers.cancel('rt');
+    this.ctx.timers.cancel('idle');
+    this.ctx.timers.cancel('flush');
+    this.ctx.timers.cancel('close');
+    // Stop after the current lifecycle transition has finished.
+    queueMicrotask(() => this.ctx.stop());
+  }
+
+  // ---- data path ---------------------------------------------------------------------------------
+
+  private onFrames(frames: Buffer[]): void {
+    if (!this.accepting) return;
+    this.lastActivity = Date.now();
+    const n = frames.length;
+    this.s.counters.frames += n;
+    const held = this.held;
+    for (let i = 0; i < n; i++) held.push(frames[i]);
+    this.progress();
+  }
+
+  private onFramingError(message: string): void {
+    this.lastActivity = Date.now();
+    this.s.counters.framingErrors++;
+    this.s.log.info('framing error; closing the connection', { slot: this.slot, peer: this.row.peer, error: message });
+    this.send({ type: 'FRAMING_ERROR' });
+  }
+
+  private onEnd(): void {
+    this.eof = true;
+    this.send({ type: 'PEER_EOF' });
+  }
+
+  private onError(err: Error): void {
+    this.s.log.debug('socket error', { slot: this.slot, peer: this.row.peer, error: err.message });
+    this.send({ type: 'SOCKET_ERROR' });
+  }
+
+  /** Assigns seqs to held frames while the in-flight limit allows, writes what is ready, repeats. */
+  progress(): void {
+    if (this.phase !== 'open' && this.phase !== 'draining') return;
+    for (;;) {
+      this.pump();
+      const wrote = this.writeReady(false);
+      if (!wrote || this.heldHead >= this.held.length || this.waitingQueue || this.win.full) break;
+    }
+    this.updateReading();
+    this.afterLifecycle();
+  }
+
+  private pump(): void {
+    const held = this.held;
+    if (this.heldHead >= held.length || this.waitingQueue) return;
+    const s = this.s;
+    const cfg = s.cfg;
+    const win = this.win;
+    const proto = this.proto;
+    let queued = false;
+    let now = 0;
+    while (this.heldHead < held.length && !win.full) {
+      const frame = held[this.heldHead]!;
+      const d = this.blockedDecoded ?? proto.decode(frame);
+      this.blockedDecoded = null;
+      let seq: number;
+      if (d.kind === 'request') {
+        if (s.queueDepth >= cfg.QueueCapacity) {
+          if (cfg.OnQueueFull === 'pause') {
+            this.blockedDecoded = d;
+            this.waitingQueue = true;
+            s.queueWaiters.add(this.ctx.self);
+            break;
+          }
+          seq = win.openAnswered(this.encode(proto.failure(d.request, 'BUSY', 'the request queue is full')));
+          s.counters.busy++;
+        } else {
+          if (now === 0) now = Date.now();
+          const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
+          s.queueDepth++;
+          seq = win.open(d.request, deadline);
+          enqueue(s, { slot: this.slot, gen: this.gen, seq, deadline, req: d.request });
+          queued = true;
+        }
+      } else {
+        seq = win.openAnswered(this.encode(d.reply));
+        if (d.why === 'echo') s.counters.echoReplies++;
+        else s.counters.malformed++;
+      }
+      if (this.traced) s.log.debug('frame', { slot: this.slot, gen: this.gen, seq, peer: this.row.peer, frame: frame.toString('utf8') });
+      held[this.heldHead++] = undefined;
+    }
+    if (this.heldHead >= held.length) {
+      held.length = 0;
+      this.heldHead = 0;
+    }
+    if (queued) {
+      if (!this.rtArmed && cfg.RequestTimeoutMs > 0) {
+        this.rtArmed = true;
+        this.ctx.timers.once('rt', cfg.RequestTimeoutMs + 1, { t: 'request-timeouts' });
+      }
+    }
+  }
+
+  private encode(text: string): Buffer {
+    return encodeFrame(this.s.cfg.Framing, text, this.proto.ascii);
+  }
+
+  /** Writes every reply that is next in seq order, in one write. Returns whether it wrote. */
+  writeReady(evenIfClosing: boolean): boolean {
+    if (!evenIfClosing && this.phase !== 'open' && this.phase !== 'draining') return false;
+    if (this.conn.closed || this.evicted) return false;
+    const out = this.out;
+    const n = this.win.takeReady(out);
+    if (n === 0) return false;
+    // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
+    this.conn.write(n === 1 ? out[0] : Buffer.concat(out));
+    out.length = 0;
+    const now = Date.now();
+    this.row.numOps += n;
+    this.row.lastOp = now;
+    this.lastActivity = now;
+    this.s.counters.replies += n;
+    return true;
+  }
+
+  /** Reads while there is credit: no EOF, no queue wait, no frames held, room in the window. */
+  private updateReading(): void {
+    const hold = this.eof || this.waitingQueue || this.heldHead < this.held.length || this.win.full;
+    if (hold === this.flowHeld) return;
+    this.flowHeld = hold;
+    if (hold) this.conn.hold('flow');
+    else this.conn.release('flow');
+  }
+
+  private updateRow(): void {
+    const row = this.row;
+    if (!row.live || row.gen !== this.gen) return;
+    const inFlight = this.win.inFlight;
+    row.inFlight = inFlight;
+    row.status =
+      this.phase === 'open' ? (inFlight > 0 || this.heldHead < this.held.length ? 'busy' : 'idle') : this.phase === 'draining' ? 'draining' : 'closing';
+  }
+
+  // ---- messages ----------------------------------------------------------------------------------
+
+  onReplies(seqs: number[], outs: Outcome[]): void {
+    if (this.phase !== 'open' && this.phase !== 'draining') return;
+    for (let i = 0; i < seqs.length; i++) this.store(seqs[i], outs[i]);
+    this.progress();
+  }
+
+  onReply(seq: number, out: Outcome): void {
+    if (this.phase !== 'open' && this.phase !== 'draining') return;
+    this.store(seq, out);
+    this.progress();
+  }
+
+  private timeOut(seq: number): void {
+    this.win.answer(seq, this.encode(this.proto.failure(this.win.request(seq), 'TIMEOUT', `no reply within ${this.s.cfg.RequestTimeoutMs} ms`)));
+    this.s.counters.timeouts++;
+  }
+
+  /** Puts a worker's result in its seq position (late results, e.g. after TIMEOUT, are dropped). */
+  private store(seq: number, out: Outcome): void {
+    const win = this.win;
+    if (!win.waiting(seq)) return; // not open, or already answered (TIMEOUT): the late reply is dropped
+    // Past its deadline the answer is TIMEOUT, whichever timer fired first (this connection's, or
+    // a worker's that replaced a process which missed the deadline and failed its request).
+    const dl = win.deadline(seq);
+    if (dl !== 0 && dl <= Date.now()) return this.timeOut(seq);
+    const proto = this.proto;
+    const req = win.request(seq);
+    let text: string | null = typeof out === 'string' ? out : out.ok ? proto.success(req, out.value) : proto.failure(req, out.code, out.message);
+    if (text === null) {
+      this.s.counters.workerFailures++;
+      text = proto.failure(req, 'WORKER_FAILED', 'the handler returned a value that is not a reply');
+    }
+    win.answer(seq, this.encode(text));
+  }
+
+  onRequestTimeouts(): void {
+    this.rtArmed = false;
+    if (this.phase !== 'open' && this.phase !== 'draining') return;
+    const now = Date.now();
+    const win = this.win;
+    let next = Infinity;
+    for (let seq = win.nextWrite; seq < win.nextSeq; seq++) {
+      const dl = win.deadline(seq);
+      if (!win.waiting(seq) || dl === 0) continue;
+      if (dl <= now) this.timeOut(seq);
+      else if (dl < next) next = dl;
+    }
+    if (next !== Infinity) {
+      this.rtArmed = true;
+      this.ctx.timers.once('rt', Math.max(1, next - now + 1), { t: 'request-timeouts' });
+    }
+    this.progress();
+  }
+
+  onIdleCheck(): void {
+    const idle = this.s.cfg.IdleTimeoutMs;
+    if (this.phase !== 'open') return;
+    const quietFor = Date.now() - this.lastActivity;
+    if (!this.hasPending() && quietFor >= idle) {
+      this.s.log.debug('idle timeout', { slot: this.slot, peer: this.row.peer });
+      this.send({ type: 'IDLE_TIMEOUT' });
+      return;
+    }
+    this.ctx.timers.once('idle', Math.max(1, idle - quietFor), { t: 'idle-check' });
+  }
+
+  onDrainRequest(): void {
+    this.send({ type: 'DRAIN' });
+    this.progress();
+  }
+
+  /** The drain deadline: SHUTDOWN for every unanswered seq, drop frames without a seq, close. */
+  onDeadline(): void {
+    if (this.phase !== 'open' && this.phase !== 'draining') return;
+    let abandoned = 0;
+    const win = this.win;
+    for (let seq = win.nextWrite; seq < win.nextSeq; seq++) {
+      if (!win.waiting(seq)) continue;
+      win.answer(seq, this.encode(this.proto.failure(win.request(seq), 'SHUTDOWN', 'the dispatcher is shutting down')));
+      abandoned++;
+    }
+    abandoned += this.held.length - this.heldHead;
+    this.held.length = 0;
+    this.heldHead = 0;
+    this.blockedDecoded = null;
+    this.s.counters.abandoned += abandoned;
+    this.writeReady(false);
+    this.send({ type: 'DEADLINE' });
+  }
+
+  onResume(): void {
+    this.waitingQueue = false;
+    this.progress();
+  }
+}
+
+function phaseOf(v: unknown): LifecyclePhase {
+  return v === 'open' || v === 'draining' || v === 'closing' || v === 'closed' ? v : 'open';
+}

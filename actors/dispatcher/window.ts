@@ -1,0 +1,84 @@
+// The reorder window of one connection (dispatcher.md §5.4): every frame gets the next `seq`,
+// replies may arrive in any order, and they leave strictly in seq order. At most `max` seqs are
+// open at once (MaxInFlightPerConnection). Pure: no socket, no timers, no clock of its own.
+
+export class ReorderWindow<Req> {
+  readonly max: number;
+  /** The next seq to hand out, and the next seq to write. */
+  nextSeq = 0;
+  nextWrite = 0;
+  private readonly ready: (Buffer | null)[];
+  private readonly reqs: (Req | undefined)[];
+  private readonly deadlines: Float64Array;
+
+  constructor(max: number) {
+    this.max = max;
+    this.ready = new Array<Buffer | null>(max).fill(null);
+    this.reqs = new Array<Req | undefined>(max);
+    this.deadlines = new Float64Array(max);
+  }
+
+  /** Seqs handed out and not yet written. */
+  get inFlight(): number {
+    return this.nextSeq - this.nextWrite;
+  }
+
+  get full(): boolean {
+    return this.nextSeq - this.nextWrite >= this.max;
+  }
+
+  /** Opens the next seq for a request waiting on a worker; `deadline` 0: none. */
+  open(req: Req, deadline: number): number {
+    const seq = this.nextSeq++;
+    const idx = seq % this.max;
+    this.reqs[idx] = req;
+    this.deadlines[idx] = deadline;
+    return seq;
+  }
+
+  /** Opens the next seq already answered (echo, malformed, BUSY). */
+  openAnswered(reply: Buffer): number {
+    const seq = this.nextSeq++;
+    const idx = seq % this.max;
+    this.deadlines[idx] = 0;
+    this.ready[idx] = reply;
+    return seq;
+  }
+
+  /** Whether `seq` is open and still waits for its reply. */
+  waiting(seq: number): boolean {
+    return seq >= this.nextWrite && seq < this.nextSeq && this.ready[seq % this.max] === null;
+  }
+
+  request(seq: number): Req | undefined {
+    return this.reqs[seq % this.max];
+  }
+
+  deadline(seq: number): number {
+    return this.deadlines[seq % this.max];
+  }
+
+  /** Puts the reply of an open, unanswered seq in place (the caller checked `waiting`). */
+  answer(seq: number, reply: Buffer): void {
+    this.ready[seq % this.max] = reply;
+  }
+
+  /**
+   * Moves every reply that is next in seq order into `out` (emptied first; reused by the caller so
+   * the write path allocates nothing) and returns how many.
+   */
+  takeReady(out: Buffer[]): number {
+    out.length = 0;
+    const max = this.max;
+    while (this.nextWrite < this.nextSeq) {
+      const idx = this.nextWrite % max;
+      const b = this.ready[idx];
+      if (b === null) break;
+      this.ready[idx] = null;
+      this.reqs[idx] = undefined;
+      this.nextWrite++;
+      out.push(b);
+    }
+    return out.length;
+  }
+}

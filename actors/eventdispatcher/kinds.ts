@@ -1,0 +1,195 @@
+// The remaining connection kinds of eventdispatcher.md §3.1, each an actor that reports to its
+// parent (LinkReport-like messages):
+//   TimerConnection      a pure timeout: periodic on a fixed grid or a one-shot date (§3.5);
+//                        disabled = no timeouts, and one overdue tick after re-enable
+//   FifoConnection       a named pipe read as a message stream; writers may come and go
+//   FileWatchConnection  changes under a path, with the §3.1 mask values
+//   ThreadDoneConnection fires once when a worker thread it started ends
+// Inter-thread messages are the kernel's own `tell` between actors on different threads.
+
+import { execFileSync } from 'node:child_process';
+import { constants, existsSync, openSync, statSync, watch, type FSWatcher } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { realClock } from './clock.ts';
+import type { LinkReport } from './links.ts';
+import { MessageStream } from './message-stream.ts';
+import { ConnectionTimer } from './timer.ts';
+
+export type KindReport =
+  | LinkReport
+  | { t: 'ed-timeout'; id: string; kind: 'date' | 'delay'; atUs: number }
+  | { t: 'ed-file'; id: string; path: string; mask: number; filename: string }
+  | { t: 'ed-thread-done'; id: string; code: number };
+
+// ---- timer -------------------------------------------------------------------------------
+
+export interface TimerProps {
+  id: string;
+  /** 0: one-shot on the first round; -1: none; > 0: periodic (µs, at least 10). */
+  timeoutUs: number;
+}
+
+export type TimerMsg = { t: 'wake' } | { t: 'set-delay'; us: number } | { t: 'set-date'; us: number } | { t: 'enable'; on: boolean };
+
+export const TimerConnection = defineActor<TimerMsg, TimerProps>(import.meta.url, 'TimerConnection', (props, ctx) => {
+  const timer = ConnectionTimer.create(props.timeoutUs, realClock.nowUs());
+  const parent = ctx.parent as ActorRef<KindReport>;
+  let enabled = true;
+  const arm = (): void => {
+    const due = timer.deadline();
+    if (!enabled || due === -1) return ctx.timers.cancel('wake');
+    ctx.timers.once('wake', Math.max(0, Math.ceil((due - realClock.nowUs()) / 1000)), { t: 'wake' });
+  };
+  return {
+    started: arm,
+    receive(msg) {
+      if (msg.t === 'wake') {
+        if (!enabled) return;
+        const now = realClock.nowUs();
+        const kind = timer.fire(now);
+        if (kind !== null) parent.tell({ t: 'ed-timeout', id: props.id, kind, atUs: now });
+      } else if (msg.t === 'set-delay') timer.setTimeoutDelay(msg.us, realClock.nowUs());
+      else if (msg.t === 'set-date') timer.setTimeoutDate(msg.us);
+      else enabled = msg.on;
+      arm();
+    },
+  };
+});
+
+// ---- FIFO --------------------------------------------------------------------------------
+
+export interface FifoProps {
+  id: string;
+  path: string;
+  /** Create the FIFO (mkfifo) when it does not exist. */
+  create?: boolean;
+}
+
+/**
+ * Opened read-write and non-blocking, so the open never waits for a writer and a writer closing
+ * is not the end: the next writer's messages arrive on the same connection.
+ */
+export const FifoConnection = defineActor<never, FifoProps>(import.meta.url, 'FifoConnection', (props, ctx) => {
+  let stream: MessageStream | null = null;
+  const parent = ctx.parent as ActorRef<KindReport>;
+  return {
+    started() {
+      if (!existsSync(props.path)) {
+        if (!props.create) throw new Error(`FIFO ${props.path} does not exist`);
+        execFileSync('mkfifo', ['-m', '600', props.path]);
+      }
+      if (!statSync(props.path).isFIFO()) throw new Error(`${props.path} is not a FIFO`);
+      const fd = openSync(props.path, constants.O_RDWR | constants.O_NONBLOCK);
+      const socket = new net.Socket({ fd, readable: true, writable: false });
+      stream = new MessageStream(socket, {
+        log: ctx.log,
+        label: `fifo ${props.path}`,
+        message: (m) => parent.tell({ t: 'ed-msg', id: props.id, fields: m.toFields(false) }),
+        closed: () => {
+          parent.tell({ t: 'ed-closed', id: props.id });
+          ctx.stop();
+        },
+      });
+    },
+    receive() {},
+    stopped() {
+      stream?.conn.destroy();
+    },
+    inspect: () => ({ fifo: props.path, received: stream?.received ?? 0, rejected: stream?.rejected ?? 0 }),
+  };
+});
+
+// ---- file change -------------------------------------------------------------------------
+
+export const FILE_EVENT = {
+  ATTRIBUTES: 0x1,
+  READ: 0x2,
+  WRITE: 0x4,
+  CREATED: 0x8,
+  DELETED: 0x10,
+  ACCESS: 0x20,
+  UPDATED: 0x40,
+  EXISTS: 0x80,
+  RECURSIVE: 0x100,
+  LOST_SYNC: 0x400,
+  ERROR: 0x800,
+  DIRECTORY: 0x1000,
+  GONE: 0x2000,
+  UNMOUNTED: 0x4000,
+} as const;
+
+export interface FileWatchProps {
+  id: string;
+  path: string;
+  /** Events wanted (FILE_EVENT bits); default CREATED | DELETED | WRITE. */
+  mask?: number;
+}
+
+/**
+ * fs.watch reports `rename` (created or deleted: told apart by whether the name exists now) and
+ * `change` (written). Node reports neither reads nor accesses, so READ and ACCESS never fire.
+ */
+export const FileWatchConnection = defineActor<never, FileWatchProps>(import.meta.url, 'FileWatchConnection', (props, ctx) => {
+  let watcher: FSWatcher | null = null;
+  const parent = ctx.parent as ActorRef<KindReport>;
+  const wanted = props.mask ?? FILE_EVENT.CREATED | FILE_EVENT.DELETED | FILE_EVENT.WRITE;
+  const report = (mask: number, filename: string): void => {
+    if ((mask & wanted) !== 0) parent.tell({ t: 'ed-file', id: props.id, path: props.path, mask, filename });
+  };
+  return {
+    started() {
+      const isDir = statSync(props.path).isDirectory();
+      watcher = watch(props.path, { persistent: false, recursive: (wanted & FILE_EVENT.RECURSIVE) !== 0 });
+      watcher.on('change', (type, name) => {
+        const filename = name === null ? '' : String(name);
+        const full = isDir && filename !== '' ? join(props.path, filename) : props.path;
+        const dirBit = existsSync(full) && statSync(full).isDirectory() ? FILE_EVENT.DIRECTORY : 0;
+        if (type === 'change') report(FILE_EVENT.WRITE | dirBit, filename);
+        else report((existsSync(full) ? FILE_EVENT.CREATED : FILE_EVENT.DELETED) | dirBit, filename);
+      });
+      watcher.on('error', (err) => {
+        report(FILE_EVENT.ERROR, '');
+        ctx.log.error('file watch failed', { path: props.path, error: err.message });
+      });
+    },
+    receive() {},
+    stopped() {
+      watcher?.close();
+    },
+  };
+});
+
+// ---- thread done -------------------------------------------------------------------------
+
+export interface ThreadDoneProps {
+  id: string;
+  /** Module run by the worker thread (file URL or path). */
+  module: string;
+  workerData?: unknown;
+}
+
+export const ThreadDoneConnection = defineActor<never, ThreadDoneProps>(import.meta.url, 'ThreadDoneConnection', (props, ctx) => {
+  let worker: Worker | null = null;
+  let done = false;
+  const parent = ctx.parent as ActorRef<KindReport>;
+  return {
+    started() {
+      worker = new Worker(props.module.startsWith('file:') ? new URL(props.module) : props.module, { workerData: props.workerData });
+      worker.on('error', (err) => ctx.log.error('thread failed', { module: props.module, error: err.message }));
+      worker.once('exit', (code) => {
+        if (done) return;
+        done = true;
+        parent.tell({ t: 'ed-thread-done', id: props.id, code });
+        ctx.stop();
+      });
+    },
+    receive() {},
+    stopped() {
+      done = true;
+      void worker?.terminate();
+    },
+  };
+});

@@ -1,0 +1,81 @@
+// The lottery's store of record on disk (lottery.md §2): the SQLite schema, multi-row appends,
+// and `bets.csv` rebuilt from the store. The BetStore actor (betstore.ts) is the only writer.
+
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStore, type Store } from '../../runtime/index.ts';
+import { formatBetsCsvRow, type BetRow } from '../../protocols/lottery/index.ts';
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS bets (
+  agency INTEGER NOT NULL, first_name TEXT NOT NULL, last_name TEXT NOT NULL,
+  document TEXT NOT NULL, birthdate TEXT NOT NULL, number INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS closed_agencies (agency INTEGER PRIMARY KEY, closed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS draw (id INTEGER PRIMARY KEY CHECK (id = 1), drawn_at TEXT NOT NULL, bets INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS last_batch (agency INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, digest TEXT NOT NULL);
+`;
+
+const ROWS_PER_STATEMENT = 64;
+const MULTI = `INSERT INTO bets VALUES ${Array(ROWS_PER_STATEMENT).fill('(?,?,?,?,?,?)').join(',')}`;
+const SINGLE = 'INSERT INTO bets VALUES (?,?,?,?,?,?)';
+
+/** Appends rows with multi-row statements; call inside a transaction. Shared with the benchmark baseline. */
+export function insertRows(store: Store, rows: readonly BetRow[]): void {
+  let i = 0;
+  const params: (string | number)[] = new Array(ROWS_PER_STATEMENT * 6);
+  for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
+    for (let j = 0; j < ROWS_PER_STATEMENT; j++) {
+      const r = rows[i + j];
+      const o = j * 6;
+      params[o] = r[0];
+      params[o + 1] = r[1];
+      params[o + 2] = r[2];
+      params[o + 3] = r[3];
+      params[o + 4] = r[4];
+      params[o + 5] = r[5];
+    }
+    store.run(MULTI, ...params);
+  }
+  for (; i < rows.length; i++) {
+    const r = rows[i];
+    store.run(SINGLE, r[0], r[1], r[2], r[3], r[4], r[5]);
+  }
+}
+
+export function storePath(dataDir: string): string {
+  return join(dataDir, 'lottery.sqlite');
+}
+
+export function openBetStore(dataDir: string, durability: 'full' | 'normal' = 'full'): Store {
+  const s = openStore(storePath(dataDir), { durability });
+  s.exec(SCHEMA);
+  return s;
+}
+
+/** Rewrites `bets.csv` from the store of record (start-up: heals a file cut short by a crash). */
+export function rewriteBetsCsv(store: Store, dataDir: string): number {
+  const final = join(dataDir, 'bets.csv');
+  const tmp = `${final}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let n = 0;
+  try {
+    const rows = store.all<{ agency: number; first_name: string; last_name: string; document: string; birthdate: string; number: number }>(
+      'SELECT agency, first_name, last_name, document, birthdate, number FROM bets ORDER BY rowid',
+    );
+    let chunk = '';
+    for (const r of rows) {
+      chunk += formatBetsCsvRow([r.agency, r.first_name, r.last_name, r.document, r.birthdate, r.number]);
+      if (chunk.length > 1 << 16) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
+      n++;
+    }
+    if (chunk) writeSync(fd, chunk);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, final);
+  return n;
+}

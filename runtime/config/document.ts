@@ -1,0 +1,75 @@
+// Reading a configuration document (a topology, the dispatcher's config.json, the lottery's
+// upstream config.ini and config.yaml): read, parse by format, and fail with one ConfigError that
+// names the file and every problem (line and column for YAML). Never writes anything.
+
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import YAML from 'yaml';
+import { CliError } from '../cli/errors.ts';
+
+/** A bad configuration document: one line per problem, each prefixed by the file; exit code 2 by default. */
+export class ConfigError extends CliError {
+  readonly file: string;
+  readonly problems: string[];
+  constructor(file: string, problems: string[], exitCode = 2) {
+    super(problems.map((p) => `${file}: ${p}`).join('\n'), exitCode);
+    this.name = 'ConfigError';
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export type DocumentFormat = 'json' | 'yaml' | ((text: string) => unknown);
+
+export interface ReadOptions {
+  /** `json`, `yaml` or a parser of its own (INI); default: by extension (.json, else YAML). */
+  format?: DocumentFormat;
+  /** A missing file reads as undefined instead of failing. */
+  optional?: boolean;
+}
+
+/** Reads and parses `file` (as the user wrote it: messages name it that way). */
+export function readDocument(file: string, o: ReadOptions & { optional: true }): unknown;
+export function readDocument(file: string, o?: ReadOptions): unknown;
+export function readDocument(file: string, o: ReadOptions = {}): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (o.optional && code === 'ENOENT') return undefined;
+    throw new ConfigError(file, [`cannot read the file (${code ?? String(err)})`]);
+  }
+  return parseDocument(file, text, o.format);
+}
+
+/** Parses the text of `file` (see readDocument). */
+export function parseDocument(file: string, text: string, format: DocumentFormat = extname(file).toLowerCase() === '.json' ? 'json' : 'yaml'): unknown {
+  if (typeof format === 'function') {
+    try {
+      return format(text);
+    } catch (err) {
+      throw new ConfigError(file, [(err as Error).message]);
+    }
+  }
+  if (format === 'json') {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
+    }
+  }
+  // linePos is only filled in with prettyErrors, which also rewrites the message: count lines ourselves.
+  const lines = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { prettyErrors: false, lineCounter: lines });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0]);
+        return `line ${at.line}, column ${at.col}: not valid YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  return doc.toJS();
+}

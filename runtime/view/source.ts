@@ -1,0 +1,77 @@
+// What the live view watches: a system in this process, or one reached through its control socket
+// (`actor-runtime view`). Both give the same two things: snapshots and the ordered event stream.
+
+import net from 'node:net';
+import type { ActorSystem, SystemSnapshot } from '../system.ts';
+import type { StampedEvent } from '../events.ts';
+
+export interface ViewSource {
+  /** Shown in the page's title bar. */
+  describe(): string;
+  snapshot(): Promise<SystemSnapshot>;
+  /** Follows the event stream; `onEnd` runs if the stream ends on its own (the system stopped). */
+  subscribe(onEvent: (ev: StampedEvent) => void, onEnd: (why: string) => void): () => void;
+}
+
+export function systemSource(system: ActorSystem): ViewSource {
+  return {
+    describe: () => `${system.name} (pid ${process.pid})`,
+    snapshot: () => system.snapshot(),
+    subscribe: (onEvent) => system.events.subscribe(onEvent),
+  };
+}
+
+/** Newline-delimited JSON over the control socket (see runtime/control.ts). */
+export function controlSource(path: string, timeoutMs = 5000): ViewSource {
+  return {
+    describe: () => path,
+    snapshot: () =>
+      new Promise((resolve, reject) => {
+        const sock = net.connect(path);
+        const timer = setTimeout(() => (sock.destroy(), reject(new Error(`no snapshot from ${path} in ${timeoutMs} ms`))), timeoutMs);
+        readLines(sock, (reply) => {
+          clearTimeout(timer);
+          sock.end();
+          if (reply.ok) resolve(reply.snapshot as SystemSnapshot);
+          else reject(new Error(String(reply.error)));
+        });
+        sock.on('connect', () => sock.write('{"op":"snapshot"}\n'));
+        sock.on('error', (err) => (clearTimeout(timer), reject(new Error(`cannot reach the system at ${path}: ${err.message}`))));
+      }),
+    subscribe(onEvent, onEnd) {
+      const sock = net.connect(path);
+      let ended = false;
+      readLines(sock, (reply) => {
+        if (reply.ok && reply.event) onEvent(reply.event as StampedEvent);
+      });
+      sock.on('connect', () => sock.write('{"op":"events"}\n'));
+      const end = (why: string): void => {
+        if (!ended) (ended = true), onEnd(why);
+      };
+      sock.on('error', (err) => end(`the control socket failed: ${err.message}`));
+      sock.on('close', () => end('the system closed its control socket'));
+      return () => {
+        ended = true;
+        sock.destroy();
+      };
+    },
+  };
+}
+
+function readLines(sock: net.Socket, onLine: (obj: { ok?: boolean; error?: unknown; event?: unknown; snapshot?: unknown }) => void): void {
+  sock.setEncoding('utf8');
+  let buf = '';
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        onLine(JSON.parse(line));
+      } catch {
+        // A line we cannot read is skipped; the next snapshot reconciles the model.
+      }
+    }
+  });
+}
