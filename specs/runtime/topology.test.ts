@@ -83,7 +83,7 @@ test('the demo topology loads as written', () => {
   assert.equal(t.kernel.threads, 2);
   assert.deepEqual(t.kernel.supervisor, { strategy: 'one-for-one', maxRestarts: 10, withinMs: 10000 });
   assert.equal(t.kernel.runForSeconds, 25);
-  assert.deepEqual(t.sections.map((s) => s.section.key), ['demo', 'dispatchers', 'lottery', 'eventdispatcher']);
+  assert.deepEqual(t.sections.map((s) => s.section.key), ['demo', 'dispatchers', 'lottery', 'eventdispatcher', 'broker']);
   assert.deepEqual(t.sections[0].config, {
     ratePerSecond: 400,
     crashEvery: 97,
