@@ -21,7 +21,7 @@ export function systemSource(system: ActorSystem): ViewSource {
   };
 }
 
-/** Newline-delimited JSON over the control socket (see runtime/control.ts). */
+/** Newline-delimited JSON over the control socket (see runtime/inspection/control.ts). */
 export function controlSource(path: string, timeoutMs = 5000): ViewSource {
   return {
     describe: () => path,
