@@ -13,7 +13,7 @@ import { parseAddress } from './address.ts';
 import { DEFAULT_MAX_DEPTH, W_CTRL, W_CTRL_REPLY, W_EVENT } from './codec.ts';
 import { acceptHandshake, dialHandshake } from './handshake.ts';
 import { Link, type LinkOptions } from './link.ts';
-import { reconnectPolicy, type ReconnectPolicy } from './reconnect.ts';
+import { reconnectPolicy, type ReconnectPolicy } from '../io/reconnect.ts';
 import { NodeRouter } from './router.ts';
 import { readSecret } from './secret.ts';
 import type { FrameChannel, Listener, TlsOptions, Transport } from './transport.ts';

@@ -1,9 +1,10 @@
-// The reconnect policies: the event dispatcher's pause list (eventdispatcher.md §4.1, its table)
-// and the exponential alternative, as pure schedules.
-import { test } from 'node:test';
+// The kernel's one reconnect policy (runtime/io/reconnect.ts), used by node links and the event
+// dispatcher: the pause list (eventdispatcher.md §4.1, its table) and the exponential
+// alternative, as pure schedules and as the stateful §4.1 walk.
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { attemptTimes, exponentialPolicy, parsePauseList, pauseListPolicy, reconnectPolicy } from '../../runtime/nodes/reconnect.ts';
+import { attemptTimes, exponentialPolicy, parsePauseList, PauseDurations, pauseListPolicy, reconnectPolicy } from '../../runtime/io/reconnect.ts';
 
 const gaps = (spec: string | number, n: number): number[] => {
   const p = pauseListPolicy(spec);
@@ -49,4 +50,39 @@ test('exponential: at once, then initial, doubling up to the max; reset after a 
   assert.equal(p.restartIndex, 0);
   const capped = reconnectPolicy({ initialMs: 100, factor: 3, maxMs: 500 });
   assert.deepEqual(attemptTimes(capped, 5), [0, 100, 400, 900, 1400]);
+});
+
+describe('eventdispatcher §4.1 pause durations (the walk)', () => {
+  it('a number is one entry in microseconds; default [60]', () => {
+    assert.deepEqual(new PauseDurations(5_000_000).pauses, [5]);
+    assert.deepEqual(new PauseDurations().pauses, [60]);
+  });
+  function walk(list: string, n: number): number[] {
+    const p = new PauseDurations(list);
+    const out = [p.initialDelay()];
+    let current = 0;
+    for (let i = 0; i < n; i++) {
+      const d = p.nextDelay();
+      if (d >= 0) current = d;
+      out.push(current);
+    }
+    return out;
+  }
+  it('the walk: initial delay, next delays, last repeats, restart index', () => {
+    assert.deepEqual(walk('1,1,1,3,5', 7), [0, 1, 1, 1, 3, 5, 5, 5]);
+    assert.deepEqual(walk('-5,1,2,4', 5), [5, 1, 2, 4, 4, 4]);
+    assert.deepEqual(walk('-5', 3), [5, 5, 5, 5]);
+    assert.deepEqual(walk('60', 2), [0, 60, 60]);
+    const p = new PauseDurations('-5,1,2,4');
+    assert.equal(p.index, 1);
+    p.nextDelay();
+    p.nextDelay();
+    p.restart();
+    assert.equal(p.index, 1);
+    assert.equal(new PauseDurations('0,1').index, 1);
+    assert.equal(new PauseDurations('0').index, 0);
+    const zero = new PauseDurations('0');
+    assert.equal(zero.nextDelay(), 0);
+    assert.equal(zero.nextDelay(), -1);
+  });
 });
