@@ -69,7 +69,7 @@ export class RuntimeNode {
       maxFrameBytes,
       highWaterBytes,
       hardCapBytes: highWaterBytes * 8,
-      flushAt: 4096,
+      flushAt: 1024,
       maxHeld: 100_000,
     };
     this.policy = reconnectPolicy(c.reconnect);
