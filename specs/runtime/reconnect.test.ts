@@ -4,7 +4,7 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { attemptTimes, exponentialPolicy, parsePauseList, PauseDurations, pauseListPolicy, reconnectPolicy } from '../../runtime/io/reconnect.ts';
+import { attemptTimes, ExponentialBackoff, exponentialPolicy, parsePauseList, PauseDurations, pauseListPolicy, reconnectPolicy } from '../../runtime/io/reconnect.ts';
 
 const gaps = (spec: string | number, n: number): number[] => {
   const p = pauseListPolicy(spec);
@@ -85,4 +85,31 @@ describe('eventdispatcher §4.1 pause durations (the walk)', () => {
     assert.equal(zero.nextDelay(), 0);
     assert.equal(zero.nextDelay(), -1);
   });
+});
+
+test('property: the stateful walk (event dispatcher) and the pure schedule (node links) give the same attempts', () => {
+  const walk = (c: { initialDelay(): number; nextDelay(): number }, n: number): number[] => {
+    const out = [c.initialDelay() * 1000];
+    let current = 0;
+    for (let i = 1; i < n; i++) {
+      const d = c.nextDelay();
+      if (d >= 0) current = d;
+      out.push(out[i - 1] + current * 1000);
+    }
+    return out;
+  };
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 10 }), fc.boolean(), (list, negFirst) => {
+      const spec = (negFirst ? [-list[0], ...list.slice(1)] : list).join(',');
+      const p = pauseListPolicy(spec);
+      assert.deepEqual(walk(new PauseDurations(spec), 25), attemptTimes(p, 25, p.restartIndex));
+    }),
+  );
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5000 }), (initial, factor, max) => {
+      const pure = attemptTimes(exponentialPolicy({ initialMs: initial * 1000, factor, maxMs: max * 1000 }), 12);
+      const walked = walk(new ExponentialBackoff({ initial, factor, max }), 12);
+      walked.forEach((t, i) => assert.ok(Math.abs(t - pure[i]) < 1e-6, `attempt ${i}: ${t} vs ${pure[i]}`));
+    }),
+  );
 });
