@@ -13,7 +13,7 @@ import { parseAddress } from './address.ts';
 import { DEFAULT_MAX_DEPTH, W_CTRL, W_CTRL_REPLY, W_EVENT } from './codec.ts';
 import { acceptHandshake, dialHandshake } from './handshake.ts';
 import { Link, type LinkOptions } from './link.ts';
-import { reconnectPolicy, type ReconnectPolicy } from './reconnect.ts';
+import { reconnectPolicy, type ReconnectPolicy } from '../io/reconnect.ts';
 import { NodeRouter } from './router.ts';
 import { readSecret } from './secret.ts';
 import type { FrameChannel, Listener, TlsOptions, Transport } from './transport.ts';
@@ -69,7 +69,7 @@ export class RuntimeNode {
       maxFrameBytes,
       highWaterBytes,
       hardCapBytes: highWaterBytes * 8,
-      flushAt: 4096,
+      flushAt: 1024,
       maxHeld: 100_000,
     };
     this.policy = reconnectPolicy(c.reconnect);
