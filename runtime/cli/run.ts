@@ -147,7 +147,7 @@ export function registerRunCommand(program: Command): void {
     .option('--no-control', 'do not open a control socket')
     .option('--stop-timeout <ms>', 'graceful stop deadline before threads are terminated', '10000')
     .option('--view <[host:]port>', 'serve the live web page (loopback unless a secret is set; see `view --help`)')
-    .option('--view-secret-file <path>', 'file holding the node secret the page must prove (or ACTOR_RUNTIME_SECRET)')
+    .option('--view-secret-file <path>', 'file holding the node secret the page must prove (or ACTOR_RUNTIME_NODE_SECRET; ACTOR_RUNTIME_SECRET is read as an alias)')
     .action(async (file: string, opts: RunOptions) => {
       // Handlers first: a signal during start-up stops the system as soon as it is up.
       let running: RunningSystem | null = null;
