@@ -76,24 +76,38 @@ export function resolveSupervisor(...layers: (SupervisorOptions | undefined)[]):
   return out;
 }
 
-/** Sliding window of restart times: records one and says whether intensity is exceeded. */
+/**
+ * Sliding window of restart times: records one and says how many fell within the window. Bounded:
+ * a child that crash-loops under an always-restart decider must not grow it (or make each record
+ * O(n)), so at most WINDOW_CAP times are kept and the count saturates there.
+ */
 export class RestartWindow {
   private times: number[] = [];
+  private head = 0;
 
-  /** Returns the number of restarts in the window including this one. */
+  /** Returns the number of restarts in the window including this one (at most WINDOW_CAP). */
   record(now: number, withinMs: number): number {
     const times = this.times;
-    let drop = 0;
-    while (drop < times.length && now - times[drop] >= withinMs) drop++;
-    if (drop) times.splice(0, drop);
+    let head = this.head;
+    while (head < times.length && now - times[head] >= withinMs) head++;
+    if (times.length - head >= WINDOW_CAP) head++;
     times.push(now);
-    return times.length;
+    // Compact once the dropped prefix is large: amortised O(1) per record.
+    if (head > 64 && head * 2 > times.length) {
+      times.splice(0, head);
+      head = 0;
+    }
+    this.head = head;
+    return times.length - head;
   }
 
   get count(): number {
-    return this.times.length;
+    return this.times.length - this.head;
   }
 }
+
+/** The most restart times a window keeps (intensity limits are far below it). */
+export const WINDOW_CAP = 10_000;
 
 /** Exponential backoff for the n-th restart in the window (n >= 1), with symmetric jitter. */
 export function backoffDelay(b: BackoffOptions, n: number, random: () => number = Math.random): number {
