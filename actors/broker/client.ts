@@ -79,6 +79,8 @@ export class BrokerClient {
   readonly #streams = new Map<number, StreamHandler>();
   #rid = 0;
   #buf = '';
+  /** Request lines of this tick, written together (one syscall for a burst of pipelined calls). */
+  #out = '';
   #closed = false;
 
   private constructor(sock: Socket) {
@@ -146,6 +148,17 @@ export class BrokerClient {
     for (const h of this.#streams.values()) h.end(code, description);
   }
 
+  #write(line: string): void {
+    if (this.#out === '') process.nextTick(() => this.#flush());
+    this.#out += line + '\n';
+  }
+
+  #flush(): void {
+    const out = this.#out;
+    this.#out = '';
+    if (out !== '' && !this.#sock.destroyed && !this.#sock.writableEnded) this.#sock.write(out);
+  }
+
   #nextRid(): number {
     this.#rid = this.#rid >= 0xffff_fffe ? 1 : this.#rid + 1;
     return this.#rid;
@@ -157,7 +170,7 @@ export class BrokerClient {
     if (this.#closed) return Promise.resolve({ rid, status: BROKER_ERRORS.UNAVAILABLE, description: 'the connection to the local broker is closed' });
     return new Promise((resolve) => {
       this.#waiting.set(rid, resolve);
-      this.#sock.write(encodeJsonRequest({ ...body, rid } as BrokerRequest) + '\n');
+      this.#write(encodeJsonRequest({ ...body, rid } as BrokerRequest));
     });
   }
 
@@ -231,7 +244,7 @@ export class BrokerClient {
     try {
       const opened = await new Promise<JsonReply>((resolve) => {
         this.#waiting.set(rid, resolve);
-        this.#sock.write(encodeStreamOpen({ rid, id, credit }) + '\n');
+        this.#write(encodeStreamOpen({ rid, id, credit }));
       });
       if (opened.status < 0) throw new BrokerError(opened.status, opened.description);
       let sinceAck = 0;
@@ -243,7 +256,7 @@ export class BrokerClient {
           // acknowledged only once the caller comes back for more, so a crash inside the body
           // gets the message again (at least once)
           if (++sinceAck * 2 >= credit || head === q.length) {
-            this.#sock.write(encodeStreamAck({ rid, seq: last, close: false }) + '\n');
+            this.#write(encodeStreamAck({ rid, seq: last, close: false }));
             acked = last;
             sinceAck = 0;
           }
@@ -262,7 +275,7 @@ export class BrokerClient {
       this.#waiting.delete(rid);
       signal?.removeEventListener('abort', poke);
       if (!this.#sock.destroyed && !this.#sock.writableEnded && ended === null) {
-        this.#sock.write(encodeStreamAck({ rid, seq: last > acked ? last : acked, close: true }) + '\n');
+        this.#write(encodeStreamAck({ rid, seq: last > acked ? last : acked, close: true }));
       }
     }
   }
@@ -274,6 +287,7 @@ export class BrokerClient {
   close(): void {
     this.#closed = true;
     for (const h of this.#streams.values()) h.batch([]); // wakes the iterators, which then end
+    this.#flush();
     this.#sock.end();
   }
 }
