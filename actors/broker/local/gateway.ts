@@ -1,8 +1,8 @@
 // LocalGateway (broker.md §5.2, §6.1): the CLI endpoint on a Unix socket, one JSON object per
 // line each way, replies correlated by the client's rid (a client may pipeline). A line that is
 // not a request answers -9 with rid 0 and closes that connection only. A connection may also open
-// streaming receives (json-stream.ts); they end with it, leaving unacknowledged messages pending. A stale socket file left by
-// a crash is replaced at start; the socket is unlinked on stop. Mode 0660.
+// streaming receives (json-stream.ts); they end with it, leaving unacknowledged messages pending.
+// A stale socket file left by a crash is replaced at start; the socket is unlinked on stop. Mode 0660.
 
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -75,6 +75,7 @@ export class LocalGateway {
             send({ type: 'error', rid: req.rid, code: BROKER_ERRORS.INVALID_ARGUMENT, description: `stream ${req.rid} is already open on this connection` });
             continue;
           }
+          for (const [r, st] of streams) if (st.ended) streams.delete(r); // ended by destroy or stop
           const opened = this.#lb.openStream(req, write);
           send(opened.reply);
           if (opened.stream) streams.set(req.rid, opened.stream);

@@ -20,6 +20,10 @@ export class LocalStream implements StreamSink {
     this.#write = write;
   }
 
+  get ended(): boolean {
+    return this.#ended;
+  }
+
   offer(d: Delivery): void {
     if (this.#batch.length === 0) queueMicrotask(() => this.#flush());
     this.#batch.push(d);
