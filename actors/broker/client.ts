@@ -6,11 +6,14 @@
 import { connect, type Socket } from 'node:net';
 import {
   brokerErrorName,
-  decodeJsonReply,
+  decodeLbLine,
   encodeJsonRequest,
+  encodeStreamAck,
+  encodeStreamOpen,
   replyToJson,
   BROKER_ERRORS,
   type BrokerRequest,
+  type Delivery,
   type JsonReply,
 } from '../../protocols/broker/index.ts';
 
@@ -49,6 +52,21 @@ export interface ConnectOptions {
   socket?: string;
 }
 
+export interface MessagesOptions {
+  /** Ends the iteration (the stream closes; what was not consumed stays pending). */
+  signal?: AbortSignal;
+  /** Messages the local broker may push before the client acknowledges them (default 1024). */
+  credit?: number;
+  /** Ignored: kept so callers of the polling version still type-check. */
+  pollMs?: number;
+}
+
+/** What a stream's lines go to: a batch of messages, or the broker ending it. */
+interface StreamHandler {
+  batch(msgs: Delivery[]): void;
+  end(code: number, description: string): void;
+}
+
 type RequestBody = BrokerRequest extends infer R ? (R extends { rid: number } ? Omit<R, 'rid'> : never) : never;
 
 export function defaultSocket(): string {
@@ -58,8 +76,11 @@ export function defaultSocket(): string {
 export class BrokerClient {
   readonly #sock: Socket;
   readonly #waiting = new Map<number, (r: JsonReply) => void>();
+  readonly #streams = new Map<number, StreamHandler>();
   #rid = 0;
   #buf = '';
+  /** Request lines of this tick, written together (one syscall for a burst of pipelined calls). */
+  #out = '';
   #closed = false;
 
   private constructor(sock: Socket) {
@@ -94,7 +115,14 @@ export class BrokerClient {
       start = nl + 1;
       let reply: JsonReply;
       try {
-        reply = replyToJson(decodeJsonReply(line));
+        const decoded = decodeLbLine(line);
+        if (decoded.type === 'batch' || decoded.type === 'end') {
+          const h = this.#streams.get(decoded.stream);
+          if (h && decoded.type === 'batch') h.batch(decoded.msgs);
+          else if (h && decoded.type === 'end') h.end(decoded.code, decoded.description);
+          continue;
+        }
+        reply = replyToJson(decoded);
       } catch (e) {
         this.#fail(`the local broker sent a malformed reply: ${(e as Error).message}`);
         this.#sock.destroy();
@@ -117,16 +145,32 @@ export class BrokerClient {
     this.#closed = true;
     for (const [rid, w] of this.#waiting) w({ rid, status: code, description });
     this.#waiting.clear();
+    for (const h of this.#streams.values()) h.end(code, description);
+  }
+
+  #write(line: string): void {
+    if (this.#out === '') process.nextTick(() => this.#flush());
+    this.#out += line + '\n';
+  }
+
+  #flush(): void {
+    const out = this.#out;
+    this.#out = '';
+    if (out !== '' && !this.#sock.destroyed && !this.#sock.writableEnded) this.#sock.write(out);
+  }
+
+  #nextRid(): number {
+    this.#rid = this.#rid >= 0xffff_fffe ? 1 : this.#rid + 1;
+    return this.#rid;
   }
 
   /** Sends one request; resolves with the reply object, whatever its status. */
   call(body: RequestBody): Promise<JsonReply> {
-    this.#rid = this.#rid >= 0xffff_fffe ? 1 : this.#rid + 1;
-    const rid = this.#rid;
+    const rid = this.#nextRid();
     if (this.#closed) return Promise.resolve({ rid, status: BROKER_ERRORS.UNAVAILABLE, description: 'the connection to the local broker is closed' });
     return new Promise((resolve) => {
       this.#waiting.set(rid, resolve);
-      this.#sock.write(encodeJsonRequest({ ...body, rid } as BrokerRequest) + '\n');
+      this.#write(encodeJsonRequest({ ...body, rid } as BrokerRequest));
     });
   }
 
@@ -163,12 +207,76 @@ export class BrokerClient {
     return r.status === 1 ? { topic: r.topic as string, msg: r.msg as string, seq: r.seq as number } : null;
   }
 
-  /** Every message of `id` as it arrives, until `signal` aborts or the client closes. */
-  async *messages(id: number, options: { signal?: AbortSignal; pollMs?: number } = {}): AsyncGenerator<BrokerMessage> {
-    const pollMs = options.pollMs ?? 1000;
-    while (!options.signal?.aborted && !this.#closed) {
-      const m = await this.recv(id, { timeoutMs: pollMs });
-      if (m) yield m;
+  /**
+   * Every message of `id` as it arrives, until `signal` aborts or the client closes. It opens a
+   * streaming receive: the local broker pushes up to `credit` messages ahead, and the client
+   * acknowledges them once the loop body has taken them (at the end of each batch, or every half
+   * window), so a message is consumed only after the caller asked for the next one. Only one
+   * stream or waiting recv per id at a time (-4 otherwise); recv on a streamed id gives -4.
+   */
+  async *messages(id: number, options: MessagesOptions = {}): AsyncGenerator<BrokerMessage> {
+    const credit = options.credit ?? 1024;
+    const signal = options.signal;
+    if (signal?.aborted || this.#closed) return;
+    const rid = this.#nextRid();
+    let q: BrokerMessage[] = [];
+    let head = 0;
+    let ended: BrokerError | null = null;
+    let wake: (() => void) | null = null;
+    const poke = (): void => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    this.#streams.set(rid, {
+      batch: (msgs) => {
+        for (const m of msgs) q.push(m);
+        poke();
+      },
+      end: (code, description) => {
+        ended = new BrokerError(code, description);
+        poke();
+      },
+    });
+    signal?.addEventListener('abort', poke);
+    let acked = 0;
+    let last = 0;
+    try {
+      const opened = await new Promise<JsonReply>((resolve) => {
+        this.#waiting.set(rid, resolve);
+        this.#write(encodeStreamOpen({ rid, id, credit }));
+      });
+      if (opened.status < 0) throw new BrokerError(opened.status, opened.description);
+      let sinceAck = 0;
+      for (;;) {
+        if (head < q.length) {
+          const m = q[head++];
+          last = m.seq; // taken once yielded (a `break` in the body keeps it taken, as recv would)
+          yield m;
+          // acknowledged only once the caller comes back for more, so a crash inside the body
+          // gets the message again (at least once)
+          if (++sinceAck * 2 >= credit || head === q.length) {
+            this.#write(encodeStreamAck({ rid, seq: last, close: false }));
+            acked = last;
+            sinceAck = 0;
+          }
+          continue;
+        }
+        if (head > 0) {
+          q = [];
+          head = 0;
+        }
+        if (ended) throw ended;
+        if (signal?.aborted || this.#closed) return;
+        await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      this.#streams.delete(rid);
+      this.#waiting.delete(rid);
+      signal?.removeEventListener('abort', poke);
+      if (!this.#sock.destroyed && !this.#sock.writableEnded && ended === null) {
+        this.#write(encodeStreamAck({ rid, seq: last > acked ? last : acked, close: true }));
+      }
     }
   }
 
@@ -178,6 +286,8 @@ export class BrokerClient {
 
   close(): void {
     this.#closed = true;
+    for (const h of this.#streams.values()) h.batch([]); // wakes the iterators, which then end
+    this.#flush();
     this.#sock.end();
   }
 }

@@ -1,6 +1,6 @@
 // The broker fan-out load generator (performance.md), run as its own process: 1 publisher and
 // `subs` subscribers on one topic, `count` messages of `size` bytes, through each system's own
-// Node client: ours (BrokerClient over the local broker's socket), NATS (`nats`), Redis pub/sub
+// Node client: ours (BrokerClient over the local broker's socket, streaming receive), NATS (`nats`), Redis pub/sub
 // (`ioredis`) and MQTT QoS 0 (`mqtt`, for Mosquitto). The publisher keeps at most `window`
 // publishes unacknowledged where the client has acknowledgements. Prints one JSON line:
 // {delivered, expected, seconds, rate}. Usage: broker-fanout.ts '<json config>'
@@ -49,17 +49,14 @@ async function ours(): Promise<() => Promise<void>> {
     const id = await s.create();
     await s.subscribe(id, topic);
     subs.push(s);
-    // keep recvs parked at the local broker so pushes are answered as they arrive
-    let mine = 0;
-    const loop = async (): Promise<void> => {
-      while (mine < c.count) {
-        const m = await s.recv(id, { wait: true }).catch(() => null);
-        if (!m) return;
-        mine++;
+    // a streaming receive: the local broker pushes batches under a credit window
+    void (async () => {
+      let mine = 0;
+      for await (const _ of s.messages(id, { credit: 4096 })) {
         got();
+        if (++mine === c.count) return;
       }
-    };
-    for (let k = 0; k < 64; k++) void loop();
+    })().catch(() => {});
   }
   const pub = await BrokerClient.connect({ socket: c.target });
   const pid = await pub.create();

@@ -1,15 +1,17 @@
 // LocalGateway (broker.md §5.2, §6.1): the CLI endpoint on a Unix socket, one JSON object per
 // line each way, replies correlated by the client's rid (a client may pipeline). A line that is
-// not a request answers -9 with rid 0 and closes that connection only. A stale socket file left by
-// a crash is replaced at start; the socket is unlinked on stop. Mode 0660.
+// not a request answers -9 with rid 0 and closes that connection only. A connection may also open
+// streaming receives (json-stream.ts); they end with it, leaving unacknowledged messages pending.
+// A stale socket file left by a crash is replaced at start; the socket is unlinked on stop. Mode 0660.
 
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { BROKER_ERRORS, decodeJsonRequest, encodeJsonReply, type BrokerReply } from '../../../protocols/broker/index.ts';
+import { BROKER_ERRORS, decodeClientLine, encodeJsonReply, type BrokerReply } from '../../../protocols/broker/index.ts';
 import { ProtocolError } from '../../../protocols/errors.ts';
 import { LinesDecoder } from '../../../protocols/framing/lines.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
 import type { LocalBroker } from './local-broker.ts';
+import type { LocalStream } from './stream.ts';
 
 export class LocalGateway {
   readonly #lb: LocalBroker;
@@ -52,24 +54,48 @@ export class LocalGateway {
       if (!s.destroyed && out !== '') s.write(out);
       out = '';
     };
-    const send = (r: BrokerReply): void => {
+    const write = (line: string): void => {
       if (s.destroyed) return;
       if (out === '') setImmediate(flush);
-      out += encodeJsonReply(r) + '\n';
+      out += line + '\n';
     };
+    const send = (r: BrokerReply): void => write(encodeJsonReply(r));
+    const streams = new Map<number, LocalStream>();
     s.on('data', (chunk: Buffer) => {
       for (const line of decoder.push(chunk)) {
         let req;
         try {
-          req = decodeJsonRequest(line);
+          req = decodeClientLine(line);
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
           return this.#fail(s, e.message);
         }
+        if (req.type === 'stream') {
+          if (streams.has(req.rid)) {
+            send({ type: 'error', rid: req.rid, code: BROKER_ERRORS.INVALID_ARGUMENT, description: `stream ${req.rid} is already open on this connection` });
+            continue;
+          }
+          for (const [r, st] of streams) if (st.ended) streams.delete(r); // ended by destroy or stop
+          const opened = this.#lb.openStream(req, write);
+          send(opened.reply);
+          if (opened.stream) streams.set(req.rid, opened.stream);
+          continue;
+        }
+        if (req.type === 'ack') {
+          const st = streams.get(req.rid);
+          if (!st) continue; // a stream the broker already ended
+          this.#lb.ackStream(st, req.seq);
+          if (req.close) {
+            this.#lb.closeStream(st);
+            streams.delete(req.rid);
+          }
+          continue;
+        }
+        const rq = req;
         const out = this.#lb.handle(req, caller);
         void out.then(send, (e: unknown) => {
           this.#log.error('request failed inside the local broker', { err: String(e) });
-          send({ type: 'error', rid: req.rid, code: BROKER_ERRORS.INTERNAL, description: `internal error: ${String(e)}; nothing was applied` });
+          send({ type: 'error', rid: rq.rid, code: BROKER_ERRORS.INTERNAL, description: `internal error: ${String(e)}; nothing was applied` });
         });
       }
       if (decoder.error) this.#fail(s, decoder.error.message);
@@ -78,6 +104,8 @@ export class LocalGateway {
     s.on('close', () => {
       caller.alive = false;
       this.#sockets.delete(s);
+      for (const st of streams.values()) this.#lb.closeStream(st);
+      streams.clear();
     });
   }
 

@@ -4,16 +4,20 @@
 
 import {
   BROKER_ERRORS as E,
+  MAX_STREAM_CREDIT,
+  validateId,
   validateRequest,
   type BrokerReply,
   type BrokerRequest,
   type DeliverFrame,
+  type StreamOpen,
 } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
 import type { LocalSettings } from '../limits.ts';
 import { IdMap } from './idmap.ts';
 import { Inbox, type ParkedRecv } from './inbox.ts';
 import { ServerLink } from './server-link.ts';
+import { LocalStream } from './stream.ts';
 
 /** The caller of one request: `alive` is false once its connection is gone (a parked recv then consumes nothing). */
 export interface Caller {
@@ -115,8 +119,43 @@ export class LocalBroker {
     return { ...r, rid, description: r.description.replace(`id ${box.gid}`, `id ${req.id}`) };
   }
 
+  /**
+   * Opens a streaming receive for one id on one connection (json-stream.ts): `write` sends a line to
+   * that connection. One consumer per id at a time: a stream is refused while a recv is parked on
+   * the id or another stream is open.
+   */
+  openStream(s: StreamOpen, write: (line: string) => void): { reply: BrokerReply; stream: LocalStream | null } {
+    const fail = (code: number, description: string) => ({ reply: err(s.rid, code, description), stream: null });
+    if (this.#stopping) return fail(E.SHUTTING_DOWN, 'the local broker is stopping');
+    const bad = validateId(s.id);
+    if (bad) return fail(bad.code, bad.description);
+    if (!Number.isSafeInteger(s.credit) || s.credit < 1 || s.credit > MAX_STREAM_CREDIT) {
+      return fail(E.INVALID_ARGUMENT, `credit must be 1..${MAX_STREAM_CREDIT}, got ${s.credit}`);
+    }
+    const box = this.#inboxes.get(s.id);
+    if (!box) return fail(E.UNKNOWN_ID, `id ${s.id} is not registered at this local broker`);
+    if (box.stream !== null || box.parked > 0) return fail(E.INVALID_ARGUMENT, `id ${s.id} already has a stream or a waiting recv`);
+    const stream = new LocalStream(s.rid, s.credit, box, write);
+    box.attach(stream);
+    return { reply: { type: 'reply', rid: s.rid, status: 0, description: `streaming id ${s.id}` }, stream };
+  }
+
+  /** The client consumed its stream up to `seq`: the server may forget those messages. */
+  ackStream(stream: LocalStream, seq: number): void {
+    if (stream.box.stream !== stream) return;
+    const consumed = stream.box.ack(seq);
+    if (consumed > 0) this.link.ack(stream.box.gid, consumed);
+  }
+
+  /** The client closed the stream or its connection: unacknowledged messages stay in the inbox. */
+  closeStream(stream: LocalStream): void {
+    stream.drop();
+    if (stream.box.stream === stream) stream.box.detach();
+  }
+
   #forget(box: Inbox): void {
     if (this.#inboxes.get(box.local) !== box) return;
+    box.stream?.end(E.UNKNOWN_ID, `id ${box.local} was destroyed`);
     this.#inboxes.delete(box.local);
     this.#byGid.delete(box.gid);
     this.ids.remove(box.local);
@@ -124,6 +163,7 @@ export class LocalBroker {
   }
 
   #recv(rid: number, box: Inbox, wait: boolean, timeoutMs: number | undefined, caller: Caller): BrokerReply | Promise<BrokerReply> {
+    if (box.stream !== null) return err(rid, E.INVALID_ARGUMENT, `id ${box.local} is being streamed; recv is available once the stream closes`);
     const prev = box.consumed;
     const d = caller.alive ? box.take() : null;
     if (d) {
@@ -161,6 +201,7 @@ export class LocalBroker {
   stop(): void {
     this.#stopping = true;
     for (const box of this.#inboxes.values()) {
+      box.stream?.end(E.SHUTTING_DOWN, 'the local broker is stopping');
       for (const p of box.close()) p.deliver(null);
     }
     this.link.stop();
