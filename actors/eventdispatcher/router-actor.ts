@@ -18,6 +18,8 @@ export interface RouterProps {
   knownServices?: string[];
   /** Longest line accepted on a stream (default 1 MiB). */
   maxLine?: number;
+  /** Debug mode: an incomplete COMMANDS list closes that connection (§7.2). */
+  debug?: boolean;
 }
 
 export interface RouterInfo {
@@ -63,6 +65,7 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
     log: ctx.log,
     nowUs: realClock.nowUs,
     knownServices: props.knownServices,
+    debug: props.debug,
     myAddress: props.tcp ? `${props.tcp.host}:${props.tcp.port}` : props.unix?.path ?? '',
     onStop: () => {
       stopped = true;

@@ -24,6 +24,7 @@ export async function startSection(system: ActorSystem, config: EdSection, env: 
         unix: r.unix === null ? null : { path: isAbsolute(r.unix) ? r.unix : resolve(env.dir, r.unix) },
         knownServices: [...r.knownServices, ...config.services.map((s) => s.service ?? s.name)],
         maxLine: r.maxLine,
+        debug: r.debug,
       },
     });
     let info: RouterInfo;
