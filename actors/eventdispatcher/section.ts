@@ -57,9 +57,10 @@ export async function startSection(system: ActorSystem, config: EdSection, env: 
   }
   return {
     describe: () => lines,
-    // Services that understand DISCONNECTING hear it before the actors stop.
+    // Services that understand DISCONNECTING hear it before the actors stop (the router answers
+    // once its connections flushed and closed, or after its 2 s flush deadline).
     async beforeStop() {
-      await Promise.all(routers.map((r) => r.ask({ t: 'shutdown' }, { timeoutMs: 2000 }).catch(() => null)));
+      await Promise.all(routers.map((r) => r.ask({ t: 'shutdown' }, { timeoutMs: 3000 }).catch(() => null)));
     },
   };
 }
