@@ -30,6 +30,8 @@ export interface StreamLinkProps {
   label: string;
   eventLimit?: number;
   maxLine?: number;
+  /** §3.4 connection priority (0..255, lower first, default 100); spawn the link with the same kernel priority. */
+  priority?: number;
 }
 
 export const StreamLink = defineActor<LinkCommand, StreamLinkProps>(import.meta.url, 'StreamLink', (props, ctx) => {
@@ -48,6 +50,7 @@ export const StreamLink = defineActor<LinkCommand, StreamLinkProps>(import.meta.
         label: props.label,
         eventLimit: props.eventLimit,
         maxLine: props.maxLine,
+        priority: props.priority,
         message: (m) => parent.tell({ t: 'ed-msg', id: props.id, fields: m.toFields(false) }),
         closed: () => {
           parent.tell({ t: 'ed-closed', id: props.id });

@@ -164,6 +164,7 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
             props: { token: msg.token, id, label: `${msg.kind} ${msg.address}`, maxLine: props.maxLine },
             restart: 'temporary',
             quiet: true,
+            priority: 100,
           });
           attach(id, msg.kind, msg.address, link);
           return;
