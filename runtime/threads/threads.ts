@@ -62,7 +62,7 @@ export class ThreadPool {
     const { port1, port2 } = new MessageChannel();
     const { preload: _p, ...rest } = this.opts;
     const init: WorkerInit = { ...rest, index, workers: this.size, control: port2 };
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: init, transferList: [port2] });
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
     const control = Comlink.wrap<WorkerControl>(nodeEndpoint(port1 as never));
     const slot: Slot = { worker, control, alive: true };
     worker.on('message', (batch: unknown[]) => this.host.receiveBatch(batch));
