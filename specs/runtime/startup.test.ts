@@ -76,6 +76,11 @@ test('a topology run loads the subsystems (sections resolved) and workers get th
     const workerLoaded = [...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)].filter((m) => m[1] !== '0').map((m) => m[2]);
     assert.ok(workerLoaded.length > 0, 'the hook saw the worker thread load modules');
     assert.ok(loaded.some((u) => u.includes('actors/demo/pipeline.ts')), 'the demo subsystem was loaded');
+    // Only the subsystems whose keys the file has, and the adopter (the dispatcher reads original config.json files).
+    assert.ok(loaded.some((u) => u.includes('actors/dispatcher/index.ts')), 'the adopter was loaded');
+    for (const other of ['actors/lottery/index.ts', 'actors/broker/index.ts', 'actors/eventdispatcher/index.ts', 'actors/two-nodes/index.ts']) {
+      assert.ok(!loaded.some((u) => u.includes(other)), `a demo-only topology loaded ${other}`);
+    }
     // The hook runs in the worker thread too (execArgv is inherited): it starts from the entry that turns the cache on.
     assert.ok(rel(workerLoaded)[0]?.includes('runtime/threads/worker-entry.mjs'), 'the worker started from worker-entry.mjs');
     // Nothing was logged at the error level, so no thread loaded pino.
@@ -118,4 +123,18 @@ test('the logger loads pino on its first written line only, and writes the same 
   const bad = await go('loud');
   assert.notEqual(bad.code, 0, 'an unknown level is refused as before');
   assert.match(bad.err, /loud/);
+});
+
+test('a wrong top-level key is still named with every expected key (all subsystems loaded to judge it)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'startup-test-'));
+  try {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'threads: 1\ndemo: { ratePerSecond: 10 }\nlotery: {}\n');
+    const r = await run(['run', file, '--no-control']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /lotery/);
+    for (const key of ['lottery', 'broker', 'eventdispatcher', 'dispatchers']) assert.match(r.stderr, new RegExp(key), `the error names ${key}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
