@@ -81,7 +81,7 @@ test('a topology run loads the subsystems (sections resolved) and workers get th
     for (const other of ['actors/lottery/index.ts', 'actors/broker/index.ts', 'actors/eventdispatcher/index.ts', 'actors/two-nodes/index.ts']) {
       assert.ok(!loaded.some((u) => u.includes(other)), `a demo-only topology loaded ${other}`);
     }
-    // The hook runs in the worker thread too (execArgv is inherited): it starts from the entry that turns the cache on.
+    // The hook runs in the worker thread too (execArgv is inherited): it starts from the entry that preloads early.
     assert.ok(rel(workerLoaded)[0]?.includes('runtime/threads/worker-entry.mjs'), 'the worker started from worker-entry.mjs');
     // Nothing was logged at the error level, so no thread loaded pino.
     assert.ok(!loaded.some((u) => u.includes('node_modules/pino/')), 'pino loaded although no line was written');
