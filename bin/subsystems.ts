@@ -7,9 +7,9 @@ import { registerLotteryCommands } from '../actors/lottery/cli.ts';
 import { registerEventDispatcherCommands } from '../actors/eventdispatcher/commands.ts';
 import { registerBrokerCommands } from '../actors/broker/cli.ts';
 
-registerLazySubsystem({ name: 'demo', load: async () => (await import('../actors/demo/index.ts')).demoSubsystem });
-registerLazySubsystem({ name: 'dispatcher', commands: registerDispatcherCommands, load: async () => (await import('../actors/dispatcher/index.ts')).dispatcherSubsystem });
-registerLazySubsystem({ name: 'lottery', commands: registerLotteryCommands, load: async () => (await import('../actors/lottery/index.ts')).lotterySubsystem });
-registerLazySubsystem({ name: 'eventdispatcher', commands: registerEventDispatcherCommands, load: async () => (await import('../actors/eventdispatcher/index.ts')).eventDispatcherSubsystem });
-registerLazySubsystem({ name: 'two-nodes', load: async () => (await import('../actors/two-nodes/index.ts')).twoNodesSubsystem }); // the two-node example (topologies/two-nodes-*.yaml)
-registerLazySubsystem({ name: 'broker', commands: registerBrokerCommands, load: async () => (await import('../actors/broker/index.ts')).brokerSubsystem });
+registerLazySubsystem({ name: 'demo', sections: ['demo'], load: async () => (await import('../actors/demo/index.ts')).demoSubsystem });
+registerLazySubsystem({ name: 'dispatcher', sections: ['dispatchers'], adopts: true, commands: registerDispatcherCommands, load: async () => (await import('../actors/dispatcher/index.ts')).dispatcherSubsystem });
+registerLazySubsystem({ name: 'lottery', sections: ['lottery'], commands: registerLotteryCommands, load: async () => (await import('../actors/lottery/index.ts')).lotterySubsystem });
+registerLazySubsystem({ name: 'eventdispatcher', sections: ['eventdispatcher'], commands: registerEventDispatcherCommands, load: async () => (await import('../actors/eventdispatcher/index.ts')).eventDispatcherSubsystem });
+registerLazySubsystem({ name: 'two-nodes', sections: ['twoNodes'], load: async () => (await import('../actors/two-nodes/index.ts')).twoNodesSubsystem }); // the two-node example (topologies/two-nodes-*.yaml)
+registerLazySubsystem({ name: 'broker', sections: ['broker'], commands: registerBrokerCommands, load: async () => (await import('../actors/broker/index.ts')).brokerSubsystem });

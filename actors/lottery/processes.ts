@@ -50,8 +50,9 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('disconnect', () => onSignal('disconnect'));
   logServerConfig(settings);
-  const [{ ActorSystem }, { startServer }] = await Promise.all([import('../../runtime/kernel/system.ts'), import('./server.ts')]);
-  const system = await ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() });
+  // The worker threads start (and preload the server's actors) while this thread imports server.ts.
+  const starting = import('../../runtime/kernel/system.ts').then(({ ActorSystem }) => ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() }));
+  const [system, { startServer }] = await Promise.all([starting, import('./server.ts')]);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(system, settings);

@@ -4,8 +4,8 @@
 //   --help to its exit (≤ 2x); a one-shot tool to its first byte on the wire (≤ 3x); a server
 //   to listening (≤ 4x). Peak resident memory is reported for each.
 //
-// To add a command (e.g. `signal`, `broker publish`), add a case to STARTUP_CASES: what to run
-// (given a loopback port and a scratch folder) and what to wait for.
+// To add a command (e.g. `broker publish`), add a case to STARTUP_CASES: what to run (given a
+// loopback port, a Unix socket path and a scratch folder) and what to wait for.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,8 @@ export interface CaseContext {
   port: number;
   /** A scratch folder, removed after the scenario. */
   dir: string;
+  /** A Unix socket path in `dir`: where a `first-byte` case with `unix` sends (the bench listens there). */
+  socket: string;
 }
 
 export interface StartupCase {
@@ -32,6 +34,8 @@ export interface StartupCase {
   args(c: CaseContext): string[];
   /** `exit`: the process ends by itself; `first-byte`: the bench listens on `port` for it; `listening`: it listens on `port`. */
   until: 'exit' | 'first-byte' | 'listening';
+  /** `first-byte` on the Unix socket `socket` instead of the loopback `port` (e.g. the broker's clients). */
+  unix?: boolean;
   target: number;
 }
 
@@ -50,6 +54,9 @@ export const STARTUP_CASES: StartupCase[] = [
     target: 4,
   },
   { name: 'dispatcher', args: (c) => ['run', dispatcherTopology(c), '--no-control'], until: 'listening', target: 4 },
+  // One-shot tools: the event dispatcher's `signal` (over TCP, so the bench sees its byte) and a broker client op.
+  { name: 'signal', args: (c) => ['signal', '--type', 'tcp', '--host', `127.0.0.1:${c.port}`, 'example/HELLO'], until: 'first-byte', target: 3 },
+  { name: 'broker-create', args: (c) => ['broker', 'create', '--socket', c.socket], until: 'first-byte', unix: true, target: 3 },
 ];
 
 function agencyFile(dir: string): string {
@@ -120,14 +127,15 @@ interface Sample {
 const EXIT_RSS_HOOK = "process.on('exit',()=>process.stderr.write('\\nmaxrss '+process.resourceUsage().maxRSS+'\\n'))";
 
 /** One timed start of `argv` (spawn to the case's moment). The process is killed afterwards. */
-async function sample(argv: string[], until: StartupCase['until'], port: number, measureRss = false): Promise<Sample> {
+async function sample(argv: string[], until: StartupCase['until'], port: number, measureRss = false, socket?: string): Promise<Sample> {
   const timeoutMs = 30_000;
   let firstByte: Promise<void> | null = null;
   let sink: net.Server | null = null;
   if (until === 'first-byte') {
     sink = net.createServer();
     firstByte = new Promise((resolve) => sink!.on('connection', (s) => s.once('data', () => (resolve(), s.destroy())).on('error', () => {})));
-    await new Promise<void>((r) => sink!.listen(port, '127.0.0.1', r));
+    if (socket !== undefined) rmSync(socket, { force: true });
+    await new Promise<void>((r) => (socket !== undefined ? sink!.listen(socket, r) : sink!.listen(port, '127.0.0.1', r)));
   }
   const env = { ...process.env, LOG_LEVEL: 'error' };
   // The RSS of a process that exits by itself is read by an --import hook in a separate, untimed run.
@@ -179,20 +187,22 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
   try {
     const node = async (): Promise<number> => (await sample(['-e', '0'], 'exit', 0)).ms;
     for (const c of STARTUP_CASES) {
-      const argv = (port: number): string[] => [BIN, ...c.args({ port, dir })];
+      const socket = join(dir, `${c.name}.sock`);
+      const argv = (port: number): string[] => [BIN, ...c.args({ port, dir, socket })];
+      const unix = c.unix ? socket : undefined;
       // Warm-up: fills the compile cache (a user's second start onwards).
       const warm = await freePort();
-      await sample(argv(warm), c.until, warm);
+      await sample(argv(warm), c.until, warm, false, unix);
       const ours: number[] = [];
       const base: number[] = [];
       // Interleaved, so that a burst of load elsewhere on the machine hits both alike.
       for (let i = 0; i < n; i++) {
         base.push(await node());
         const port = await freePort();
-        ours.push((await sample(argv(port), c.until, port)).ms);
+        ours.push((await sample(argv(port), c.until, port, false, unix)).ms);
       }
       const port = await freePort();
-      const rss = await sample(argv(port), c.until, port, true);
+      const rss = await sample(argv(port), c.until, port, true, unix);
       const baseRss = await sample(['-e', '0'], 'exit', 0, true);
       const value = median(ours);
       const baseline = median(base);

@@ -1,10 +1,11 @@
 // `actor-runtime run <topology>`: load and validate the file, start the system and its sections,
 // expose the control socket, and stop gracefully on SIGINT/SIGTERM (children first, stop hooks run).
 
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { Topology } from '../kernel/topology.ts';
-import { loadSubsystems, registeredSubsystems, type SectionHandle } from '../kernel/subsystem.ts';
+import { loadSubsystems, loadSubsystemsFor, registeredSubsystems, type SectionHandle } from '../kernel/subsystem.ts';
 import type { ControlServer } from '../inspection/control.ts';
 import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
@@ -33,15 +34,26 @@ export interface RunningSystem {
 
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
   // Imported here, not at the top: `actor-runtime --help` and the one-shot tools never need them.
-  const [{ ActorSystem }, { loadTopology }, { startControlServer }, { loggerFor }] = await Promise.all([
+  // Only the subsystems whose keys the file has are imported (and the adopters): the document is read first.
+  const { readDocument } = await import('../config/index.ts');
+  const doc = readDocument(file);
+  const [{ ActorSystem }, { validateTopology }, { startControlServer }, { loggerFor }, allLoaded] = await Promise.all([
     import('../kernel/system.ts'),
     import('../kernel/topology.ts'),
     import('../inspection/control.ts'),
     import('../log/log.ts'),
-    loadSubsystems(),
+    loadSubsystemsFor(doc),
   ]);
-  // A bad file throws a ConfigError: a CliError with exit code 2.
-  const topology: Topology = loadTopology(file);
+  // A bad file throws a ConfigError: a CliError with exit code 2. It is judged against every
+  // subsystem's sections (a wrong key is named with all the expected ones), as before.
+  let topology: Topology;
+  try {
+    topology = validateTopology(file, resolve(file), doc);
+  } catch (err) {
+    if (allLoaded) throw err;
+    await loadSubsystems();
+    topology = validateTopology(file, resolve(file), doc);
+  }
   const k = topology.kernel;
   const log = loggerFor('run');
   const seconds = o.for !== undefined ? Number(o.for) : k.runForSeconds;

@@ -61,6 +61,10 @@ export interface LazySubsystem {
   name: string;
   commands?(program: Command): void;
   load(): Promise<Subsystem>;
+  /** The topology keys of its sections: a run loads it only when the file has one of them. Unset: always loaded. */
+  sections?: string[];
+  /** It converts foreign files (`adoptFile`): always loaded, since any file may be one. */
+  adopts?: boolean;
 }
 
 const lazy: LazySubsystem[] = [];
@@ -88,13 +92,36 @@ export function subsystemCommands(): ((program: Command) => void)[] {
   return out;
 }
 
-let loading: Promise<void> | null = null;
+const loading = new Map<string, Promise<void>>();
 
-/** Imports every lazily registered subsystem (once); a topology run needs all their sections. */
-export function loadSubsystems(): Promise<void> {
-  loading ??= (async () => {
-    const loaded = await Promise.all(lazy.map((l) => l.load()));
-    for (const s of loaded) if (!subsystems.some((x) => x.name === s.name)) subsystems.push(s);
-  })();
-  return loading;
+function loadOne(l: LazySubsystem): Promise<void> {
+  let p = loading.get(l.name);
+  if (!p) {
+    p = l.load().then((s) => {
+      if (subsystems.some((x) => x.name === s.name)) return;
+      subsystems.push(s);
+      // Registration order, whatever order the imports finish in: sections start in this order.
+      const rank = (x: Subsystem): number => lazy.findIndex((l) => l.name === x.name);
+      subsystems.sort((a, b) => rank(a) - rank(b));
+    });
+    loading.set(l.name, p);
+  }
+  return p;
+}
+
+/** Imports every lazily registered subsystem (once): all sections known, e.g. to report a wrong key. */
+export async function loadSubsystems(): Promise<void> {
+  await Promise.all(lazy.map(loadOne));
+}
+
+/**
+ * Imports the subsystems a topology document needs (fast start-up): those owning one of its
+ * top-level keys, adopters, and those that did not declare their keys. True when every lazy
+ * subsystem is now loaded (a failed validation is then final; otherwise load all and validate again).
+ */
+export async function loadSubsystemsFor(doc: unknown): Promise<boolean> {
+  const keys = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc) : null;
+  const wanted = keys === null ? lazy : lazy.filter((l) => l.adopts || l.sections === undefined || l.sections.some((k) => keys.includes(k)));
+  await Promise.all(wanted.map(loadOne));
+  return wanted.length === lazy.length;
 }

@@ -15,6 +15,8 @@ export interface WorkerInit {
   supervisor?: SupervisorOptions;
   placement?: Record<string, Placement>;
   statsIntervalMs?: number;
+  /** Actor modules the entry starts importing at once (the pool's `preload` waits for them). */
+  preload?: string[];
 }
 
 export interface WorkerControl {
@@ -60,9 +62,8 @@ export class ThreadPool {
 
   private startWorker(index: number): Slot {
     const { port1, port2 } = new MessageChannel();
-    const { preload: _p, ...rest } = this.opts;
-    const init: WorkerInit = { ...rest, index, workers: this.size, control: port2 };
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: init, transferList: [port2] });
+    const init: WorkerInit = { ...this.opts, index, workers: this.size, control: port2 };
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
     const control = Comlink.wrap<WorkerControl>(nodeEndpoint(port1 as never));
     const slot: Slot = { worker, control, alive: true };
     worker.on('message', (batch: unknown[]) => this.host.receiveBatch(batch));

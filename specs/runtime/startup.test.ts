@@ -16,9 +16,14 @@ const HOOK = `data:text/javascript,${encodeURIComponent(
   "import{registerHooks}from'node:module';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(seen)+'\\n'))",
 )}`;
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; loaded: string[]; stdout: string; stderr: string }> {
+// Every thread's loads, one line each as they happen (a worker thread's exit hook does not print).
+const EVERY_THREAD_HOOK = `data:text/javascript,${encodeURIComponent(
+  "import{registerHooks}from'node:module';import{threadId}from'node:worker_threads';registerHooks({load(u,c,n){process.stderr.write('\\nLOAD '+threadId+' '+u+'\\n');return n(u,c)}})",
+)}`;
+
+function run(args: string[], env: Record<string, string> = {}, hook = HOOK): Promise<{ code: number | null; loaded: string[]; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', HOOK, bin, ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env } });
+    const child = spawn(process.execPath, ['--import', hook, bin, ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -65,12 +70,70 @@ test('a topology run loads the subsystems (sections resolved) and workers get th
     const file = join(dir, 't.yaml');
     writeFileSync(file, 'threads: 1\nlogLevel: error\ndemo: { ratePerSecond: 10 }\n');
     const cache = join(dir, 'cache');
-    const r = await run(['run', file, '--for', '0.5', '--no-control'], { NODE_COMPILE_CACHE: cache });
+    const r = await run(['run', file, '--for', '0.5', '--no-control'], { NODE_COMPILE_CACHE: cache }, EVERY_THREAD_HOOK);
     assert.equal(r.code, 0, r.stderr);
-    const loaded = rel(r.loaded);
+    const loaded = rel([...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)].map((m) => m[2]));
+    const workerLoaded = [...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)].filter((m) => m[1] !== '0').map((m) => m[2]);
+    assert.ok(workerLoaded.length > 0, 'the hook saw the worker thread load modules');
     assert.ok(loaded.some((u) => u.includes('actors/demo/pipeline.ts')), 'the demo subsystem was loaded');
+    // Only the subsystems whose keys the file has, and the adopter (the dispatcher reads original config.json files).
+    assert.ok(loaded.some((u) => u.includes('actors/dispatcher/index.ts')), 'the adopter was loaded');
+    for (const other of ['actors/lottery/index.ts', 'actors/broker/index.ts', 'actors/eventdispatcher/index.ts', 'actors/two-nodes/index.ts']) {
+      assert.ok(!loaded.some((u) => u.includes(other)), `a demo-only topology loaded ${other}`);
+    }
+    // The hook runs in the worker thread too (execArgv is inherited): it starts from the entry that preloads early.
+    assert.ok(rel(workerLoaded)[0]?.includes('runtime/threads/worker-entry.mjs'), 'the worker started from worker-entry.mjs');
+    // Nothing was logged at the error level, so no thread loaded pino.
+    assert.ok(!loaded.some((u) => u.includes('node_modules/pino/')), 'pino loaded although no line was written');
     const { readdirSync } = await import('node:fs');
     assert.ok(readdirSync(cache).length > 0, 'the compile cache was written where NODE_COMPILE_CACHE says');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the logger loads pino on its first written line only, and writes the same JSON lines', async () => {
+  const script = (level: string): string =>
+    `import { loggerFor, pinoLoaded, setLogLevel } from ${JSON.stringify(join(root, 'runtime/log/log.ts'))};` +
+    `setLogLevel(${JSON.stringify(level)}); const l = loggerFor('comp', { fields: { d: 'd1' } });` +
+    `l.debug('quiet'); process.stdout.write(String(pinoLoaded()) + ' ' + l.enabled('info') + '\\n'); l.info('hello', { n: 1 });` +
+    `process.stdout.write(String(pinoLoaded()) + '\\n');`;
+  const go = (level: string) =>
+    new Promise<{ out: string; err: string; code: number | null }>((resolve) => {
+      const c = spawn(process.execPath, ['--input-type=module', '-e', script(level)], { cwd: root, env: { ...process.env, LOG_LEVEL: undefined } });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (err += d));
+      c.on('close', (code) => resolve({ out, err, code }));
+    });
+  const info = await go('info');
+  assert.equal(info.code, 0, info.err);
+  assert.equal(info.out, 'false true\ntrue\n', 'pino not loaded before the first line, loaded by it');
+  const line = JSON.parse(info.err.trim().split('\n').pop()!);
+  assert.equal(line.msg, 'hello');
+  assert.equal(line.at, 'comp');
+  assert.equal(line.d, 'd1');
+  assert.equal(line.n, 1);
+  assert.equal(line.level, 30);
+  const quiet = await go('error');
+  assert.equal(quiet.code, 0, quiet.err);
+  assert.equal(quiet.out, 'false false\nfalse\n', 'nothing written, pino never loaded');
+  assert.equal(quiet.err, '');
+  const bad = await go('loud');
+  assert.notEqual(bad.code, 0, 'an unknown level is refused as before');
+  assert.match(bad.err, /loud/);
+});
+
+test('a wrong top-level key is still named with every expected key (all subsystems loaded to judge it)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'startup-test-'));
+  try {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'threads: 1\ndemo: { ratePerSecond: 10 }\nlotery: {}\n');
+    const r = await run(['run', file, '--no-control']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /lotery/);
+    for (const key of ['lottery', 'broker', 'eventdispatcher', 'dispatchers']) assert.match(r.stderr, new RegExp(key), `the error names ${key}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
