@@ -33,8 +33,9 @@ export interface DispatcherConfig {
   IdleTimeoutMs: number;
   Backlog: number;
   EvictDuplicatePeer: boolean;
-  Restart: { QuickDeathMs: number; MaxRestarts: number; WithinMs: number };
+  Restart: { QuickDeathMs: number; MaxRestarts: number; WithinMs: number; OnGiveUp: 'stop-dispatcher' | 'stop-runtime' };
   LockFile: string;
+  CreateLockFolder: boolean;
   /** `compat` for entries of the original layout, `native` otherwise. */
   profile: 'compat' | 'native';
   /** The file the entry came from (for messages). */
