@@ -1,7 +1,5 @@
 // `actor-runtime bench [scenario...] [--quick] [--check]` (also `npm run bench`).
 import type { Command } from 'commander';
-import { runBench } from './run.ts';
-import { renderTerminal } from './report.ts';
 import { scenarios } from './scenarios/index.ts';
 
 export function registerBenchCommand(program: Command): void {
@@ -11,9 +9,10 @@ export function registerBenchCommand(program: Command): void {
     .argument('[scenarios...]', 'scenario names (default: all)')
     .option('--quick', 'short runs (under a minute per scenario group)')
     .option('--check', 'exit 1 when a target is missed')
-    .option('--runs <n>', 'repetitions per scenario (default 3, quick 1)')
+    .option('--runs <n>', 'repetitions per scenario (default 5, quick 3)')
     .option('--out <dir>', 'report folder (default bench/results)')
     .action(async (names: string[], opts: { quick?: boolean; check?: boolean; runs?: string; out?: string }) => {
+      const [{ runBench }, { renderTerminal }] = await Promise.all([import('./run.ts'), import('./report.ts')]);
       const interactive = process.stderr.isTTY;
       const { rows, failed } = await runBench(
         { names, quick: !!opts.quick, check: !!opts.check, runs: opts.runs ? Number(opts.runs) : undefined, out: opts.out },

@@ -15,19 +15,30 @@ export interface Row {
   target: string;
   pass: boolean | null;
   spread: number;
+  /** The lowest and highest paired ratio sample (null without a baseline), and how many there were. */
+  ratioMin?: number | null;
+  ratioMax?: number | null;
+  ratioSamples?: number;
   runs: number;
   extra?: Record<string, number | string>;
+}
+
+/** `1.62x (1.41-1.90, n=9)`: the ratio with the range of its paired samples. */
+export function ratioText(r: Row): string {
+  if (r.ratio === null) return '-';
+  const range = r.ratioMin != null && r.ratioMax != null && (r.ratioSamples ?? 0) > 1 ? ` (${r.ratioMin.toFixed(2)}-${r.ratioMax.toFixed(2)}, n=${r.ratioSamples})` : '';
+  return `${r.ratio.toFixed(2)}x${range}`;
 }
 
 const num = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
 
 export function renderTerminal(rows: Row[]): string {
-  const head = ['scenario', 'value', 'baseline', 'ratio', 'target', 'pass', 'spread'];
+  const head = ['scenario', 'value', 'baseline', 'ratio (range of samples)', 'target', 'pass', 'value spread'];
   const body = rows.map((r) => [
     r.name,
     `${num(r.value)} ${r.unit}`,
     r.baseline === null ? '-' : `${num(r.baseline)} (${r.baselineName})`,
-    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    ratioText(r),
     r.target || '-',
     r.pass === null ? 'report' : r.pass ? 'PASS' : 'FAIL',
     `±${(r.spread * 100).toFixed(0)}%`,
@@ -65,10 +76,10 @@ export function writeReports(dir: string, rows: Row[], meta: Record<string, unkn
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...meta, results: rows }, null, 2)}\n`);
   const md: string[] = [`# Benchmark results`, '', `${meta.date} · node ${meta.node} · ${meta.cpus} cores · ${meta.quick ? 'quick' : 'full'} run`, ''];
-  md.push('| scenario | value | baseline | ratio | target | pass |', '|---|---|---|---|---|---|');
+  md.push('| scenario | value | baseline | ratio (range of paired samples) | target | pass |', '|---|---|---|---|---|---|');
   for (const r of rows) {
     md.push(
-      `| ${r.name} | ${num(r.value)} ${r.unit} | ${r.baseline === null ? '-' : `${num(r.baseline)} (${r.baselineName})`} | ${r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`} | ${r.target || '-'} | ${r.pass === null ? 'report' : r.pass ? 'PASS' : 'FAIL'} |`,
+      `| ${r.name} | ${num(r.value)} ${r.unit} | ${r.baseline === null ? '-' : `${num(r.baseline)} (${r.baselineName})`} | ${ratioText(r)} | ${r.target || '-'} | ${r.pass === null ? 'report' : r.pass ? 'PASS' : 'FAIL'} |`,
     );
   }
   md.push('');

@@ -15,6 +15,10 @@ export interface BenchOptions {
   out?: string;
 }
 
+/** Quick runs take fewer repetitions of the same measurement (not smaller ones): a ratio's spread, not its level, is what a quick run may lose. */
+export const QUICK_RUNS = 3;
+export const FULL_RUNS = 5;
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -37,7 +41,7 @@ function judge(r: ScenarioResult, value: number, baseline: number | null): { rat
 export async function runBench(o: BenchOptions, progress: (line: string) => void): Promise<{ rows: Row[]; failed: number }> {
   const names = o.names.length ? o.names : Object.keys(scenarios);
   for (const n of names) if (!scenarios[n]) throw new Error(`unknown scenario ${n} (known: ${Object.keys(scenarios).join(', ')})`);
-  const runs = o.runs ?? (o.quick ? 1 : 3);
+  const runs = o.runs ?? (o.quick ? QUICK_RUNS : FULL_RUNS);
   const rows: Row[] = [];
   for (const name of names) {
     const mod = await scenarios[name]();
@@ -56,7 +60,12 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
       const baselines = list.map((r) => r.baseline).filter((b): b is number => b !== null);
       const baseline = baselines.length ? median(baselines) : null;
       const first = list[0];
+      // The ratio is the median of paired samples (ours/baseline measured back to back), so that a
+      // burst of load elsewhere on the shared machine moves both sides of a pair alike.
+      const ratios = list.flatMap((r) => r.ratios ?? (r.baseline !== null && r.baseline > 0 ? [r.value / r.baseline] : []));
       const verdict = judge(first, value, baseline);
+      if (ratios.length > 0) verdict.ratio = median(ratios);
+      if (verdict.ratio !== null && first.target?.ratio !== undefined) verdict.pass = first.lowerIsBetter ? verdict.ratio <= first.target.ratio : verdict.ratio >= first.target.ratio;
       rows.push({
         scenario: name,
         name: rname,
@@ -66,10 +75,13 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
         baselineName: first.baselineName,
         ...verdict,
         spread: value ? (Math.max(...values) - Math.min(...values)) / value : 0,
+        ratioMin: ratios.length ? Math.min(...ratios) : null,
+        ratioMax: ratios.length ? Math.max(...ratios) : null,
+        ratioSamples: ratios.length,
         runs: list.length,
         extra: list[Math.floor(list.length / 2)].extra,
       });
-      progress(`${rname}: ${value.toFixed(1)} ${first.unit}${baseline !== null ? ` vs ${baseline.toFixed(1)} (${first.baselineName})` : ''}`);
+      progress(`${rname}: ${value.toFixed(1)} ${first.unit}${baseline !== null ? ` vs ${baseline.toFixed(1)} (${first.baselineName})` : ''}${verdict.ratio !== null ? ` = ${verdict.ratio.toFixed(2)}x` : ''}`);
     }
   }
   const out = o.out ?? fileURLToPath(new URL('./results/', import.meta.url));

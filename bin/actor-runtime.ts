@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// Entry point: composes the kernel with the subsystems and runs the command line.
+// Entry point: composes the kernel with the subsystems and runs the command line. Only command
+// definitions load here; each command imports what it uses when it runs (fast start-up).
+// `bin/actor-runtime.mjs` (the installed command) turns on the compile cache before this file.
+import { enableCompileCache, getCompileCacheDir } from 'node:module';
 import './subsystems.ts';
 import { buildProgram, main } from '../runtime/cli/program.ts';
 import { registerBenchCommand } from '../bench/cli.ts';
+
+// Run directly (`node bin/actor-runtime.ts`), the modules each command imports still come from
+// the cache, and so do those of the worker threads and child processes.
+enableCompileCache();
+if (!process.env.NODE_COMPILE_CACHE && getCompileCacheDir()) process.env.NODE_COMPILE_CACHE = getCompileCacheDir();
 
 // `actor-runtime inspect --events | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,11 +1,13 @@
-// The subsystems this executable carries. Each registers its topology sections, actor modules,
-// CLI commands and file adopters with the kernel; the kernel never imports them itself.
-import { registerSubsystem, type Subsystem } from '../runtime/index.ts';
-import { demoSubsystem } from '../actors/demo/index.ts';
-import { dispatcherSubsystem } from '../actors/dispatcher/index.ts';
-import { lotterySubsystem } from '../actors/lottery/index.ts';
-import { eventDispatcherSubsystem } from '../actors/eventdispatcher/index.ts';
+// The subsystems this executable carries. Each registers its CLI commands (light modules whose
+// actions import what they use) and, lazily, its topology sections, actor modules and file
+// adopters, imported only when a topology runs. The kernel never imports them itself.
+import { registerLazySubsystem } from '../runtime/subsystem.ts';
+import { registerDispatcherCommands } from '../actors/dispatcher/commands.ts';
+import { registerLotteryCommands } from '../actors/lottery/cli.ts';
+import { registerEventDispatcherCommands } from '../actors/eventdispatcher/commands.ts';
 
-const all: Subsystem[] = [demoSubsystem, dispatcherSubsystem, lotterySubsystem, eventDispatcherSubsystem];
-
-for (const s of all) registerSubsystem(s);
+registerLazySubsystem({ name: 'demo', load: async () => (await import('../actors/demo/index.ts')).demoSubsystem });
+registerLazySubsystem({ name: 'dispatcher', commands: registerDispatcherCommands, load: async () => (await import('../actors/dispatcher/index.ts')).dispatcherSubsystem });
+registerLazySubsystem({ name: 'lottery', commands: registerLotteryCommands, load: async () => (await import('../actors/lottery/index.ts')).lotterySubsystem });
+registerLazySubsystem({ name: 'eventdispatcher', commands: registerEventDispatcherCommands, load: async () => (await import('../actors/eventdispatcher/index.ts')).eventDispatcherSubsystem });
+registerLazySubsystem({ name: 'two-nodes', load: async () => (await import('../actors/two-nodes/index.ts')).twoNodesSubsystem }); // the two-node example (topologies/two-nodes-*.yaml)

@@ -16,7 +16,8 @@ export type RuntimeEvent =
       actors: { path: string; depth: number; processed: number }[];
       /** The whole thread since the last report: messages handled, actors (the list holds the busiest only). */
       total?: { processed: number; actors: number };
-    };
+    }
+  | { type: 'node'; thread: number; node: string; state: 'up' | 'down'; reason: string };
 
 export type StampedEvent = RuntimeEvent & { seq: number; at: number };
 

@@ -55,6 +55,20 @@ export interface Link {
   postMessage(batch: unknown[]): void;
 }
 
+/**
+ * Node links (runtime/nodes), installed on the main thread of a system that is a node: mail and
+ * system messages for node-qualified paths (`node:/path`, always placed on thread -1) go there.
+ */
+export interface RemoteRoute {
+  /** Returns false when refused at once or held back (the link's backpressure). */
+  mail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean;
+  sys(path: string, sys: SysMsg): void;
+  writable(path: string): Promise<void>;
+}
+
+/** A node-qualified path (`b:/x`) rather than a local one (`/x`). */
+export const isRemotePath = (path: string): boolean => path.charCodeAt(0) !== 47;
+
 interface PendingAsk {
   resolve(v: unknown): void;
   reject(e: unknown): void;
@@ -121,6 +135,8 @@ export class Host implements RefHost {
   private readonly flushFn = (): void => this.flush();
   private log: Logger;
   root: Cell | null = null;
+  /** Set on the main thread when this system is a runtime node (see RemoteRoute). */
+  remote: RemoteRoute | null = null;
 
   constructor(o: HostOptions) {
     this.thread = o.thread;
@@ -297,6 +313,7 @@ export class Host implements RefHost {
   }
 
   writable(ref: Ref<any>): Promise<void> {
+    if (this.remote !== null && isRemotePath(ref.path)) return this.remote.writable(ref.path);
     if (ref.thread === this.thread) {
       const cell = this.localCell(ref);
       if (!cell || cell.mailbox.size < cell.mailbox.capacity) return Promise.resolve();
@@ -360,6 +377,7 @@ export class Host implements RefHost {
 
   sendSys(ref: ActorRef<unknown>, sys: SysMsg): void {
     if (ref.thread === this.thread) {
+      if (this.remote !== null && isRemotePath(ref.path)) return this.remote.sys(ref.path, sys);
       const cell = this.cells.get(ref.path);
       if (cell) {
         cell.sys.push(sys);
@@ -372,6 +390,7 @@ export class Host implements RefHost {
 
   /** Mail for a path with no actor (yet): held for the spawn that may be on its way. */
   private holdMail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
+    if (this.remote !== null && isRemotePath(path)) return this.remote.mail(path, msg, from, askId, priority, fromThread);
     if (this.unborn.hold(path, { sys: null, msg, from, askId, priority, fromThread })) return true;
     this.countDeadLetters(path, 1, 'no such actor');
     if (askId) this.replyError(askId, actorDead(path, 'no such actor'));
@@ -796,6 +815,28 @@ export class Host implements RefHost {
         break;
       }
     }
+  }
+
+  /** Mail that arrived from another node, for a local actor on any thread (main thread only). */
+  deliverFromNode(to: string, thread: number, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number): void {
+    if (thread === this.thread) {
+      const cell = this.cells.get(to);
+      if (cell === undefined) this.holdMail(to, msg, from, askId, priority, -2);
+      else this.deliverLocal(cell, msg, from, askId, priority, -2);
+      return;
+    }
+    const box = this.outbox(thread);
+    if (askId === 0 && priority === 0) box.tell(to, msg, from === null ? null : from.path, from === null ? this.thread : from.thread);
+    else box.mail(to, msg, from === null ? null : from.path, from === null ? this.thread : from.thread, askId, priority);
+    this.afterPush(thread, box);
+  }
+
+  /** Opens an ask on behalf of a remote asker: the answer (or its failure) goes to `done`. */
+  proxyAsk(path: string, timeoutMs: number, done: (ok: boolean, value: unknown) => void): number {
+    const id = this.askSeq++ * 128 + (this.thread + 2);
+    this.pending.set(id, { resolve: (v) => done(true, v), reject: (e) => done(false, e), thread: this.thread, path });
+    this.deadlines.add(id, timeoutMs);
+    return id;
   }
 
   lookup<T>(path: string): Promise<ActorRef<T> | undefined> {

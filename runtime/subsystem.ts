@@ -52,11 +52,49 @@ export interface Subsystem {
 
 const subsystems: Subsystem[] = [];
 
+/**
+ * A subsystem whose code is imported only when a command needs it (fast start-up): its CLI
+ * commands come from a light module (their actions import what they use), and `load()` brings
+ * the topology sections, actor modules and adopters when a topology is run.
+ */
+export interface LazySubsystem {
+  name: string;
+  commands?(program: Command): void;
+  load(): Promise<Subsystem>;
+}
+
+const lazy: LazySubsystem[] = [];
+
 export function registerSubsystem(s: Subsystem): void {
   if (subsystems.some((x) => x.name === s.name)) throw new Error(`subsystem ${s.name} registered twice`);
   subsystems.push(s);
 }
 
+export function registerLazySubsystem(s: LazySubsystem): void {
+  if (lazy.some((x) => x.name === s.name) || subsystems.some((x) => x.name === s.name)) throw new Error(`subsystem ${s.name} registered twice`);
+  lazy.push(s);
+}
+
+/** The loaded subsystems (sections, modules, adopters). Call `loadSubsystems()` first. */
 export function registeredSubsystems(): readonly Subsystem[] {
   return subsystems;
+}
+
+/** Every subsystem's command registration: a lazy one's light commands, or a loaded one's own. */
+export function subsystemCommands(): ((program: Command) => void)[] {
+  const out: ((program: Command) => void)[] = [];
+  for (const l of lazy) if (l.commands) out.push(l.commands);
+  for (const s of subsystems) if (s.commands && !lazy.some((l) => l.name === s.name)) out.push(s.commands.bind(s));
+  return out;
+}
+
+let loading: Promise<void> | null = null;
+
+/** Imports every lazily registered subsystem (once); a topology run needs all their sections. */
+export function loadSubsystems(): Promise<void> {
+  loading ??= (async () => {
+    const loaded = await Promise.all(lazy.map((l) => l.load()));
+    for (const s of loaded) if (!subsystems.some((x) => x.name === s.name)) subsystems.push(s);
+  })();
+  return loading;
 }

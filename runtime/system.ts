@@ -10,6 +10,8 @@ import { loggerFor, setLogLevel } from './log.ts';
 import type { ActorDef, SpawnOptions } from './behavior.ts';
 import type { Cell, CellInfo } from './cell.ts';
 import type { ActorRef, Logger, Placement, StopReason, SupervisorOptions } from './types.ts';
+import type { NodeInfo, RuntimeNode } from './nodes/node.ts';
+import type { NodesConfig } from './nodes/config.ts';
 
 export interface SystemOptions {
   name?: string;
@@ -24,6 +26,10 @@ export interface SystemOptions {
   placement?: Record<string, Placement>;
   /** Period of `stats` events (mailbox depths, message counts); 0 turns them off. Default 1000. */
   statsIntervalMs?: number;
+  /** Makes this system a runtime node linked to others over ws (the topology's `nodes:`). */
+  node?: NodesConfig;
+  /** Folder that relative paths of `node` (secret, certificates) start from. */
+  baseDir?: string;
 }
 
 export interface SystemSnapshot {
@@ -34,6 +40,8 @@ export interface SystemSnapshot {
   recentDeadLetters: { thread: number; at: string; to: string; reason: string }[];
   actors: CellInfo[];
   counts: EventBus['counts'];
+  /** This node and its peers, when the system is a runtime node. */
+  node?: NodeInfo;
 }
 
 export class ActorSystem {
@@ -47,6 +55,8 @@ export class ActorSystem {
   private rootStopped: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
   private deathWaiters = new Map<string, ((reason: string) => void)[]>();
+  /** The runtime node this system is (SystemOptions.node), linked to its peers. */
+  node: RuntimeNode | null = null;
 
   private constructor(name: string, threads: number, supervisor: SupervisorOptions | undefined) {
     this.name = name;
@@ -79,6 +89,15 @@ export class ActorSystem {
       pool.onRestarted = (thread) => sys.events.publish({ type: 'thread-started', thread });
       await pool.start();
       sys.pool = pool;
+    }
+    if (o.node) {
+      const { RuntimeNode } = await import('./nodes/node.ts');
+      try {
+        sys.node = await RuntimeNode.start(sys, o.node, o.baseDir);
+      } catch (err) {
+        await sys.stop(2000);
+        throw err;
+      }
     }
     return sys;
   }
@@ -150,6 +169,7 @@ export class ActorSystem {
         spawn: this.events.counts.spawn + parts.reduce((n, p) => n + p.quiet.spawn, 0),
         stop: this.events.counts.stop + parts.reduce((n, p) => n + p.quiet.stop, 0),
       },
+      ...(this.node ? { node: this.node.describe() } : {}),
     };
   }
 
@@ -173,6 +193,8 @@ export class ActorSystem {
       const late = await Promise.race([rootDone.then(() => false), timedOut]);
       clearTimeout(timer);
       if (late) this.log.warn('graceful stop timed out; terminating threads', { timeoutMs });
+      // After the actors (their watchers on other nodes hear a normal stop), before the threads.
+      await this.node?.stop();
       await this.pool?.stop();
       this.host.close();
     })();

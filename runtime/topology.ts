@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { registeredSubsystems, type TopologySection } from './subsystem.ts';
 import { ConfigError, describeValue, formatIssue, readDocument } from './config/index.ts';
+import { nodesSchema, type NodesConfig } from './nodes/config.ts';
 
 /** @deprecated The former name of ConfigError, kept while branches written against it are merged. */
 export { ConfigError as TopologyError } from './config/index.ts';
@@ -30,8 +31,8 @@ const kernelShape = {
   runForSeconds: z.number().positive().optional(),
   /** Thread for actors by path (`main`, `any` or a worker index), overriding what the code asks. */
   placement: z.record(z.string().regex(/^\//, 'an actor path starting with /'), z.union([z.literal('main'), z.literal('any'), z.number().int().min(0)])).optional(),
-  /** Runtime nodes this one links to (remote refs arrive with the ws links; validated now). */
-  nodes: z.array(z.strictObject({ name: z.string(), url: z.string().url(), secret: z.string().optional() })).optional(),
+  /** This system as a runtime node linked to its peers over ws (runtime/nodes/config.ts). */
+  nodes: nodesSchema.optional(),
   /** The live web view: `[host:]port`, or the address and a file holding the node secret. */
   view: z.union([z.string(), z.number().int().min(0).max(65535), z.strictObject({ address: z.union([z.string(), z.number().int().min(0).max(65535)]), secretFile: z.string().optional() })]).optional(),
 };
@@ -44,7 +45,7 @@ export interface KernelConfig {
   control?: boolean | string;
   runForSeconds?: number;
   placement?: Record<string, 'main' | 'any' | number>;
-  nodes?: { name: string; url: string; secret?: string }[];
+  nodes?: NodesConfig;
   view?: string | number | { address: string | number; secretFile?: string };
 }
 

@@ -216,7 +216,19 @@ export class ConnectionCore implements LifecycleHost {
       const d = this.blockedDecoded ?? proto.decode(frame);
       this.blockedDecoded = null;
       let seq: number;
-      if (d.kind === 'request') {
+      if (d.kind === 'request' && s.inline !== null) {
+        // Inline placement (inline-runner.ts): answered here, on the I/O thread, without the queue.
+        if (now === 0) now = Date.now();
+        const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
+        const out = s.inline.call(d.request, deadline, d);
+        if (typeof out === 'string') seq = win.openAnswered(this.encode(out));
+        else {
+          const opened = win.open(d.request, deadline);
+          seq = opened;
+          void out.then((text) => this.onReply(opened, text));
+          queued = true;
+        }
+      } else if (d.kind === 'request') {
         if (s.queueDepth >= cfg.QueueCapacity) {
           if (cfg.OnQueueFull === 'pause') {
             this.blockedDecoded = d;

@@ -3,15 +3,12 @@
 // original config.json (recognised by `2_NumDispatchers`) or a native {"Version":2,...} file
 // unchanged, and the `dispatcher default-config` command.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { CliError } from '../../runtime/cli/errors.ts';
 import { ActorError, type ActorRef, type ActorSystem, type RunEnv, type SectionHandle, type Subsystem } from '../../runtime/index.ts';
 import { onSignal } from '../../runtime/io/index.ts';
 import {
   ConfigError,
-  defaultConfigText,
   looksLegacy,
   isNativeDocument,
   loadConfigFile,
@@ -23,6 +20,7 @@ import {
 } from './config/index.ts';
 import { DispatchersSection, type StartFailure } from './supervisor.ts';
 import type { SupMsg } from './messages.ts';
+import { registerDispatcherCommands } from './commands.ts';
 
 export { ConfigError, type DispatcherConfig } from './config/index.ts';
 
@@ -152,27 +150,11 @@ function adoptFile(raw: unknown, file: string): Record<string, unknown> | null {
   return { name: 'dispatcher', threads: Math.max(1, Math.min(cfgs.length, 32)), dispatchers: { config: abs } };
 }
 
-function commands(program: Command): void {
-  const d = program.command('dispatcher').description('dispatcher tools');
-  d.command('default-config')
-    .description("write the original's default config.json (and its TuxCliSetup) into a folder; never overwrites")
-    .argument('[dir]', 'folder', '.')
-    .action((dir: string) => {
-      const cfg = join(resolve(dir), 'config.json');
-      const setup = join(resolve(dir), 'TuxCliSetup');
-      for (const f of [cfg, setup]) if (existsSync(f)) throw new CliError(`${f} exists; not overwritten`, 2);
-      mkdirSync(resolve(dir), { recursive: true });
-      writeFileSync(cfg, defaultConfigText(resolve(dir)), { flag: 'wx' });
-      writeFileSync(setup, '{\n\t"max_tux_cli" : 4,\n\t"min_tux_cli" : 2,\n\t"xml_n_term" : 1\n}\n', { flag: 'wx' });
-      process.stdout.write(`wrote ${cfg} and ${setup}\n`);
-    });
-}
-
 export const dispatcherSubsystem: Subsystem = {
   name: 'dispatcher',
   // The I/O subtree runs on worker threads: they import its modules at start.
   modules: [here('./io.ts'), here('./acceptor.ts'), here('./group.ts'), here('./connection.ts'), here('./queue.ts'), here('./worker.ts')],
   sections: [{ key: 'dispatchers', schema: sectionSchema, start: startDispatchers }],
   adoptFile,
-  commands,
+  commands: registerDispatcherCommands,
 };

@@ -9,6 +9,7 @@ import { ConnectionGroup } from './group.ts';
 import { RequestQueue } from './queue.ts';
 import { reportFailure, WorkerPool } from './worker.ts';
 import { openShared, type Counters } from './shared.ts';
+import { isInline, loadInlineHandler, type InlineLoadError } from './inline-runner.ts';
 import type { DispatcherConfig } from './config/index.ts';
 import type { AcceptorMsg, GroupMsg, IoMsg, SupMsg } from './messages.ts';
 
@@ -63,6 +64,14 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
         switch (msg.t) {
           case 'pool-ready':
             if (acceptor !== null) return; // a restarted pool
+            if (isInline(cfg) && s.inline === null) {
+              // Inline placement: the handler is loaded on this thread before the first connection.
+              void loadInlineHandler(cfg, s.protocol, s.counters).then(
+                (h) => ((s.inline = h), ctx.self.tell(msg)),
+                (err: InlineLoadError) => sup.tell({ t: 'start-failed', exitCode: err.exitCode ?? 1, error: err.message }),
+              );
+              return;
+            }
             for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, index: g } }));
             acceptor = ctx.spawn(Acceptor, { name: 'acceptor', props: { io: ctx.path } });
             if (s.draining) ctx.self.tell({ t: 'check-drained' });

@@ -4,6 +4,7 @@
 // races (the original's defect 16). Kept per I/O actor path and reused across restarts of its
 // children so that slot generations never repeat.
 
+import type { InlineHandler } from './inline-runner.ts';
 import type { Socket } from 'node:net';
 import type { ActorContext, ActorRef, ActorSystem } from '../../runtime/index.ts';
 import { protocolByName, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
@@ -97,6 +98,8 @@ export interface IoAdmission {
   /** Envelopes of this loop iteration, sent to the queue in one message (see `enqueue`). */
   enq: Envelope[];
   enqScheduled: boolean;
+  /** The handler when it is placed inline (on this I/O thread); null: requests go to the queue. */
+  inline: InlineHandler | null;
 }
 
 export interface IoPhase {
@@ -145,6 +148,7 @@ export function openShared(ctx: ActorContext<unknown>, cfg: DispatcherConfig): I
     draining: false,
     listening: false,
     onEmpty: null,
+    inline: null,
   };
   home.s = s;
   return s;

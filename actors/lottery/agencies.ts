@@ -2,13 +2,18 @@
 // AgencyClient per agency, shows progress (a bar per agency on an interactive terminal, IPC
 // messages to a parent `lottery run`, or nothing), forwards SIGTERM, and reports the outcome.
 
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressTypes from 'cli-progress';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import { AgencyClient, type AgencyMsg, type AgencyNotice } from './agency.ts';
 import type { ClientSettings } from './config.ts';
 import { setThreadSink } from './tp0log.ts';
 
 export type ProgressMode = 'none' | 'ipc' | 'bar';
+
+type CliProgress = typeof cliProgressTypes;
+/** Loaded only for bars on a terminal (fast start of the non-interactive agency processes). */
+const loadCliProgress = (): CliProgress => createRequire(import.meta.url)('cli-progress') as CliProgress;
 
 export interface AgencyGroupProps {
   clients: ClientSettings[];
@@ -50,8 +55,8 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
     const refs = new Map<number, ActorRef<AgencyMsg>>();
     const codes: Record<number, number> = {};
     const winners: Record<number, number | null> = {};
-    let bars: cliProgress.MultiBar | null = null;
-    const bar = new Map<number, cliProgress.SingleBar>();
+    let bars: cliProgressTypes.MultiBar | null = null;
+    const bar = new Map<number, cliProgressTypes.SingleBar>();
     let reported = false;
 
     function report(): void {
@@ -68,6 +73,7 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
     return {
       started() {
         if (props.progress === 'bar' && props.clients.length > 0) {
+          const cliProgress = loadCliProgress();
           bars = new cliProgress.MultiBar(
             { stream: process.stderr, format: ' {agency} [{bar}] {percentage}% | {bets} bets', hideCursor: true, clearOnComplete: false, noTTYOutput: false },
             cliProgress.Presets.shades_classic,
@@ -86,7 +92,7 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
           case 'progress': {
             const pct = msg.total > 0 ? Math.min(100, Math.round((100 * msg.bytes) / msg.total)) : 0;
             bar.get(msg.id)?.update(pct, { bets: msg.bets });
-            if (props.progress === 'ipc' && process.send) process.send({ t: 'progress', id: msg.id, pct, bets: msg.bets });
+            if (props.progress === 'ipc' && process.send && process.connected) process.send({ t: 'progress', id: msg.id, pct, bets: msg.bets }, undefined, {}, () => {});
             return;
           }
           case 'agency-done':

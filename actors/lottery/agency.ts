@@ -3,6 +3,8 @@
 // with `stopped` (SIGTERM: finish the exchange in flight, close the socket and the data file) and
 // `failed` (the server stayed unreachable for connectRetryMs). Batches come from a BetReader
 // child; each request uses a fresh connection; replies are awaited before the next request.
+// While a batch waits for its ACK, the agency already holds the next batch (asked of the reader),
+// so reading and parsing the file are not on the path between two round trips.
 
 import { createActor, setup } from 'xstate';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
@@ -62,6 +64,8 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
   let outcome: number | null = null;
   let cutConnection = false;
   let fileOpened = false;
+  /** The next batch, asked of the reader while the current one is on the wire. */
+  let nextBatch: Promise<BatchOut | null> | null = null;
   const post = (ev: AgencyMsg): void => {
     ctx.self.tell(ev);
   };
@@ -109,16 +113,27 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
 
   function sendNext(): void {
     if (stopping) return post({ type: 'halt' });
-    reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 }).then(
+    const asked = nextBatch ?? reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
+    nextBatch = null;
+    asked.then(
       (batch) => {
         fileOpened = true;
         if (batch === null) return post({ type: 'eof' });
+        if (stopping) return post({ type: 'halt' });
         const id = ++batchId;
         const packet =
           s.protocol === 'A' ? encodeABet(batch.bets, id, batch.firstBetId) : encodeB({ type: 'StoreBatch', agency: s.id, bets: batch.bets });
         attempt(
           'apuesta_enviada',
-          () => exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 }),
+          () => {
+            const h = exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 });
+            // Ready the next batch while this one is on the wire (kept across a retry).
+            if (nextBatch === null) {
+              nextBatch = reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
+              nextBatch.catch(() => {}); // handled when it is used; unused (a failure ended the agency) it must not crash
+            }
+            return h;
+          },
           (r) => {
             const ok =
               (r.kind === 'A' && r.reply.type === 'ACK' && r.reply.agency === s.id && r.reply.batchId === id) ||

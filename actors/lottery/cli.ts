@@ -1,10 +1,10 @@
 // `actor-runtime lottery …`: server, agency, run, topology, echo-check, generate-data, check-log.
 
+// A light module (commander types only): each action imports what it uses, so `--help` and the
+// other commands load none of the lottery.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ClientCliOptions, ServerCliOptions } from './config.ts';
-import { generateData } from './dataset.ts';
-import { checkLog } from './logcheck.ts';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`error: ${message}\n`);
@@ -52,7 +52,7 @@ export function registerLotteryCommands(program: Command): void {
     .requiredOption('--agencies <n>', 'number of agencies (0 works)')
     .option('--data <dir>', 'folder of agency-N.csv files or a zip (default: the official data set)')
     .option('--servers <k>', 'server acceptor threads', '1')
-    .option('--batch-max <n>', 'batch.maxAmount for every agency')
+    .option('--batch-max <n>', 'batch.maxAmount for every agency (default 9999: each batch fills the 8 kB packet)')
     .option('--protocol <p>', 'A, B or mixed', 'B')
     .option('--port <port>', 'server port (default: a free one)')
     .option('--server-data <dir>', 'folder for bets.csv and the store (default: a fresh temp folder)')
@@ -112,7 +112,8 @@ export function registerLotteryCommands(program: Command): void {
     .requiredOption('--rows <r>', 'rows per agency')
     .option('--seed <s>', 'random seed', '7574')
     .requiredOption('--out <dir>', 'output folder')
-    .action((o) => {
+    .action(async (o) => {
+      const { generateData } = await import('./dataset.ts');
       const r = generateData({ agencies: Number(o.agencies), rows: Number(o.rows), seed: Number(o.seed), out: o.out });
       for (const [a, w] of Object.entries(r.winners)) process.stdout.write(`agency-${a}.csv: ${r.rows[Number(a)]} rows, ${w} winning bets (7574)\n`);
     });
@@ -122,7 +123,8 @@ export function registerLotteryCommands(program: Command): void {
     .argument('[file]', 'log file (default: stdin)')
     .option('--clients <n>', 'agencies client1…clientN must exit 0 after the draw')
     .option('--bets <n>', 'expected sum of cantidad at the draw')
-    .action((file: string | undefined, o) => {
+    .action(async (file: string | undefined, o) => {
+      const { checkLog } = await import('./logcheck.ts');
       const text = readFileSync(file ?? 0, 'utf8');
       const n = o.clients !== undefined ? Number(o.clients) : undefined;
       const r = checkLog(text, {

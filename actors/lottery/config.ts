@@ -3,7 +3,6 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
 import { readDocument } from '../../runtime/config/index.ts';
 import { checkMaxAmount, DEFAULT_MAX_AMOUNT } from '../../protocols/lottery/index.ts';
 import type { ServerMode } from './session.ts';
@@ -77,57 +76,6 @@ export interface ServerSettings {
   source?: string;
 }
 
-export const serverSchema = z.strictObject({
-  mode: z.enum(['lottery', 'echo', 'bet']).default('lottery'),
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(12345),
-  listenBacklog: z.number().int().min(1).max(65535).default(5),
-  loggingLevel: z.string().default('INFO'),
-  /** Folder of `bets.csv` and the store (relative to the topology file). */
-  dataDir: z.string().default('../.data/server'),
-  maxConnections: z.number().int().min(1).max(100_000).default(256),
-  winnersHoldMs: z.number().int().min(0).default(30_000),
-  idleTimeoutMs: z.number().int().min(100).default(30_000),
-  maxBodyA: z.number().int().min(64).max(1 << 26).default(1 << 20),
-  durability: z.enum(['full', 'normal']).default('full'),
-  /** Start from an empty store (demo topologies that are run again and again). */
-  resetOnStart: z.boolean().default(false),
-});
-
-export const clientSchema = z.strictObject({
-  id: z.number().int().min(1),
-  /** Data file (default `<data>/agency-<id>.csv`). */
-  file: z.string().optional(),
-  protocol: z.enum(['A', 'B']).optional(),
-  mode: z.enum(['batch', 'bet', 'echo']).optional(),
-  batchMaxAmount: z.number().int().min(1).max(9999).optional(),
-  /** Single-bet mode (Ex5): the bet to send. */
-  bet: z
-    .strictObject({ nombre: z.string(), apellido: z.string(), documento: z.string(), nacimiento: z.string(), numero: z.string() })
-    .optional(),
-});
-
-export const lotterySchema = z.strictObject({
-  /** AGENCIES: how many distinct agencies must close before the draw (0: no draw). */
-  agencies: z.number().int().min(0).max(100_000),
-  /** Acceptors, one per worker thread, all on the same port (reusePort). */
-  servers: z.number().int().min(1).max(64).default(1),
-  server: serverSchema.prefault({}),
-  /** Agencies run as actors inside this system (each connects over TCP like a separate process would). */
-  clients: z.array(clientSchema).default([]),
-  /** Folder of `agency-N.csv` files, or a zip of them (unpacked next to it on first use). */
-  data: z.string().optional(),
-  protocol: z.enum(['A', 'B', 'mixed']).default('B'),
-  batch: z.strictObject({ maxAmount: z.number().int().min(1).max(9999).default(DEFAULT_MAX_AMOUNT) }).prefault({}),
-  loop: z.strictObject({ amount: z.number().int().min(0).default(5), period: z.string().default('5s') }).prefault({}),
-  logLevel: z.string().default('INFO'),
-  /** Stop the whole system once every in-topology agency is done (demo runs). */
-  exitWhenDone: z.boolean().default(false),
-  /** Prefix TP0 lines with `<source> | ` (server, clientN) as the official harness reads them. */
-  prefixLines: z.boolean().default(true),
-});
-
-export type LotteryConfig = z.infer<typeof lotterySchema>;
 
 export interface ServerCliOptions {
   config?: string;

@@ -2,14 +2,14 @@
 // `lottery agency` (upstream client/config.yaml + CLI_* environment, or flags), each with the
 // graceful SIGTERM of Ex4: close every resource, log each closure, exit 0.
 
+// Each process imports only its own side (the agency never loads the server, nor the server the
+// agency): the kernel and the actors are imported once the command line has been read.
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { ActorSystem } from '../../runtime/index.ts';
-import { AgencyGroup, groupOutcome, type ProgressMode } from './agencies.ts';
+import type { ProgressMode } from './agencies.ts';
 import { clientSettingsFromUpstream, serverSettingsFromUpstream, splitAddress, type ClientCliOptions, type ServerCliOptions, type ServerSettings } from './config.ts';
-import { LOTTERY_MODULES } from './modules.ts';
-import { startServer } from './server.ts';
+import { LOTTERY_SERVER_MODULES } from './modules.ts';
 import { Tp0Log, writeAllSync } from './tp0log.ts';
 
 export function logServerConfig(s: ServerSettings): void {
@@ -50,7 +50,8 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('disconnect', () => onSignal('disconnect'));
   logServerConfig(settings);
-  const system = await ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_MODULES, logLevel: kernelLogLevel() });
+  const [{ ActorSystem }, { startServer }] = await Promise.all([import('../../runtime/system.ts'), import('./server.ts')]);
+  const system = await ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(system, settings);
@@ -94,8 +95,29 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  process.send?.({ t: 'ready' }); // a parent may signal from now on
+  // Started by `lottery run` before its server listens: the agency waits at a gate for the go (or
+  // a signal, or the parent's end). The gate listens before `ready` is sent, so no go is missed.
+  let gate: Promise<void> | null = null;
+  if (process.env.LOTTERY_AGENCY_GATE === 'ipc' && process.send && process.connected) {
+    gate = new Promise<void>((resolve) => {
+      const stop = (): void => {
+        early = true; // the agency stops as soon as it starts
+        resolve();
+      };
+      terminate = stop;
+      if (early) stop();
+      process.on('message', (m: { t?: string }) => m?.t === 'go' && resolve());
+      process.once('disconnect', stop);
+    });
+  }
+  // A parent may signal from now on. (A parent that already closed the channel is no error.)
+  if (process.connected) process.send?.({ t: 'ready' }, undefined, {}, () => {});
+  const [{ ActorSystem }, { AgencyGroup, groupOutcome }] = await Promise.all([import('../../runtime/system.ts'), import('./agencies.ts')]);
   const system = await ActorSystem.start({ name: `agency-${settings.id}`, threads: 0, logLevel: kernelLogLevel() });
+  if (gate) {
+    await gate;
+    terminate = null;
+  }
   const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients: [settings], placement: 'main', progress } });
   terminate = () => group.tell({ t: 'terminate' });
   if (early) terminate();

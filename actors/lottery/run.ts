@@ -6,15 +6,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { resolveDataset, OFFICIAL_WINNERS } from './dataset.ts';
 import { checkLog } from './logcheck.ts';
-import { freePort } from './server.ts';
 import { writeAllSync } from './tp0log.ts';
 
 export const ENTRY = new URL('./main.ts', import.meta.url).pathname;
+
+/** A free loopback port for the server (here, not server.ts's: the launcher loads no server code). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * `lottery run`'s agencies fill each 8 kB packet (maxAmount at protocol A's 9999, the batch
+ * closed early at the packet cap, lottery.md §3 Ex6): ~175 official bets per round trip instead
+ * of 35. A standalone `lottery agency` keeps the upstream default (35) for the official harness.
+ */
+export const RUN_BATCH_MAX = '9999';
 
 export interface RunAllOptions {
   agencies: string;
@@ -53,19 +72,18 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   if (!['A', 'B', 'MIXED'].includes(protocol)) throw new Error(`--protocol must be A, B or mixed, got ${o.protocol}`);
   const data = resolveDataset(o.data, Math.max(n, 1));
   const files: string[] = [];
-  let expectedBets = 0;
   for (let i = 1; i <= n; i++) {
     const f = join(data.dir, `agency-${i}.csv`);
     if (!existsSync(f)) throw new Error(`${f} not found (the data set has fewer than ${n} agencies)`);
     files.push(f);
-    expectedBets += countRows(f);
   }
   const port = o.port ? Number(o.port) : await freePort();
   const serverData = o.serverData ?? mkdtempSync(join(tmpdir(), 'lottery-run-'));
   process.stderr.write(`lottery run: ${n} agencies, ${k} server thread(s), protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}\n`);
 
   const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
-  const bars = interactive && n > 0 ? new cliProgress.MultiBar({ stream: process.stderr, format: ' {agency} [{bar}] {percentage}% | {bets} bets', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const progressLib = interactive && n > 0 ? (await import('cli-progress')).default : null;
+  const bars = progressLib ? new progressLib.MultiBar({ stream: process.stderr, format: ' {agency} [{bar}] {percentage}% | {bets} bets', hideCursor: true }, progressLib.Presets.shades_classic) : null;
   const bar = new Map<number, cliProgress.SingleBar>();
   let collected = '';
   const emit = (line: string): void => {
@@ -108,15 +126,36 @@ export async function runAll(o: RunAllOptions): Promise<number> {
       AGENCIES: String(n),
     });
   };
-  const startAgency = (idx: number): Promise<number> => {
+  /**
+   * Agencies started before the server is up wait at their gate (server-first): each is let
+   * through once the server listens and the agency is ready (its handlers in place), whichever
+   * comes last; if the server fails, each is stopped with SIGTERM once ready.
+   */
+  let serverState: 'starting' | 'up' | 'failed' = 'starting';
+  const gated: ChildProcess[] = [];
+  const readyAgencies = new Set<ChildProcess>();
+  const release = (c: ChildProcess): void => {
+    if (!readyAgencies.has(c) || serverState === 'starting') return;
+    if (serverState === 'up') c.send({ t: 'go' }, undefined, {}, () => {});
+    else c.kill('SIGTERM');
+  };
+  const startAgency = (idx: number, gate = false): Promise<number> => {
     const id = idx + 1;
     const file = files[idx];
     const p = protocol === 'MIXED' ? (id % 2 === 1 ? 'A' : 'B') : protocol;
     const args = ['agency', '--id', String(id), '--server', `127.0.0.1:${port}`, '--file', file, '--protocol', p];
-    if (o.batchMax) args.push('--batch-max', o.batchMax);
+    args.push('--batch-max', o.batchMax ?? RUN_BATCH_MAX);
     if (o.logLevel) args.push('--log-level', o.logLevel);
     if (bars) bar.set(id, bars.create(100, 0, { agency: `client${id}`, bets: 0 }));
-    const r = start(`client${id}`, args, { ...baseEnv, CLI_ID: String(id) });
+    const r = start(`client${id}`, args, { ...baseEnv, CLI_ID: String(id), ...(gate ? { LOTTERY_AGENCY_GATE: 'ipc' } : {}) });
+    if (gate) {
+      gated.push(r.child);
+      r.child.on('message', (m: { t?: string }) => {
+        if (m?.t !== 'ready') return;
+        readyAgencies.add(r.child);
+        release(r.child);
+      });
+    }
     r.child.on('message', (m: { t?: string; pct?: number; bets?: number }) => {
       if (m?.t === 'progress') bar.get(id)?.update(m.pct ?? 0, { bets: m.bets ?? 0 });
     });
@@ -136,6 +175,10 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     agencyRuns = runs;
   } else {
     startServerProcess();
+    // The agency processes start while the server does (each loads its code, then waits at its
+    // gate); they are let through, all at once, when the server listens: no agency connects
+    // before the server is up, and neither waits for the other's start-up.
+    agencyRuns = files.map((_, idx) => startAgency(idx, true));
     const ready = await new Promise<boolean>((resolve) => {
       server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(true));
       void server.closed.then(() => resolve(false));
@@ -144,10 +187,17 @@ export async function runAll(o: RunAllOptions): Promise<number> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.stderr.write('lottery run: the server did not start\n');
+      serverState = 'failed';
+      for (const c of gated) release(c);
+      await Promise.all(agencyRuns);
       return 1;
     }
-    agencyRuns = files.map((_, idx) => startAgency(idx));
+    serverState = 'up';
+    for (const c of gated) release(c);
   }
+  // Counted for the final check while the processes run (reading the files is not on their path).
+  let expectedBets = 0;
+  for (const f of files) expectedBets += countRows(f);
   const codes = await Promise.all(agencyRuns);
   server.child.kill('SIGTERM');
   const killTimer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);

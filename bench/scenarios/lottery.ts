@@ -26,7 +26,7 @@ import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const LOAD = new URL('./lottery-load.ts', import.meta.url).pathname;
 
-async function baseline(dir: string, agencies: number): Promise<{ ms: number; rows: number; winners: number }> {
+export async function baseline(dir: string, agencies: number): Promise<{ ms: number; rows: number; winners: number }> {
   const out = mkdtempSync(join(tmpdir(), 'lottery-bench-base-'));
   try {
     const t0 = performance.now();

@@ -12,6 +12,11 @@ export interface ScenarioResult {
   target?: { ratio?: number; min?: number; max?: number };
   /** Lower is better (latencies, durations). */
   lowerIsBetter?: boolean;
+  /**
+   * Paired samples of value/baseline taken inside this run (each pair measured back to back), when
+   * the scenario samples more than once; the runner pools them across runs for the ratio's spread.
+   */
+  ratios?: number[];
   /** Extra figures for the record (p99, errors, peak RSS...). */
   extra?: Record<string, number | string>;
 }

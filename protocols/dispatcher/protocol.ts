@@ -9,8 +9,8 @@ export type DispatchProtocolName = 'legacy-tx' | 'json';
 export type ReplyErrorCode = Exclude<JsonErrorCode, 'MALFORMED'>;
 
 export type Decoded =
-  /** A valid request: goes to the queue. */
-  | { kind: 'request'; request: unknown }
+  /** A valid request: goes to the queue. `parsed`: the value `request` (JSON text) was validated as, when there is one (an inline handler takes it as is). */
+  | { kind: 'request'; request: unknown; parsed?: unknown }
   /** Answered at once, in its seq position: `echo` (legacy-tx invalid request) or `malformed`. */
   | { kind: 'reply'; reply: string; why: 'echo' | 'malformed'; text: string };
 
@@ -55,7 +55,7 @@ export const jsonProtocol: DispatchProtocol = {
   textRequests: true,
   decode(frame) {
     const d = decodeJson(frame);
-    if (d.kind === 'valid') return { kind: 'request', request: d.text };
+    if (d.kind === 'valid') return { kind: 'request', request: d.text, parsed: d.value };
     return { kind: 'reply', reply: d.reply, why: 'malformed', text: d.text };
   },
   success(_request, value) {

@@ -14,6 +14,37 @@ function pickSocket(opts: { socket?: string; name?: string }): string {
   return found[0];
 }
 
+/** Options that attach to a remote node over an authenticated link instead of the local socket. */
+interface NodeOpts {
+  node?: string;
+  peer?: string;
+  secretFile?: string;
+  secretEnv?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+function nodeOptions(c: Command): Command {
+  return c
+    .option('--node <url>', 'attach to a runtime node over its link (ws:// or wss://), authenticated with the link secret')
+    .option('--peer <name>', "with --node: show that node's peer, read over their link")
+    .option('--secret-file <path>', 'with --node: file holding the link secret (default: $ACTOR_RUNTIME_NODE_SECRET)')
+    .option('--secret-env <name>', 'with --node: environment variable holding the link secret')
+    .option('--ca <file>', 'with --node wss://: CA certificate(s) to trust (PEM)')
+    .option('--cert <file>', 'with --node wss://: client certificate for mutual TLS (PEM)')
+    .option('--key <file>', 'with --node wss://: its key (PEM)');
+}
+
+async function openNode(o: NodeOpts) {
+  const { openInspector } = await import('../nodes/inspect-client.ts');
+  try {
+    return await openInspector(o.node!, o);
+  } catch (err) {
+    throw new CliError(`cannot inspect node ${o.node}: ${(err as Error).message}`, 1);
+  }
+}
+
 async function snapshot(path: string): Promise<SystemSnapshot> {
   let snap: SystemSnapshot | undefined;
   await request(path, 'snapshot', (r) => {
@@ -26,14 +57,21 @@ async function snapshot(path: string): Promise<SystemSnapshot> {
 }
 
 export function registerInspectCommands(program: Command): void {
-  program
-    .command('inspect')
+  nodeOptions(program
+    .command('inspect'))
     .description('print the live actor tree of a running system (threads, mailbox depths, restarts, actor details)')
     .option('--socket <path>', 'control socket of the system (default: the only running one)')
     .option('--name <name>', 'pick the running system by name')
     .option('--json', 'print the raw snapshot as JSON')
     .option('--events', 'follow the event stream (spawn, stop, restart, crash, dead letters), one JSON line per event')
-    .action(async (opts: { socket?: string; name?: string; json?: boolean; events?: boolean }) => {
+    .action(async (opts: { socket?: string; name?: string; json?: boolean; events?: boolean } & NodeOpts) => {
+      if (opts.node) {
+        const ins = await openNode(opts);
+        if (opts.events) return ins.events((ev) => void process.stdout.write(`${JSON.stringify(ev)}\n`));
+        const snap = await ins.snapshot(opts.peer).finally(() => ins.close());
+        process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
+        return;
+      }
       const path = pickSocket(opts);
       if (opts.events) {
         await request(path, 'events', (r) => {
@@ -46,20 +84,21 @@ export function registerInspectCommands(program: Command): void {
       process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
     });
 
-  program
-    .command('top')
+  nodeOptions(program
+    .command('top'))
     .description('refresh the actor tree every second with message rates (Ctrl-C to leave)')
     .option('--socket <path>', 'control socket of the system')
     .option('--name <name>', 'pick the running system by name')
     .option('--interval <ms>', 'refresh interval in ms', '1000')
     .option('--count <n>', 'stop after n refreshes (0 = forever)', '0')
-    .action(async (opts: { socket?: string; name?: string; interval: string; count: string }) => {
-      const path = pickSocket(opts);
+    .action(async (opts: { socket?: string; name?: string; interval: string; count: string } & NodeOpts) => {
+      const ins = opts.node ? await openNode(opts) : null;
+      const path = ins ? '' : pickSocket(opts);
       const interval = Math.max(100, Number(opts.interval) || 1000);
       const count = Number(opts.count) || 0;
       let prev: SystemSnapshot | null = null;
       for (let i = 0; count === 0 || i < count; i++) {
-        const snap = await snapshot(path);
+        const snap = ins ? await ins.snapshot(opts.peer) : await snapshot(path);
         const rates = new Map<string, number>();
         if (prev) {
           const dt = (snap.uptimeMs - prev.uptimeMs) / 1000;
@@ -71,5 +110,6 @@ export function registerInspectCommands(program: Command): void {
         prev = snap;
         if (count === 0 || i + 1 < count) await new Promise((r) => setTimeout(r, interval));
       }
+      ins?.close();
     });
 }

@@ -1,7 +1,7 @@
 // The `actor-runtime` command line: kernel commands plus whatever the registered subsystems add.
 
 import { Command, CommanderError } from 'commander';
-import { registeredSubsystems } from '../subsystem.ts';
+import { subsystemCommands } from '../subsystem.ts';
 import { registerRunCommand } from './run.ts';
 import { registerInspectCommands } from './inspect.ts';
 import { registerViewCommand } from './view.ts';
@@ -17,7 +17,7 @@ export function buildProgram(extra: ((p: Command) => void)[] = []): Command {
   registerInspectCommands(program);
   registerViewCommand(program);
   for (const add of extra) add(program);
-  for (const s of registeredSubsystems()) s.commands?.(program);
+  for (const add of subsystemCommands()) add(program);
   // Every subcommand reports usage errors the same way.
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;

@@ -28,6 +28,7 @@ export function renderSnapshot(s: SystemSnapshot, rates?: Map<string, number>, o
     `system ${s.name}  pid ${s.pid}  up ${(s.uptimeMs / 1000).toFixed(1)}s  threads ${s.threads.map((t) => `${threadName(t.thread)}(${t.actors})`).join(' ')}`,
   );
   const c = s.counts;
+  if (s.node) out.push(`node ${s.node.name}${s.node.url ? ` at ${s.node.url}` : ''}  peers ${s.node.peers.map((p) => `${p.name}(${p.state})`).join(' ') || '-'}`);
   out.push(`spawned ${c.spawn}  stopped ${c.stop}  crashes ${c.crash}  restarts ${c.restart}  escalations ${c.escalate}  dead letters ${c.deadLetters}  thread deaths ${c.threadDied}`);
   out.push('');
   const rows = s.actors.map((a) => {

@@ -2,11 +2,10 @@
 // expose the control socket, and stop gracefully on SIGINT/SIGTERM (children first, stop hooks run).
 
 import type { Command } from 'commander';
-import { ActorSystem } from '../system.ts';
-import { loadTopology, type Topology } from '../topology.ts';
-import { registeredSubsystems, type SectionHandle } from '../subsystem.ts';
-import { startControlServer, type ControlServer } from '../control.ts';
-import { loggerFor } from '../log.ts';
+import type { ActorSystem } from '../system.ts';
+import type { Topology } from '../topology.ts';
+import { loadSubsystems, registeredSubsystems, type SectionHandle } from '../subsystem.ts';
+import type { ControlServer } from '../control.ts';
 import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
@@ -33,6 +32,14 @@ export interface RunningSystem {
 }
 
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
+  // Imported here, not at the top: `actor-runtime --help` and the one-shot tools never need them.
+  const [{ ActorSystem }, { loadTopology }, { startControlServer }, { loggerFor }] = await Promise.all([
+    import('../system.ts'),
+    import('../topology.ts'),
+    import('../control.ts'),
+    import('../log.ts'),
+    loadSubsystems(),
+  ]);
   // A bad file throws a ConfigError: a CliError with exit code 2.
   const topology: Topology = loadTopology(file);
   const k = topology.kernel;
@@ -46,7 +53,14 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     logLevel: k.logLevel,
     supervisor: k.supervisor,
     placement: k.placement,
-    preload: registeredSubsystems().flatMap((s) => s.modules ?? []),
+    // Worker threads import the actor modules of the subsystems this topology uses, not all of them.
+    preload: registeredSubsystems()
+      .filter((s) => s.sections?.some((sec) => topology.sections.some((t) => t.section === sec)))
+      .flatMap((s) => s.modules ?? []),
+    node: k.nodes,
+    baseDir: topology.dir,
+  }).catch((err: Error) => {
+    throw k.nodes ? new CliError(`cannot start node ${k.nodes.name}: ${err.message}`, 1) : err;
   });
   const handles: SectionHandle[] = [];
   let control: ControlServer | null = null;

@@ -3,8 +3,8 @@
 // names the file and every problem (line and column for YAML). Never writes anything.
 
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import YAML from 'yaml';
 import { CliError } from '../cli/errors.ts';
 
 /** A bad configuration document: one line per problem, each prefixed by the file; exit code 2 by default. */
@@ -59,6 +59,8 @@ export function parseDocument(file: string, text: string, format: DocumentFormat
       throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
     }
   }
+  // yaml is loaded on first use: one-shot tools that read no YAML start without it.
+  const YAML = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   // linePos is only filled in with prettyErrors, which also rewrites the message: count lines ourselves.
   const lines = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { prettyErrors: false, lineCounter: lines });

@@ -135,6 +135,21 @@ describe('lottery agencies', () => {
     }
   });
 
+  it('lottery run whose server cannot start: the agencies waiting at their gate stop cleanly (exit 0, never connect), the run exits 1', async () => {
+    const data = tmp();
+    generateData({ agencies: 2, rows: 10, seed: 9, out: data });
+    const blocker = join(tmp(), 'a-file');
+    writeFileSync(blocker, 'not a folder\n');
+    // --server-data under a regular file: the server process cannot create its data folder.
+    const run = lottery(['run', '--agencies', '2', '--data', data, '--server-data', join(blocker, 'data')]);
+    assert.equal(await run.exited, 1, run.stderr.join('\n'));
+    assert.ok(run.stderr.some((l) => l.includes('lottery run: the server did not start')), run.stderr.join('\n'));
+    for (const c of ['client1', 'client2']) {
+      assert.ok(run.lines.includes(`${c} exited with code 0`), run.lines.join('\n'));
+      assert.ok(!run.lines.some((l) => l.startsWith(`${c} |`) && l.includes('apuesta_enviada')), run.lines.join('\n'));
+    }
+  });
+
   for (const n of [3, 1, 0]) {
     it(`lottery run with ${n} agenc${n === 1 ? 'y' : 'ies'} (synthetic data): contract, draw, exits`, async () => {
       const data = tmp();

@@ -7,11 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../bin/subsystems.ts';
+import { loadSubsystems } from '../../runtime/subsystem.ts';
 import { loadTopology } from '../../runtime/topology.ts';
 import { ConfigError } from '../../runtime/config/index.ts';
 
 let dir: string;
-before(() => {
+before(async () => {
+  await loadSubsystems(); // bin/subsystems.ts registers them lazily
   dir = mkdtempSync(join(tmpdir(), 'topology-test-'));
 });
 after(() => {
@@ -44,10 +46,10 @@ test('section values: out of range and wrong type, each on its own path', () => 
 });
 
 test('kernel values: negative counts, nested lists', () => {
-  const { problems: p } = problems('kernel.yaml', 'threads: -1\nsupervisor:\n  maxRestarts: 1.5\nnodes:\n  - name: a\n    url: 42\n');
+  const { problems: p } = problems('kernel.yaml', 'threads: -1\nsupervisor:\n  maxRestarts: 1.5\nnodes:\n  name: a\n  peers:\n    - name: b\n      url: 42\n');
   assert.ok(p.includes('threads: expected number to be >=0; found number -1'), p.join('\n'));
   assert.ok(p.some((x) => x.startsWith('supervisor.maxRestarts: ') && x.endsWith('found number 1.5')), p.join('\n'));
-  assert.ok(p.includes('nodes[0].url: expected string, found number 42'), p.join('\n'));
+  assert.ok(p.includes('nodes.peers[0].url: expected string, found number 42'), p.join('\n'));
 });
 
 test('an unknown key is named with the keys allowed at that place (top level and inside a section)', () => {

@@ -168,7 +168,7 @@ function resolveEntry(p: Pending, name: string, ov: EntryInput): DispatcherConfi
   let handler: HandlerConfig = { Kind: 'legacy-tx', ServiceDelayMs: 1000 };
   const h = v.Handler;
   if (h?.Kind === 'legacy-tx') handler = { Kind: 'legacy-tx', ServiceDelayMs: h.ServiceDelayMs ?? 1000 };
-  else if (h?.Kind === 'module') handler = { Kind: 'module', Module: pathToFileURL(abs(base, h.Module)).href, Export: h.Export ?? 'handle', Concurrency: h.Concurrency ?? 1 };
+  else if (h?.Kind === 'module') handler = { Kind: 'module', Module: pathToFileURL(abs(base, h.Module)).href, Export: h.Export ?? 'handle', Concurrency: h.Concurrency ?? 1, Placement: h.Placement ?? 'thread' };
   else if (h?.Kind === 'process') {
     const cwd = h.Cwd !== undefined ? abs(base, h.Cwd) : base;
     if (h.Command !== undefined) {

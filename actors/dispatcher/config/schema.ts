@@ -35,6 +35,8 @@ const moduleHandler = z.strictObject({
   Module: pathString,
   Export: z.string().min(1).optional(),
   Concurrency: intIn(1, 100_000).optional(),
+  /** `thread` (default): on handler threads; `inline`: on the I/O thread (non-blocking handlers, see inline-runner.ts). */
+  Placement: z.enum(['thread', 'inline']).optional(),
 });
 const processHandler = z.strictObject({
   Kind: z.literal('process'),

@@ -4,7 +4,7 @@ import type { DispatchFraming, DispatchProtocolName } from '../../../protocols/d
 
 export type HandlerConfig =
   | { Kind: 'legacy-tx'; ServiceDelayMs: number }
-  | { Kind: 'module'; Module: string; Export: string; Concurrency: number }
+  | { Kind: 'module'; Module: string; Export: string; Concurrency: number; Placement?: 'thread' | 'inline' }
   | { Kind: 'process'; Command: string; Args: string[]; Env: Record<string, string>; Cwd: string; Argv0?: string };
 
 /** One dispatcher, every key resolved (cloneable: it travels to the I/O thread as props). */

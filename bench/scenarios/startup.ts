@@ -1,0 +1,215 @@
+// Start-up (performance.md): whole `actor-runtime` processes as a user starts them (the installed
+// command, bin/actor-runtime.mjs, with a warm compile cache), timed from spawn to the moment that
+// matters, against `node -e 0` with the same Node in the same run:
+//   --help to its exit (≤ 2x); a one-shot tool to its first byte on the wire (≤ 3x); a server
+//   to listening (≤ 4x). Peak resident memory is reported for each.
+//
+// To add a command (e.g. `signal`, `broker publish`), add a case to STARTUP_CASES: what to run
+// (given a loopback port and a scratch folder) and what to wait for.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ScenarioOptions, ScenarioResult } from './types.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/actor-runtime.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ECHO = fileURLToPath(new URL('../load/echo-handler.ts', import.meta.url));
+
+export interface CaseContext {
+  /** A free loopback port: the server's port, or where a one-shot tool sends (the bench listens there). */
+  port: number;
+  /** A scratch folder, removed after the scenario. */
+  dir: string;
+}
+
+export interface StartupCase {
+  name: string;
+  /** Arguments after `actor-runtime`. */
+  args(c: CaseContext): string[];
+  /** `exit`: the process ends by itself; `first-byte`: the bench listens on `port` for it; `listening`: it listens on `port`. */
+  until: 'exit' | 'first-byte' | 'listening';
+  target: number;
+}
+
+export const STARTUP_CASES: StartupCase[] = [
+  { name: 'help', args: () => ['--help'], until: 'exit', target: 2 },
+  {
+    name: 'lottery-agency',
+    args: (c) => ['lottery', 'agency', '--id', '1', '--server', `127.0.0.1:${c.port}`, '--file', agencyFile(c.dir), '--log-level', 'ERROR'],
+    until: 'first-byte',
+    target: 3,
+  },
+  {
+    name: 'lottery-server',
+    args: (c) => ['lottery', 'server', '--host', '127.0.0.1', '--port', String(c.port), '--agencies', '1', '--data', c.dir, '--log-level', 'ERROR'],
+    until: 'listening',
+    target: 4,
+  },
+  { name: 'dispatcher', args: (c) => ['run', dispatcherTopology(c), '--no-control'], until: 'listening', target: 4 },
+];
+
+function agencyFile(dir: string): string {
+  const f = join(dir, 'agency-1.csv');
+  writeFileSync(f, 'Santiago Lionel,Lorca,30904465,1999-03-17,2201\r\n');
+  return f;
+}
+
+function dispatcherTopology(c: CaseContext): string {
+  const f = join(c.dir, `dispatcher-${c.port}.yaml`);
+  writeFileSync(
+    f,
+    [
+      'name: startup-bench',
+      'threads: 1 # one dispatcher, one I/O thread (what the adopter of an original config.json sets)',
+      'logLevel: warn',
+      'dispatchers:',
+      '  instances:',
+      `    - { Name: echo, IP: 127.0.0.1, Port: ${c.port}, Framing: length32, Protocol: json, LogLevel: 2, LockFile: ${join(c.dir, `d-${c.port}.lock`)},`,
+      `        Handler: { Kind: module, Module: ${ECHO}, Export: handle }, Workers: { Min: 1, Max: 1 } }`,
+      '',
+    ].join('\n'),
+  );
+  return f;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Peak resident set of a live process (Linux), in MB; null elsewhere. */
+function peakRssMb(pid: number | undefined): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves when something accepts on the port (polled every millisecond; a refused connect costs microseconds). */
+function whenListening(port: number, child: ChildProcess, deadline: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tryOnce = (): void => {
+      if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`exited with ${child.exitCode ?? child.signalCode} before listening`));
+      if (Date.now() > deadline) return reject(new Error('not listening in time'));
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => setTimeout(tryOnce, 1));
+    };
+    tryOnce();
+  });
+}
+
+interface Sample {
+  ms: number;
+  rssMb: number | null;
+}
+
+const EXIT_RSS_HOOK = "process.on('exit',()=>process.stderr.write('\\nmaxrss '+process.resourceUsage().maxRSS+'\\n'))";
+
+/** One timed start of `argv` (spawn to the case's moment). The process is killed afterwards. */
+async function sample(argv: string[], until: StartupCase['until'], port: number, measureRss = false): Promise<Sample> {
+  const timeoutMs = 30_000;
+  let firstByte: Promise<void> | null = null;
+  let sink: net.Server | null = null;
+  if (until === 'first-byte') {
+    sink = net.createServer();
+    firstByte = new Promise((resolve) => sink!.on('connection', (s) => s.once('data', () => (resolve(), s.destroy())).on('error', () => {})));
+    await new Promise<void>((r) => sink!.listen(port, '127.0.0.1', r));
+  }
+  const env = { ...process.env, LOG_LEVEL: 'error' };
+  // The RSS of a process that exits by itself is read by an --import hook in a separate, untimed run.
+  const args = measureRss && until === 'exit' ? ['--import', `data:text/javascript,${encodeURIComponent(EXIT_RSS_HOOK)}`, ...argv] : argv;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    let ms: number;
+    let rssMb: number | null = null;
+    if (until === 'exit') {
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      ms = performance.now() - t0;
+      if (code !== 0) throw new Error(`exit code ${code}: ${stderr.trim().split('\n').pop()}`);
+      const m = /maxrss (\d+)/.exec(stderr);
+      if (m) rssMb = Math.round(Number(m[1]) / 1024);
+    } else if (until === 'first-byte') {
+      const failed = exited.then((code) => Promise.reject(new Error(`exited with ${code} before sending: ${stderr.trim().split('\n').pop()}`)));
+      const timer = new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no byte in time')), timeoutMs).unref());
+      await Promise.race([firstByte!, failed, timer]);
+      ms = performance.now() - t0;
+      rssMb = peakRssMb(child.pid);
+    } else {
+      await whenListening(port, child, Date.now() + timeoutMs);
+      ms = performance.now() - t0;
+      rssMb = peakRssMb(child.pid);
+    }
+    return { ms, rssMb };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    sink?.close();
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  const n = o.quick ? 7 : 9;
+  const dir = mkdtempSync(join(tmpdir(), 'startup-bench-'));
+  const results: ScenarioResult[] = [];
+  try {
+    const node = async (): Promise<number> => (await sample(['-e', '0'], 'exit', 0)).ms;
+    for (const c of STARTUP_CASES) {
+      const argv = (port: number): string[] => [BIN, ...c.args({ port, dir })];
+      // Warm-up: fills the compile cache (a user's second start onwards).
+      const warm = await freePort();
+      await sample(argv(warm), c.until, warm);
+      const ours: number[] = [];
+      const base: number[] = [];
+      // Interleaved, so that a burst of load elsewhere on the machine hits both alike.
+      for (let i = 0; i < n; i++) {
+        base.push(await node());
+        const port = await freePort();
+        ours.push((await sample(argv(port), c.until, port)).ms);
+      }
+      const port = await freePort();
+      const rss = await sample(argv(port), c.until, port, true);
+      const baseRss = await sample(['-e', '0'], 'exit', 0, true);
+      const value = median(ours);
+      const baseline = median(base);
+      results.push({
+        name: `startup.${c.name}`,
+        value,
+        unit: 'ms',
+        baseline,
+        baselineName: 'node -e 0',
+        target: { ratio: c.target },
+        lowerIsBetter: true,
+        ratios: ours.map((v, i) => v / base[i]),
+        extra: { until: c.until, samples: n, minMs: Math.min(...ours), maxMs: Math.max(...ours), peakRssMb: rss.rssMb ?? '-', baselinePeakRssMb: baseRss.rssMb ?? '-' },
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}

@@ -1,0 +1,393 @@
+// Routing between this node's host and its links: mail and system messages for node-qualified
+// paths leave through the peer's link; records arriving from a peer reach local actors with
+// their senders and the refs inside them qualified by node, so replies and forwarded refs find
+// their way back. Asks to a peer and watches of a peer's actors are remembered here: when the
+// link is lost the asks reject with `node-down` and the watchers get a `terminated` whose reason
+// is `node-down`.
+
+import type { Host, RemoteRoute, SysMsg } from '../host.ts';
+import { isPlainRef, type Ref } from '../ref.ts';
+import { ActorError, describeError } from '../errors.ts';
+import { parseAddress, qualify, type NodeAddress } from './address.ts';
+import { decodeFrame, unsendable, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
+import { recordStarts, type Link } from './link.ts';
+import type { Logger } from '../types.ts';
+
+/** How long an ask from a peer may stay open here (the asker has its own, usually shorter, deadline). */
+const PROXY_ASK_MS = 120_000;
+const FORGET_ASKS_AFTER_MS = 600_000;
+const MAX_HINTS = 65_536;
+
+export const nodeDown = (path: string, node: string, why: string): ActorError =>
+  new ActorError('node-down', path, `node ${node} hosting ${path} is down (${why})`);
+export const NODE_DOWN = { error: 'node-down' } as const;
+
+interface ForwardedAsk {
+  peer: string;
+  path: string;
+  at: number;
+}
+
+export interface RouterOptions {
+  self: string;
+  maxDepth: number;
+  linkFor(peer: string): Link | null;
+  /** Inspection records (W_CTRL, W_CTRL_REPLY, W_EVENT) go to the node. */
+  control(link: Link, records: unknown[], at: number): void;
+  log: Logger;
+}
+
+export class NodeRouter implements RemoteRoute {
+  private readonly host: Host;
+  private readonly o: RouterOptions;
+  private readonly self: string;
+  private asks = new Map<number, ForwardedAsk>();
+  /** peer -> watched path on the peer -> watcher path here -> watcher thread. */
+  private watches = new Map<string, Map<string, Map<string, number>>>();
+  /** Thread of a peer's actor on its node, learned from its mail: sent back as a delivery hint. */
+  private hints = new Map<string, number>();
+  /** Senders on worker threads told to hold back, by peer: `thread path` keys. */
+  private overSenders = new Map<string, Set<string>>();
+  private waiters = new Map<string, (() => void)[]>();
+  /** Parsed node addresses (every remote tell names one): parsing each time cost ~3%. */
+  private addresses = new Map<string, NodeAddress | null>();
+  private lastLink: Link | null = null;
+  private sweeper: NodeJS.Timeout;
+
+  constructor(host: Host, o: RouterOptions) {
+    this.host = host;
+    this.o = o;
+    this.self = o.self;
+    this.sweeper = setInterval(() => this.forgetOldAsks(), 30_000);
+    this.sweeper.unref();
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  // ---- outgoing --------------------------------------------------------------------------
+
+  private address(path: string): NodeAddress | null {
+    let a = this.addresses.get(path);
+    if (a === undefined) {
+      if (this.addresses.size >= MAX_HINTS) this.addresses.clear();
+      this.addresses.set(path, (a = parseAddress(path)));
+    }
+    return a;
+  }
+
+  mail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
+    const a = this.address(path);
+    if (a === null) return this.refuse(path, askId, 'malformed-address', `"${path}" is not a node address (node:/path)`);
+    if (a.node === this.self) {
+      this.host.deliverFromNode(a.path, this.threadFor(a.path, -2), msg, from, askId, priority);
+      return true;
+    }
+    // The last link used is kept: consecutive tells mostly go to the same node.
+    const link = this.lastLink !== null && this.lastLink.peer === a.node ? this.lastLink : (this.lastLink = this.o.linkFor(a.node));
+    if (link === null) return this.refuse(path, askId, 'node-unknown', `no link to node ${a.node} (not among the peers)`);
+    if (link.state === 'down') link.dialNow();
+    if (!link.accepting()) return this.refuse(path, askId, 'node-down', `node ${a.node} is down`);
+    const why = unsendable(msg, this.o.maxDepth);
+    if (why !== null) return this.refuse(path, askId, 'unsendable', `message to ${path} cannot cross to node ${a.node}: ${why}`);
+    const hint = this.hints.get(path) ?? -2;
+    const fromPath = from === null ? null : from.path;
+    const fromT = from === null ? -1 : from.thread;
+    if (askId !== 0) {
+      this.asks.set(askId, { peer: a.node, path, at: performance.now() });
+      link.mail(a.path, hint, msg, fromPath, fromT, askId, priority);
+    } else if (priority === 0) link.tell(a.path, hint, msg, fromPath, fromT);
+    else link.mail(a.path, hint, msg, fromPath, fromT, 0, priority);
+    if (!link.blocked) return true;
+    if (fromThread >= -1 && fromThread !== this.host.thread) {
+      let s = this.overSenders.get(a.node);
+      if (!s) this.overSenders.set(a.node, (s = new Set()));
+      const key = `${fromThread} ${path}`;
+      if (!s.has(key)) {
+        s.add(key);
+        this.host.postHost(fromThread, { t: 'over', path });
+      }
+    }
+    return false;
+  }
+
+  private refuse(path: string, askId: number, code: string, why: string): false {
+    this.host.countDeadLetters(path, 1, why);
+    if (askId !== 0) this.host.replyError(askId, new ActorError(code, path, why));
+    return false;
+  }
+
+  sys(path: string, sys: SysMsg): void {
+    const a = this.address(path);
+    if (a === null) return;
+    if (a.node === this.self) {
+      this.host.sendSys(this.host.refFor(a.path, this.threadFor(a.path, -2)), sys);
+      return;
+    }
+    const link = this.o.linkFor(a.node);
+    if (link !== null && link.state === 'down') link.dialNow();
+    const up = link !== null && link.accepting();
+    if (sys.t === 'watch') {
+      if (!up) {
+        this.host.sendSys(this.host.refFor(sys.path, sys.thread), { t: 'terminated', path, thread: -1, reason: NODE_DOWN });
+        return;
+      }
+      let byPath = this.watches.get(a.node);
+      if (!byPath) this.watches.set(a.node, (byPath = new Map()));
+      let w = byPath.get(path);
+      if (!w) byPath.set(path, (w = new Map()));
+      w.set(sys.path, sys.thread);
+    } else if (sys.t === 'unwatch') this.watches.get(a.node)?.get(path)?.delete(sys.path);
+    if (up) link!.record(W_SYS, a.path, this.hints.get(path) ?? -2, sys);
+  }
+
+  writable(path: string): Promise<void> {
+    const a = parseAddress(path);
+    const link = a === null ? null : this.o.linkFor(a.node);
+    if (link === null || !link.blocked) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.waiters.get(link.peer) ?? [];
+      list.push(resolve);
+      this.waiters.set(link.peer, list);
+    });
+  }
+
+  // ---- link events -----------------------------------------------------------------------
+
+  unblocked(link: Link): void {
+    const w = this.waiters.get(link.peer);
+    this.waiters.delete(link.peer);
+    if (w) for (const f of w) f();
+    const s = this.overSenders.get(link.peer);
+    this.overSenders.delete(link.peer);
+    if (s) {
+      for (const key of s) {
+        const sp = key.indexOf(' ');
+        this.host.postHost(Number(key.slice(0, sp)), { t: 'writable', path: key.slice(sp + 1) });
+      }
+    }
+  }
+
+  /** The peer is gone: its asks reject, watchers of its actors hear `node-down`. */
+  down(link: Link, why: string): void {
+    const peer = link.peer;
+    for (const [id, f] of this.asks) {
+      if (f.peer !== peer) continue;
+      this.asks.delete(id);
+      this.host.replyError(id, nodeDown(f.path, peer, why));
+    }
+    const byPath = this.watches.get(peer);
+    this.watches.delete(peer);
+    if (byPath) {
+      for (const [target, watchers] of byPath) {
+        for (const [wPath, wThread] of watchers) {
+          this.host.sendSys(this.host.refFor(wPath, wThread), { t: 'terminated', path: target, thread: -1, reason: NODE_DOWN });
+        }
+      }
+    }
+    this.unblocked(link);
+  }
+
+  /** Records that never left: dead letters for mail, failed asks, `node-down` for watches. */
+  lost(link: Link, records: unknown[], why: string): void {
+    const peer = link.peer;
+    const code = why.includes('frame cap') ? 'unsendable' : why.includes('buffer cap') ? 'mailbox-full' : 'node-down';
+    for (const at of recordStarts(records)) {
+      const k = records[at] as number;
+      const to = qualify(peer, records[at + 1] as string);
+      if (k === W_RUN) this.host.countDeadLetters(to, (records[at + 5] as unknown[]).length, why);
+      else if (k === W_MAIL) {
+        this.host.countDeadLetters(to, 1, why);
+        const askId = records[at + 6] as number;
+        if (askId !== 0 && this.asks.delete(askId)) this.host.replyError(askId, new ActorError(code, to, `${why}: mail to ${to} not sent`));
+      } else if (k === W_SYS) {
+        const s = records[at + 3] as SysMsg;
+        if (s.t === 'watch') {
+          this.watches.get(peer)?.get(to)?.delete(s.path);
+          this.host.sendSys(this.host.refFor(s.path, s.thread), { t: 'terminated', path: to, thread: -1, reason: NODE_DOWN });
+        }
+      }
+    }
+  }
+
+  // ---- incoming --------------------------------------------------------------------------
+
+  /** A frame from a peer. A malformed one closes that link only, with the reason logged. */
+  frame(link: Link, bytes: Uint8Array): void {
+    try {
+      const r = decodeFrame(bytes, this.o.maxDepth);
+      this.records(link, r);
+    } catch (err) {
+      // Bounded: a decoder's message can quote the peer's bytes.
+      const why = describeError(err).slice(0, 200);
+      this.o.log.warn('bad frame from peer node; closing the link', { peer: link.peer, remote: link.channel?.remote, reason: why });
+      link.channel?.close(`bad frame: ${why}`);
+    }
+  }
+
+  private records(link: Link, r: unknown[]): void {
+    const peer = link.peer;
+    const host = this.host;
+    for (let i = 0; i < r.length; ) {
+      const k = r[i];
+      if (link.inspector && k !== W_CTRL && k !== W_BEAT) throw new Error('an inspector link carries no mail');
+      switch (k) {
+        case W_RUN: {
+          const to = localPath(r[i + 1]);
+          const thread = this.threadFor(to, r[i + 2]);
+          const from = this.senderRef(peer, r[i + 3], r[i + 4]);
+          const list = r[i + 5];
+          if (!Array.isArray(list)) throw new Error('a run without a message list');
+          // The target is found once per run when it lives on this thread (the common case).
+          const cell = thread === host.thread ? host.cells.get(to) : undefined;
+          if (cell !== undefined) for (let j = 0; j < list.length; j++) host.deliverLocal(cell, this.rehydrate(list[j], peer), from, 0, 0, -2);
+          else for (let j = 0; j < list.length; j++) host.deliverFromNode(to, thread, this.rehydrate(list[j], peer), from, 0, 0);
+          i += 6;
+          break;
+        }
+        case W_MAIL: {
+          const to = localPath(r[i + 1]);
+          const thread = this.threadFor(to, r[i + 2]);
+          const msg = this.rehydrate(r[i + 3], peer);
+          const from = this.senderRef(peer, r[i + 4], r[i + 5]);
+          const askId = r[i + 6];
+          const prio = typeof r[i + 7] === 'number' ? (r[i + 7] as number) : 0;
+          let local = 0;
+          if (typeof askId === 'number' && askId !== 0) {
+            const inc = link.incarnation;
+            local = host.proxyAsk(qualify(this.self, to), PROXY_ASK_MS, (ok, v) => this.answer(link, inc, askId, ok, v));
+          }
+          host.deliverFromNode(to, thread, msg, from, local, prio);
+          i += 8;
+          break;
+        }
+        case W_REPLY: {
+          const askId = r[i + 1] as number;
+          const f = this.asks.get(askId);
+          // Only an ask we sent to this very peer can be answered by it.
+          if (f !== undefined && f.peer === peer) {
+            this.asks.delete(askId);
+            if (r[i + 2] === 1) host.replyOk(askId, this.rehydrate(r[i + 3], peer));
+            else {
+              const e = (r[i + 3] ?? {}) as { code?: unknown; message?: unknown };
+              host.replyError(askId, new ActorError(String(e.code ?? 'remote-error'), f.path, String(e.message ?? 'failed on the remote node')));
+            }
+          }
+          i += 4;
+          break;
+        }
+        case W_SYS: {
+          const to = localPath(r[i + 1]);
+          const thread = this.threadFor(to, r[i + 2]);
+          const s = this.incomingSys(peer, r[i + 3]);
+          if (s !== null) host.sendSys(host.refFor(to, thread), s);
+          i += 4;
+          break;
+        }
+        case W_CTRL:
+        case W_CTRL_REPLY:
+          this.o.control(link, r, i);
+          i += 4;
+          break;
+        case W_EVENT:
+          this.o.control(link, r, i);
+          i += 2;
+          break;
+        case W_BEAT:
+          i += 1;
+          break;
+        default:
+          throw new Error(`unknown record kind ${JSON.stringify(k)} at ${i}`);
+      }
+    }
+  }
+
+  /** System messages from a peer name its actors by their local paths: qualify them. */
+  private incomingSys(peer: string, v: unknown): SysMsg | null {
+    const s = v as SysMsg;
+    if (s === null || typeof s !== 'object') throw new Error('a system message that is not an object');
+    switch (s.t) {
+      case 'watch':
+      case 'unwatch': {
+        const p = qualify(peer, localPath(s.path));
+        if (s.t === 'watch') this.hint(p, s.thread);
+        return s.t === 'watch' ? { t: 'watch', path: p, thread: -1 } : { t: 'unwatch', path: p };
+      }
+      case 'terminated': {
+        const p = qualify(peer, localPath(s.path));
+        this.hint(p, s.thread);
+        return { t: 'terminated', path: p, thread: -1, reason: s.reason };
+      }
+      case 'stop':
+      case 'enable':
+      case 'disable':
+        return s;
+      default:
+        // Parents and children never span nodes: supervision messages from a peer are refused.
+        this.o.log.debug('system message from a peer refused', { peer, type: String(s.t) });
+        return null;
+    }
+  }
+
+  private answer(link: Link, incarnation: string, askId: number, ok: boolean, v: unknown): void {
+    if (link.state !== 'up' || link.incarnation !== incarnation) return; // the asker's node life is over
+    if (ok) {
+      const why = unsendable(v, this.o.maxDepth);
+      if (why === null) return link.record(W_REPLY, askId, 1, v);
+      v = new ActorError('unsendable', '', `the reply cannot cross to node ${link.peer}: ${why}`);
+    }
+    const e = v instanceof ActorError ? { code: v.code, message: v.message } : { code: 'remote-error', message: describeError(v) };
+    link.record(W_REPLY, askId, 0, e);
+  }
+
+  private senderRef(peer: string, path: unknown, thread: unknown): Ref<unknown> | null {
+    if (path === null || path === undefined) return null;
+    const p = qualify(peer, localPath(path));
+    this.hint(p, thread);
+    return this.host.refFor(p, -1);
+  }
+
+  /** Top-level refs inside a message (as the kernel does across threads), seen from this node. */
+  private rehydrate(msg: unknown, peer: string): unknown {
+    if (msg === null || typeof msg !== 'object' || ArrayBuffer.isView(msg) || msg instanceof Map || msg instanceof Set) return msg;
+    if (isPlainRef(msg)) return this.refFrom(msg, peer);
+    for (const k in msg) {
+      const v = (msg as Record<string, unknown>)[k];
+      if (isPlainRef(v)) (msg as Record<string, unknown>)[k] = this.refFrom(v, peer);
+    }
+    return msg;
+  }
+
+  private refFrom(v: { path: unknown; thread?: unknown }, peer: string): unknown {
+    if (typeof v.path !== 'string') return v;
+    const a = parseAddress(v.path);
+    if (a === null) return this.senderRef(peer, v.path, v.thread);
+    if (a.node === this.self) return this.host.refFor(a.path, this.threadFor(a.path, -2));
+    return this.host.refFor(v.path, -1);
+  }
+
+  private hint(path: string, thread: unknown): void {
+    if (typeof thread !== 'number' || thread < -1) return;
+    if (this.hints.size >= MAX_HINTS) this.hints.clear();
+    this.hints.set(path, thread);
+  }
+
+  /** The thread of a local actor: the registry knows non-quiet actors; else the peer's hint. */
+  private threadFor(path: string, hint: unknown): number {
+    const t = this.host.registry?.get(path);
+    if (t !== undefined) return t;
+    if (typeof hint === 'number' && Number.isInteger(hint) && hint >= -1 && hint < this.host.workers) return hint;
+    return -1;
+  }
+
+  private forgetOldAsks(): void {
+    const old = performance.now() - FORGET_ASKS_AFTER_MS;
+    for (const [id, f] of this.asks) if (f.at < old) this.asks.delete(id);
+  }
+}
+
+function localPath(v: unknown): string {
+  if (typeof v !== 'string' || v.charCodeAt(0) !== 47) throw new Error(`expected an actor path, found ${JSON.stringify(v)?.slice(0, 60)}`);
+  return v;
+}

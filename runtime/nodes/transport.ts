@@ -1,0 +1,44 @@
+// The transport behind node links, kept small so that another one (NATS, for clusters) plugs in
+// without touching refs, routing or supervision: a channel sends frames and reports what arrives
+// and when it closes; a transport listens for and dials channels.
+
+export interface FrameChannel {
+  /** The peer's address, for logs (`127.0.0.1:51234`). */
+  readonly remote: string;
+  /** Binary frames carry mail; text frames carry the handshake. */
+  send(frame: Uint8Array | string): void;
+  /** Bytes accepted by send() and not yet written to the network (backpressure). */
+  bufferedBytes(): number;
+  close(reason: string): void;
+  onFrame: (data: Uint8Array | string) => void;
+  /** Called once, whichever side closed, with why. */
+  onClose: (why: string) => void;
+}
+
+export interface TlsOptions {
+  /** PEM texts (not paths): the node's certificate and key, and the CAs it trusts. */
+  cert?: string;
+  key?: string;
+  ca?: string;
+  /** Listener: require and verify a client certificate (mutual TLS). */
+  requireClientCert?: boolean;
+}
+
+export interface TransportOptions {
+  /** Frames larger than this close the channel. */
+  maxFrameBytes: number;
+  tls?: TlsOptions;
+  connectTimeoutMs?: number;
+}
+
+export interface Listener {
+  /** The URL peers dial, with the real port when 0 was asked for. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  listen(url: string, onChannel: (ch: FrameChannel) => void, onRefused: (remote: string, why: string) => void): Promise<Listener>;
+  /** Resolves once connected (TLS verified); rejects with a one-line reason. */
+  dial(url: string): Promise<FrameChannel>;
+}
