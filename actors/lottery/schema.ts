@@ -3,13 +3,17 @@
 
 import { z } from 'zod';
 import { DEFAULT_MAX_AMOUNT } from '../../protocols/lottery/index.ts';
+import { isKnownLevel, LEVEL_NAMES } from './tp0log.ts';
+
+/** A TP0 log level name (any case): an unknown one is a configuration error, not a silent INFO. */
+const levelName = z.string().refine(isKnownLevel, { error: `expected a log level (${LEVEL_NAMES.join(', ')}, any case)` });
 
 export const serverSchema = z.strictObject({
   mode: z.enum(['lottery', 'echo', 'bet']).default('lottery'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(12345),
   listenBacklog: z.number().int().min(1).max(65535).default(5),
-  loggingLevel: z.string().default('INFO'),
+  loggingLevel: levelName.default('INFO'),
   /** Folder of `bets.csv` and the store (relative to the topology file). */
   dataDir: z.string().default('../.data/server'),
   maxConnections: z.number().int().min(1).max(100_000).default(256),
@@ -47,7 +51,7 @@ export const lotterySchema = z.strictObject({
   protocol: z.enum(['A', 'B', 'mixed']).default('B'),
   batch: z.strictObject({ maxAmount: z.number().int().min(1).max(9999).default(DEFAULT_MAX_AMOUNT) }).prefault({}),
   loop: z.strictObject({ amount: z.number().int().min(0).default(5), period: z.string().default('5s') }).prefault({}),
-  logLevel: z.string().default('INFO'),
+  logLevel: levelName.default('INFO'),
   /** Stop the whole system once every in-topology agency is done (demo runs). */
   exitWhenDone: z.boolean().default(false),
   /** Prefix TP0 lines with `<source> | ` (server, clientN) as the official harness reads them. */
