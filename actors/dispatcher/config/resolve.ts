@@ -221,6 +221,7 @@ function resolveEntry(p: Pending, name: string, ov: EntryInput): DispatcherConfi
     MaxInFlightPerConnection: v.MaxInFlightPerConnection ?? 32,
     RequestTimeoutMs: v.RequestTimeoutMs ?? 30_000,
     IdleTimeoutMs: v.IdleTimeoutMs ?? 0,
+    FrameTimeoutMs: v.FrameTimeoutMs ?? 30_000,
     Backlog: v.Backlog ?? 511,
     EvictDuplicatePeer: v.EvictDuplicatePeer ?? true,
     Restart: { QuickDeathMs: v.Restart?.QuickDeathMs ?? 5000, MaxRestarts: v.Restart?.MaxRestarts ?? 5, WithinMs: v.Restart?.WithinMs ?? 60_000, OnGiveUp: v.Restart?.OnGiveUp ?? 'stop-dispatcher' },

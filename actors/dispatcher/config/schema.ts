@@ -84,6 +84,7 @@ const entryShape = {
   MaxInFlightPerConnection: intIn(1, 1_000_000).optional(),
   RequestTimeoutMs: intIn(0).optional(),
   IdleTimeoutMs: intIn(0).optional(),
+  FrameTimeoutMs: intIn(0).optional(),
   Backlog: intIn(1, 65535).optional(),
   EvictDuplicatePeer: z.boolean({ error: 'expected true or false' }).optional(),
   Restart: restartSchema.optional(),

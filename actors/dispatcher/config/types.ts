@@ -31,6 +31,8 @@ export interface DispatcherConfig {
   MaxInFlightPerConnection: number;
   RequestTimeoutMs: number;
   IdleTimeoutMs: number;
+  /** A frame must complete within this time of its first byte, else the connection closes (0: no limit). */
+  FrameTimeoutMs: number;
   Backlog: number;
   EvictDuplicatePeer: boolean;
   Restart: { QuickDeathMs: number; MaxRestarts: number; WithinMs: number; OnGiveUp: 'stop-dispatcher' | 'stop-runtime' };
