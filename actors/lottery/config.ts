@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readDocument } from '../../runtime/config/index.ts';
 import { checkMaxAmount, DEFAULT_MAX_AMOUNT } from '../../protocols/lottery/index.ts';
-import type { ServerMode } from './session.ts';
+import { DEFAULT_MAX_FRAME_BYTES, type ServerMode } from './session.ts';
 import { isKnownLevel, LEVEL_NAMES } from './tp0log.ts';
 
 /** An unknown level name is a configuration error (it used to read silently as INFO). */
@@ -77,7 +77,7 @@ export interface ServerSettings {
   maxConnections: number;
   winnersHoldMs: number;
   idleTimeoutMs: number;
-  maxBodyA: number;
+  maxFrameBytes: number;
   durability: 'full' | 'normal';
   /** `<source> | ` prefix on TP0 lines (in-process topologies). */
   source?: string;
@@ -137,7 +137,7 @@ export function serverSettingsFromUpstream(o: ServerCliOptions, env: NodeJS.Proc
     maxConnections: int('MAX_CONNECTIONS', pick(undefined, 'MAX_CONNECTIONS', 'MAX_CONNECTIONS', '256'), 1, 100_000, 256),
     winnersHoldMs: int('WINNERS_HOLD_MS', pick(undefined, 'WINNERS_HOLD_MS', 'WINNERS_HOLD_MS', '30000'), 0, 2 ** 31 - 1, 30_000),
     idleTimeoutMs: int('IDLE_TIMEOUT_MS', pick(undefined, 'IDLE_TIMEOUT_MS', 'IDLE_TIMEOUT_MS', '30000'), 100, 2 ** 31 - 1, 30_000),
-    maxBodyA: 1 << 20,
+    maxFrameBytes: int('MAX_FRAME_BYTES', pick(undefined, 'MAX_FRAME_BYTES', 'MAX_FRAME_BYTES', String(DEFAULT_MAX_FRAME_BYTES)), 64, 1 << 20, DEFAULT_MAX_FRAME_BYTES),
     durability: durability === 'normal' ? 'normal' : 'full',
   };
 }

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { DEFAULT_MAX_AMOUNT } from '../../protocols/lottery/index.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from './session.ts';
 import { isKnownLevel, LEVEL_NAMES } from './tp0log.ts';
 
 /** A TP0 log level name (any case): an unknown one is a configuration error, not a silent INFO. */
@@ -19,7 +20,8 @@ export const serverSchema = z.strictObject({
   maxConnections: z.number().int().min(1).max(100_000).default(256),
   winnersHoldMs: z.number().int().min(0).default(30_000),
   idleTimeoutMs: z.number().int().min(100).default(30_000),
-  maxBodyA: z.number().int().min(64).max(1 << 26).default(1 << 20),
+  /** Largest request frame (protocol A body, protocol B packet up to its own 8190): the 8 kB packet rule plus a margin. */
+  maxFrameBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_FRAME_BYTES),
   durability: z.enum(['full', 'normal']).default('full'),
   /** Start from an empty store (demo topologies that are run again and again). */
   resetOnStart: z.boolean().default(false),
