@@ -1,13 +1,15 @@
 // The subsystems this executable carries. Each registers its CLI commands (light modules whose
 // actions import what they use) and, lazily, its topology sections, actor modules and file
 // adopters, imported only when a topology runs. The kernel never imports them itself.
-import { registerLazySubsystem } from '../runtime/subsystem.ts';
+import { registerLazySubsystem } from '../runtime/kernel/subsystem.ts';
 import { registerDispatcherCommands } from '../actors/dispatcher/commands.ts';
 import { registerLotteryCommands } from '../actors/lottery/cli.ts';
 import { registerEventDispatcherCommands } from '../actors/eventdispatcher/commands.ts';
+import { registerBrokerCommands } from '../actors/broker/cli.ts';
 
 registerLazySubsystem({ name: 'demo', load: async () => (await import('../actors/demo/index.ts')).demoSubsystem });
 registerLazySubsystem({ name: 'dispatcher', commands: registerDispatcherCommands, load: async () => (await import('../actors/dispatcher/index.ts')).dispatcherSubsystem });
 registerLazySubsystem({ name: 'lottery', commands: registerLotteryCommands, load: async () => (await import('../actors/lottery/index.ts')).lotterySubsystem });
 registerLazySubsystem({ name: 'eventdispatcher', commands: registerEventDispatcherCommands, load: async () => (await import('../actors/eventdispatcher/index.ts')).eventDispatcherSubsystem });
 registerLazySubsystem({ name: 'two-nodes', load: async () => (await import('../actors/two-nodes/index.ts')).twoNodesSubsystem }); // the two-node example (topologies/two-nodes-*.yaml)
+registerLazySubsystem({ name: 'broker', commands: registerBrokerCommands, load: async () => (await import('../actors/broker/index.ts')).brokerSubsystem });

@@ -8,7 +8,7 @@
 // that blocks here stalls every connection of its dispatcher, so there is no deadline kill
 // either: a promise still pending at its deadline is answered TIMEOUT by the connection.
 
-import { loggerFor } from '../../runtime/log.ts';
+import { loggerFor } from '../../runtime/log/log.ts';
 import type { DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import type { DispatcherConfig } from './config/index.ts';
 import type { Counters } from './shared.ts';

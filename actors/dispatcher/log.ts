@@ -2,7 +2,7 @@
 // 4 info, 5 debug, 6 verbose. Each dispatcher's logger has its own level (a child of the kernel's
 // one logger root), so its LogLevel is honoured whatever the system's log level is.
 
-import { loggerFor, type LevelLogger } from '../../runtime/log.ts';
+import { loggerFor, type LevelLogger } from '../../runtime/log/log.ts';
 
 const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 

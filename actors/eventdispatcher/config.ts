@@ -16,6 +16,8 @@ export const routerSchema = z.strictObject({
   unix: z.string().min(1).nullable().default(null),
   knownServices: z.array(z.string()).default([]),
   maxLine: z.number().int().min(1024).max(1 << 30).default(1 << 20),
+  /** Debug mode (§7.2): a COMMANDS list missing HELP, QUITTING, READY, STOP or UNKNOWN closes that connection. */
+  debug: z.boolean().default(false),
   thread: z.union([z.literal('main'), z.literal('any'), z.number().int().min(0)]).default('main'),
 });
 

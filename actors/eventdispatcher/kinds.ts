@@ -3,17 +3,19 @@
 //   TimerConnection      a pure timeout: periodic on a fixed grid or a one-shot date (§3.5);
 //                        disabled = no timeouts, and one overdue tick after re-enable
 //   FifoConnection       a named pipe read as a message stream; writers may come and go
-//   FileWatchConnection  changes under a path, with the §3.1 mask values
+//   FileWatchConnection  changes under a path, with the §3.1 mask values (file-masks.ts,
+//                        file-watch.ts: inotifywait, or fs.watch when it is not installed)
 //   ThreadDoneConnection fires once when a worker thread it started ends
 // Inter-thread messages are the kernel's own `tell` between actors on different threads.
 
 import { execFileSync } from 'node:child_process';
-import { constants, existsSync, openSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { constants, existsSync, openSync, statSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import { realClock } from './clock.ts';
+import { FILE_EVENT, FS_WATCH_BLIND, reportable } from './file-masks.ts';
+import { existingEntries, findInotifywait, watchWithFs, watchWithInotify, type Watch, type WatchSink } from './file-watch.ts';
 import type { LinkReport } from './links.ts';
 import { MessageStream } from './message-stream.ts';
 import { ConnectionTimer } from './timer.ts';
@@ -22,6 +24,7 @@ export type KindReport =
   | LinkReport
   | { t: 'ed-timeout'; id: string; kind: 'date' | 'delay'; atUs: number }
   | { t: 'ed-file'; id: string; path: string; mask: number; filename: string }
+  | { t: 'ed-file-ready'; id: string; backend: 'inotify' | 'fs.watch' }
   | { t: 'ed-thread-done'; id: string; code: number };
 
 // ---- timer -------------------------------------------------------------------------------
@@ -104,61 +107,56 @@ export const FifoConnection = defineActor<never, FifoProps>(import.meta.url, 'Fi
 
 // ---- file change -------------------------------------------------------------------------
 
-export const FILE_EVENT = {
-  ATTRIBUTES: 0x1,
-  READ: 0x2,
-  WRITE: 0x4,
-  CREATED: 0x8,
-  DELETED: 0x10,
-  ACCESS: 0x20,
-  UPDATED: 0x40,
-  EXISTS: 0x80,
-  RECURSIVE: 0x100,
-  LOST_SYNC: 0x400,
-  ERROR: 0x800,
-  DIRECTORY: 0x1000,
-  GONE: 0x2000,
-  UNMOUNTED: 0x4000,
-} as const;
+export { FILE_EVENT } from './file-masks.ts';
 
 export interface FileWatchProps {
   id: string;
   path: string;
-  /** Events wanted (FILE_EVENT bits); default CREATED | DELETED | WRITE. */
+  /** Events wanted (FILE_EVENT bits); default CREATED | DELETED | WRITE. LOST_SYNC, ERROR, GONE and UNMOUNTED always come. */
   mask?: number;
+  /** 'auto' (default): inotify when inotifywait is installed, else fs.watch (file-watch.ts). */
+  backend?: 'auto' | 'inotify' | 'fs.watch';
 }
 
 /**
- * fs.watch reports `rename` (created or deleted: told apart by whether the name exists now) and
- * `change` (written). Node reports neither reads nor accesses, so READ and ACCESS never fire.
+ * Reports `ed-file` with the §3.1 masks (file-masks.ts), after `ed-file-ready` (the watch is in
+ * place, EXISTS events already sent). A failed watch is one ERROR event and a one-line log.
  */
 export const FileWatchConnection = defineActor<never, FileWatchProps>(import.meta.url, 'FileWatchConnection', (props, ctx) => {
-  let watcher: FSWatcher | null = null;
+  let w: Watch | null = null;
   const parent = ctx.parent as ActorRef<KindReport>;
   const wanted = props.mask ?? FILE_EVENT.CREATED | FILE_EVENT.DELETED | FILE_EVENT.WRITE;
   const report = (mask: number, filename: string): void => {
-    if ((mask & wanted) !== 0) parent.tell({ t: 'ed-file', id: props.id, path: props.path, mask, filename });
+    const m = reportable(mask, wanted);
+    if (m !== 0) parent.tell({ t: 'ed-file', id: props.id, path: props.path, mask: m, filename });
   };
   return {
     started() {
-      const isDir = statSync(props.path).isDirectory();
-      watcher = watch(props.path, { persistent: false, recursive: (wanted & FILE_EVENT.RECURSIVE) !== 0 });
-      watcher.on('change', (type, name) => {
-        const filename = name === null ? '' : String(name);
-        const full = isDir && filename !== '' ? join(props.path, filename) : props.path;
-        const dirBit = existsSync(full) && statSync(full).isDirectory() ? FILE_EVENT.DIRECTORY : 0;
-        if (type === 'change') report(FILE_EVENT.WRITE | dirBit, filename);
-        else report((existsSync(full) ? FILE_EVENT.CREATED : FILE_EVENT.DELETED) | dirBit, filename);
-      });
-      watcher.on('error', (err) => {
-        report(FILE_EVENT.ERROR, '');
-        ctx.log.error('file watch failed', { path: props.path, error: err.message });
-      });
+      const backend = props.backend ?? 'auto';
+      const useInotify = backend === 'inotify' || (backend === 'auto' && findInotifywait() !== null);
+      if (!useInotify && (wanted & FS_WATCH_BLIND) !== 0) {
+        ctx.log.warn('file watch: fs.watch cannot report READ, ACCESS, UPDATED, LOST_SYNC or UNMOUNTED; install inotify-tools for them', { path: props.path });
+      }
+      const sink: WatchSink = {
+        event: report,
+        ready: () => {
+          if ((wanted & FILE_EVENT.EXISTS) !== 0) {
+            for (const e of existingEntries(props.path, (wanted & FILE_EVENT.RECURSIVE) !== 0)) report(FILE_EVENT.EXISTS | (e.dir ? FILE_EVENT.DIRECTORY : 0), e.filename);
+          }
+          parent.tell({ t: 'ed-file-ready', id: props.id, backend: w?.backend ?? (useInotify ? 'inotify' : 'fs.watch') });
+        },
+        error: (message) => {
+          ctx.log.error(message, { path: props.path });
+          report(FILE_EVENT.ERROR, '');
+        },
+      };
+      w = useInotify ? watchWithInotify(props.path, wanted, sink) : watchWithFs(props.path, wanted, sink);
     },
     receive() {},
     stopped() {
-      watcher?.close();
+      w?.stop();
     },
+    inspect: () => ({ path: props.path, mask: wanted, backend: w?.backend ?? null }),
   };
 });
 

@@ -30,6 +30,8 @@ export interface StreamLinkProps {
   label: string;
   eventLimit?: number;
   maxLine?: number;
+  /** §3.4 connection priority (0..255, lower first, default 100); spawn the link with the same kernel priority. */
+  priority?: number;
 }
 
 export const StreamLink = defineActor<LinkCommand, StreamLinkProps>(import.meta.url, 'StreamLink', (props, ctx) => {
@@ -48,6 +50,7 @@ export const StreamLink = defineActor<LinkCommand, StreamLinkProps>(import.meta.
         label: props.label,
         eventLimit: props.eventLimit,
         maxLine: props.maxLine,
+        priority: props.priority,
         message: (m) => parent.tell({ t: 'ed-msg', id: props.id, fields: m.toFields(false) }),
         closed: () => {
           parent.tell({ t: 'ed-closed', id: props.id });
@@ -69,8 +72,11 @@ export const StreamLink = defineActor<LinkCommand, StreamLinkProps>(import.meta.
 
 export interface DatagramServerProps {
   id: string;
-  /** UDP (1024-byte messages) or a Unix datagram socket (64 KiB). */
-  target: { kind: 'udp'; host: string; port: number } | { kind: 'unix'; path: string };
+  /**
+   * UDP (1024-byte messages) or a Unix datagram socket (64 KiB). A UDP host that is a multicast
+   * group (224.0.0.0/4, ff00::/8) is joined, on `multicastInterface` (e.g. 127.0.0.1) when given.
+   */
+  target: { kind: 'udp'; host: string; port: number; multicastInterface?: string } | { kind: 'unix'; path: string };
   /** Expected secret_code; '' = none. */
   secretCode?: string;
 }
@@ -97,14 +103,18 @@ export const DatagramMessageServer = defineActor<{ t: 'round' }, DatagramServerP
   return {
     async started() {
       if (t.kind === 'unix') await import('../../runtime/io/unix-datagram.ts');
+      const handlers = {
+        message: (data: Buffer) => {
+          intake.push(data);
+          schedule();
+        },
+        error: (err: Error) => ctx.log.warn('datagram socket error', { conn: label, error: err.message }),
+      };
       try {
-        ep = await openDatagram(t, {
-          message: (data) => {
-            intake.push(data);
-            schedule();
-          },
-          error: (err) => ctx.log.warn('datagram socket error', { conn: label, error: err.message }),
-        });
+        const mc = t.kind === 'udp' ? await import('../../runtime/io/multicast.ts') : null;
+        if (t.kind === 'udp' && mc !== null && mc.isMulticast(t.host)) {
+          ep = await mc.openMulticast({ group: t.host, port: t.port, interface: t.multicastInterface }, handlers);
+        } else ep = await openDatagram(t.kind === 'udp' ? { kind: 'udp', host: t.host, port: t.port } : t, handlers);
       } catch (err) {
         parent.tell({ t: 'ed-failed', id: props.id, error: (err as Error).message });
         return ctx.stop();

@@ -5,10 +5,11 @@
 // the next line is read; a line over the limit is an ERROR and this connection closes.
 
 import type { Duplex } from 'node:stream';
-import { Message, type MessageFormat } from '../../protocols/eventdispatcher/index.ts';
+import { Message, ParameterError, type MessageFormat } from '../../protocols/eventdispatcher/index.ts';
 import type { ProtocolError } from '../../protocols/errors.ts';
 import type { Logger } from '../../runtime/index.ts';
 import { StreamConnection } from '../../runtime/io/index.ts';
+import { inNextRound } from '../../runtime/io/rounds.ts';
 import { BurstReader } from './bursts.ts';
 import { realClock, type Clock } from './clock.ts';
 
@@ -35,6 +36,19 @@ export interface MessageStreamOptions {
   format?: MessageFormat;
   /** Parse mode for incoming lines. */
   strict?: boolean;
+  /**
+   * Connection priority (§3.4): 0..255, lower first, default 100. Reads are handled in I/O rounds
+   * (runtime/io/rounds.ts): connections with bytes in the same loop iteration go in this order.
+   */
+  priority?: number;
+}
+
+/** §3.4's check, with upstream's words. */
+export function checkConnectionPriority(p: number): number {
+  if (!Number.isInteger(p) || p < 0 || p > 255) {
+    throw new ParameterError('connection::set_priority(): priority out of range, this instance of connection accepts priorities between 0 and 255.');
+  }
+  return p;
 }
 
 export class MessageStream {
@@ -43,11 +57,14 @@ export class MessageStream {
   readonly #reader: BurstReader;
   #scheduled = false;
   #done = false;
+  #priority: number;
+  #closedReported = false;
   received = 0;
   rejected = 0;
 
   constructor(stream: Duplex, o: MessageStreamOptions) {
     this.#o = o;
+    this.#priority = checkConnectionPriority(o.priority ?? 100);
     this.#reader = new BurstReader({
       clock: o.clock ?? realClock,
       eventLimit: o.eventLimit,
@@ -61,13 +78,8 @@ export class MessageStream {
         bytes: (chunk) => this.#bytes(chunk),
         end: () => this.conn.close(),
         error: (err) => o.log.debug('stream error', { conn: o.label, error: err.message }),
-        closed: () => o.closed?.(),
-        fault: (err) => {
-          // A handler that throws (a service's callback) fails this connection only.
-          o.log.error('message handler failed; closing this connection', { conn: o.label, error: String(err) });
-          this.conn.destroy();
-          o.closed?.();
-        },
+        closed: () => this.#closedOnce(),
+        fault: (err) => this.#fault(err),
       },
     });
   }
@@ -95,14 +107,50 @@ export class MessageStream {
     return this.conn.closed;
   }
 
-  #bytes(chunk: Buffer): void {
-    this.#reader.push(chunk);
-    this.#round();
+  get priority(): number {
+    return this.#priority;
   }
 
-  /** One round now; more rounds later (setImmediate lets other connections run in between). */
-  #round(): void {
+  /** Changing the priority applies from the next round (§3.4: it re-sorts). */
+  set priority(p: number) {
+    this.#priority = checkConnectionPriority(p);
+  }
+
+  #bytes(chunk: Buffer): void {
+    this.#reader.push(chunk);
+    this.#request();
+  }
+
+  /** A round in the next I/O round, in priority order with the other connections' rounds. */
+  #request(): void {
     if (this.#scheduled) return;
+    this.#scheduled = true;
+    inNextRound(this.#priority, () => {
+      this.#scheduled = false;
+      if (this.conn.closed) return;
+      try {
+        this.#round();
+      } catch (err) {
+        this.#fault(err);
+      }
+    });
+  }
+
+  /** A handler that throws (a service's callback) fails this connection only. */
+  #fault(err: unknown): void {
+    this.#o.log.error('message handler failed; closing this connection', { conn: this.#o.label, error: String(err) });
+    this.conn.destroy();
+    this.#closedOnce();
+  }
+
+  #closedOnce(): void {
+    if (this.#closedReported) return;
+    this.#closedReported = true;
+    this.#o.closed?.();
+  }
+
+  /** One round; the rest of a burst waits (reading held) for a later round. */
+  #round(): void {
     // Replies written during one round leave in one write (writev) instead of one each.
     const out = this.conn.stream;
     out.cork();
@@ -113,12 +161,7 @@ export class MessageStream {
     }
     if (this.#reader.queued > 0 && !this.#reader.failed) {
       this.conn.hold(BURST_HOLD);
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        if (this.conn.closed) return;
-        this.#round();
-      });
+      this.#request();
     } else this.conn.release(BURST_HOLD);
   }
 

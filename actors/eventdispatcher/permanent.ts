@@ -9,7 +9,8 @@ import { assign as _assign, createActor, setup, type Actor, type AnyStateMachine
 import type { Message } from '../../protocols/eventdispatcher/index.ts';
 import type { Logger } from '../../runtime/index.ts';
 import type { Clock } from './clock.ts';
-import { ReconnectSchedule, type ReconnectPolicy } from './reconnect.ts';
+import type { ReconnectWalk } from '../../runtime/io/reconnect.ts';
+import { ReconnectSchedule } from './reconnect.ts';
 
 void _assign;
 
@@ -22,7 +23,7 @@ export interface Messenger {
 
 export interface PermanentOptions {
   clock: Clock;
-  policy: ReconnectPolicy;
+  policy: ReconnectWalk;
   log: Logger;
   /** Starts one attempt and calls back exactly once with the messenger or the error. */
   attempt(done: (result: Messenger | Error) => void): void;

@@ -1,56 +1,15 @@
-// When a permanent connection tries to connect (eventdispatcher.md §4.1): the pause list (the
-// default) or the offered exponential backoff, walked over a ConnectionTimer so that attempts lie
-// on the timer's grid. Pure: the xstate machine in permanent.ts asks it when to try next.
+// When a permanent connection tries to connect (eventdispatcher.md §4.1): the kernel's reconnect
+// policy (runtime/io/reconnect.ts: the pause list, the default, or the offered exponential
+// backoff) walked over a ConnectionTimer so that attempts lie on the timer's grid. Pure: the
+// xstate machine in permanent.ts asks it when to try next.
 
-import { PauseDurations } from '../../protocols/eventdispatcher/index.ts';
+import { ExponentialBackoff, PauseDurations, type ReconnectWalk } from '../../runtime/io/reconnect.ts';
 import { ConnectionTimer } from './timer.ts';
 
-/** Delays in seconds: the pause list's interface, which the exponential policy shares. */
-export interface ReconnectPolicy {
-  initialDelay(): number;
-  /** The next delay, or -1 once exhausted (the last delay then repeats). */
-  nextDelay(): number;
-  restart(): void;
-}
+export type PolicyConfig = string | number | { exponential: { initial?: number; factor?: number; max?: number } };
 
-export interface ExponentialOptions {
-  initial?: number;
-  factor?: number;
-  max?: number;
-}
-
-/** First attempt at once, then 1, 2, 4 ... s up to max; back to the start after a connect. */
-export class ExponentialBackoff implements ReconnectPolicy {
-  readonly #initial: number;
-  readonly #factor: number;
-  readonly #max: number;
-  #k = 0;
-
-  constructor(o: ExponentialOptions = {}) {
-    this.#initial = o.initial ?? 1;
-    this.#factor = o.factor ?? 2;
-    this.#max = o.max ?? 3600;
-  }
-
-  initialDelay(): number {
-    return 0;
-  }
-
-  nextDelay(): number {
-    const d = Math.min(this.#max, this.#initial * this.#factor ** this.#k);
-    this.#k++;
-    return d;
-  }
-
-  restart(): void {
-    this.#k = 0;
-  }
-}
-
-export type PolicyConfig = string | number | { exponential: ExponentialOptions };
-
-/** A pause list string/seconds (default "60"), or `{ exponential: {...} }`. */
-export function makePolicy(config: PolicyConfig | undefined): ReconnectPolicy {
+/** A pause list string/seconds (default "60"), or `{ exponential: {...} }` (seconds). */
+export function makePolicy(config: PolicyConfig | undefined): ReconnectWalk {
   if (config === undefined) return new PauseDurations('');
   if (typeof config === 'number') return new PauseDurations(String(config));
   if (typeof config === 'string') return new PauseDurations(config);
@@ -58,12 +17,12 @@ export function makePolicy(config: PolicyConfig | undefined): ReconnectPolicy {
 }
 
 export class ReconnectSchedule {
-  readonly policy: ReconnectPolicy;
+  readonly policy: ReconnectWalk;
   readonly timer = new ConnectionTimer();
   /** The timer is disabled while an attempt runs and while connected. */
   enabled = true;
 
-  constructor(policy: ReconnectPolicy, nowUs: number) {
+  constructor(policy: ReconnectWalk, nowUs: number) {
     this.policy = policy;
     // The first attempt happens on the first round, or after |p[0]| when p[0] < 0.
     this.timer.setTimeoutDate(nowUs + Math.round(policy.initialDelay() * 1_000_000));

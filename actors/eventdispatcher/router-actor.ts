@@ -18,6 +18,10 @@ export interface RouterProps {
   knownServices?: string[];
   /** Longest line accepted on a stream (default 1 MiB). */
   maxLine?: number;
+  /** Debug mode: an incomplete COMMANDS list closes that connection (§7.2). */
+  debug?: boolean;
+  /** On STOP/SHUTDOWN, how long the stream connections get to flush DISCONNECTING and close (default 2000 ms). */
+  stopFlushMs?: number;
 }
 
 export interface RouterInfo {
@@ -37,7 +41,9 @@ export type RouterMsg =
   /** The runtime is stopping (SIGINT/SIGTERM): stop(false) as upstream does on SIGINT. */
   | { t: 'shutdown' }
   /** Periodic: drop expired cached messages. */
-  | { t: 'purge' };
+  | { t: 'purge' }
+  /** The stop flush deadline passed: stop even if some connections have not closed. */
+  | { t: 'flush-deadline' };
 
 /** Fails when a live process answers on `path`; a file left by a dead one is removed at bind. */
 async function checkUnixPath(path: string): Promise<void> {
@@ -58,16 +64,31 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
   let ids = 0;
   let stopped = false;
   let startError: string | null = null;
+  /** Replies to `shutdown` asks, answered once the connections are flushed and closed. */
+  const flushWaiters: Reply[] = [];
+  const streams = (): number => [...conns.values()].filter((c) => c.kind !== 'udp').length;
+  /** Stops the actor once every stream link closed (DISCONNECTING written) or at the deadline. */
+  const finishStop = (why: 'flushed' | 'deadline'): void => {
+    if (!stopped) return;
+    ctx.timers.cancel('flush-deadline');
+    if (why === 'deadline') ctx.log.warn('router stop: connections not closed by the flush deadline', { open: streams() });
+    for (const r of flushWaiters.splice(0)) r.resolve(true);
+    ctx.stop();
+  };
   const router = new Router({
     serverName: props.serverName,
     log: ctx.log,
     nowUs: realClock.nowUs,
     knownServices: props.knownServices,
+    debug: props.debug,
     myAddress: props.tcp ? `${props.tcp.host}:${props.tcp.port}` : props.unix?.path ?? '',
     onStop: () => {
+      // The router already wrote DISCONNECTING and marked every stream done (close after flush):
+      // stopping now would stop the links before their output leaves, so wait for them.
       stopped = true;
       for (const l of listeners) l.stop();
-      ctx.stop();
+      if (streams() === 0) return finishStop('flushed');
+      ctx.timers.once('flush-deadline', props.stopFlushMs ?? 2000, { t: 'flush-deadline' });
     },
   });
   const ready = (): boolean => (props.udp ? udpAddress !== null : true);
@@ -143,6 +164,7 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
             props: { token: msg.token, id, label: `${msg.kind} ${msg.address}`, maxLine: props.maxLine },
             restart: 'temporary',
             quiet: true,
+            priority: 100,
           });
           attach(id, msg.kind, msg.address, link);
           return;
@@ -155,7 +177,10 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
         case 'ed-closed':
           conns.delete(msg.id);
           router.detach(msg.id);
+          if (stopped && streams() === 0) finishStop('flushed');
           return;
+        case 'flush-deadline':
+          return finishStop('deadline');
         case 'ed-bound':
           udpAddress = msg.address;
           for (const r of waiting.splice(0)) r.resolve(info());
@@ -179,14 +204,19 @@ export const RouterActor = defineActor<RouterMsg, RouterProps>(import.meta.url, 
         case 'purge':
           router.cache.purge(realClock.nowUs());
           return;
-        case 'shutdown':
-          ctx.reply(true);
+        case 'shutdown': {
+          // Answered once the DISCONNECTING messages are out (or at the flush deadline).
+          const r = ctx.deferReply();
+          if (r) flushWaiters.push(r);
           if (!router.shuttingDown) router.stop(false);
+          else if (stopped && streams() === 0) finishStop('flushed');
           return;
+        }
       }
     },
     stopped() {
       for (const l of listeners) l.stop();
+      for (const r of flushWaiters.splice(0)) r.resolve(true);
     },
     inspect: () => info(),
   };

@@ -45,6 +45,11 @@ export interface RouterOptions {
   myAddress: string;
   /** STOP (false) or SHUTDOWN / QUITTING (true): the actor stops the endpoints. */
   onStop(quitting: boolean): void;
+  /**
+   * Debug mode (§7.2): a COMMANDS list missing HELP, QUITTING, READY, STOP or UNKNOWN is fatal
+   * for that connection (it is closed and its service goes down); otherwise it is an ERROR log.
+   */
+  debug?: boolean;
 }
 
 /** A copy with some header fields replaced, without name validation (compat names pass through). */
@@ -240,7 +245,13 @@ export class Router {
     if (!m.hasParameter('list')) return this.log.error('COMMANDS without a list parameter');
     c.commands = new Set(m.getParameter('list').split(',').filter((x) => x !== ''));
     const missing = REQUIRED_COMMANDS.filter((x) => !c.commands!.has(x));
-    if (missing.length > 0) this.log.error(`COMMANDS list of "${c.service ?? c.address}" lacks ${missing.join(', ')}`);
+    if (missing.length === 0) return;
+    const who = `COMMANDS list of "${c.service ?? c.address}" lacks ${missing.join(', ')}`;
+    if (!this.o.debug) return this.log.error(who);
+    // Fatal in debug mode, but only for the offending connection: the router and others go on.
+    this.log.error(`${who} (fatal in debug mode): connection closed`);
+    this.detach(c.id);
+    c.close();
   }
 
   #markDown(name: string, c: RouterConnection): void {

@@ -24,6 +24,7 @@ export async function startSection(system: ActorSystem, config: EdSection, env: 
         unix: r.unix === null ? null : { path: isAbsolute(r.unix) ? r.unix : resolve(env.dir, r.unix) },
         knownServices: [...r.knownServices, ...config.services.map((s) => s.service ?? s.name)],
         maxLine: r.maxLine,
+        debug: r.debug,
       },
     });
     let info: RouterInfo;
@@ -56,9 +57,10 @@ export async function startSection(system: ActorSystem, config: EdSection, env: 
   }
   return {
     describe: () => lines,
-    // Services that understand DISCONNECTING hear it before the actors stop.
+    // Services that understand DISCONNECTING hear it before the actors stop (the router answers
+    // once its connections flushed and closed, or after its 2 s flush deadline).
     async beforeStop() {
-      await Promise.all(routers.map((r) => r.ask({ t: 'shutdown' }, { timeoutMs: 2000 }).catch(() => null)));
+      await Promise.all(routers.map((r) => r.ask({ t: 'shutdown' }, { timeoutMs: 3000 }).catch(() => null)));
     },
   };
 }

@@ -14,7 +14,7 @@ import { defineActor, type Logger, type Reply } from '../../runtime/index.ts';
 import { giveHandle, listen, takeHandle, type Listener, type ListenTarget } from '../../runtime/io/index.ts';
 import { addCommunicatorCommands, type BuiltinState } from './builtins.ts';
 import { Dispatcher } from './dispatcher.ts';
-import { MessageStream } from './message-stream.ts';
+import { checkConnectionPriority, MessageStream } from './message-stream.ts';
 
 export interface MessageConnectionApi {
   readonly label: string;
@@ -44,6 +44,8 @@ export interface MessageServerProps {
   eventLimit?: number;
   maxLine?: number;
   format?: 'string' | 'json';
+  /** Priority of the accepted connections (§3.4: 0..255, lower first, default 100). */
+  connectionPriority?: number;
 }
 
 type ServerMsg = { t: 'accepted'; token: string; peer: string } | { t: 'await-ready' } | { t: 'info' };
@@ -54,6 +56,7 @@ export const MessageServer = defineActor<ServerMsg, MessageServerProps>(import.m
   let ids = 0;
   return {
     async started() {
+      checkConnectionPriority(props.connectionPriority ?? 100);
       listener = await listen({
         target: props.target,
         onConnection: (socket, peer) => void ctx.self.tell({ t: 'accepted', token: giveHandle(socket), peer: peer.address === '' ? 'unix' : `${peer.address}:${peer.port}` }),
@@ -68,7 +71,9 @@ export const MessageServer = defineActor<ServerMsg, MessageServerProps>(import.m
           name: id,
           restart: 'temporary',
           quiet: true,
-          props: { token: msg.token, label: `${props.target.kind} ${msg.peer}`, handler: props.handler, handlerProps: props.handlerProps, eventLimit: props.eventLimit, maxLine: props.maxLine, format: props.format },
+          // The kernel runs its mail in the same order as its reads (rounds): by priority.
+          priority: props.connectionPriority ?? 100,
+          props: { token: msg.token, label: `${props.target.kind} ${msg.peer}`, handler: props.handler, handlerProps: props.handlerProps, eventLimit: props.eventLimit, maxLine: props.maxLine, format: props.format, priority: props.connectionPriority },
         });
       } else if (msg.t === 'await-ready') {
         if (listener !== null) return ctx.reply(listener.address);
@@ -91,6 +96,7 @@ interface ClientProps {
   eventLimit?: number;
   maxLine?: number;
   format?: 'string' | 'json';
+  priority?: number;
 }
 
 const setups = new Map<string, ConnectionSetup>();
@@ -121,6 +127,7 @@ export const MessageServerClient = defineActor<never, ClientProps>(import.meta.u
         eventLimit: props.eventLimit,
         maxLine: props.maxLine,
         format: props.format,
+        priority: props.priority,
         message: (m) => {
           m.origin = ctx.self;
           dispatcher.dispatch(m);

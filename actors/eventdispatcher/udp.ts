@@ -8,6 +8,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Message } from '../../protocols/eventdispatcher/index.ts';
 import { defineActor } from '../../runtime/index.ts';
+import { configureMulticastSend, isMulticast, type MulticastSendOptions } from '../../runtime/io/multicast.ts';
 import { addCommunicatorCommands } from './builtins.ts';
 import { encodeDatagram } from './datagram.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -22,14 +23,19 @@ export function needsBroadcast(host: string): boolean {
   return net.isIPv6(host) && host.toLowerCase().startsWith('ff');
 }
 
-/** Sends one datagram; throws InvalidMessageError over 1024 bytes; false on a short or failed send. */
-export async function sendUdpMessage(to: { host: string; port: number }, msg: Message, secretCode = ''): Promise<boolean> {
+/**
+ * Sends one datagram; throws InvalidMessageError over 1024 bytes; false on a short or failed send.
+ * A multicast destination goes out on `multicast.interface` (default: the kernel's choice) with
+ * `multicast.ttl` hops (default 1) and is looped back to receivers on this host.
+ */
+export async function sendUdpMessage(to: { host: string; port: number }, msg: Message, secretCode = '', multicast: MulticastSendOptions = {}): Promise<boolean> {
   const bytes = encodeDatagram(msg, secretCode);
   const sock = dgram.createSocket(net.isIPv6(to.host) ? 'udp6' : 'udp4');
   try {
     if (needsBroadcast(to.host)) {
       await new Promise<void>((r) => sock.bind(0, () => r()));
       sock.setBroadcast(true);
+      if (isMulticast(to.host)) configureMulticastSend(sock, multicast);
     }
     return await new Promise<boolean>((resolve) => sock.send(bytes, to.port, to.host, (err, n) => resolve(!err && n === bytes.length)));
   } finally {

@@ -50,7 +50,7 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('disconnect', () => onSignal('disconnect'));
   logServerConfig(settings);
-  const [{ ActorSystem }, { startServer }] = await Promise.all([import('../../runtime/system.ts'), import('./server.ts')]);
+  const [{ ActorSystem }, { startServer }] = await Promise.all([import('../../runtime/kernel/system.ts'), import('./server.ts')]);
   const system = await ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
@@ -112,7 +112,7 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
   }
   // A parent may signal from now on. (A parent that already closed the channel is no error.)
   if (process.connected) process.send?.({ t: 'ready' }, undefined, {}, () => {});
-  const [{ ActorSystem }, { AgencyGroup, groupOutcome }] = await Promise.all([import('../../runtime/system.ts'), import('./agencies.ts')]);
+  const [{ ActorSystem }, { AgencyGroup, groupOutcome }] = await Promise.all([import('../../runtime/kernel/system.ts'), import('./agencies.ts')]);
   const system = await ActorSystem.start({ name: `agency-${settings.id}`, threads: 0, logLevel: kernelLogLevel() });
   if (gate) {
     await gate;

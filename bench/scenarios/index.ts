@@ -13,4 +13,5 @@ export const scenarios: Record<string, () => Promise<{ run: Scenario }>> = {
   startup: () => import('./startup.ts'),
   'lottery-e2e': () => import('./lottery-e2e.ts'),
   nodes: () => import('./nodes.ts'),
+  broker: () => import('./broker.ts'),
 };

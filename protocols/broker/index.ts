@@ -16,3 +16,17 @@ export {
   validateTopic,
   type BrokerLimits,
 } from './limits.ts';
+export {
+  decodeClientLine,
+  decodeLbLine,
+  encodeStreamAck,
+  encodeStreamBatch,
+  encodeStreamEnd,
+  encodeStreamOpen,
+  MAX_STREAM_CREDIT,
+  type StreamAck,
+  type StreamBatch,
+  type StreamControl,
+  type StreamEnd,
+  type StreamOpen,
+} from './json-stream.ts';

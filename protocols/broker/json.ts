@@ -27,7 +27,8 @@ const REQUIRED: Record<BrokerOp, readonly string[]> = {
   destroy: ['id'],
 };
 
-function parseObject(line: string | Uint8Array, what: string): Record<string, unknown> {
+/** Parses one line as a JSON object (the streaming lines of json-stream.ts share it). */
+export function parseObject(line: string | Uint8Array, what: string): Record<string, unknown> {
   const text = typeof line === 'string' ? line : Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8');
   let value: unknown;
   try {
@@ -56,8 +57,12 @@ function ridOf(o: Record<string, unknown>, what: string): number {
 
 /** Parse one request line. Throws ProtocolError on a shape error. */
 export function decodeJsonRequest(line: string | Uint8Array): BrokerRequest {
+  return requestFromObject(parseObject(line, 'broker request'));
+}
+
+/** A request from an already parsed line object. Throws ProtocolError on a shape error. */
+export function requestFromObject(o: Record<string, unknown>): BrokerRequest {
   const what = 'broker request';
-  const o = parseObject(line, what);
   const rid = ridOf(o, what);
   const op = o.op;
   if (typeof op !== 'string' || !(BROKER_OPS as readonly string[]).includes(op)) {
@@ -152,8 +157,12 @@ export function encodeJsonReply(reply: BrokerReply): string {
 
 /** Parse one reply line: status < 0 gives an `error` frame (its description must not be empty). */
 export function decodeJsonReply(line: string | Uint8Array): BrokerReply {
+  return replyFromObject(parseObject(line, 'broker reply'));
+}
+
+/** A reply from an already parsed line object. Throws ProtocolError on a shape error. */
+export function replyFromObject(o: Record<string, unknown>): BrokerReply {
   const what = 'broker reply';
-  const o = parseObject(line, what);
   const rid = o.rid;
   if (typeof rid !== 'number' || !Number.isInteger(rid) || rid < 0 || rid > MAX_RID) {
     throw field(what, `"rid" must be an integer in 0..${MAX_RID}`);

@@ -33,7 +33,7 @@ export {
   type IpAddress,
   type Timespec,
 } from './params.ts';
-export { PauseDurations, parsePauseList, parseDuration, DEFAULT_PAUSE_SECONDS, MAX_PAUSES } from './pauses.ts';
+export { parsePauseList, parseDuration, DEFAULT_PAUSE_SECONDS, MAX_PAUSES } from './pauses.ts';
 export { trimMessage } from './trim.ts';
 export {
   MESSAGE_VERSION,

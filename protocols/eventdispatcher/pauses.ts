@@ -1,5 +1,6 @@
-// Pause list of permanent connections (eventdispatcher.md §4.1): parsing and the index walk.
-// Pure: the connection actor arms its timer from the delays this returns.
+// Pause list of permanent connections (eventdispatcher.md §4.1): the configuration syntax.
+// The walk over it (and the exponential alternative) is the kernel's one reconnect policy,
+// runtime/io/reconnect.ts.
 
 import { InvalidParameterError } from './errors.ts';
 
@@ -58,60 +59,11 @@ export function parsePauseList(text: string): number[] {
   for (const raw of text.split(',')) {
     const item = raw.trim();
     if (item === '') continue;
-    if (out.length >= MAX_PAUSES) throw new InvalidParameterError('too many pause durations, limit is 254.');
+    if (out.length >= MAX_PAUSES) throw new InvalidParameterError(`too many pause durations: a pause list has at most ${MAX_PAUSES} entries.`);
     const seconds = parseDuration(item);
     if (seconds === null) throw new InvalidParameterError(`pause duration "${item}" is not valid.`);
     out.push(seconds);
   }
   if (out.length === 0) out.push(DEFAULT_PAUSE_SECONDS);
   return out;
-}
-
-/**
- * The pause list and its cursor. A number argument is ONE entry in microseconds (the API unit); a
- * string is the configuration syntax in seconds (parsePauseList).
- */
-export class PauseDurations {
-  readonly #pauses: readonly number[];
-  #index = 0;
-
-  constructor(value: string | number = '') {
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new InvalidParameterError(`pause duration "${value}" is not valid.`);
-      this.#pauses = [value / 1_000_000];
-    } else {
-      this.#pauses = parsePauseList(value);
-    }
-    this.restart();
-  }
-
-  /** The entries in seconds (negative values kept as given). */
-  get pauses(): readonly number[] {
-    return this.#pauses;
-  }
-
-  /** Seconds to wait before the first attempt: |p[0]| if p[0] < 0, else 0. */
-  initialDelay(): number {
-    const first = this.#pauses[0];
-    return first < 0 ? -first : 0;
-  }
-
-  /**
-   * The next delay |p[i++]| in seconds, or -1 once the list is exhausted: the caller then keeps its
-   * current delay, so the last one repeats. A 0 delay must not be armed ([0] tries once only).
-   */
-  nextDelay(): number {
-    if (this.#index < this.#pauses.length) return Math.abs(this.#pauses[this.#index++]);
-    return -1;
-  }
-
-  /** Back to index 1 if the list has more than one entry and p[0] <= 0, else index 0. */
-  restart(): void {
-    this.#index = this.#pauses.length > 1 && this.#pauses[0] <= 0 ? 1 : 0;
-  }
-
-  /** Current cursor (for tests and inspection). */
-  get index(): number {
-    return this.#index;
-  }
 }

@@ -23,14 +23,6 @@ export function toRow(b: Bet): BetRow {
   return [b.agency, b.firstName, b.lastName, b.document, b.birthdate, b.number];
 }
 
-export function fromRow(r: BetRow): Bet {
-  return { agency: r[0], firstName: r[1], lastName: r[2], document: r[3], birthdate: r[4], number: r[5] };
-}
-
-export function hasWon(b: { number: number }): boolean {
-  return b.number === LOTTERY_WINNER_NUMBER;
-}
-
 export const NAME_MAX_BYTES = 50;
 export const DOCUMENT_MAX_DIGITS = 10;
 

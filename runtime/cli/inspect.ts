@@ -1,9 +1,9 @@
 // `actor-runtime inspect` and `top`: attach to a running system through its control socket.
 
 import type { Command } from 'commander';
-import { findSockets, request } from '../control.ts';
+import { findSockets, request } from '../inspection/control.ts';
 import { renderSnapshot } from './render.ts';
-import type { SystemSnapshot } from '../system.ts';
+import type { SystemSnapshot } from '../kernel/system.ts';
 import { CliError } from './errors.ts';
 
 function pickSocket(opts: { socket?: string; name?: string }): string {

@@ -1,7 +1,7 @@
 // The `actor-runtime` command line: kernel commands plus whatever the registered subsystems add.
 
 import { Command, CommanderError } from 'commander';
-import { subsystemCommands } from '../subsystem.ts';
+import { subsystemCommands } from '../kernel/subsystem.ts';
 import { registerRunCommand } from './run.ts';
 import { registerInspectCommands } from './inspect.ts';
 import { registerViewCommand } from './view.ts';

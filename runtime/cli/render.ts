@@ -1,7 +1,7 @@
 // Text rendering of snapshots for `inspect` and `top`: the actor tree with threads, states,
 // mailbox depths and restart counts, then each actor's own `inspect()` details.
 
-import type { SystemSnapshot } from '../system.ts';
+import type { SystemSnapshot } from '../kernel/system.ts';
 import { buildPanels, type Panel } from '../view/panels.ts';
 
 const threadName = (t: number): string => (t < 0 ? 'main' : `t${t}`);

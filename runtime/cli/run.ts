@@ -2,10 +2,10 @@
 // expose the control socket, and stop gracefully on SIGINT/SIGTERM (children first, stop hooks run).
 
 import type { Command } from 'commander';
-import type { ActorSystem } from '../system.ts';
-import type { Topology } from '../topology.ts';
-import { loadSubsystems, registeredSubsystems, type SectionHandle } from '../subsystem.ts';
-import type { ControlServer } from '../control.ts';
+import type { ActorSystem } from '../kernel/system.ts';
+import type { Topology } from '../kernel/topology.ts';
+import { loadSubsystems, registeredSubsystems, type SectionHandle } from '../kernel/subsystem.ts';
+import type { ControlServer } from '../inspection/control.ts';
 import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
@@ -34,10 +34,10 @@ export interface RunningSystem {
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
   // Imported here, not at the top: `actor-runtime --help` and the one-shot tools never need them.
   const [{ ActorSystem }, { loadTopology }, { startControlServer }, { loggerFor }] = await Promise.all([
-    import('../system.ts'),
-    import('../topology.ts'),
-    import('../control.ts'),
-    import('../log.ts'),
+    import('../kernel/system.ts'),
+    import('../kernel/topology.ts'),
+    import('../inspection/control.ts'),
+    import('../log/log.ts'),
     loadSubsystems(),
   ]);
   // A bad file throws a ConfigError: a CliError with exit code 2.
@@ -160,7 +160,7 @@ export function registerRunCommand(program: Command): void {
     .option('--no-control', 'do not open a control socket')
     .option('--stop-timeout <ms>', 'graceful stop deadline before threads are terminated', '10000')
     .option('--view <[host:]port>', 'serve the live web page (loopback unless a secret is set; see `view --help`)')
-    .option('--view-secret-file <path>', 'file holding the node secret the page must prove (or ACTOR_RUNTIME_SECRET)')
+    .option('--view-secret-file <path>', 'file holding the node secret the page must prove (or ACTOR_RUNTIME_NODE_SECRET; ACTOR_RUNTIME_SECRET is read as an alias)')
     .action(async (file: string, opts: RunOptions) => {
       // Handlers first: a signal during start-up stops the system as soon as it is up.
       let running: RunningSystem | null = null;

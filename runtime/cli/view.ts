@@ -4,9 +4,9 @@
 import net from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ActorSystem } from '../system.ts';
-import type { ViewServer } from '../view/index.ts';
-import { findSockets } from '../control.ts';
+import type { ActorSystem } from '../kernel/system.ts';
+import type { ViewServer, ViewSource } from '../view/index.ts';
+import { findSockets } from '../inspection/control.ts';
 import { CliError } from './errors.ts';
 
 export type ViewSetting = string | number | { address: string | number; secretFile?: string };
@@ -44,6 +44,64 @@ function alive(path: string): Promise<boolean> {
   });
 }
 
+interface ViewOpts {
+  listen: string;
+  socket?: string;
+  name?: string;
+  node?: string;
+  secretFile?: string;
+  secretEnv?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+type View = typeof import('../view/index.ts');
+
+/** The system through its control socket; `gone` resolves when it stops answering. */
+async function socketSource(view: View, opts: ViewOpts): Promise<{ source: ViewSource; label: string; gone: (stop: Promise<void>) => Promise<string> }> {
+  let path = opts.socket;
+  if (!path) {
+    const found = findSockets(opts.name);
+    if (found.length === 0) throw new CliError(`no running system found${opts.name ? ` named ${opts.name}` : ''} (start one with: actor-runtime run <topology>)`, 1);
+    if (found.length > 1) throw new CliError(`several systems are running; choose one with --socket:\n${found.map((f) => `  ${f}`).join('\n')}`, 2);
+    path = found[0];
+  }
+  if (!(await alive(path))) throw new CliError(`cannot reach the system at ${path}`, 1);
+  const at = path;
+  return {
+    source: view.controlSource(at),
+    label: at,
+    gone: (stop) =>
+      new Promise<string>((res) => {
+        const timer = setInterval(() => void alive(at).then((ok) => ok || (clearInterval(timer), res('the system stopped'))), 2000);
+        void stop.then(() => clearInterval(timer));
+      }),
+  };
+}
+
+/** A remote node over authenticated inspector links, as `inspect --node` attaches. */
+async function remoteSource(view: View, opts: ViewOpts & { node: string }): Promise<{ source: ViewSource; label: string; gone: (stop: Promise<void>) => Promise<string> }> {
+  const { openInspector } = await import('../nodes/inspect-client.ts');
+  const open = (): ReturnType<typeof openInspector> => openInspector(opts.node, opts);
+  let snapshots;
+  try {
+    snapshots = await open();
+    await snapshots.snapshot();
+  } catch (err) {
+    throw new CliError(`cannot attach to node ${opts.node}: ${(err as Error).message}`, 1);
+  }
+  const ins = snapshots;
+  return {
+    source: view.nodeSource(opts.node, ins, open),
+    label: `node ${opts.node}`,
+    gone: (stop) => {
+      void stop.then(() => ins.close());
+      return ins.closed.then((why) => `the node closed the link (${why})`);
+    },
+  };
+}
+
 export function registerViewCommand(program: Command): void {
   program
     .command('view')
@@ -51,41 +109,40 @@ export function registerViewCommand(program: Command): void {
     .option('--listen <[host:]port>', 'where to serve the page (loopback unless a secret is set)', '127.0.0.1:8090')
     .option('--socket <path>', 'control socket of the system (default: the only running one)')
     .option('--name <name>', 'pick the running system by name')
-    .option('--node <url>', 'attach over a node link (arrives with node links, issue 13)')
-    .option('--secret-file <path>', 'file holding the node secret pages must prove (or ACTOR_RUNTIME_SECRET)')
-    .action(async (opts: { listen: string; socket?: string; name?: string; node?: string; secretFile?: string }) => {
-      if (opts.node) throw new CliError(`--node ${opts.node}: node links are not available yet; attach through the control socket (--socket or --name)`, 2);
-      let path = opts.socket;
-      if (!path) {
-        const found = findSockets(opts.name);
-        if (found.length === 0) throw new CliError(`no running system found${opts.name ? ` named ${opts.name}` : ''} (start one with: actor-runtime run <topology>)`, 1);
-        if (found.length > 1) throw new CliError(`several systems are running; choose one with --socket:\n${found.map((f) => `  ${f}`).join('\n')}`, 2);
-        path = found[0];
-      }
-      if (!(await alive(path))) throw new CliError(`cannot reach the system at ${path}`, 1);
+    .option('--node <url>', 'attach to a runtime node over its link (ws:// or wss://), authenticated with the node secret')
+    .option('--secret-file <path>', 'file holding the node secret (links; pages must prove it too); default $ACTOR_RUNTIME_NODE_SECRET')
+    .option('--secret-env <name>', 'environment variable holding the node secret')
+    .option('--ca <file>', 'with --node wss://: CA certificate(s) to trust (PEM)')
+    .option('--cert <file>', 'with --node wss://: client certificate for mutual TLS (PEM)')
+    .option('--key <file>', 'with --node wss://: its key (PEM)')
+    .action(async (opts: ViewOpts) => {
       const view = await import('../view/index.ts');
       let addr;
       let secret;
       try {
         addr = view.parseViewAddress(opts.listen);
-        secret = view.loadSecret(opts.secretFile);
+        secret = view.loadSecret(opts.secretFile, opts.secretEnv);
       } catch (err) {
         throw new CliError((err as Error).message, 2);
       }
-      const server = await start(() => view.startViewServer({ ...addr, secret, source: view.controlSource(path) }));
-      process.stdout.write(`live view of ${path} at ${server.url}\n`);
-      // Serve until Ctrl-C or until the system goes away.
+      const node = opts.node;
+      const { source, label, gone } = node ? await remoteSource(view, { ...opts, node }) : await socketSource(view, opts);
+      const server = await start(() => view.startViewServer({ ...addr, secret, source }));
+      process.stdout.write(`live view of ${label} at ${server.url}\n`);
+      // Serve until Ctrl-C or until the system (or the node link) goes away.
+      let stopped!: () => void;
+      const stop = new Promise<void>((r) => (stopped = r));
       const why = await new Promise<string>((res) => {
         const done = (reason: string): void => {
-          clearInterval(timer);
           process.off('SIGINT', done);
           process.off('SIGTERM', done);
           res(reason);
         };
-        const timer = setInterval(() => void alive(path).then((ok) => ok || done('the system stopped')), 2000);
+        void gone(stop).then(done);
         process.once('SIGINT', done);
         process.once('SIGTERM', done);
       });
+      stopped();
       await server.close();
       process.stderr.write(`view stopped: ${why}\n`);
     });

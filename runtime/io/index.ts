@@ -40,6 +40,12 @@
 //   const ep = await openDatagram({ kind: 'udp', host, port }, { message(data, from) {...} });
 //   ep.send(bytes, { kind: 'udp', host, port }); ep.close(). Other kinds plug in with
 //   registerDatagramKind(kind, opener) behind the same DatagramEndpoint interface.
+//
+// Reconnecting (reconnect.ts)
+//   const policy = reconnectPolicy('1,1,1,3,5' | { initialMs, factor, maxMs }); policy.pause(i)
+//   gives the pause at step i and the next step (null: give up). The pause list of
+//   eventdispatcher.md §4.1 or exponential backoff; pure, so one policy serves many links.
+//   `new ReconnectCursor(policy)` (or PauseDurations / ExponentialBackoff) walks it with state.
 
 export { Listener, listen, BindError, endQuietly, peerOf, describeTarget, type ListenTarget, type ListenerOptions, type Peer, type Admission } from './listener.ts';
 export { StreamConnection, type StreamHandlers, type StreamOptions } from './stream.ts';
@@ -54,3 +60,4 @@ export {
   type DatagramOpener,
   type DatagramTarget,
 } from './datagram.ts';
+export { reconnectPolicy, pauseListPolicy, exponentialPolicy, ReconnectCursor, PauseDurations, ExponentialBackoff, type ReconnectPolicy, type ReconnectSpec, type ReconnectWalk } from './reconnect.ts';

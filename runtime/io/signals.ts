@@ -6,7 +6,7 @@
 // again (SIGINT/SIGTERM end the process).
 
 import { isMainThread } from 'node:worker_threads';
-import type { ActorRef } from '../types.ts';
+import type { ActorRef } from '../actor/types.ts';
 
 type Subscriber = (signal: NodeJS.Signals) => void;
 

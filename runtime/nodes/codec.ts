@@ -36,7 +36,9 @@ export function decodeFrame(bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): un
     throw new Error(`malformed frame (${err instanceof RangeError ? 'nested too deep' : (err as Error).message})`);
   }
   if (!Array.isArray(v)) throw new Error(`malformed frame (expected a list of records, found ${typeof v})`);
-  if (!withinDepth(v, maxDepth + 2)) throw new Error(`frame nested deeper than ${maxDepth} levels`);
+  // Every level of nesting takes at least one byte: a frame shorter than the limit (an ask, a
+  // reply, a heartbeat) cannot be too deep, so only longer frames are walked.
+  if (bytes.length > maxDepth + 2 && !withinDepth(v, maxDepth + 2)) throw new Error(`frame nested deeper than ${maxDepth} levels`);
   return v;
 }
 

@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { NODE_NAME } from './address.ts';
-import { parsePauseList } from './reconnect.ts';
+import { pauseSeconds } from '../io/reconnect.ts';
 
 const wsUrl = z.string().regex(/^wss?:\/\/[^/\s]+\/?$/, 'a ws:// or wss:// address such as ws://127.0.0.1:7401');
 const nodeName = z.string().regex(NODE_NAME, 'letters, digits, _ . - (at most 64)');
@@ -12,7 +12,7 @@ const nodeName = z.string().regex(NODE_NAME, 'letters, digits, _ . - (at most 64
 const pauseList = z.union([z.number(), z.string()]).refine(
   (v) => {
     try {
-      parsePauseList(v);
+      pauseSeconds(v);
       return true;
     } catch {
       return false;

@@ -8,8 +8,8 @@ import { dialHandshake } from './handshake.ts';
 import { readSecret } from './secret.ts';
 import { wsTransport } from './ws-transport.ts';
 import type { FrameChannel } from './transport.ts';
-import type { SystemSnapshot } from '../system.ts';
-import type { StampedEvent } from '../events.ts';
+import type { SystemSnapshot } from '../kernel/system.ts';
+import type { StampedEvent } from '../inspection/events.ts';
 
 export interface InspectorOptions {
   secretFile?: string;
@@ -25,6 +25,8 @@ export interface Inspector {
   snapshot(peer?: string): Promise<SystemSnapshot>;
   /** Follows the event stream until the link closes. */
   events(onEvent: (ev: StampedEvent) => void): Promise<void>;
+  /** Resolves with the reason once the link is closed (by either side). */
+  readonly closed: Promise<string>;
   close(): void;
 }
 
@@ -44,12 +46,12 @@ export async function openInspector(url: string, o: InspectorOptions = {}): Prom
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let onEvent: ((ev: StampedEvent) => void) | null = null;
   let closedWhy: string | null = null;
-  const closed = new Promise<void>((resolve) => {
+  const closed = new Promise<string>((resolve) => {
     ch.onClose = (why) => {
       closedWhy = why;
       for (const w of waiting.values()) w.reject(new Error(`the node closed the link: ${why}`));
       waiting.clear();
-      resolve();
+      resolve(why);
     };
   });
   ch.onFrame = (data) => {
@@ -83,6 +85,7 @@ export async function openInspector(url: string, o: InspectorOptions = {}): Prom
       await request('events', null);
       await closed;
     },
+    closed,
     close: () => ch.close('inspector done'),
   };
 }

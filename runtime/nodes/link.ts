@@ -4,8 +4,8 @@
 
 import { encodeFrame, W_BEAT, W_EVENT, W_MAIL, W_RUN } from './codec.ts';
 import type { FrameChannel } from './transport.ts';
-import type { ReconnectPolicy } from './reconnect.ts';
-import type { Logger } from '../types.ts';
+import type { ReconnectPolicy } from '../io/reconnect.ts';
+import type { Logger } from '../actor/types.ts';
 
 export type LinkState = 'down' | 'connecting' | 'up';
 

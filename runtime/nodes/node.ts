@@ -5,15 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ActorSystem, SystemSnapshot } from '../system.ts';
-import type { ActorRef, Logger } from '../types.ts';
-import { loggerFor } from '../log.ts';
-import { describeError } from '../errors.ts';
+import type { ActorSystem, SystemSnapshot } from '../kernel/system.ts';
+import type { ActorRef, Logger } from '../actor/types.ts';
+import { loggerFor } from '../log/log.ts';
+import { describeError } from '../actor/errors.ts';
 import { parseAddress } from './address.ts';
 import { DEFAULT_MAX_DEPTH, W_CTRL, W_CTRL_REPLY, W_EVENT } from './codec.ts';
 import { acceptHandshake, dialHandshake } from './handshake.ts';
 import { Link, type LinkOptions } from './link.ts';
-import { reconnectPolicy, type ReconnectPolicy } from './reconnect.ts';
+import { reconnectPolicy, type ReconnectPolicy } from '../io/reconnect.ts';
 import { NodeRouter } from './router.ts';
 import { readSecret } from './secret.ts';
 import type { FrameChannel, Listener, TlsOptions, Transport } from './transport.ts';
@@ -69,7 +69,7 @@ export class RuntimeNode {
       maxFrameBytes,
       highWaterBytes,
       hardCapBytes: highWaterBytes * 8,
-      flushAt: 4096,
+      flushAt: 1024,
       maxHeld: 100_000,
     };
     this.policy = reconnectPolicy(c.reconnect);

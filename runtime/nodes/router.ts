@@ -5,13 +5,13 @@
 // link is lost the asks reject with `node-down` and the watchers get a `terminated` whose reason
 // is `node-down`.
 
-import type { Host, RemoteRoute, SysMsg } from '../host.ts';
-import { isPlainRef, type Ref } from '../ref.ts';
-import { ActorError, describeError } from '../errors.ts';
+import type { Host, RemoteRoute, SysMsg } from '../kernel/host.ts';
+import { isPlainRef, type Ref } from '../actor/ref.ts';
+import { ActorError, describeError } from '../actor/errors.ts';
 import { parseAddress, qualify, type NodeAddress } from './address.ts';
 import { decodeFrame, unsendable, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
 import { recordStarts, type Link } from './link.ts';
-import type { Logger } from '../types.ts';
+import type { Logger } from '../actor/types.ts';
 
 /** How long an ask from a peer may stay open here (the asker has its own, usually shorter, deadline). */
 const PROXY_ASK_MS = 120_000;
@@ -52,6 +52,10 @@ export class NodeRouter implements RemoteRoute {
   /** Parsed node addresses (every remote tell names one): parsing each time cost ~3%. */
   private addresses = new Map<string, NodeAddress | null>();
   private lastLink: Link | null = null;
+  /** The last remote path told and its parsed address and hint: bursts mostly name one actor. */
+  private lastPath: string | null = null;
+  private lastAddress: NodeAddress | null = null;
+  private lastHint = -2;
   private sweeper: NodeJS.Timeout;
 
   constructor(host: Host, o: RouterOptions) {
@@ -78,7 +82,8 @@ export class NodeRouter implements RemoteRoute {
   }
 
   mail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
-    const a = this.address(path);
+    const cached = path === this.lastPath;
+    const a = cached ? this.lastAddress : this.address(path);
     if (a === null) return this.refuse(path, askId, 'malformed-address', `"${path}" is not a node address (node:/path)`);
     if (a.node === this.self) {
       this.host.deliverFromNode(a.path, this.threadFor(a.path, -2), msg, from, askId, priority);
@@ -91,7 +96,13 @@ export class NodeRouter implements RemoteRoute {
     if (!link.accepting()) return this.refuse(path, askId, 'node-down', `node ${a.node} is down`);
     const why = unsendable(msg, this.o.maxDepth);
     if (why !== null) return this.refuse(path, askId, 'unsendable', `message to ${path} cannot cross to node ${a.node}: ${why}`);
-    const hint = this.hints.get(path) ?? -2;
+    let hint = this.lastHint;
+    if (!cached) {
+      hint = this.hints.get(path) ?? -2;
+      this.lastPath = path;
+      this.lastAddress = a;
+      this.lastHint = hint;
+    }
     const fromPath = from === null ? null : from.path;
     const fromT = from === null ? -1 : from.thread;
     if (askId !== 0) {
@@ -371,6 +382,7 @@ export class NodeRouter implements RemoteRoute {
     if (typeof thread !== 'number' || thread < -1) return;
     if (this.hints.size >= MAX_HINTS) this.hints.clear();
     this.hints.set(path, thread);
+    if (path === this.lastPath) this.lastHint = thread;
   }
 
   /** The thread of a local actor: the registry knows non-quiet actors; else the peer's hint. */

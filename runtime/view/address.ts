@@ -1,10 +1,11 @@
 // Where the live view listens and who may read it: `[host:]port` parsing, loopback detection and
 // the node secret (from an environment variable or a file, never from the topology itself).
 
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { DEFAULT_SECRET_ENV, findSecret, type SecretSource } from '../nodes/secret.ts';
 
-export const SECRET_ENV = 'ACTOR_RUNTIME_SECRET';
+/** The one documented variable, shared with node links (ACTOR_RUNTIME_SECRET still read as an alias). */
+export const SECRET_ENV = DEFAULT_SECRET_ENV;
 
 export interface ViewAddress {
   host: string;
@@ -28,20 +29,16 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
-/** The secret from `ACTOR_RUNTIME_SECRET`, else from `file`; null when neither is set. */
-export function loadSecret(file?: string): string | null {
-  const env = process.env[SECRET_ENV];
-  if (env !== undefined && env !== '') return env;
-  if (!file) return null;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read the view's secret file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  const secret = text.trim();
-  if (secret.length < 8) throw new Error(`the secret in ${file} is shorter than 8 characters`);
-  return secret;
+/**
+ * The secret pages must prove: the file when given, else the environment (see findSecret in
+ * runtime/nodes/secret.ts: one reader for views and node links); null when neither is set.
+ */
+export function loadSecret(file?: string, secretEnv?: string): string | null {
+  const src: SecretSource = { secretFile: file, secretEnv };
+  const found = findSecret(src);
+  if (found === null) return null;
+  if (found.text.length < 8) throw new Error(`the secret from the ${found.from} is shorter than 8 characters`);
+  return found.text;
 }
 
 /** A public address is served only with a secret; the message says how to give one. */

@@ -4,7 +4,7 @@
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Logger } from '../types.ts';
+import type { Logger } from '../actor/types.ts';
 import type { ViewSource } from './source.ts';
 import { LiveModel, type ModelCaps } from './model.ts';
 import { DEFAULT_PANEL_CAPS } from './panels.ts';

@@ -4,8 +4,8 @@
 // below a thread's busiest list, and the `inspect()` details behind the subsystem panels).
 // A tick is the change since the previous one, computed once and sent to every page.
 
-import type { StampedEvent } from '../events.ts';
-import type { SystemSnapshot } from '../system.ts';
+import type { StampedEvent } from '../inspection/events.ts';
+import type { SystemSnapshot } from '../kernel/system.ts';
 import { buildPanels, type Panel, type PanelCaps } from './panels.ts';
 
 /** path, thread, kind, state, mailbox depth, messages/s, restarts */

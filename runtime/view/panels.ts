@@ -4,7 +4,7 @@
 // details (scalars as fields, objects of scalars as groups, lists of records as tables); a kind
 // with several actors (connections, agencies) becomes one table with a row per actor.
 
-import type { CellInfo } from '../cell.ts';
+import type { CellInfo } from '../actor/cell.ts';
 
 export type Scalar = string | number | boolean | null;
 

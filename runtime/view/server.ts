@@ -5,8 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { loggerFor } from '../log.ts';
-import type { Logger } from '../types.ts';
+import { loggerFor } from '../log/log.ts';
+import type { Logger } from '../actor/types.ts';
 import { checkExposure, isLoopback, type ViewAddress } from './address.ts';
 import { DEFAULT_CAPS, ViewHub, type HubStats, type ViewCaps } from './hub.ts';
 import type { ViewSource } from './source.ts';

@@ -2,8 +2,9 @@
 // (`actor-runtime view`). Both give the same two things: snapshots and the ordered event stream.
 
 import net from 'node:net';
-import type { ActorSystem, SystemSnapshot } from '../system.ts';
-import type { StampedEvent } from '../events.ts';
+import type { ActorSystem, SystemSnapshot } from '../kernel/system.ts';
+import type { StampedEvent } from '../inspection/events.ts';
+import type { Inspector } from '../nodes/inspect-client.ts';
 
 export interface ViewSource {
   /** Shown in the page's title bar. */
@@ -21,7 +22,7 @@ export function systemSource(system: ActorSystem): ViewSource {
   };
 }
 
-/** Newline-delimited JSON over the control socket (see runtime/control.ts). */
+/** Newline-delimited JSON over the control socket (see runtime/inspection/control.ts). */
 export function controlSource(path: string, timeoutMs = 5000): ViewSource {
   return {
     describe: () => path,
@@ -53,6 +54,39 @@ export function controlSource(path: string, timeoutMs = 5000): ViewSource {
       return () => {
         ended = true;
         sock.destroy();
+      };
+    },
+  };
+}
+
+/**
+ * A remote node over authenticated inspector links (`view --node`): snapshots on one link, each
+ * event subscription on a link of its own, opened by `open` (runtime/nodes/inspect-client.ts).
+ */
+export function nodeSource(url: string, snapshots: Inspector, open: () => Promise<Inspector>): ViewSource {
+  return {
+    describe: () => url,
+    snapshot: () => snapshots.snapshot(),
+    subscribe(onEvent, onEnd) {
+      let live: Inspector | null = null;
+      let ended = false;
+      const end = (why: string): void => {
+        if (!ended) (ended = true), onEnd(why);
+      };
+      open().then(
+        (ins) => {
+          if (ended) return ins.close();
+          live = ins;
+          ins.events(onEvent).then(
+            () => end('the node closed the link'),
+            (err: Error) => end(`the node link failed: ${err.message}`),
+          );
+        },
+        (err: Error) => end(`cannot attach to ${url}: ${err.message}`),
+      );
+      return () => {
+        ended = true;
+        live?.close();
       };
     },
   };

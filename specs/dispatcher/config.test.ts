@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, defaultConfigText, loadConfigFile, resolveDocument } from '../../actors/dispatcher/config/index.ts';
 import { dispatcherSubsystem, resolveSection } from '../../actors/dispatcher/index.ts';
-import { registerSubsystem, type Subsystem } from '../../runtime/subsystem.ts';
-import { loadTopology } from '../../runtime/topology.ts';
+import { registerSubsystem, type Subsystem } from '../../runtime/kernel/subsystem.ts';
+import { loadTopology } from '../../runtime/kernel/topology.ts';
 import { Client, freePort, runCli, running, sleep, tmpDir, tx } from './helpers.ts';
 
 registerSubsystem(dispatcherSubsystem as Subsystem);

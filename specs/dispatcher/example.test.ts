@@ -5,8 +5,8 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { dispatcherSubsystem, resolveSection } from '../../actors/dispatcher/index.ts';
-import { registerSubsystem, type Subsystem } from '../../runtime/subsystem.ts';
-import { loadTopology } from '../../runtime/topology.ts';
+import { registerSubsystem, type Subsystem } from '../../runtime/kernel/subsystem.ts';
+import { loadTopology } from '../../runtime/kernel/topology.ts';
 import type { SectionConfig } from '../../actors/dispatcher/config/index.ts';
 import { Client, runCli, running, tx } from './helpers.ts';
 

@@ -4,7 +4,7 @@
 // workers back and keeps serving.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Cell } from '../../runtime/cell.ts';
+import type { Cell } from '../../runtime/actor/cell.ts';
 import { Client, compatEntry, freePort, sleep, startHarness, tmpDir, tx, type Harness } from './helpers.ts';
 
 function crash(h: Harness, path: string): void {

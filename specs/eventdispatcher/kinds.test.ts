@@ -86,8 +86,7 @@ describe('eventdispatcher connection kinds', () => {
     const watched = join(dir, 'watched');
     execFileSync('mkdir', [watched]);
     const owner = sys.spawn(Owner, { name: 'fw-owner', props: { def: `${KINDS}#FileWatchConnection`, name: 'w', props: { id: 'w', path: watched } } });
-    await waitFor(() => sys.lookup('/fw-owner/w'), 'the watcher');
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => reports.some((r) => r.t === 'ed-file-ready' && r.id === 'w'), 'the watch in place');
     const file = join(watched, 'a.txt');
     writeFileSync(file, 'x');
     await waitFor(() => of('w', 'ed-file').some((r) => r.filename === 'a.txt' && r.mask & FILE_EVENT.CREATED), 'CREATED');

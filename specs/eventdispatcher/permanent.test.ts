@@ -3,16 +3,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Message, PauseDurations } from '../../protocols/eventdispatcher/index.ts';
+import { Message } from '../../protocols/eventdispatcher/index.ts';
 import { FakeClock } from '../../actors/eventdispatcher/clock.ts';
 import { PermanentConnection, type Messenger } from '../../actors/eventdispatcher/permanent.ts';
-import { ExponentialBackoff, type ReconnectPolicy } from '../../actors/eventdispatcher/reconnect.ts';
+import { ExponentialBackoff, PauseDurations, type ReconnectWalk } from '../../runtime/io/reconnect.ts';
 import { recordingLogger } from './helpers.ts';
 
 const S = 1_000_000;
 
 /** A peer that is up during the given [from, to) intervals (µs); attempts settle at once. */
-function harness(policy: ReconnectPolicy, up: (t: number) => boolean) {
+function harness(policy: ReconnectWalk, up: (t: number) => boolean) {
   const clock = new FakeClock(0);
   const sent: string[] = [];
   const events: string[] = [];

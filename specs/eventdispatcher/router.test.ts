@@ -27,10 +27,10 @@ function conn(id: string, kind: RouterConnection['kind'] = 'tcp'): RouterConnect
   return c;
 }
 
-function router(known: string[] = []) {
+function router(known: string[] = [], debug = false) {
   const stops: boolean[] = [];
   const log = recordingLogger();
-  const r = new Router({ serverName: 'snap', log, nowUs: () => now, knownServices: known, myAddress: '127.0.0.1:4040', onStop: (q) => stops.push(q) });
+  const r = new Router({ serverName: 'snap', log, nowUs: () => now, knownServices: known, myAddress: '127.0.0.1:4040', onStop: (q) => stops.push(q), debug });
   return { r, stops, log };
 }
 
@@ -185,6 +185,33 @@ describe('eventdispatcher router', () => {
         assert.deepEqual(seen, expected);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('property: a COMMANDS list missing a required command is an ERROR; in debug mode it closes only that connection (§7.2)', () => {
+    const required = ['HELP', 'QUITTING', 'READY', 'STOP', 'UNKNOWN'];
+    fc.assert(
+      fc.property(fc.subarray(required), fc.boolean(), (kept, debug) => {
+        const { r, log } = router([], debug);
+        const good = registered(r, 'g', 'good');
+        const c = registered(r, 'c', 'svc', [...kept, 'HI'].join(','));
+        const missing = required.filter((x) => !kept.includes(x));
+        const errors = log.lines.filter((l) => l.level === 'error');
+        if (missing.length === 0) {
+          assert.deepEqual(errors, []);
+          assert.equal(c.closed, false);
+          return;
+        }
+        assert.equal(errors.length, 1);
+        assert.ok(!errors[0]!.msg.includes('\n'));
+        assert.match(errors[0]!.msg, new RegExp(`^COMMANDS list of "svc" lacks ${missing.join(', ')}`));
+        assert.equal(c.closed, debug);
+        assert.equal(r.services.get('svc')!.status, debug ? 'down' : 'up');
+        // The other service is untouched either way.
+        assert.equal(good.closed, false);
+        assert.equal(r.services.get('good')!.status, 'up');
+      }),
+      { numRuns: 100 },
     );
   });
 });

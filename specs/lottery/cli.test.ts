@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { registerSubsystem } from '../../runtime/index.ts';
-import { validateTopology } from '../../runtime/topology.ts';
+import { validateTopology } from '../../runtime/kernel/topology.ts';
 import { lotterySubsystem } from '../../actors/lottery/index.ts';
 import { REPO_ROOT } from '../../actors/lottery/dataset.ts';
 import { generateData } from '../../actors/lottery/dataset.ts';

@@ -17,7 +17,6 @@ import {
   parseMessage,
   parseStringMessage,
   parseTimespec,
-  PauseDurations,
   parsePauseList,
   toJsonMessage,
   toStringMessage,
@@ -500,38 +499,6 @@ describe('eventdispatcher §4.1 pause durations', () => {
     assert.throws(() => parsePauseList('1.2.3'), InvalidParameterError);
     assert.equal(parsePauseList(Array(254).fill('1').join(',')).length, 254);
     assert.throws(() => parsePauseList(Array(255).fill('1').join(',')), InvalidParameterError);
-  });
-  it('a number is one entry in microseconds; default [60]', () => {
-    assert.deepEqual(new PauseDurations(5_000_000).pauses, [5]);
-    assert.deepEqual(new PauseDurations().pauses, [60]);
-  });
-  function walk(list: string, n: number): number[] {
-    const p = new PauseDurations(list);
-    const out = [p.initialDelay()];
-    let current = 0;
-    for (let i = 0; i < n; i++) {
-      const d = p.nextDelay();
-      if (d >= 0) current = d;
-      out.push(current);
-    }
-    return out;
-  }
-  it('the walk: initial delay, next delays, last repeats, restart index', () => {
-    assert.deepEqual(walk('1,1,1,3,5', 7), [0, 1, 1, 1, 3, 5, 5, 5]);
-    assert.deepEqual(walk('-5,1,2,4', 5), [5, 1, 2, 4, 4, 4]);
-    assert.deepEqual(walk('-5', 3), [5, 5, 5, 5]);
-    assert.deepEqual(walk('60', 2), [0, 60, 60]);
-    const p = new PauseDurations('-5,1,2,4');
-    assert.equal(p.index, 1);
-    p.nextDelay();
-    p.nextDelay();
-    p.restart();
-    assert.equal(p.index, 1);
-    assert.equal(new PauseDurations('0,1').index, 1);
-    assert.equal(new PauseDurations('0').index, 0);
-    const zero = new PauseDurations('0');
-    assert.equal(zero.nextDelay(), 0);
-    assert.equal(zero.nextDelay(), -1);
   });
 });
 

@@ -1,10 +1,10 @@
-// Columnar runs (runtime/columns.ts): a run encoded as columns, cloned and decoded, is exactly
+// Columnar runs (runtime/threads/columns.ts): a run encoded as columns, cloned and decoded, is exactly
 // what structured clone (mode 'clone') or JSON (mode 'json') would have delivered; runs that do
 // not qualify are refused (null), never altered. End to end: mail crossing threads arrives the same.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeColumns, encodeColumns } from '../../runtime/columns.ts';
+import { decodeColumns, encodeColumns } from '../../runtime/threads/columns.ts';
 import { ActorSystem } from '../../runtime/index.ts';
 import { Keeper, Relay } from './fixtures/actors.ts';
 import { rejectionCode } from './helpers.ts';

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Deadlines } from '../../runtime/deadlines.ts';
+import { Deadlines } from '../../runtime/kernel/deadlines.ts';
 
 test('mixed timeouts expire in deadline order, answered ones never, each near its deadline', async () => {
   const open = new Set<number>();

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { victimIndex } from './helpers.ts';
-import { Mailbox, type Offer } from '../../runtime/mailbox.ts';
-import { newSlot } from '../../runtime/queue.ts';
-import type { OverflowPolicy } from '../../runtime/types.ts';
+import { Mailbox, type Offer } from '../../runtime/mailbox/mailbox.ts';
+import { newSlot } from '../../runtime/mailbox/queue.ts';
+import type { OverflowPolicy } from '../../runtime/actor/types.ts';
 
 interface Item {
   id: number;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RestartWindow, backoffDelay, restartSet, resolveSupervisor, defaultSupervisor } from '../../runtime/supervision.ts';
+import { RestartWindow, WINDOW_CAP, backoffDelay, restartSet, resolveSupervisor, defaultSupervisor } from '../../runtime/supervision/supervision.ts';
 
 test('RestartWindow counts the restarts of the last withinMs (model)', () => {
   fc.assert(
@@ -19,6 +19,26 @@ test('RestartWindow counts the restarts of the last withinMs (model)', () => {
       }
     }),
   );
+});
+
+test('RestartWindow: long runs (its compaction) against the model, and the count saturates at WINDOW_CAP', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 100, maxLength: 600 }), fc.integer({ min: 1, max: 400 }), (steps, within) => {
+      const w = new RestartWindow();
+      const times: number[] = [];
+      let now = 0;
+      for (const dt of steps) {
+        now += dt;
+        times.push(now);
+        assert.equal(w.record(now, within), times.filter((t) => now - t < within).length);
+      }
+    }),
+  );
+  const w = new RestartWindow();
+  let n = 0;
+  for (let i = 0; i < WINDOW_CAP * 3; i++) n = w.record(i, 1e9);
+  assert.equal(n, WINDOW_CAP);
+  assert.equal(w.count, WINDOW_CAP);
 });
 
 test('backoff: minMs doubling per restart in the window, capped, with jitter within its spread', () => {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ActorSystem, type ActorRef, type SupervisionStrategy } from '../../runtime/index.ts';
-import { restartSet } from '../../runtime/supervision.ts';
+import { restartSet } from '../../runtime/supervision/supervision.ts';
 import { Kid, Sup, localHooks, type KidMsg, type SupMsg } from './fixtures/actors.ts';
 import { record, rejectionCode, settle, type Recording } from './helpers.ts';
 

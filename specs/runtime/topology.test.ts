@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../bin/subsystems.ts';
-import { loadSubsystems } from '../../runtime/subsystem.ts';
-import { loadTopology } from '../../runtime/topology.ts';
+import { loadSubsystems } from '../../runtime/kernel/subsystem.ts';
+import { loadTopology } from '../../runtime/kernel/topology.ts';
 import { ConfigError } from '../../runtime/config/index.ts';
 
 let dir: string;
@@ -83,7 +83,7 @@ test('the demo topology loads as written', () => {
   assert.equal(t.kernel.threads, 2);
   assert.deepEqual(t.kernel.supervisor, { strategy: 'one-for-one', maxRestarts: 10, withinMs: 10000 });
   assert.equal(t.kernel.runForSeconds, 25);
-  assert.deepEqual(t.sections.map((s) => s.section.key), ['demo', 'dispatchers', 'lottery', 'eventdispatcher']);
+  assert.deepEqual(t.sections.map((s) => s.section.key), ['demo', 'dispatchers', 'lottery', 'eventdispatcher', 'broker']);
   assert.deepEqual(t.sections[0].config, {
     ratePerSecond: 400,
     crashEvery: 97,

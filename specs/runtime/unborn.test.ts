@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActorSystem } from '../../runtime/index.ts';
-import { K_RUN, K_MAIL } from '../../runtime/outbox.ts';
+import { K_RUN, K_MAIL } from '../../runtime/threads/outbox.ts';
 import { Recorder, type RecMsg } from './fixtures/actors.ts';
 import { rejectionCode } from './helpers.ts';
 

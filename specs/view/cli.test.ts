@@ -1,6 +1,7 @@
 // The live view's command line as a user runs it: `view` attached to a running system through its
 // control socket (and leaving by itself when that system is killed with SIGKILL), and the one-line
-// errors of a bad `--view`, a public address without a secret, a bad `view:` key and `--node`.
+// errors of a bad `--view`, a public address without a secret, a bad `view:` key and an
+// unreachable `--node`.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,14 +56,14 @@ test('view attaches through the control socket, streams the live state, and leav
   assert.match(view.stderr(), /view stopped: the system stopped/);
 });
 
-test('a bad --view, a public address without a secret, a bad view: key and --node: exit 2, one line naming the problem', { timeout: 60_000 }, async () => {
+test('a bad --view, a public address without a secret, a bad view: key (exit 2) and an unreachable --node (exit 1): one line naming the problem', { timeout: 60_000 }, async () => {
   const bad = cli(['run', pipelineTopology(), '--view', 'localhost:99999']);
   assert.equal(await bad.exited, 2);
   assert.match(bad.stderr(), /^error: the view's port must be 0\.\.65535, found 99999$/m);
 
-  const open = cli(['run', pipelineTopology(), '--view', '0.0.0.0:0'], { ACTOR_RUNTIME_SECRET: '' });
+  const open = cli(['run', pipelineTopology(), '--view', '0.0.0.0:0'], { ACTOR_RUNTIME_NODE_SECRET: '', ACTOR_RUNTIME_SECRET: '' });
   assert.equal(await open.exited, 2);
-  assert.match(open.stderr(), /error: the view at 0\.0\.0\.0:0 is not on a loopback address: set ACTOR_RUNTIME_SECRET/);
+  assert.match(open.stderr(), /error: the view at 0\.0\.0\.0:0 is not on a loopback address: set ACTOR_RUNTIME_NODE_SECRET/);
 
   const file = join(dir, 'bad-view.yaml');
   writeFileSync(file, 'threads: 1\nview: { address: 8080, secret: "in the file" }\ndemo: {}\n');
@@ -70,16 +71,16 @@ test('a bad --view, a public address without a secret, a bad view: key and --nod
   assert.equal(await key.exited, 2);
   assert.match(key.stderr(), /view: /);
 
-  const node = cli(['view', '--node', 'ws://127.0.0.1:1']);
-  assert.equal(await node.exited, 2);
-  assert.match(node.stderr(), /--node ws:\/\/127\.0\.0\.1:1: node links are not available yet/);
+  const node = cli(['view', '--node', 'ws://127.0.0.1:1'], { ACTOR_RUNTIME_NODE_SECRET: 'a-secret-of-enough-bytes' });
+  assert.equal(await node.exited, 1);
+  assert.match(node.stderr(), /^error: cannot attach to node ws:\/\/127\.0\.0\.1:1: /m);
 });
 
 test('view: { address, secretFile } in the topology: the page must answer the challenge of the secret in that file', { timeout: 60_000 }, async () => {
   writeFileSync(join(dir, 'view-secret.txt'), 'a secret of the node\n');
   const file = join(dir, 'with-secret.yaml');
   writeFileSync(file, `name: view-secret-${process.pid}\nthreads: 1\nrunForSeconds: 60\nview: { address: "127.0.0.1:0", secretFile: view-secret.txt }\ndemo: {}\n`);
-  const sys = cli(['run', file], { ACTOR_RUNTIME_SECRET: '' });
+  const sys = cli(['run', file], { ACTOR_RUNTIME_NODE_SECRET: '', ACTOR_RUNTIME_SECRET: '' });
   const url = await viewUrl(sys);
   const open = (proof: (nonce: string) => string): Promise<string[]> =>
     new Promise((resolve) => {

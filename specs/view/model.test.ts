@@ -10,9 +10,9 @@ import { LiveModel, type ActorRow, type FeedEntry } from '../../runtime/view/mod
 import { buildPanels, DEFAULT_PANEL_CAPS } from '../../runtime/view/panels.ts';
 import { DEFAULT_CAPS } from '../../runtime/view/hub.ts';
 import { renderPanels } from '../../runtime/cli/render.ts';
-import type { StampedEvent } from '../../runtime/events.ts';
-import type { SystemSnapshot } from '../../runtime/system.ts';
-import type { CellInfo } from '../../runtime/cell.ts';
+import type { StampedEvent } from '../../runtime/inspection/events.ts';
+import type { SystemSnapshot } from '../../runtime/kernel/system.ts';
+import type { CellInfo } from '../../runtime/actor/cell.ts';
 
 const PATHS = ['/a', '/a/b', '/a/c', '/d', '/d/e', '/f'];
 type Step =

@@ -95,7 +95,7 @@ test('with a secret, a wrong answer or any other first message is refused; the r
 });
 
 test('a public address is refused without a secret, with a message that says how to give one', async () => {
-  await assert.rejects(startViewServer({ host: '0.0.0.0', port: 0, source: systemSource(sys), secret: null }), /not on a loopback address: set ACTOR_RUNTIME_SECRET/);
+  await assert.rejects(startViewServer({ host: '0.0.0.0', port: 0, source: systemSource(sys), secret: null }), /not on a loopback address: set ACTOR_RUNTIME_NODE_SECRET/);
 });
 
 test('a cross-origin page and a foreign Host name are refused (403); garbage bytes do not disturb other pages', async () => {

@@ -12,7 +12,7 @@
 // Every batch is acknowledged (`acks`) right after it ran, with the results ready by then.
 
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { loggerFor } from '../../../runtime/log.ts';
+import { loggerFor } from '../../../runtime/log/log.ts';
 import { serialiseJson } from '../../../protocols/dispatcher/json.ts';
 import { SEP, type HandlerBatch } from './handler-thread-types.ts';
 

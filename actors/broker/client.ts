@@ -1,0 +1,293 @@
+// BrokerClient: the program API of the broker (`import { BrokerClient } from 'actor-runtime/broker'`).
+// It talks to the machine's local broker over its Unix socket (JSON lines, pipelined by rid).
+// Typed helpers resolve with the success value and reject with a BrokerError; `call` gives the
+// raw reply object (what `broker … --json` prints). Loads only node:net and the broker codecs.
+
+import { connect, type Socket } from 'node:net';
+import {
+  brokerErrorName,
+  decodeLbLine,
+  encodeJsonRequest,
+  encodeStreamAck,
+  encodeStreamOpen,
+  replyToJson,
+  BROKER_ERRORS,
+  type BrokerRequest,
+  type Delivery,
+  type JsonReply,
+} from '../../protocols/broker/index.ts';
+
+export type { JsonReply } from '../../protocols/broker/index.ts';
+
+/** A negative reply: `code` (-1 … -10), `codeName` (UNKNOWN_ID …) and the broker's description. */
+export class BrokerError extends Error {
+  override name = 'BrokerError';
+  readonly code: number;
+  readonly codeName: string;
+  readonly description: string;
+  constructor(code: number, description: string) {
+    super(`error ${code} ${brokerErrorName(code)}: ${description}`);
+    this.code = code;
+    this.codeName = brokerErrorName(code);
+    this.description = description;
+  }
+}
+
+export interface BrokerMessage {
+  topic: string;
+  msg: string;
+  /** Increases per id; a repeated seq is a duplicate after a crash (at-least-once, broker.md §7.6). */
+  seq: number;
+}
+
+export interface RecvOptions {
+  /** Block until a message arrives (D3). */
+  wait?: boolean;
+  /** Block at most this long, then resolve null. */
+  timeoutMs?: number;
+}
+
+export interface ConnectOptions {
+  /** The local broker's socket; default $BROKER_LOCAL_SOCKET, else ./data/lb/lb.sock. */
+  socket?: string;
+}
+
+export interface MessagesOptions {
+  /** Ends the iteration (the stream closes; what was not consumed stays pending). */
+  signal?: AbortSignal;
+  /** Messages the local broker may push before the client acknowledges them (default 1024). */
+  credit?: number;
+  /** Ignored: kept so callers of the polling version still type-check. */
+  pollMs?: number;
+}
+
+/** What a stream's lines go to: a batch of messages, or the broker ending it. */
+interface StreamHandler {
+  batch(msgs: Delivery[]): void;
+  end(code: number, description: string): void;
+}
+
+type RequestBody = BrokerRequest extends infer R ? (R extends { rid: number } ? Omit<R, 'rid'> : never) : never;
+
+export function defaultSocket(): string {
+  return process.env.BROKER_LOCAL_SOCKET || './data/lb/lb.sock';
+}
+
+export class BrokerClient {
+  readonly #sock: Socket;
+  readonly #waiting = new Map<number, (r: JsonReply) => void>();
+  readonly #streams = new Map<number, StreamHandler>();
+  #rid = 0;
+  #buf = '';
+  /** Request lines of this tick, written together (one syscall for a burst of pipelined calls). */
+  #out = '';
+  #closed = false;
+
+  private constructor(sock: Socket) {
+    this.#sock = sock;
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => this.#data(chunk));
+    sock.on('error', () => {});
+    sock.on('close', () => this.#fail('the connection to the local broker closed'));
+  }
+
+  static connect(options: ConnectOptions = {}): Promise<BrokerClient> {
+    const path = options.socket ?? defaultSocket();
+    return new Promise((resolve, reject) => {
+      const sock = connect(path);
+      sock.once('connect', () => {
+        sock.removeAllListeners('error');
+        resolve(new BrokerClient(sock));
+      });
+      sock.once('error', (e: NodeJS.ErrnoException) => {
+        reject(new BrokerError(BROKER_ERRORS.UNAVAILABLE, `cannot reach the local broker at ${path} (${e.code ?? e.message})`));
+      });
+    });
+  }
+
+  #data(chunk: string): void {
+    const text = this.#buf + chunk;
+    let start = 0;
+    let nl: number;
+    // one pass over the chunk: lines are cut by index, the tail is kept once
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      let reply: JsonReply;
+      try {
+        const decoded = decodeLbLine(line);
+        if (decoded.type === 'batch' || decoded.type === 'end') {
+          const h = this.#streams.get(decoded.stream);
+          if (h && decoded.type === 'batch') h.batch(decoded.msgs);
+          else if (h && decoded.type === 'end') h.end(decoded.code, decoded.description);
+          continue;
+        }
+        reply = replyToJson(decoded);
+      } catch (e) {
+        this.#fail(`the local broker sent a malformed reply: ${(e as Error).message}`);
+        this.#sock.destroy();
+        return;
+      }
+      if (reply.rid === 0) {
+        this.#fail(reply.description, reply.status);
+        return;
+      }
+      const w = this.#waiting.get(reply.rid);
+      if (w) {
+        this.#waiting.delete(reply.rid);
+        w(reply);
+      }
+    }
+    this.#buf = start === text.length ? '' : text.slice(start);
+  }
+
+  #fail(description: string, code: number = BROKER_ERRORS.UNAVAILABLE): void {
+    this.#closed = true;
+    for (const [rid, w] of this.#waiting) w({ rid, status: code, description });
+    this.#waiting.clear();
+    for (const h of this.#streams.values()) h.end(code, description);
+  }
+
+  #write(line: string): void {
+    if (this.#out === '') process.nextTick(() => this.#flush());
+    this.#out += line + '\n';
+  }
+
+  #flush(): void {
+    const out = this.#out;
+    this.#out = '';
+    if (out !== '' && !this.#sock.destroyed && !this.#sock.writableEnded) this.#sock.write(out);
+  }
+
+  #nextRid(): number {
+    this.#rid = this.#rid >= 0xffff_fffe ? 1 : this.#rid + 1;
+    return this.#rid;
+  }
+
+  /** Sends one request; resolves with the reply object, whatever its status. */
+  call(body: RequestBody): Promise<JsonReply> {
+    const rid = this.#nextRid();
+    if (this.#closed) return Promise.resolve({ rid, status: BROKER_ERRORS.UNAVAILABLE, description: 'the connection to the local broker is closed' });
+    return new Promise((resolve) => {
+      this.#waiting.set(rid, resolve);
+      this.#write(encodeJsonRequest({ ...body, rid } as BrokerRequest));
+    });
+  }
+
+  async #ok(body: RequestBody): Promise<JsonReply> {
+    const r = await this.call(body);
+    if (r.status < 0) throw new BrokerError(r.status, r.description);
+    return r;
+  }
+
+  /** A new id (≥ 1) at this machine's local broker. */
+  async create(): Promise<number> {
+    return (await this.#ok({ type: 'create' })).status;
+  }
+
+  /** Publishes `msg` to `topic` (created if new); resolves with the number of subscriber queues reached. */
+  async publish(id: number, msg: string, topic: string): Promise<number> {
+    return (await this.#ok({ type: 'publish', id, topic, msg })).status;
+  }
+
+  /** Resolves true when subscribed now, false when it already was (D1). */
+  async subscribe(id: number, topic: string): Promise<boolean> {
+    return (await this.#ok({ type: 'subscribe', id, topic })).status === 0;
+  }
+
+  /** Resolves true when removed, false when it was not subscribed (D4). */
+  async unsubscribe(id: number, topic: string): Promise<boolean> {
+    return (await this.#ok({ type: 'unsubscribe', id, topic })).status === 0;
+  }
+
+  /** The oldest pending message of `id`, or null (at once by default; see RecvOptions). */
+  async recv(id: number, options: RecvOptions = {}): Promise<BrokerMessage | null> {
+    const body: RequestBody = options.timeoutMs === undefined ? { type: 'recv', id, wait: options.wait === true } : { type: 'recv', id, wait: options.wait === true, timeoutMs: options.timeoutMs };
+    const r = await this.#ok(body);
+    return r.status === 1 ? { topic: r.topic as string, msg: r.msg as string, seq: r.seq as number } : null;
+  }
+
+  /**
+   * Every message of `id` as it arrives, until `signal` aborts or the client closes. It opens a
+   * streaming receive: the local broker pushes up to `credit` messages ahead, and the client
+   * acknowledges them once the loop body has taken them (at the end of each batch, or every half
+   * window), so a message is consumed only after the caller asked for the next one. Only one
+   * stream or waiting recv per id at a time (-4 otherwise); recv on a streamed id gives -4.
+   */
+  async *messages(id: number, options: MessagesOptions = {}): AsyncGenerator<BrokerMessage> {
+    const credit = options.credit ?? 1024;
+    const signal = options.signal;
+    if (signal?.aborted || this.#closed) return;
+    const rid = this.#nextRid();
+    let q: BrokerMessage[] = [];
+    let head = 0;
+    let ended: BrokerError | null = null;
+    let wake: (() => void) | null = null;
+    const poke = (): void => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    this.#streams.set(rid, {
+      batch: (msgs) => {
+        for (const m of msgs) q.push(m);
+        poke();
+      },
+      end: (code, description) => {
+        ended = new BrokerError(code, description);
+        poke();
+      },
+    });
+    signal?.addEventListener('abort', poke);
+    let acked = 0;
+    let last = 0;
+    try {
+      const opened = await new Promise<JsonReply>((resolve) => {
+        this.#waiting.set(rid, resolve);
+        this.#write(encodeStreamOpen({ rid, id, credit }));
+      });
+      if (opened.status < 0) throw new BrokerError(opened.status, opened.description);
+      let sinceAck = 0;
+      for (;;) {
+        if (head < q.length) {
+          const m = q[head++];
+          last = m.seq; // taken once yielded (a `break` in the body keeps it taken, as recv would)
+          yield m;
+          // acknowledged only once the caller comes back for more, so a crash inside the body
+          // gets the message again (at least once)
+          if (++sinceAck * 2 >= credit || head === q.length) {
+            this.#write(encodeStreamAck({ rid, seq: last, close: false }));
+            acked = last;
+            sinceAck = 0;
+          }
+          continue;
+        }
+        if (head > 0) {
+          q = [];
+          head = 0;
+        }
+        if (ended) throw ended;
+        if (signal?.aborted || this.#closed) return;
+        await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      this.#streams.delete(rid);
+      this.#waiting.delete(rid);
+      signal?.removeEventListener('abort', poke);
+      if (!this.#sock.destroyed && !this.#sock.writableEnded && ended === null) {
+        this.#write(encodeStreamAck({ rid, seq: last > acked ? last : acked, close: true }));
+      }
+    }
+  }
+
+  async destroy(id: number): Promise<void> {
+    await this.#ok({ type: 'destroy', id });
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const h of this.#streams.values()) h.batch([]); // wakes the iterators, which then end
+    this.#flush();
+    this.#sock.end();
+  }
+}

@@ -1,0 +1,21 @@
+// The narrow seam between the broker's link actors (ServerLink on the local broker, LbLink on the
+// server) and whatever carries their frames. Today that is a ws connection of the broker's own
+// (ws-transport.ts); the runtime's node links (issue 13) can replace it without touching either side.
+
+import type { BrokerFrame } from '../../../protocols/broker/index.ts';
+
+export interface FrameTransport {
+  /** Queues a frame; frames queued in one turn leave together. */
+  send(frame: BrokerFrame): void;
+  /** Sends what is queued, then closes. `code`/`reason` are for the peer's log. */
+  close(reason: string): void;
+  /** Drops the connection at once. */
+  terminate(): void;
+  readonly open: boolean;
+}
+
+export interface TransportEvents {
+  frame(frame: BrokerFrame): void;
+  /** Once, whatever the cause (peer close, protocol error, missed pongs). */
+  closed(reason: string): void;
+}

@@ -1,0 +1,42 @@
+// The local broker node (broker.md §5.2): IdMap, Inboxes and ServerLink (LocalBroker) behind the
+// LocalGateway on a Unix socket.
+
+import { mkdirSync } from 'node:fs';
+import { loggerFor } from '../../../runtime/log/log.ts';
+import type { LocalSettings } from '../limits.ts';
+import { LocalGateway } from './gateway.ts';
+import { LocalBroker } from './local-broker.ts';
+
+export interface LocalHandle {
+  readonly socket: string;
+  readonly broker: LocalBroker;
+  /** The browser/remote ws endpoint's port, or 0 when it is off. */
+  readonly wsPort: number;
+  stop(): Promise<void>;
+}
+
+export async function startLocalBroker(s: LocalSettings): Promise<LocalHandle> {
+  const log = loggerFor('/broker/local');
+  mkdirSync(s.dataDir, { recursive: true });
+  const broker = new LocalBroker(s, log);
+  const gateway = new LocalGateway(broker, log, s.maxFrameBytes);
+  await gateway.listen(s.localSocket);
+  let ws: { port: number; close(): Promise<void> } | null = null;
+  if (s.wsListen !== null) {
+    const { WsGateway } = await import('./ws-gateway.ts');
+    const [, host, port] = /^(.*):(\d+)$/.exec(s.wsListen) as RegExpExecArray;
+    ws = await WsGateway.listen(broker, log, { host, port: Number(port), secret: s.secret as string, maxFrameBytes: s.maxFrameBytes });
+  }
+  broker.start();
+  log.info('local broker listening', { socket: s.localSocket, server: s.server, lbId: broker.ids.lbId });
+  return {
+    socket: s.localSocket,
+    broker,
+    wsPort: ws?.port ?? 0,
+    async stop() {
+      await ws?.close();
+      broker.stop();
+      await gateway.close();
+    },
+  };
+}

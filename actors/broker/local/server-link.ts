@@ -1,0 +1,172 @@
+// ServerLink (broker.md §5.2, §6.1): the local broker's single link to the server, with its
+// lifecycle as an xstate machine (idle -> connecting -> handshaking -> open -> backoff ->
+// connecting ...). Requests wait in `inflight` (by rid) until their reply; after a reconnect they
+// are sent again with the same rid, and the server answers a rid it already applied with the
+// original reply. A request with no reply within requestTimeoutMs is answered -6.
+
+import { createActor, setup } from 'xstate';
+import { WebSocket } from 'ws';
+import {
+  BROKER_ERRORS,
+  BROKER_PROTOCOL_VERSION,
+  type BrokerFrame,
+  type BrokerReply,
+  type BrokerRequest,
+  type DeliverFrame,
+} from '../../../protocols/broker/index.ts';
+import type { Logger } from '../../../runtime/actor/types.ts';
+import type { FrameTransport } from '../link/transport.ts';
+import { WsTransport } from '../link/ws-transport.ts';
+
+type LinkEvent = { type: 'CONNECT' } | { type: 'CONNECTED' } | { type: 'HELLO_SENT' } | { type: 'LOST' } | { type: 'RETRY' } | { type: 'STOP' };
+
+export const serverLinkLifecycle = setup({ types: { events: {} as LinkEvent } }).createMachine({
+  id: 'server-link',
+  initial: 'idle',
+  states: {
+    idle: { on: { CONNECT: 'connecting', STOP: 'stopped' } },
+    connecting: { on: { CONNECTED: 'handshaking', LOST: 'backoff', STOP: 'stopped' } },
+    handshaking: { on: { HELLO_SENT: 'open', LOST: 'backoff', STOP: 'stopped' } },
+    open: { on: { LOST: 'backoff', STOP: 'stopped' } },
+    backoff: { on: { RETRY: 'connecting', STOP: 'stopped' } },
+    stopped: { type: 'final' },
+  },
+});
+
+export interface ServerLinkOptions {
+  url: string;
+  secret: string | null;
+  lbId: string;
+  maxFrameBytes: number;
+  pingMs: number;
+  requestTimeoutMs: number;
+  nextRid(): number;
+  log: Logger;
+  onDeliver(f: DeliverFrame): void;
+  /** The link is (re)open: the owner re-reports its consumed marks. */
+  onOpen(): void;
+}
+
+type Req = BrokerRequest extends infer R ? (R extends { rid: number } ? Omit<R, 'rid'> : never) : never;
+
+interface InFlight {
+  frame: BrokerRequest;
+  resolve(r: BrokerReply): void;
+  timer: NodeJS.Timeout;
+}
+
+export class ServerLink {
+  readonly #o: ServerLinkOptions;
+  readonly #machine = createActor(serverLinkLifecycle).start();
+  readonly #inflight = new Map<number, InFlight>();
+  #transport: FrameTransport | null = null;
+  #acks = new Map<number, number>();
+  #ackScheduled = false;
+  #attempt = 0;
+  #retry: NodeJS.Timeout | null = null;
+
+  constructor(o: ServerLinkOptions) {
+    this.#o = o;
+  }
+
+  get phase(): string {
+    return String(this.#machine.getSnapshot().value);
+  }
+
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  start(): void {
+    this.#machine.send({ type: 'CONNECT' });
+    this.#connect();
+  }
+
+  #connect(): void {
+    const headers: Record<string, string> = this.#o.secret === null ? {} : { authorization: `Bearer ${this.#o.secret}` };
+    const ws = new WebSocket(this.#o.url, { headers, maxPayload: 64 * 1024 * 1024, perMessageDeflate: false });
+    let transport: WsTransport | null = null;
+    const lost = (reason: string): void => {
+      if (this.#transport === transport) this.#transport = null;
+      if (this.phase === 'stopped' || this.phase === 'backoff') return;
+      this.#machine.send({ type: 'LOST' });
+      const delay = Math.min(100 * 2 ** this.#attempt++, 10_000);
+      this.#o.log.info('server link down; retrying', { reason, inMs: delay });
+      this.#retry = setTimeout(() => {
+        this.#retry = null;
+        this.#machine.send({ type: 'RETRY' });
+        if (this.phase === 'connecting') this.#connect();
+      }, delay);
+    };
+    transport = new WsTransport(ws, { frame: (f) => this.#frame(f), closed: lost }, { maxFrameBytes: this.#o.maxFrameBytes, pingMs: this.#o.pingMs });
+    ws.once('open', () => {
+      if (this.phase !== 'connecting') return ws.terminate();
+      this.#machine.send({ type: 'CONNECTED' });
+      this.#transport = transport;
+      transport.send({ type: 'hello', version: BROKER_PROTOCOL_VERSION, lbId: this.#o.lbId });
+      this.#machine.send({ type: 'HELLO_SENT' });
+      this.#attempt = 0;
+      this.#o.log.info('server link open', { url: this.#o.url });
+      this.#o.onOpen();
+      for (const f of this.#inflight.values()) transport.send(f.frame);
+    });
+  }
+
+  #frame(f: BrokerFrame): void {
+    if (f.type === 'deliver') return this.#o.onDeliver(f);
+    if (f.type === 'reply' || f.type === 'error') {
+      if (f.type === 'error' && f.rid === 0) return this.#o.log.warn('broker server reported a link error', { code: f.code, description: f.description });
+      const w = this.#inflight.get(f.rid);
+      if (!w) return;
+      this.#inflight.delete(f.rid);
+      clearTimeout(w.timer);
+      w.resolve(f);
+      return;
+    }
+    this.#o.log.warn('unexpected frame from the broker server', { type: f.type });
+  }
+
+  /** One request to the server; always settles (a reply, an error, or -6 after requestTimeoutMs). */
+  request(req: Req): Promise<BrokerReply> {
+    const rid = this.#o.nextRid();
+    const frame = { ...req, rid } as BrokerRequest;
+    return new Promise((resolve) => {
+      if (this.phase === 'stopped') return resolve({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping' });
+      const timer = setTimeout(() => {
+        this.#inflight.delete(rid);
+        resolve({
+          type: 'error',
+          rid,
+          code: BROKER_ERRORS.UNAVAILABLE,
+          description: `no reply from broker server within ${this.#o.requestTimeoutMs} ms; the operation may or may not have been applied`,
+        });
+      }, this.#o.requestTimeoutMs);
+      this.#inflight.set(rid, { frame, resolve, timer });
+      if (this.phase === 'open') this.#transport?.send(frame);
+    });
+  }
+
+  /** Reports everything of `gid` up to `seq` as returned by recv (coalesced per turn). */
+  ack(gid: number, seq: number): void {
+    this.#acks.set(gid, seq);
+    if (this.#ackScheduled) return;
+    this.#ackScheduled = true;
+    setImmediate(() => {
+      this.#ackScheduled = false;
+      if (this.phase !== 'open' || !this.#transport) return; // re-reported by onOpen after the reconnect
+      for (const [id, s] of this.#acks) this.#transport.send({ type: 'ack', id, seq: s });
+      this.#acks.clear();
+    });
+  }
+
+  stop(): void {
+    this.#machine.send({ type: 'STOP' });
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#transport?.close('the local broker is stopping');
+    for (const [rid, w] of this.#inflight) {
+      clearTimeout(w.timer);
+      w.resolve({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping; the operation may or may not have been applied' });
+    }
+    this.#inflight.clear();
+  }
+}

@@ -1,0 +1,48 @@
+// Starts the `broker` section of a topology: the server node and/or local brokers of this process,
+// and the demo feed. Stop order: demo actors, local brokers, then the server.
+
+import type { ActorSystem } from '../../runtime/kernel/system.ts';
+import type { RunEnv, SectionHandle } from '../../runtime/kernel/subsystem.ts';
+import { localSettings, serverSettings, type LocalInput, type ServerInput } from './settings.ts';
+
+export interface BrokerSection {
+  server?: ServerInput;
+  local: LocalInput[];
+  demo?: { topic: string; everyMs: number };
+}
+
+export async function startBrokerSection(system: ActorSystem, config: BrokerSection, env: RunEnv): Promise<SectionHandle> {
+  const lines: string[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  if (config.server) {
+    const s = serverSettings(config.server, 'broker.server', env.dir);
+    const { startBrokerServer } = await import('./server/node.ts');
+    const server = await startBrokerServer(s, (e) => env.stop(1, `broker server: durable write failed: ${e.message}`));
+    stops.unshift(() => server.stop());
+    lines.push(`broker: server on ${s.listen.replace(/:0$/, `:${server.port}`)} (durability ${s.durability}, data in ${s.dataDir})`);
+  }
+  const sockets: string[] = [];
+  for (const [i, l] of config.local.entries()) {
+    const s = localSettings(l, `broker.local.${i}`, env.dir);
+    const { startLocalBroker } = await import('./local/node.ts');
+    const lb = await startLocalBroker(s);
+    stops.unshift(() => lb.stop());
+    sockets.push(lb.socket);
+    lines.push(`broker: local broker on ${lb.socket} -> ${s.server}`);
+  }
+
+  if (config.demo) {
+    if (sockets.length === 0) throw Object.assign(new Error('broker.demo: needs a local broker in broker.local'), { exitCode: 2 });
+    const { BrokerDemoFeed } = await import('./demo-feed.ts');
+    for (const role of ['subscriber', 'publisher'] as const) {
+      system.spawn(BrokerDemoFeed, { name: `broker-demo-${role}`, thread: 'main', props: { socket: sockets[0], topic: config.demo.topic, everyMs: config.demo.everyMs, role } });
+    }
+    lines.push(`broker: demo publishing progress to "${config.demo.topic}" every ${config.demo.everyMs} ms; a subscriber logs what it receives`);
+  }
+  return {
+    async beforeStop() {
+      for (const stop of stops) await stop();
+    },
+    describe: () => lines,
+  };
+}

@@ -1,0 +1,309 @@
+// The broker server's operations (broker.md §2, D1-D6) over ServerState, with group commit: the
+// requests that arrive within one event-loop turn are applied in order inside one transaction,
+// and their replies (then the pushes they cause) are sent only after it commits. A failed write
+// answers -7 to the whole group and stops the node (fail-stop, §7.7).
+
+import { Buffer } from 'node:buffer';
+import {
+  BROKER_ERRORS as E,
+  validateRequest,
+  type BrokerReply,
+  type BrokerRequest,
+  type DeliverFrame,
+} from '../../../protocols/broker/index.ts';
+import type { ServerLimits } from '../limits.ts';
+import type { Journal } from './journal.ts';
+import { ServerState, type Client, type Topic } from './state.ts';
+
+/** Where replies and pushes for one local broker go: its current link. */
+export interface LbSink {
+  reply(r: BrokerReply): void;
+  deliver(f: DeliverFrame): void;
+}
+
+type Op =
+  | { kind: 'req'; lb: string; req: BrokerRequest; sink: LbSink }
+  | { kind: 'consumed'; lb: string; gid: number; seq: number };
+
+/** Replies remembered per local broker for `rid` de-duplication. */
+const RID_MEMORY = 10_000;
+
+export interface CoreOptions {
+  limits: ServerLimits;
+  pushWindow: number;
+  /** Called once when a durable write failed: the node must stop (non-zero exit). */
+  onFatal(err: Error): void;
+}
+
+export class BrokerCore {
+  readonly state: ServerState;
+  readonly #journal: Journal;
+  readonly #o: CoreOptions;
+  readonly #sinks = new Map<string, LbSink>();
+  #batch: Op[] = [];
+  #scheduled = false;
+  #failed: Error | null = null;
+  #dirty = new Set<Client>();
+  /** Counters for inspection and the benchmark. */
+  readonly stats = { commits: 0, ops: 0, pushes: 0 };
+
+  constructor(journal: Journal, options: CoreOptions, defaultTopics: readonly string[]) {
+    this.#journal = journal;
+    this.#o = options;
+    this.state = ServerState.from(journal.load());
+    const missing = defaultTopics.filter((t) => !this.state.topics.has(t));
+    if (missing.length > 0) {
+      journal.begin();
+      for (const name of missing) journal.addTopic(this.state.addTopic(this.state.nextTid, name).tid, name);
+      journal.commit();
+    }
+  }
+
+  get failed(): Error | null {
+    return this.#failed;
+  }
+
+  /** A link said hello: pushes restart from the oldest unconsumed message of each of its gids. */
+  attach(lb: string, sink: LbSink): void {
+    this.#sinks.set(lb, sink);
+    for (const gid of this.state.byLb.get(lb) ?? []) {
+      const c = this.state.clients.get(gid) as Client;
+      c.next = c.head;
+      this.#pump(c);
+    }
+  }
+
+  detach(lb: string, sink: LbSink): void {
+    if (this.#sinks.get(lb) === sink) this.#sinks.delete(lb);
+  }
+
+  request(lb: string, req: BrokerRequest, sink: LbSink): void {
+    if (this.#failed) return sink.reply(err(req.rid, E.STORAGE_ERROR, `the broker server stopped after a failed write: ${this.#failed.message}`));
+    this.#enqueue({ kind: 'req', lb, req, sink });
+  }
+
+  consumed(lb: string, gid: number, seq: number): void {
+    if (!this.#failed) this.#enqueue({ kind: 'consumed', lb, gid, seq });
+  }
+
+  #enqueue(op: Op): void {
+    this.#batch.push(op);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Applies the pending group in one transaction, then replies and pushes. */
+  flush(): void {
+    this.#scheduled = false;
+    const batch = this.#batch;
+    this.#batch = [];
+    if (batch.length === 0) return;
+    const replies: (BrokerReply | null)[] = [];
+    try {
+      this.#journal.begin();
+      for (const op of batch) replies.push(op.kind === 'req' ? this.#apply(op.lb, op.req) : (this.#consume(op.lb, op.gid, op.seq), null));
+      this.#journal.commit();
+    } catch (e) {
+      this.#journal.rollback();
+      this.#failed = e instanceof Error ? e : new Error(String(e));
+      const storage = (e as { code?: string }).code === 'ERR_SQLITE_ERROR';
+      for (const op of batch) {
+        if (op.kind === 'req') {
+          op.sink.reply(storage
+            ? err(op.req.rid, E.STORAGE_ERROR, `commit failed: ${this.#failed.message}; nothing was applied`)
+            : err(op.req.rid, E.INTERNAL, `internal error: ${this.#failed.message}; nothing was applied`));
+        }
+      }
+      this.#o.onFatal(this.#failed);
+      return;
+    }
+    this.stats.commits++;
+    this.stats.ops += batch.length;
+    for (let i = 0; i < batch.length; i++) {
+      const op = batch[i];
+      if (op.kind === 'req') op.sink.reply(replies[i] as BrokerReply);
+    }
+    for (const c of this.#dirty) this.#pump(c);
+    this.#dirty.clear();
+  }
+
+  #apply(lb: string, req: BrokerRequest): BrokerReply {
+    const seen = this.state.rids.get(lb)?.get(req.rid);
+    if (seen !== undefined) return JSON.parse(seen) as BrokerReply;
+    const reply = this.#execute(lb, req);
+    if (reply.type === 'reply') this.#remember(lb, req.rid, reply);
+    return reply;
+  }
+
+  #remember(lb: string, rid: number, reply: BrokerReply): void {
+    const m = this.state.ridsOf(lb);
+    m.set(rid, JSON.stringify(reply));
+    this.#journal.remember(lb, rid, JSON.stringify(reply));
+    if (m.size > RID_MEMORY * 1.2) {
+      const keep = [...m.keys()].sort((a, b) => a - b).slice(-RID_MEMORY);
+      const low = keep[0];
+      for (const k of m.keys()) if (k < low) m.delete(k);
+      this.#journal.forgetRidsBelow(lb, low);
+    }
+  }
+
+  #execute(lb: string, req: BrokerRequest): BrokerReply {
+    const limits = this.#o.limits;
+    const bad = validateRequest(req, limits);
+    if (bad) return err(req.rid, bad.code, bad.description);
+    const s = this.state;
+    if (req.type === 'create') {
+      if (s.clients.size >= limits.maxClients) return err(req.rid, E.LIMIT_REACHED, `the server has ${s.clients.size} ids (limit maxClients ${limits.maxClients})`);
+      const gid = s.nextGid++;
+      this.#journal.setMeta('nextGid', s.nextGid);
+      s.addClient(gid, lb);
+      this.#journal.addClient(gid, lb);
+      return { type: 'reply', rid: req.rid, status: gid, description: `created id ${gid}`, id: gid };
+    }
+    if (req.type === 'recv') return err(req.rid, E.PROTOCOL_ERROR, 'recv is served by the local broker and never reaches the server');
+    const c = s.clients.get(req.id);
+    if (!c || c.lb !== lb) return err(req.rid, E.UNKNOWN_ID, `id ${req.id} is not registered at this local broker`);
+    switch (req.type) {
+      case 'publish':
+        return this.#publish(req.rid, c, req.topic, req.msg);
+      case 'subscribe': {
+        const known = s.topics.get(req.topic);
+        if (known && c.topics.has(known)) return ok(req.rid, 1, `id ${c.gid} was already subscribed to ${req.topic}`);
+        if (c.topics.size >= limits.maxSubscriptionsPerClient) {
+          return err(req.rid, E.LIMIT_REACHED, `id has ${c.topics.size} subscriptions (limit maxSubscriptionsPerClient ${limits.maxSubscriptionsPerClient})`);
+        }
+        const t = known ?? this.#newTopic(req.topic);
+        if (!t) return this.#topicLimit(req.rid);
+        t.subs.add(c.gid);
+        c.topics.add(t);
+        this.#journal.addSub(t.tid, c.gid);
+        return ok(req.rid, 0, `subscribed to ${req.topic}`);
+      }
+      case 'unsubscribe': {
+        const t = s.topics.get(req.topic);
+        if (!t || !c.topics.has(t)) return ok(req.rid, 1, `id was not subscribed to ${req.topic}`);
+        t.subs.delete(c.gid);
+        c.topics.delete(t);
+        this.#journal.deleteSub(t.tid, c.gid);
+        this.#purge(c, t);
+        return ok(req.rid, 0, `unsubscribed from ${req.topic}`);
+      }
+      case 'destroy':
+        for (let i = c.head; i < c.queue.length; i++) this.#unref(c.queue[i].mid);
+        s.removeClient(c);
+        this.#journal.deleteClient(c.gid);
+        return ok(req.rid, 0, `destroyed id ${c.gid}`);
+    }
+  }
+
+  #publish(rid: number, c: Client, name: string, msg: string): BrokerReply {
+    const limits = this.#o.limits;
+    const t = this.state.topics.get(name) ?? this.#newTopic(name);
+    if (!t) return this.#topicLimit(rid);
+    if (t.subs.size === 0) return ok(rid, 0, 'published to 0 subscribers (the message is dropped: no retention)');
+    const bytes = msg.length * 3 <= 64 ? msg.length : Buffer.byteLength(msg, 'utf8');
+    let full = 0;
+    for (const gid of t.subs) {
+      const sub = this.state.clients.get(gid) as Client;
+      if (this.state.pendingCount(sub) >= limits.maxPendingMessages || sub.pendingBytes + bytes > limits.maxPendingBytes) full++;
+    }
+    if (full > 0) {
+      return err(rid, E.LIMIT_REACHED, `${full} subscriber queue${full === 1 ? ' is' : 's are'} full (limit ${limits.maxPendingMessages} messages or ${limits.maxPendingBytes} bytes); nothing was queued`);
+    }
+    const mid = this.state.nextMid++;
+    this.#journal.addPayload(mid, t.tid, msg);
+    this.state.refs.set(mid, t.subs.size);
+    for (const gid of t.subs) {
+      const sub = this.state.clients.get(gid) as Client;
+      const seq = sub.nextSeq++;
+      sub.queue.push({ seq, mid, topic: t, msg, bytes });
+      sub.pendingBytes += bytes;
+      this.#journal.addPending(gid, seq, mid);
+      this.#dirty.add(sub);
+    }
+    return ok(rid, t.subs.size, `published to ${t.subs.size} subscriber${t.subs.size === 1 ? '' : 's'}`);
+  }
+
+  #newTopic(name: string): Topic | null {
+    if (this.state.topics.size >= this.#o.limits.maxTopics) return null;
+    const t = this.state.addTopic(this.state.nextTid, name);
+    this.#journal.addTopic(t.tid, name);
+    return t;
+  }
+
+  #topicLimit(rid: number): BrokerReply {
+    return err(rid, E.LIMIT_REACHED, `the server has ${this.state.topics.size} topics (limit maxTopics ${this.#o.limits.maxTopics})`);
+  }
+
+  /** D4: unsubscribe removes that topic's pending messages of this id; seqs stay unique. */
+  #purge(c: Client, t: Topic): void {
+    let removed = 0;
+    const kept = [];
+    let next = 0;
+    for (let i = c.head; i < c.queue.length; i++) {
+      const p = c.queue[i];
+      if (p.topic === t) {
+        this.#journal.deletePending(c.gid, p.seq);
+        this.#unref(p.mid);
+        c.pendingBytes -= p.bytes;
+        removed++;
+      } else {
+        if (i < c.next) next++;
+        kept.push(p);
+      }
+    }
+    if (removed === 0) return;
+    c.queue = kept;
+    c.head = 0;
+    c.next = next;
+    this.#journal.setClient(c.gid, c.nextSeq, c.consumed);
+  }
+
+  #consume(lb: string, gid: number, seq: number): void {
+    const c = this.state.clients.get(gid);
+    if (!c || c.lb !== lb || seq <= c.consumed) return;
+    const upTo = Math.min(seq, c.nextSeq - 1);
+    while (c.head < c.queue.length && c.queue[c.head].seq <= upTo) {
+      const p = c.queue[c.head++];
+      c.pendingBytes -= p.bytes;
+      this.#unref(p.mid);
+    }
+    if (c.next < c.head) c.next = c.head;
+    c.consumed = upTo;
+    this.#journal.deletePendingUpTo(gid, upTo);
+    this.#journal.setClient(gid, c.nextSeq, upTo);
+    this.state.compact(c);
+    this.#dirty.add(c);
+  }
+
+  #unref(mid: number): void {
+    const n = (this.state.refs.get(mid) ?? 1) - 1;
+    if (n > 0) this.state.refs.set(mid, n);
+    else {
+      this.state.refs.delete(mid);
+      this.#journal.deletePayload(mid);
+    }
+  }
+
+  /** Pushes queued messages to the owning local broker while its credit window has room. */
+  #pump(c: Client): void {
+    const sink = this.#sinks.get(c.lb);
+    if (!sink || !this.state.clients.has(c.gid)) return;
+    const limit = Math.min(c.queue.length, c.head + this.#o.pushWindow);
+    while (c.next < limit) {
+      const p = c.queue[c.next++];
+      sink.deliver({ type: 'deliver', id: c.gid, seq: p.seq, topic: p.topic.name, msg: p.msg });
+      this.stats.pushes++;
+    }
+  }
+}
+
+function ok(rid: number, status: number, description: string): BrokerReply {
+  return { type: 'reply', rid, status, description };
+}
+
+function err(rid: number, code: number, description: string): BrokerReply {
+  return { type: 'error', rid, code, description };
+}

@@ -1,0 +1,195 @@
+// Broker scenarios (performance.md):
+// - fan-out: 1 publisher, 4 subscribers, 64-byte messages, 200k messages (20k with --quick), an
+//   in-memory topic (server durability `off`), through the client API; baselines NATS, Redis
+//   pub/sub and Mosquitto with their own Node clients and the same load generator, each server
+//   started here when its binary is installed and reported as skipped otherwise. Target ≥ 1.5x
+//   the best of them.
+// - durable: the same with every publish acknowledged after its group commit (durability `full`);
+//   target ≥ 0.5x the in-memory run.
+// Our server and local broker run as two child processes (as deployed); the load generator is a
+// third (bench/load/broker-fanout.ts). Peak RSS of server + local broker is reported.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ScenarioOptions, ScenarioResult } from './types.ts';
+
+const ENTRY = fileURLToPath(new URL('../../bin/actor-runtime.ts', import.meta.url));
+const LOAD = fileURLToPath(new URL('../load/broker-fanout.ts', import.meta.url));
+
+interface Fanout {
+  delivered: number;
+  expected: number;
+  seconds: number;
+  rate: number;
+  error?: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function waitFor(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = async (): Promise<void> => {
+      if (await check()) return resolve();
+      if (Date.now() > end) return reject(new Error(`bench: timed out waiting for ${what}`));
+      setTimeout(tick, 20);
+    };
+    void tick();
+  });
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.destroy();
+      r(true);
+    }).on('error', () => r(false));
+  });
+}
+
+function peakRss(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function stop(children: ChildProcess[]): Promise<void> {
+  for (const c of children) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+}
+
+function fanout(kind: string, target: string, count: number): Promise<Fanout> {
+  const cfg = { kind, target, count, subs: 4, size: 64, window: 256, timeoutMs: 120_000 };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LOAD, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as Fanout);
+      } catch {
+        reject(new Error(`broker load generator (${kind}) printed no result`));
+      }
+    });
+  });
+}
+
+/** Our server + local broker (two processes), one fan-out run. */
+async function runOurs(durability: 'off' | 'full', count: number): Promise<{ f: Fanout; rss: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-bench-'));
+  const port = await freePort();
+  const env = { ...process.env, LOG_LEVEL: 'warn' };
+  const server = spawn(process.execPath, [ENTRY, 'broker', 'server', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'srv'), '--durability', durability], { stdio: 'ignore', env });
+  const socket = join(dir, 'lb', 'lb.sock');
+  let local: ChildProcess | null = null;
+  try {
+    await waitFor(() => listening(port), 'the broker server');
+    local = spawn(process.execPath, [ENTRY, 'broker', 'local', '--server', `ws://127.0.0.1:${port}`, '--data', join(dir, 'lb')], { stdio: 'ignore', env });
+    await waitFor(() => new Promise((r) => connect(socket).on('connect', function (this: ReturnType<typeof connect>) { this.destroy(); r(true); }).on('error', () => r(false))), 'the local broker');
+    const f = await fanout('ours', socket, count);
+    return { f, rss: peakRss(server.pid) + peakRss(local.pid) };
+  } finally {
+    await stop(local ? [local, server] : [server]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const THIRD_PARTY: { kind: string; name: string; bin: string; args(port: number): string[] }[] = [
+  { kind: 'nats', name: 'NATS', bin: 'nats-server', args: (p) => ['-a', '127.0.0.1', '-p', String(p)] },
+  { kind: 'redis', name: 'Redis pub/sub', bin: 'redis-server', args: (p) => ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'] },
+  { kind: 'mqtt', name: 'Mosquitto', bin: 'mosquitto', args: (p) => ['-p', String(p)] },
+];
+
+function installed(bin: string): string | null {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin']) {
+    if (spawnSync('test', ['-x', join(dir, bin)]).status === 0) return join(dir, bin);
+  }
+  return null;
+}
+
+async function runThirdParty(t: (typeof THIRD_PARTY)[number], path: string, count: number): Promise<{ f: Fanout; rss: number }> {
+  const port = await freePort();
+  const server = spawn(path, t.args(port), { stdio: 'ignore' });
+  try {
+    await waitFor(() => listening(port), t.name);
+    const f = await fanout(t.kind, String(port), count);
+    return { f, rss: peakRss(server.pid) };
+  } finally {
+    await stop([server]);
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const spread = (xs: number[]): string => `${Math.round(Math.min(...xs))}..${Math.round(Math.max(...xs))}`;
+
+export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
+  const count = o.quick ? 20_000 : 200_000;
+  const runs = 1; // the runner repeats the scenario and reports the median and the spread
+  const baselines: { name: string; rate: number; spread: string; rss: number }[] = [];
+  const skipped: string[] = [];
+  for (const t of THIRD_PARTY) {
+    const path = installed(t.bin);
+    if (!path) {
+      skipped.push(`${t.name} (${t.bin} not installed)`);
+      continue;
+    }
+    const rs = [];
+    for (let i = 0; i < runs; i++) rs.push(await runThirdParty(t, path, count));
+    baselines.push({ name: t.name, rate: median(rs.map((r) => r.f.rate)), spread: spread(rs.map((r) => r.f.rate)), rss: Math.max(...rs.map((r) => r.rss)) });
+  }
+  const mem = [];
+  for (let i = 0; i < runs; i++) mem.push(await runOurs('off', count));
+  const dur = [];
+  for (let i = 0; i < runs; i++) dur.push(await runOurs('full', count));
+  const memRate = median(mem.map((r) => r.f.rate));
+  const durRate = median(dur.map((r) => r.f.rate));
+  const best = baselines.reduce<(typeof baselines)[number] | null>((b, x) => (b === null || x.rate > b.rate ? x : b), null);
+  const extra: Record<string, number | string> = {
+    messages: count,
+    subscribers: 4,
+    spread: spread(mem.map((r) => r.f.rate)),
+    peakRssBytes: Math.max(...mem.map((r) => r.rss)),
+    errors: mem.filter((r) => r.f.error).length,
+  };
+  for (const b of baselines) extra[`${b.name} msg/s`] = `${Math.round(b.rate)} (${b.spread})`;
+  if (skipped.length > 0) extra.skipped = skipped.join('; ');
+  return [
+    {
+      name: 'broker.fan-out',
+      value: memRate,
+      unit: 'delivered msg/s',
+      baseline: best?.rate ?? null,
+      baselineName: best ? `best of NATS, Redis, Mosquitto (${best.name})` : 'third-party servers (none installed: skipped)',
+      target: best ? { ratio: 1.5 } : undefined,
+      extra,
+    },
+    {
+      name: 'broker.durable',
+      value: durRate,
+      unit: 'delivered msg/s',
+      baseline: memRate,
+      baselineName: 'the in-memory fan-out run',
+      target: { ratio: 0.5 },
+      extra: { spread: spread(dur.map((r) => r.f.rate)), peakRssBytes: Math.max(...dur.map((r) => r.rss)), errors: dur.filter((r) => r.f.error).length },
+    },
+  ];
+}

@@ -1,0 +1,74 @@
+// Asks: a pending promise per ask id, its deadline, and the reply that settles it. An ask id
+// carries the asker's thread (id % 128 - 2) so that a reply finds its way back.
+
+import type { Ref } from '../actor/ref.ts';
+import type { Host } from './host.ts';
+import type { PendingAsk } from './host-types.ts';
+import type { AskOptions } from '../actor/types.ts';
+import { ActorError, describeError, remoteFailure } from '../actor/errors.ts';
+import { K_REPLY } from '../threads/wire.ts';
+import { afterPush, outboxFor, pushRecord } from '../threads/send.ts';
+import { localCell } from './directory.ts';
+
+export function ask<R>(h: Host, ref: Ref<any>, message: unknown, options: AskOptions | undefined): Promise<R> {
+  const timeoutMs = options?.timeoutMs ?? 5000;
+  const id = h.askSeq++ * 128 + (h.thread + 2);
+  return new Promise<R>((resolve, reject) => {
+    h.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, thread: ref.thread, path: ref.path });
+    h.deadlines.add(id, timeoutMs);
+    const c = h.current;
+    const prio = options?.priority ?? 0;
+    if (ref.thread === h.thread) {
+      const cell = localCell(h, ref);
+      if (cell === undefined) h.holdMail(ref.path, message, c === null ? null : c.self, id, prio, -2);
+      else h.deliverLocal(cell, message, c === null ? null : c.self, id, prio, -2);
+    } else {
+      const box = outboxFor(h, ref.thread);
+      box.mail(ref.path, message, c === null ? null : c.path, h.thread, id, prio);
+      afterPush(h, ref.thread, box);
+    }
+  });
+}
+
+export function replyOk(h: Host, askId: number, value: unknown): void {
+  routeReply(h, askId, 1, value);
+}
+
+export function replyError(h: Host, askId: number, error: unknown): void {
+  const e = error instanceof ActorError ? { code: error.code, path: error.path, message: error.message, data: error.data } : { code: 'remote-error', path: '', message: describeError(error) };
+  routeReply(h, askId, 0, e);
+}
+
+export function routeReply(h: Host, askId: number, ok: number, value: unknown): void {
+  const thread = (askId % 128) - 2;
+  if (thread === h.thread) settle(h, askId, ok, value);
+  else pushRecord(h, thread, K_REPLY, askId, ok, value);
+}
+
+export function settle(h: Host, askId: number, ok: number, value: unknown): void {
+  const p = h.pending.get(askId);
+  if (!p) return;
+  h.pending.delete(askId);
+  if (ok) p.resolve(value);
+  else {
+    const e = value as { code: string; path: string; message: string; data?: unknown };
+    p.reject(e.code === 'remote-error' ? remoteFailure(p.path, e.message) : new ActorError(e.code, e.path || p.path, e.message, e.data));
+  }
+}
+
+/** Opens an ask on behalf of a remote asker: the answer (or its failure) goes to `done`. */
+export function proxyAsk(h: Host, path: string, timeoutMs: number, done: (ok: boolean, value: unknown) => void): number {
+  const id = h.askSeq++ * 128 + (h.thread + 2);
+  h.pending.set(id, { resolve: (v) => done(true, v), reject: (e) => done(false, e), thread: h.thread, path });
+  h.deadlines.add(id, timeoutMs);
+  return id;
+}
+
+/** Rejects the pending asks to a thread (null: all of them) with the error made for each. */
+export function failAsks(h: Host, thread: number | null, error: (p: PendingAsk) => Error): void {
+  for (const [id, p] of h.pending) {
+    if (thread !== null && p.thread !== thread) continue;
+    h.pending.delete(id);
+    p.reject(error(p));
+  }
+}

@@ -1,0 +1,100 @@
+// How a subsystem plugs into the kernel without the kernel importing it: the executable
+// (bin/actor-runtime.ts) registers each subsystem's topology section, actor modules, CLI commands
+// and benchmark scenarios here.
+
+import type { Command } from 'commander';
+import type { z } from 'zod';
+import type { ActorSystem } from './system.ts';
+import type { Logger } from '../actor/types.ts';
+
+export interface RunEnv {
+  /** The topology file being run (absolute path), and its folder for resolving relative paths. */
+  file: string;
+  dir: string;
+  log: Logger;
+  /**
+   * Ends the run: stops the whole runtime gracefully (sections' beforeStop, then the actors) and
+   * makes the process exit with the highest code asked for (0: done, 1: an escalation).
+   */
+  stop(code: number, reason: string): void;
+  /** @deprecated The former name of `stop`, kept while branches written against it are merged. */
+  fail(code: number, reason: string): void;
+}
+
+export interface SectionHandle {
+  /** Called on graceful shutdown before the actors are stopped (e.g. stop accepting). Optional. */
+  beforeStop?(): Promise<void>;
+  /** One-line summaries for the run banner. */
+  describe?(): string[];
+}
+
+export interface TopologySection<C = unknown> {
+  /** Key in the topology file, e.g. `dispatchers` or `lottery`. */
+  key: string;
+  schema: z.ZodType<C>;
+  /** Spawns the section's actors into the running system. */
+  start(system: ActorSystem, config: C, env: RunEnv): Promise<SectionHandle | void>;
+}
+
+export interface Subsystem {
+  name: string;
+  sections?: TopologySection<any>[];
+  /** Modules defining actors: every worker thread imports them at start. */
+  modules?: string[];
+  /** Adds the subsystem's CLI commands (e.g. `lottery agency`). */
+  commands?(program: Command): void;
+  /**
+   * Recognises a whole file in a foreign layout (e.g. the dispatcher's original config.json) and
+   * converts it to a topology document. Returns null when the file is not of that layout.
+   */
+  adoptFile?(raw: unknown, file: string): Record<string, unknown> | null;
+}
+
+const subsystems: Subsystem[] = [];
+
+/**
+ * A subsystem whose code is imported only when a command needs it (fast start-up): its CLI
+ * commands come from a light module (their actions import what they use), and `load()` brings
+ * the topology sections, actor modules and adopters when a topology is run.
+ */
+export interface LazySubsystem {
+  name: string;
+  commands?(program: Command): void;
+  load(): Promise<Subsystem>;
+}
+
+const lazy: LazySubsystem[] = [];
+
+export function registerSubsystem(s: Subsystem): void {
+  if (subsystems.some((x) => x.name === s.name)) throw new Error(`subsystem ${s.name} registered twice`);
+  subsystems.push(s);
+}
+
+export function registerLazySubsystem(s: LazySubsystem): void {
+  if (lazy.some((x) => x.name === s.name) || subsystems.some((x) => x.name === s.name)) throw new Error(`subsystem ${s.name} registered twice`);
+  lazy.push(s);
+}
+
+/** The loaded subsystems (sections, modules, adopters). Call `loadSubsystems()` first. */
+export function registeredSubsystems(): readonly Subsystem[] {
+  return subsystems;
+}
+
+/** Every subsystem's command registration: a lazy one's light commands, or a loaded one's own. */
+export function subsystemCommands(): ((program: Command) => void)[] {
+  const out: ((program: Command) => void)[] = [];
+  for (const l of lazy) if (l.commands) out.push(l.commands);
+  for (const s of subsystems) if (s.commands && !lazy.some((l) => l.name === s.name)) out.push(s.commands.bind(s));
+  return out;
+}
+
+let loading: Promise<void> | null = null;
+
+/** Imports every lazily registered subsystem (once); a topology run needs all their sections. */
+export function loadSubsystems(): Promise<void> {
+  loading ??= (async () => {
+    const loaded = await Promise.all(lazy.map((l) => l.load()));
+    for (const s of loaded) if (!subsystems.some((x) => x.name === s.name)) subsystems.push(s);
+  })();
+  return loading;
+}

@@ -1,0 +1,107 @@
+// The server core on a real store (node:sqlite in a temp folder): rid de-duplication, state rebuilt
+// after a restart (subscriptions, queues, seqs never reused), and a full disk: -7 for the whole
+// group, nothing half-applied, fail-stop.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULT_SERVER_LIMITS } from '../../actors/broker/limits.ts';
+import { BrokerCore, type LbSink } from '../../actors/broker/server/core.ts';
+import { openJournal } from '../../actors/broker/server/journal.ts';
+import type { BrokerReply, BrokerRequest, DeliverFrame } from '../../protocols/broker/index.ts';
+import { tmp } from './helpers.ts';
+
+class Sink implements LbSink {
+  replies: BrokerReply[] = [];
+  pushes: DeliverFrame[] = [];
+  reply(r: BrokerReply): void {
+    this.replies.push(r);
+  }
+  deliver(f: DeliverFrame): void {
+    this.pushes.push(f);
+  }
+}
+
+function open(dir: string, o: { maxPages?: number; onFatal?: (e: Error) => void } = {}): BrokerCore {
+  return new BrokerCore(openJournal(dir, 'full', { maxPages: o.maxPages }), { limits: DEFAULT_SERVER_LIMITS, pushWindow: 256, onFatal: o.onFatal ?? ((e) => assert.fail(e)) }, ['general']);
+}
+
+/** Sends requests as one group and returns their replies. */
+function group(core: BrokerCore, sink: Sink, reqs: BrokerRequest[]): BrokerReply[] {
+  const from = sink.replies.length;
+  for (const r of reqs) core.request('lb1', r, sink);
+  core.flush();
+  return sink.replies.slice(from);
+}
+
+describe('broker server core', () => {
+  it('a resent rid returns the original reply and is applied once', () => {
+    const core = open(tmp());
+    const sink = new Sink();
+    core.attach('lb1', sink);
+    const [created] = group(core, sink, [{ type: 'create', rid: 1 }]);
+    const gid = (created as { id: number }).id;
+    group(core, sink, [{ type: 'subscribe', rid: 2, id: gid, topic: 't' }]);
+    const once = group(core, sink, [{ type: 'publish', rid: 3, id: gid, topic: 't', msg: 'x' }]);
+    const again = group(core, sink, [{ type: 'publish', rid: 3, id: gid, topic: 't', msg: 'x' }, { type: 'create', rid: 1 }]);
+    assert.deepEqual(again[0], once[0]);
+    assert.deepEqual(again[1], created, 'a resent create gives the same id');
+    assert.equal(sink.pushes.length, 1, 'queued once');
+    assert.equal(core.state.clients.size, 1);
+  });
+
+  it('after a restart: subscriptions, pending messages and their order are back; seqs continue, even after a purge', () => {
+    const dir = tmp();
+    let core = open(dir);
+    let sink = new Sink();
+    core.attach('lb1', sink);
+    const [a, b] = group(core, sink, [{ type: 'create', rid: 1 }, { type: 'create', rid: 2 }]).map((r) => (r as { id: number }).id);
+    group(core, sink, [
+      { type: 'subscribe', rid: 3, id: a, topic: 'x' },
+      { type: 'subscribe', rid: 4, id: a, topic: 'y' },
+      { type: 'subscribe', rid: 5, id: b, topic: 'x' },
+      { type: 'publish', rid: 6, id: b, topic: 'x', msg: 'x1' },
+      { type: 'publish', rid: 7, id: b, topic: 'y', msg: 'y1' },
+      { type: 'publish', rid: 8, id: b, topic: 'y', msg: 'y2' },
+    ]);
+    core.consumed('lb1', b, 1);
+    group(core, sink, [{ type: 'unsubscribe', rid: 9, id: a, topic: 'y' }]); // purges a's seqs 2 and 3
+    // a new core on the same files (the previous one simply stops being used, as after kill -9)
+    core = open(dir);
+    sink = new Sink();
+    core.attach('lb1', sink);
+    assert.deepEqual(sink.pushes.map((p) => [p.id, p.seq, p.topic, p.msg]), [[a, 1, 'x', 'x1']], 'only what is unconsumed and still subscribed comes back');
+    assert.ok(core.state.indexesAgree());
+    assert.deepEqual([...core.state.clients.get(a)!.topics].map((t) => t.name), ['x']);
+    group(core, sink, [{ type: 'subscribe', rid: 10, id: a, topic: 'y' }, { type: 'publish', rid: 11, id: b, topic: 'y', msg: 'y3' }]);
+    assert.deepEqual(sink.pushes.at(-1), { type: 'deliver', id: a, seq: 4, topic: 'y', msg: 'y3' }, 'seq 2 and 3 are not reused');
+    const [c] = group(core, sink, [{ type: 'create', rid: 12 }]);
+    assert.equal((c as { id: number }).id, b + 1);
+  });
+
+  it('a full disk: the whole group gets -7, nothing of it is applied, and the node stops', () => {
+    const dir = tmp();
+    let fatal: Error | null = null;
+    const core = open(dir, { maxPages: 40, onFatal: (e) => (fatal = e) });
+    const sink = new Sink();
+    core.attach('lb1', sink);
+    const [a] = group(core, sink, [{ type: 'create', rid: 1 }]).map((r) => (r as { id: number }).id);
+    group(core, sink, [{ type: 'subscribe', rid: 2, id: a, topic: 't' }]);
+    const big = 'z'.repeat(60_000);
+    let rid = 3;
+    let replies: BrokerReply[] = [];
+    let published = 0;
+    while (fatal === null && rid < 200) {
+      replies = group(core, sink, [{ type: 'publish', rid: rid++, id: a, topic: 't', msg: big }, { type: 'create', rid: rid++ }]);
+      if (fatal === null) published++;
+    }
+    assert.ok(fatal, 'the write failed');
+    assert.deepEqual(replies.map((r) => (r.type === 'error' ? r.code : r.status)), [-7, -7]);
+    assert.match((replies[0] as { description: string }).description, /commit failed: .*full/);
+    assert.equal(group(core, sink, [{ type: 'create', rid: 999 }])[0].type, 'error', 'nothing is acknowledged after a failed write');
+    const after = open(dir);
+    const s = new Sink();
+    after.attach('lb1', s);
+    assert.equal(s.pushes.length, published, 'every acknowledged publish is there, the failed one is not');
+    assert.equal(after.state.clients.size, published + 1, 'the creates of the failed groups are not there');
+  });
+});
