@@ -2,6 +2,8 @@
 // Entry point: composes the kernel with the subsystems and runs the command line. Only command
 // definitions load here; each command imports what it uses when it runs (fast start-up).
 // `bin/actor-runtime.mjs` (the installed command) turns on the compile cache before this file.
+// First: a SIGINT/SIGTERM during loading is kept for the command's handler (runtime/io/early-signals.ts).
+import '../runtime/io/early-signals.ts';
 import { enableCompileCache, getCompileCacheDir } from 'node:module';
 import './subsystems.ts';
 import { buildProgram, main } from '../runtime/cli/program.ts';

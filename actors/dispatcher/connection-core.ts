@@ -10,6 +10,7 @@ import { createActor, type Actor } from 'xstate';
 import type { ActorContext } from '../../runtime/index.ts';
 import { StreamConnection } from '../../runtime/io/index.ts';
 import { encodeFrame, requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
+import type { FrameDecoder } from '../../protocols/framing/index.ts';
 import { ReorderWindow } from './window.ts';
 import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
 import { enqueue, freeSlot, type IoAdmission, type IoConns, type IoPhase, type IoSetup, type IoStats, type SlotExtra } from './shared.ts';
@@ -57,6 +58,8 @@ export class ConnectionCore implements LifecycleHost {
   released = false;
   rtArmed = false;
   lastActivity: number;
+  /** When the first byte of the frame now being received arrived (0: no partial frame). */
+  partialSince = 0;
 
   constructor(s: ConnView, ctx: ActorContext<ConnMsg>, props: ConnectionProps, row: Row<SlotExtra>, sock: Socket) {
     this.s = s;
@@ -69,7 +72,7 @@ export class ConnectionCore implements LifecycleHost {
     this.win = new ReorderWindow(cfg.MaxInFlightPerConnection);
     // Reading starts held: `start` releases it once the lifecycle machine runs.
     this.conn = new StreamConnection(sock, {
-      decoder: requestDecoder(cfg.Framing, cfg.MaxFrameBytes),
+      decoder: cfg.FrameTimeoutMs > 0 ? this.timedDecoder(requestDecoder(cfg.Framing, cfg.MaxFrameBytes)) : requestDecoder(cfg.Framing, cfg.MaxFrameBytes),
       holdAtStart: 'flow',
       handlers: {
         frames: (frames) => this.onFrames(frames),
@@ -85,6 +88,46 @@ export class ConnectionCore implements LifecycleHost {
     this.lastActivity = Date.now();
     this.machine = createActor(connectionLifecycle, { input: { host: this } });
     this.machine.subscribe({ error: (err) => this.crash(err) });
+  }
+
+  /**
+   * The decoder, watched for partial frames: a frame must complete within FrameTimeoutMs of its
+   * first byte (like nginx's client_body_timeout), so a peer that trickles bytes cannot hold a slot.
+   */
+  private timedDecoder(dec: FrameDecoder<Buffer>): FrameDecoder<Buffer> {
+    return {
+      push: (chunk) => {
+        const frames = dec.push(chunk);
+        if (dec.buffered === 0) this.partialSince = 0;
+        else if (this.partialSince === 0 || frames.length > 0) {
+          // A new frame began in this chunk.
+          this.partialSince = Date.now();
+          this.ctx.timers.once('frame', this.s.cfg.FrameTimeoutMs, { t: 'frame-timeout' });
+        }
+        return frames;
+      },
+      end: () => dec.end(),
+      get error() {
+        return dec.error;
+      },
+      get buffered() {
+        return dec.buffered;
+      },
+    };
+  }
+
+  onFrameTimeout(): void {
+    if (this.partialSince === 0 || !this.accepting || (this.phase !== 'open' && this.phase !== 'draining')) return;
+    const limit = this.s.cfg.FrameTimeoutMs;
+    const age = Date.now() - this.partialSince;
+    if (age < limit) {
+      this.ctx.timers.once('frame', limit - age, { t: 'frame-timeout' });
+      return;
+    }
+    this.partialSince = 0;
+    this.s.counters.frameTimeouts++;
+    this.s.log.info('frame not completed in time; closing the connection', { slot: this.slot, peer: this.row.peer, frameTimeoutMs: limit });
+    this.send({ type: 'FRAMING_ERROR' });
   }
 
   start(): void {
@@ -157,6 +200,7 @@ export class ConnectionCore implements LifecycleHost {
     this.ctx.timers.cancel('idle');
     this.ctx.timers.cancel('flush');
     this.ctx.timers.cancel('close');
+    this.ctx.timers.cancel('frame');
     // Stop after the current lifecycle transition has finished.
     queueMicrotask(() => this.ctx.stop());
   }
@@ -221,7 +265,7 @@ export class ConnectionCore implements LifecycleHost {
         if (now === 0) now = Date.now();
         const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
         const out = s.inline.call(d.request, deadline, d);
-        if (typeof out === 'string') seq = win.openAnswered(this.encode(out));
+        if (typeof out === 'string') seq = win.openAnswered(this.encode(this.capped(d.request, out)));
         else {
           const opened = win.open(d.request, deadline);
           seq = opened;
@@ -340,7 +384,18 @@ export class ConnectionCore implements LifecycleHost {
       this.s.counters.workerFailures++;
       text = proto.failure(req, 'WORKER_FAILED', 'the handler returned a value that is not a reply');
     }
-    win.answer(seq, this.encode(text));
+    win.answer(seq, this.encode(this.capped(req, text)));
+  }
+
+  /** A reply over MaxFrameBytes is not sent: the request gets WORKER_FAILED (its message says why) instead: the limit holds both ways. */
+  private capped(req: unknown, text: string): string {
+    const max = this.s.cfg.MaxFrameBytes;
+    if (text.length * 3 <= max) return text; // cannot be over (3 bytes per UTF-16 unit at most)
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= max) return text;
+    this.s.counters.oversizeReplies++;
+    this.s.log.warn('reply over MaxFrameBytes; answered WORKER_FAILED', { slot: this.slot, peer: this.row.peer, bytes, maxFrameBytes: max });
+    return this.proto.failure(req, 'WORKER_FAILED', `the reply of ${bytes} bytes is over MaxFrameBytes (${max})`);
   }
 
   onRequestTimeouts(): void {

@@ -85,9 +85,13 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
     }
     void handle.beforeStop!().then(() => system.stop());
   };
-  const onFatal = (dispatcher: string, reason: string): void => {
-    env.log.error('dispatcher escalated; the runtime stops with exit code 1', { dispatcher, reason });
-    endRun(1, `${dispatcher}: ${reason}`);
+  // A dispatcher that gives up has drained and stopped by now; the runtime follows only when its
+  // configuration asks (Restart.OnGiveUp: stop-runtime), so one failing handler cuts no one else.
+  const onFatal = (cfg: DispatcherConfig, reason: string): void => {
+    if (cfg.Restart.OnGiveUp === 'stop-runtime') {
+      env.log.error('dispatcher escalated; the runtime stops with exit code 1', { dispatcher: cfg.Name, reason });
+      endRun(1, `${cfg.Name}: ${reason}`);
+    } else env.log.error('dispatcher escalated and stopped; the rest of the runtime continues', { dispatcher: cfg.Name, reason });
   };
   // SIGUSR1 starts a graceful drain like SIGTERM (§6.1).
   const offUsr1 = onSignal('SIGUSR1', () => endRun(0, 'SIGUSR1'));
@@ -115,7 +119,7 @@ export async function startDispatchers(system: ActorSystem, config: SectionConfi
 
   const top = system.spawn(DispatchersSection, { name, props: { list }, thread: 'main' });
   // Answered only if the dispatcher escalates; a supervisor that stops rejects it (ignored).
-  refs.forEach((r, i) => r.ask<string>({ t: 'await-escalation' }, { timeoutMs: Infinity }).then((reason) => onFatal(cfgs[i].Name, reason), () => {}));
+  refs.forEach((r, i) => r.ask<string>({ t: 'await-escalation' }, { timeoutMs: Infinity }).then((reason) => onFatal(cfgs[i], reason), () => {}));
   const results = await Promise.allSettled(refs.map((r) => r.ask<string>({ t: 'await-ready' }, { timeoutMs: 60_000 })));
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [parseFailure(r.reason, cfgs[i].Name)] : []));
   if (failures.length > 0) {

@@ -40,6 +40,7 @@ export type ConnMsg =
   /** Timer ticks. */
   | { t: 'request-timeouts' }
   | { t: 'idle-check' }
+  | { t: 'frame-timeout' }
   | { t: 'flush-timeout' }
   | { t: 'close-timeout' };
 

@@ -30,6 +30,10 @@ export interface Counters {
   echoReplies: number;
   malformed: number;
   framingErrors: number;
+  /** Connections closed because a frame did not complete within FrameTimeoutMs of its first byte. */
+  frameTimeouts: number;
+  /** Handler replies over MaxFrameBytes, answered with WORKER_FAILED instead. */
+  oversizeReplies: number;
   staleReplies: number;
   timeouts: number;
   busy: number;
@@ -49,6 +53,8 @@ export function zeroCounters(): Counters {
     echoReplies: 0,
     malformed: 0,
     framingErrors: 0,
+    frameTimeouts: 0,
+    oversizeReplies: 0,
     staleReplies: 0,
     timeouts: 0,
     busy: 0,

@@ -113,9 +113,9 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
       started() {
         for (const w of cfg.warnings) log.warn(w);
         for (const n of cfg.notes) log.debug(n);
-        const r = acquireLock(cfg.LockFile, { ip: cfg.IP, port: cfg.Port, name: cfg.Name });
+        const r = acquireLock(cfg.LockFile, { ip: cfg.IP, port: cfg.Port, name: cfg.Name }, { createFolder: cfg.CreateLockFolder });
         if (!r.ok) {
-          fail({ exitCode: 3, error: r.message });
+          fail({ exitCode: r.exitCode, error: r.message });
           return;
         }
         lock = r.info;

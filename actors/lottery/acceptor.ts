@@ -50,7 +50,7 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(
       agencies: props.agencies,
       idleTimeoutMs: props.idleTimeoutMs,
       winnersHoldMs: props.winnersHoldMs,
-      maxBodyA: props.maxBodyA,
+      maxFrameBytes: props.maxFrameBytes,
       loggingLevel: props.loggingLevel,
       source: props.source,
       store: props.store,

@@ -91,6 +91,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
           if (stopping) return post({ type: 'halt' });
           const now = Date.now();
           if (firstFailure.at === 0) firstFailure.at = now;
+          if (action === 'consulta_ganadores') resendClose = true;
           if (now - firstFailure.at >= s.connectRetryMs) {
             return post({ type: 'failed', action, error: err.code ?? err.message });
           }
@@ -185,15 +186,41 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     attempt(
       'cierre_agencia',
       () => exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true }),
-      (r) => (r.kind === 'eof' || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0) ? post({ type: 'closed' }) : unexpected('cierre_agencia', r)),
+      (r) => {
+        if (!isCloseAnswer(r)) return unexpected('cierre_agencia', r);
+        closeConfirmed = r.kind === 'B';
+        post({ type: 'closed' });
+      },
     );
   }
 
+  /**
+   * A close is confirmed by our server (StoreResponse:0 once durable); a legacy server only drops
+   * the connection, which a server dying right after reading the close looks like too. So an
+   * unconfirmed close is sent again (it is idempotent) before the first winners request after any
+   * failed connection: a restarted server that lost it then still hears it, and the draw happens.
+   */
+  let closeConfirmed = false;
+  let resendClose = false;
+  const isCloseAnswer = (r: ExchangeReply): boolean => r.kind === 'eof' || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0);
+
   function askWinners(): void {
+    let sentClose = false;
     attempt(
       'consulta_ganadores',
-      () => exchange(s.host, s.port, encodeB({ type: 'WinnersRequest', agency: s.id }), 'B', { timeoutMs: 5 * 60_000 }),
+      () => {
+        sentClose = resendClose && !closeConfirmed;
+        if (sentClose) return exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true });
+        return exchange(s.host, s.port, encodeB({ type: 'WinnersRequest', agency: s.id }), 'B', { timeoutMs: 5 * 60_000 });
+      },
       (r) => {
+        if (sentClose) {
+          if (!isCloseAnswer(r)) return unexpected('cierre_agencia', r);
+          resendClose = false;
+          closeConfirmed = r.kind === 'B';
+          ctx.log.info('close sent again after a reconnect', { agency: s.id, confirmed: closeConfirmed });
+          return askWinners();
+        }
         if (r.kind === 'B' && r.packet.type === 'WinnersResponse') return post({ type: 'winners', documents: r.packet.documents });
         if (r.kind === 'B' && r.packet.type === 'NotReadyResponse') return post({ type: 'notready' });
         unexpected('consulta_ganadores', r);

@@ -10,9 +10,11 @@
 // the largest agency's chain of round trips; see the README).
 //
 // Resends (protocol A): a batch committed just before a crash is never acknowledged, and the agency
-// resends it with the same batch id. The last committed batch of each agency (id and a digest of
-// its rows) is stored in the same transaction as its rows, so a resend of exactly that batch is
-// acknowledged again without storing it twice. Protocol B carries no batch id: see the README.
+// resends it with the same batch id; an agency restarted from its first batch resends all of them.
+// Every committed batch of each agency (id and a digest of its rows) is stored in the same
+// transaction as its rows, so a resend of exactly a committed batch (same id, same rows) is
+// acknowledged again without storing it twice, across server restarts too. The same id with other
+// rows is a new batch. Protocol B carries no batch id: see the README.
 //
 // Durability without blocking the thread (durability 'full', the default): SQLite runs with
 // synchronous=NORMAL (a commit writes the WAL but does not fsync it) and the BetStore syncs the
@@ -102,8 +104,13 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let flushScheduled = false;
   let commits = 0;
   let resends = 0;
-  /** The last committed batch of each agency (protocol A). */
-  const lastBatch = new Map<number, LastBatch>();
+  /** Every committed batch of each agency (protocol A), as `<batch id>:<digest of its rows>`. */
+  const committed = new Map<number, Set<string>>();
+  const remember = (agency: number, b: LastBatch): void => {
+    let m = committed.get(agency);
+    if (m === undefined) committed.set(agency, (m = new Set()));
+    m.add(`${b.id}:${b.digest}`);
+  };
   /** Per-agency progress for inspect() (the live view's lottery panel): bets stored, winners once drawn. */
   const betsByAgency = new Map<number, number>();
   let winnersByAgency: Map<number, number> | null = null;
@@ -183,11 +190,11 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       store.transaction(() => {
         for (const p of group) {
           insertRows(store!, p.rows);
-          if (p.batch) store!.run('INSERT OR REPLACE INTO last_batch (agency, batch_id, digest) VALUES (?, ?, ?)', p.agency, p.batch.id, p.batch.digest);
+          if (p.batch) store!.run('INSERT OR IGNORE INTO committed_batches (agency, batch_id, digest) VALUES (?, ?, ?)', p.agency, p.batch.id, p.batch.digest);
         }
       });
       commits++;
-      for (const p of group) if (p.batch) lastBatch.set(p.agency, p.batch);
+      for (const p of group) if (p.batch) remember(p.agency, p.batch);
     } catch (err) {
       const reason = `store write failed: ${(err as Error).message}`;
       ctx.log.error('batch commit failed', { error: reason, batches: group.length });
@@ -216,11 +223,11 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     );
   }
 
-  /** A resend of the agency's last batch (committed, or still pending): answered with it, not stored. */
+  /** A resend of one of the agency's batches (committed, or still pending): answered with it, not stored. */
   function resendOf(agency: number, batch: LastBatch, bets: number): boolean {
     const same = (b: LastBatch | null | undefined): boolean => b !== null && b !== undefined && b.id === batch.id && b.digest === batch.digest;
     const inFlight = pending.find((p) => p.agency === agency && same(p.batch));
-    if (!inFlight && !same(lastBatch.get(agency))) return false;
+    if (!inFlight && !committed.get(agency)?.has(`${batch.id}:${batch.digest}`)) return false;
     resends++;
     ctx.log.info('resent batch acknowledged again, not stored twice', { agency, batchId: batch.id, bets });
     const reply = ctx.deferReply();
@@ -241,8 +248,10 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       // 'full': the WAL is fsynced by this actor before each reply (see the top of the file).
       store = openBetStore(props.dataDir, 'normal');
       closed = new Set(store.all<{ agency: number }>('SELECT agency FROM closed_agencies').map((r) => r.agency));
-      for (const r of store.all<{ agency: number; batch_id: number; digest: string }>('SELECT agency, batch_id, digest FROM last_batch'))
-        lastBatch.set(r.agency, { id: r.batch_id, digest: r.digest });
+      // last_batch: stores written before every batch was kept.
+      for (const table of ['last_batch', 'committed_batches'])
+        for (const r of store.all<{ agency: number; batch_id: number; digest: string }>(`SELECT agency, batch_id, digest FROM ${table}`))
+          remember(r.agency, { id: r.batch_id, digest: r.digest });
       drawn = store.get('SELECT 1 AS x FROM draw WHERE id = 1') !== undefined;
       count = rewriteBetsCsv(store, props.dataDir);
       for (const r of store.all<{ agency: number; n: number }>('SELECT agency, COUNT(*) AS n FROM bets GROUP BY agency')) betsByAgency.set(r.agency, r.n);

@@ -5,7 +5,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readDocument } from '../../runtime/config/index.ts';
 import { checkMaxAmount, DEFAULT_MAX_AMOUNT } from '../../protocols/lottery/index.ts';
-import type { ServerMode } from './session.ts';
+import { DEFAULT_MAX_FRAME_BYTES, type ServerMode } from './session.ts';
+import { isKnownLevel, LEVEL_NAMES } from './tp0log.ts';
+
+/** An unknown level name is a configuration error (it used to read silently as INFO). */
+function checkLevel(what: string, level: string): string {
+  if (!isKnownLevel(level)) throw new Error(`${what} must be one of ${LEVEL_NAMES.join(', ')} (any case), got ${JSON.stringify(level)}`);
+  return level;
+}
 
 // ---- Go-style durations ------------------------------------------------------------------
 
@@ -70,7 +77,7 @@ export interface ServerSettings {
   maxConnections: number;
   winnersHoldMs: number;
   idleTimeoutMs: number;
-  maxBodyA: number;
+  maxFrameBytes: number;
   durability: 'full' | 'normal';
   /** `<source> | ` prefix on TP0 lines (in-process topologies). */
   source?: string;
@@ -116,20 +123,21 @@ export function serverSettingsFromUpstream(o: ServerCliOptions, env: NodeJS.Proc
   };
   let host = pick(o.host, 'SERVER_HOST', 'SERVER_HOST', undefined) ?? '0.0.0.0';
   if (host === 'server') host = '0.0.0.0';
-  const durability = (o.durability ?? env.LOTTERY_DURABILITY ?? 'full') as 'full' | 'normal';
+  const durability = (o.durability ?? env.LOTTERY_DURABILITY ?? 'full').trim().toLowerCase();
+  if (durability !== 'full' && durability !== 'normal') throw new Error(`durability (--durability, LOTTERY_DURABILITY) must be full or normal, got ${JSON.stringify(durability)}`);
   return {
     mode,
     host,
     port: int('SERVER_PORT', pick(o.port, 'SERVER_PORT', 'SERVER_PORT', '12345'), 0, 65535, 12345),
     listenBacklog: int('SERVER_LISTEN_BACKLOG', pick(o.backlog, 'SERVER_LISTEN_BACKLOG', 'SERVER_LISTEN_BACKLOG', '5'), 1, 65535, 5),
-    loggingLevel: pick(o.logLevel, 'LOGGING_LEVEL', 'LOGGING_LEVEL', 'INFO') ?? 'INFO',
+    loggingLevel: checkLevel('LOGGING_LEVEL', pick(o.logLevel, 'LOGGING_LEVEL', 'LOGGING_LEVEL', 'INFO') ?? 'INFO'),
     agencies: int('AGENCIES', agenciesText, 0, 100_000, 0),
     servers: int('servers', pick(o.servers, 'SERVERS', 'SERVERS', '1'), 1, 64, 1),
     dataDir: resolve(cwd, pick(o.data, 'DATA_DIR', 'DATA_DIR', '.') ?? '.'),
     maxConnections: int('MAX_CONNECTIONS', pick(undefined, 'MAX_CONNECTIONS', 'MAX_CONNECTIONS', '256'), 1, 100_000, 256),
     winnersHoldMs: int('WINNERS_HOLD_MS', pick(undefined, 'WINNERS_HOLD_MS', 'WINNERS_HOLD_MS', '30000'), 0, 2 ** 31 - 1, 30_000),
     idleTimeoutMs: int('IDLE_TIMEOUT_MS', pick(undefined, 'IDLE_TIMEOUT_MS', 'IDLE_TIMEOUT_MS', '30000'), 100, 2 ** 31 - 1, 30_000),
-    maxBodyA: 1 << 20,
+    maxFrameBytes: int('MAX_FRAME_BYTES', pick(undefined, 'MAX_FRAME_BYTES', 'MAX_FRAME_BYTES', String(DEFAULT_MAX_FRAME_BYTES)), 64, 1 << 20, DEFAULT_MAX_FRAME_BYTES),
     durability: durability === 'normal' ? 'normal' : 'full',
   };
 }
@@ -207,7 +215,7 @@ export function clientSettingsFromUpstream(o: ClientCliOptions, env: NodeJS.Proc
   if (!Number.isInteger(loopAmount) || loopAmount < 0) throw new Error(`loop.amount must be a non-negative integer, got ${JSON.stringify(loopAmountText)}`);
   const loopPeriod = env.CLI_LOOP_PERIOD ?? str(get(y, ['loop', 'period'])) ?? '5s';
   const loopPeriodMs = parseDuration(loopPeriod);
-  const logLevel = o.logLevel ?? env.CLI_LOG_LEVEL ?? str(get(y, ['log', 'level'])) ?? 'INFO';
+  const logLevel = checkLevel('log.level (CLI_LOG_LEVEL, --log-level)', o.logLevel ?? env.CLI_LOG_LEVEL ?? str(get(y, ['log', 'level'])) ?? 'INFO');
   const maxText = o.batchMax ?? env.CLI_BATCH_MAXAMOUNT ?? str(get(y, ['batch', 'maxAmount'])) ?? String(DEFAULT_MAX_AMOUNT);
   const maxAmount = Number(maxText);
   const why = checkMaxAmount(maxAmount);

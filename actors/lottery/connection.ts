@@ -23,7 +23,7 @@ export interface ConnectionProps {
   agencies: number;
   idleTimeoutMs: number;
   winnersHoldMs: number;
-  maxBodyA: number;
+  maxFrameBytes: number;
   loggingLevel: string;
   source?: string;
   store: { path: string; thread: number };
@@ -55,7 +55,7 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
   const store = ctx.refFor<BetStoreMsg>(props.store.path, props.store.thread);
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
   const storeLocal = props.store.thread === ctx.thread;
-  const cfg = { mode: props.mode, agencies: props.agencies, maxBodyA: props.maxBodyA, winnersHoldMs: props.winnersHoldMs };
+  const cfg = { mode: props.mode, agencies: props.agencies, maxFrameBytes: props.maxFrameBytes, winnersHoldMs: props.winnersHoldMs };
   let current: Served | null = null;
   let sessions = 0;
   let draining = false;

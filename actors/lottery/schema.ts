@@ -3,19 +3,25 @@
 
 import { z } from 'zod';
 import { DEFAULT_MAX_AMOUNT } from '../../protocols/lottery/index.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from './session.ts';
+import { isKnownLevel, LEVEL_NAMES } from './tp0log.ts';
+
+/** A TP0 log level name (any case): an unknown one is a configuration error, not a silent INFO. */
+const levelName = z.string().refine(isKnownLevel, { error: `expected a log level (${LEVEL_NAMES.join(', ')}, any case)` });
 
 export const serverSchema = z.strictObject({
   mode: z.enum(['lottery', 'echo', 'bet']).default('lottery'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(12345),
   listenBacklog: z.number().int().min(1).max(65535).default(5),
-  loggingLevel: z.string().default('INFO'),
+  loggingLevel: levelName.default('INFO'),
   /** Folder of `bets.csv` and the store (relative to the topology file). */
   dataDir: z.string().default('../.data/server'),
   maxConnections: z.number().int().min(1).max(100_000).default(256),
   winnersHoldMs: z.number().int().min(0).default(30_000),
   idleTimeoutMs: z.number().int().min(100).default(30_000),
-  maxBodyA: z.number().int().min(64).max(1 << 26).default(1 << 20),
+  /** Largest request frame (protocol A body, protocol B packet up to its own 8190): the 8 kB packet rule plus a margin. */
+  maxFrameBytes: z.number().int().min(64).max(1 << 20).default(DEFAULT_MAX_FRAME_BYTES),
   durability: z.enum(['full', 'normal']).default('full'),
   /** Start from an empty store (demo topologies that are run again and again). */
   resetOnStart: z.boolean().default(false),
@@ -47,7 +53,7 @@ export const lotterySchema = z.strictObject({
   protocol: z.enum(['A', 'B', 'mixed']).default('B'),
   batch: z.strictObject({ maxAmount: z.number().int().min(1).max(9999).default(DEFAULT_MAX_AMOUNT) }).prefault({}),
   loop: z.strictObject({ amount: z.number().int().min(0).default(5), period: z.string().default('5s') }).prefault({}),
-  logLevel: z.string().default('INFO'),
+  logLevel: levelName.default('INFO'),
   /** Stop the whole system once every in-topology agency is done (demo runs). */
   exitWhenDone: z.boolean().default(false),
   /** Prefix TP0 lines with `<source> | ` (server, clientN) as the official harness reads them. */

@@ -67,7 +67,7 @@ export const LotteryServer = defineActor<LotteryServerMsg, LotteryServerProps>(
                 agencies: s.agencies,
                 idleTimeoutMs: s.idleTimeoutMs,
                 winnersHoldMs: s.winnersHoldMs,
-                maxBodyA: s.maxBodyA,
+                maxFrameBytes: s.maxFrameBytes,
                 loggingLevel: s.loggingLevel,
                 source: s.source,
                 store: storeLoc,

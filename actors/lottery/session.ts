@@ -12,6 +12,8 @@
 // (durable) before its reply, and the contract line is logged before the reply is written.
 
 import {
+  A_REQUEST_HEADER,
+  B_MAX_FRAME,
   aFrameCount,
   aRequestDecoder,
   bFrameCount,
@@ -37,10 +39,16 @@ import type { WinnersAnswer } from './coordinator.ts';
 
 export type ServerMode = 'lottery' | 'echo' | 'bet';
 
+/**
+ * Default cap on one request frame (protocol A body; protocol B packet, whose own limit is 8190):
+ * the 8 kB packet rule plus a margin. A larger frame is refused before it is buffered.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 10_240;
+
 export interface SessionConfig {
   mode: ServerMode;
   agencies: number;
-  maxBodyA: number;
+  maxFrameBytes: number;
   winnersHoldMs: number;
 }
 
@@ -86,6 +94,8 @@ export interface Session {
   protocol: 'A' | 'B' | 'echo' | null;
   decoderA: FixedHeaderDecoder | null;
   decoderB: Length16Decoder | null;
+  /** The first bytes of a protocol A request (its header, for the `cantidad` of a fail line). */
+  headA: Buffer;
   echoBuf: Buffer[];
   echoLen: number;
   pending: Pending | null;
@@ -99,7 +109,7 @@ export interface Session {
 const NO_TIMEOUT = 2 ** 31 - 1;
 
 export function openSession(cfg: SessionConfig, draining: boolean): { session: Session; effects: Effect[] } {
-  const s: Session = { cfg, state: 'detecting', protocol: null, decoderA: null, decoderB: null, echoBuf: [], echoLen: 0, pending: null, finished: false, retries: 0, draining: false };
+  const s: Session = { cfg, state: 'detecting', protocol: null, decoderA: null, decoderB: null, headA: Buffer.alloc(0), echoBuf: [], echoLen: 0, pending: null, finished: false, retries: 0, draining: false };
   const fx: Effect[] = [];
   if (draining) drainNow(s, fx);
   return { session: s, effects: fx };
@@ -191,6 +201,20 @@ function failBatch(s: Session, protocol: 'A' | 'B', count: number, why: string, 
   fx.push(tp0('info', 'apuesta_recibida', 'fail', { cantidad: count }), log('warn', 'batch rejected', { reason: why, protocol }));
   if (protocol === 'B') write(s, [encodeB({ type: 'StoreResponse', status: 1 })], fx);
   else finish(s, fx); // protocol A has no negative acknowledgement: close without an ACK
+}
+
+/**
+ * Any failure of a protocol A request that is (or may be) a BET: §6.1 says no ACK and
+ * `apuesta_recibida | result: fail` (a FIN's failure stays a protocol failure).
+ */
+function failA(s: Session, err: unknown, fx: Effect[]): void {
+  const e = err instanceof ProtocolError ? err : new ProtocolError('malformed', String(err));
+  if (s.headA[0] === 0x46) return protocolFailure(s, 'FIN', e, fx);
+  const count = s.headA.length >= A_REQUEST_HEADER ? aFrameCount({ header: s.headA, body: s.headA.subarray(0, 0) }) : 0;
+  if (e.code === 'frame-too-large') {
+    fx.push(log('warn', 'frame over the cap; refused', { protocol: 'A', detail: e.detail, maxFrameBytes: s.cfg.maxFrameBytes }));
+  }
+  failBatch(s, 'A', count, `${e.code}: ${e.detail ?? e.message}`, fx);
 }
 
 function protocolFailure(s: Session, what: string, err: unknown, fx: Effect[]): void {
@@ -310,8 +334,8 @@ function onWinners(s: Session, p: Extract<Pending, { kind: 'draw' }>, a: Winners
 function detect(s: Session, chunk: Buffer, fx: Effect[]): void {
   if (chunk.length === 0) return;
   const p = sniff(chunk[0]);
-  if (p === 'A') s.decoderA = aRequestDecoder(s.cfg.maxBodyA);
-  else if (p === 'B') s.decoderB = bFrameDecoder();
+  if (p === 'A') s.decoderA = aRequestDecoder(s.cfg.maxFrameBytes);
+  else if (p === 'B') s.decoderB = bFrameDecoder(Math.min(s.cfg.maxFrameBytes, B_MAX_FRAME));
   else {
     fx.push(tp0('info', 'recibir_mensaje', 'fail', { error: 'unknown-protocol' }), log('warn', 'unknown protocol', { firstByte: chunk[0] }));
     return finish(s, fx);
@@ -322,13 +346,19 @@ function detect(s: Session, chunk: Buffer, fx: Effect[]): void {
 function feed(s: Session, chunk: Buffer, fx: Effect[]): void {
   if (s.finished || s.pending) return;
   if (s.decoderA) {
+    if (s.headA.length < A_REQUEST_HEADER) s.headA = Buffer.concat([s.headA, chunk.subarray(0, A_REQUEST_HEADER - s.headA.length)]);
     const frames = s.decoderA.push(chunk);
     if (frames.length > 0) return onFrameA(s, frames[0], fx);
-    if (s.decoderA.error) return protocolFailure(s, 'A', s.decoderA.error, fx);
+    if (s.decoderA.error) return failA(s, s.decoderA.error, fx);
   } else if (s.decoderB) {
     const frames = s.decoderB.push(chunk);
     if (frames.length > 0) return onFrameB(s, frames[0], fx);
-    if (s.decoderB.error) return protocolFailure(s, 'B', s.decoderB.error, fx);
+    if (s.decoderB.error) {
+      if (s.decoderB.error.code === 'frame-too-large') {
+        fx.push(log('warn', 'frame over the cap; refused', { protocol: 'B', detail: s.decoderB.error.detail, maxFrameBytes: Math.min(s.cfg.maxFrameBytes, B_MAX_FRAME) }));
+      }
+      return protocolFailure(s, 'B', s.decoderB.error, fx);
+    }
   }
 }
 
@@ -364,10 +394,13 @@ function truncated(s: Session, why: 'eof' | 'sockerr' | 'idle', fx: Effect[]): v
     return finish(s, fx);
   }
   if (why === 'idle') {
+    if (s.decoderA !== null) return failA(s, new ProtocolError('truncated', 'idle timeout mid-request'), fx);
     fx.push(tp0('info', 'recibir_mensaje', 'fail', { error: 'idle-timeout' }));
     return finish(s, fx);
   }
-  protocolFailure(s, 'stream', d?.end() ?? new ProtocolError('truncated', 'connection closed mid-request'), fx);
+  const err = d?.end() ?? new ProtocolError('truncated', 'connection closed mid-request');
+  if (s.decoderA !== null) return failA(s, err, fx);
+  protocolFailure(s, 'stream', err, fx);
 }
 
 function drainNow(s: Session, fx: Effect[]): void {

@@ -17,6 +17,9 @@ export function levelRank(level: string | undefined): number {
   return RANK[(level ?? 'INFO').trim().toUpperCase()] ?? 20;
 }
 
+/** The level names a configuration may use (any case). */
+export const LEVEL_NAMES: readonly string[] = Object.keys(RANK);
+
 export function isKnownLevel(level: string): boolean {
   return RANK[level.trim().toUpperCase()] !== undefined;
 }

@@ -82,7 +82,7 @@ async function ours(
       maxConnections: 256,
       winnersHoldMs: 30_000,
       idleTimeoutMs: 30_000,
-      maxBodyA: 1 << 20,
+      maxFrameBytes: 10_240,
       durability: 'full',
     });
     const child = spawn(process.execPath, [LOAD], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, LOG_LEVEL: 'error' } });

@@ -96,7 +96,8 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
       for (const h of handles) await h.beforeStop?.().catch((err) => log.error('section stop failed', { error: String(err) }));
       await view?.close();
       await system.stop(stopTimeout);
-      await control?.close();
+      // An attached client (an `inspect --events` follower) must not hold the exit.
+      await boundedClose(control);
       log.info('stopped', { why, exitCode });
       resolveDone(exitCode);
       return exitCode;
@@ -148,6 +149,18 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   return { system, topology, control, view, done, shutdown };
 }
 
+/** How long closing the control socket may take before the run ends anyway. */
+const CONTROL_CLOSE_MS = 500;
+/** After the stop, anything still keeping the process alive (an attached socket) gets this long. */
+const EXIT_GRACE_MS = 1000;
+
+async function boundedClose(control: ControlServer | null): Promise<void> {
+  if (control === null) return;
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([control.close().catch(() => {}), new Promise<void>((r) => (t = setTimeout(r, CONTROL_CLOSE_MS)))]);
+  clearTimeout(t);
+}
+
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
@@ -184,5 +197,8 @@ export function registerRunCommand(program: Command): void {
       const code = await running.done;
       offSignals();
       process.exitCode = code;
+      // The system has stopped: whatever still holds the event loop (a client attached to the
+      // control socket, a socket not yet closed) does not delay the exit beyond the grace.
+      setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
     });
 }

@@ -7,15 +7,31 @@ import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { CliError } from '../cli/errors.ts';
 
+/** At most this many problems are printed; the rest are counted. */
+export const MAX_PRINTED_PROBLEMS = 10;
+
+/**
+ * The problems as printed: each on one line (a problem's own line breaks become ` / `), the same
+ * problem once, the first MAX_PRINTED_PROBLEMS and then how many more there are.
+ */
+export function problemLines(file: string, problems: readonly string[]): string[] {
+  const unique = [...new Set(problems.map((p) => p.replace(/\s*\r?\n\s*/g, ' / ').trim()).filter((p) => p !== ''))];
+  const lines = unique.slice(0, MAX_PRINTED_PROBLEMS).map((p) => `${file}: ${p}`);
+  const rest = unique.length - MAX_PRINTED_PROBLEMS;
+  if (rest > 0) lines.push(`${file}: and ${rest} more problem${rest > 1 ? 's' : ''}`);
+  return lines;
+}
+
 /** A bad configuration document: one line per problem, each prefixed by the file; exit code 2 by default. */
 export class ConfigError extends CliError {
   readonly file: string;
+  /** Every problem, deduplicated (the message prints at most MAX_PRINTED_PROBLEMS of them). */
   readonly problems: string[];
   constructor(file: string, problems: string[], exitCode = 2) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'), exitCode);
+    super(problemLines(file, problems).join('\n'), exitCode);
     this.name = 'ConfigError';
     this.file = file;
-    this.problems = problems;
+    this.problems = [...new Set(problems)];
   }
 }
 

@@ -81,7 +81,7 @@ describe('supervision', () => {
       compatEntry(port, tmpDir(), {
         Workers: { Min: 2, Max: 2 },
         Handler: { Kind: 'process', Command: process.execPath, Args: [processHandler] },
-        Restart: { QuickDeathMs: 1500 },
+        Restart: { QuickDeathMs: 1500, OnGiveUp: 'stop-runtime' },
         StopTimeout: 1,
       }),
     ]);
@@ -240,7 +240,7 @@ describe('supervision', () => {
     const topo = join(dir, 't.yaml');
     writeFileSync(
       topo,
-      `dispatchers:\n  instances:\n    - { Name: fragile, IP: 127.0.0.1, Port: ${port}, StopTimeout: 1, LogLevel: 5, Allow: [127.0.0.1], Trace: [127.0.0.0/8], Handler: { Kind: module, Module: '${handlers}', Export: hazards } }\n`,
+      `dispatchers:\n  instances:\n    - { Name: fragile, IP: 127.0.0.1, Port: ${port}, StopTimeout: 1, LogLevel: 5, Restart: { OnGiveUp: stop-runtime }, Allow: [127.0.0.1], Trace: [127.0.0.0/8], Handler: { Kind: module, Module: '${handlers}', Export: hazards } }\n`,
     );
     const cli = runCli(['run', topo, '--no-control']);
     await running(cli);

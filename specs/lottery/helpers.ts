@@ -49,7 +49,7 @@ export function serverSettings(over: Partial<ServerSettings> & { agencies: numbe
     maxConnections: 256,
     winnersHoldMs: 30_000,
     idleTimeoutMs: 30_000,
-    maxBodyA: 1 << 20,
+    maxFrameBytes: 10_240,
     durability: 'full',
     source: 'server',
     ...over,

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { encodeB, type Bet } from '../../protocols/lottery/index.ts';
 import { openSession, step, type Effect, type Session, type SessionConfig } from '../../actors/lottery/session.ts';
 
-const cfg: SessionConfig = { mode: 'lottery', agencies: 5, maxBodyA: 8192, winnersHoldMs: 1000 };
+const cfg: SessionConfig = { mode: 'lottery', agencies: 5, maxFrameBytes: 8192, winnersHoldMs: 1000 };
 const bet = (i: number): Bet => ({ agency: 2, firstName: `Ana${i}`, lastName: 'Paz', document: String(30000000 + i), birthdate: '1990-01-02', number: 7000 + i });
 const kinds = (fx: Effect[]): string[] => fx.map((e) => (e.k === 'tp0' ? `tp0:${e.action}:${e.result}` : e.k));
 

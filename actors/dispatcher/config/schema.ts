@@ -52,7 +52,13 @@ const handlerSchema = z.discriminatedUnion('Kind', [legacyHandler, moduleHandler
 const workersSchema = z
   .strictObject({ Min: intIn(1, 1024).optional(), Max: intIn(1, 1024).optional(), IdleMs: intIn(0).optional() })
   .refine((w) => w.Min === undefined || w.Max === undefined || w.Max >= w.Min, { error: 'Workers.Max must be ≥ Workers.Min', path: ['Max'] });
-const restartSchema = z.strictObject({ QuickDeathMs: intIn(0).optional(), MaxRestarts: intIn(0).optional(), WithinMs: intIn(1).optional() });
+const restartSchema = z.strictObject({
+  QuickDeathMs: intIn(0).optional(),
+  MaxRestarts: intIn(0).optional(),
+  WithinMs: intIn(1).optional(),
+  /** What giving up stops: this dispatcher only (default) or the whole runtime (exit 1, as the original). */
+  OnGiveUp: z.enum(['stop-dispatcher', 'stop-runtime']).optional(),
+});
 
 /** Every key a dispatcher entry may carry (§2.1 and §2.5), all optional here. */
 const entryShape = {
@@ -78,10 +84,13 @@ const entryShape = {
   MaxInFlightPerConnection: intIn(1, 1_000_000).optional(),
   RequestTimeoutMs: intIn(0).optional(),
   IdleTimeoutMs: intIn(0).optional(),
+  FrameTimeoutMs: intIn(0).optional(),
   Backlog: intIn(1, 65535).optional(),
   EvictDuplicatePeer: z.boolean({ error: 'expected true or false' }).optional(),
   Restart: restartSchema.optional(),
   LockFile: pathString.optional(),
+  /** Create the lock file's missing folder (default: a missing folder is a configuration error). */
+  CreateLockFolder: z.boolean({ error: 'expected true or false' }).optional(),
 };
 
 export type EntryInput = z.infer<z.ZodObject<typeof entryShape>>;

@@ -31,10 +31,13 @@ export interface DispatcherConfig {
   MaxInFlightPerConnection: number;
   RequestTimeoutMs: number;
   IdleTimeoutMs: number;
+  /** A frame must complete within this time of its first byte, else the connection closes (0: no limit). */
+  FrameTimeoutMs: number;
   Backlog: number;
   EvictDuplicatePeer: boolean;
-  Restart: { QuickDeathMs: number; MaxRestarts: number; WithinMs: number };
+  Restart: { QuickDeathMs: number; MaxRestarts: number; WithinMs: number; OnGiveUp: 'stop-dispatcher' | 'stop-runtime' };
   LockFile: string;
+  CreateLockFolder: boolean;
   /** `compat` for entries of the original layout, `native` otherwise. */
   profile: 'compat' | 'native';
   /** The file the entry came from (for messages). */
