@@ -10,7 +10,7 @@ import { createActor, type Actor } from 'xstate';
 import type { ActorContext } from '../../runtime/index.ts';
 import { StreamConnection } from '../../runtime/io/index.ts';
 import { encodeFrame, requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
-import type { FrameDecoder } from '../../protocols/framing/index.ts';
+import { FrameDeadline, replyOverCap } from './frame-limits.ts';
 import { ReorderWindow } from './window.ts';
 import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
 import { enqueue, freeSlot, type IoAdmission, type IoConns, type IoPhase, type IoSetup, type IoStats, type SlotExtra } from './shared.ts';
@@ -58,8 +58,8 @@ export class ConnectionCore implements LifecycleHost {
   released = false;
   rtArmed = false;
   lastActivity: number;
-  /** When the first byte of the frame now being received arrived (0: no partial frame). */
-  partialSince = 0;
+  /** The decoder's watch for frames that take too long (null: FrameTimeoutMs is 0). */
+  readonly frameDeadline: FrameDeadline<Buffer> | null;
 
   constructor(s: ConnView, ctx: ActorContext<ConnMsg>, props: ConnectionProps, row: Row<SlotExtra>, sock: Socket) {
     this.s = s;
@@ -70,9 +70,11 @@ export class ConnectionCore implements LifecycleHost {
     const cfg = s.cfg;
     this.proto = s.protocol;
     this.win = new ReorderWindow(cfg.MaxInFlightPerConnection);
+    const dec = requestDecoder(cfg.Framing, cfg.MaxFrameBytes);
+    this.frameDeadline = cfg.FrameTimeoutMs > 0 ? new FrameDeadline(dec, cfg.FrameTimeoutMs, (ms) => ctx.timers.once('frame', ms, { t: 'frame-timeout' })) : null;
     // Reading starts held: `start` releases it once the lifecycle machine runs.
     this.conn = new StreamConnection(sock, {
-      decoder: cfg.FrameTimeoutMs > 0 ? this.timedDecoder(requestDecoder(cfg.Framing, cfg.MaxFrameBytes)) : requestDecoder(cfg.Framing, cfg.MaxFrameBytes),
+      decoder: this.frameDeadline ?? dec,
       holdAtStart: 'flow',
       handlers: {
         frames: (frames) => this.onFrames(frames),
@@ -90,43 +92,11 @@ export class ConnectionCore implements LifecycleHost {
     this.machine.subscribe({ error: (err) => this.crash(err) });
   }
 
-  /**
-   * The decoder, watched for partial frames: a frame must complete within FrameTimeoutMs of its
-   * first byte (like nginx's client_body_timeout), so a peer that trickles bytes cannot hold a slot.
-   */
-  private timedDecoder(dec: FrameDecoder<Buffer>): FrameDecoder<Buffer> {
-    return {
-      push: (chunk) => {
-        const frames = dec.push(chunk);
-        if (dec.buffered === 0) this.partialSince = 0;
-        else if (this.partialSince === 0 || frames.length > 0) {
-          // A new frame began in this chunk.
-          this.partialSince = Date.now();
-          this.ctx.timers.once('frame', this.s.cfg.FrameTimeoutMs, { t: 'frame-timeout' });
-        }
-        return frames;
-      },
-      end: () => dec.end(),
-      get error() {
-        return dec.error;
-      },
-      get buffered() {
-        return dec.buffered;
-      },
-    };
-  }
-
   onFrameTimeout(): void {
-    if (this.partialSince === 0 || !this.accepting || (this.phase !== 'open' && this.phase !== 'draining')) return;
-    const limit = this.s.cfg.FrameTimeoutMs;
-    const age = Date.now() - this.partialSince;
-    if (age < limit) {
-      this.ctx.timers.once('frame', limit - age, { t: 'frame-timeout' });
-      return;
-    }
-    this.partialSince = 0;
+    if (this.frameDeadline === null || !this.accepting || (this.phase !== 'open' && this.phase !== 'draining')) return;
+    if (!this.frameDeadline.overdue(Date.now())) return;
     this.s.counters.frameTimeouts++;
-    this.s.log.info('frame not completed in time; closing the connection', { slot: this.slot, peer: this.row.peer, frameTimeoutMs: limit });
+    this.s.log.info('frame not completed in time; closing the connection', { slot: this.slot, peer: this.row.peer, frameTimeoutMs: this.frameDeadline.limitMs });
     this.send({ type: 'FRAMING_ERROR' });
   }
 
@@ -387,12 +357,11 @@ export class ConnectionCore implements LifecycleHost {
     win.answer(seq, this.encode(this.capped(req, text)));
   }
 
-  /** A reply over MaxFrameBytes is not sent: the request gets WORKER_FAILED (its message says why) instead: the limit holds both ways. */
+  /** A reply over MaxFrameBytes is not sent: the request gets WORKER_FAILED instead (the limit holds both ways). */
   private capped(req: unknown, text: string): string {
     const max = this.s.cfg.MaxFrameBytes;
-    if (text.length * 3 <= max) return text; // cannot be over (3 bytes per UTF-16 unit at most)
-    const bytes = Buffer.byteLength(text);
-    if (bytes <= max) return text;
+    const bytes = replyOverCap(text, max);
+    if (bytes === 0) return text;
     this.s.counters.oversizeReplies++;
     this.s.log.warn('reply over MaxFrameBytes; answered WORKER_FAILED', { slot: this.slot, peer: this.row.peer, bytes, maxFrameBytes: max });
     return this.proto.failure(req, 'WORKER_FAILED', `the reply of ${bytes} bytes is over MaxFrameBytes (${max})`);
