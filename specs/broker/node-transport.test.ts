@@ -75,3 +75,37 @@ test('broker frames over node links: both ways, lives, garbage, node-down', asyn
   await waitFor(() => closed3, 'closed after the server node is lost', 15_000);
   assert.match(String(closed3), /broker server node lost/);
 });
+
+test('property: any sequence of frames on a fresh link life arrives whole and in order', async () => {
+  const fc = (await import('fast-check')).default;
+  const server = await ActorSystem.start({ name: 'nt-prop-server', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'psrv', listen: 'ws://127.0.0.1:0', heartbeatMs: 100 } });
+  systems.push(server);
+  const lives: BrokerFrame[][] = [];
+  const shub = new ServerLinkHub(1024 * 1024, (_lb, bind) => {
+    const got: BrokerFrame[] = [];
+    lives.push(got);
+    bind({ frame: (f) => got.push(f), closed: () => {} });
+  });
+  server.spawn(LinkEndpoint, { name: BROKER_LINK_ACTOR, props: { hub: shub }, thread: 'main' });
+  const local = await ActorSystem.start({ name: 'nt-prop-local', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'plb', peers: [{ name: 'psrv', url: server.node!.url! }], heartbeatMs: 100 } });
+  systems.push(local);
+  await local.node!.connected('psrv');
+  const lhub = new LocalLinkHub(local.node!.ref<LinkMsg>(`psrv:/${BROKER_LINK_ACTOR}`), 1024 * 1024);
+  local.spawn(LinkEndpoint, { name: BROKER_LINK_ACTOR, props: { hub: lhub }, thread: 'main' });
+  await waitFor(() => lhub.self, 'the local endpoint');
+  const frame = fc.oneof(
+    fc.record({ type: fc.constant('publish' as const), rid: fc.integer({ min: 1, max: 2 ** 31 - 1 }), id: fc.integer({ min: 1, max: 1000 }), topic: fc.stringMatching(/^[a-z]{1,20}$/), msg: fc.string({ maxLength: 3000 }) }),
+    fc.record({ type: fc.constant('ack' as const), id: fc.integer({ min: 1, max: 1000 }), seq: fc.integer({ min: 0, max: 2 ** 31 }) }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(frame, { maxLength: 200 }), async (frames) => {
+      const before = lives.length;
+      const t = lhub.dial('prop', { frame: () => {}, closed: () => {} });
+      t.send({ type: 'hello', version: 1, lbId: 'prop' });
+      for (const f of frames) t.send(f);
+      const got = await waitFor(() => lives.length > before && lives[before].length === frames.length + 1 && lives[before], 'the life at the server');
+      assert.deepEqual(got.slice(1), frames.map((f) => ({ ...f })));
+    }),
+    { numRuns: 25 },
+  );
+});
