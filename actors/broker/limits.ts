@@ -32,7 +32,7 @@ export interface ServerSettings {
   defaultTopics: string[];
   pushWindow: number;
   durability: Durability;
-  /** Shared secret a local broker must present (Authorization: Bearer …); null accepts any loopback peer. */
+  /** Unused by the link since it runs on node links (authenticated by the node secret); kept for settings compatibility. */
   secret: string | null;
   limits: ServerLimits;
 }

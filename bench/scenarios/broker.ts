@@ -10,6 +10,7 @@
 // third (bench/load/broker-fanout.ts). Peak RSS of server + local broker is reported.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -97,7 +98,8 @@ function fanout(kind: string, target: string, count: number): Promise<Fanout> {
 async function runOurs(durability: 'off' | 'full', count: number): Promise<{ f: Fanout; rss: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'broker-bench-'));
   const port = await freePort();
-  const env = { ...process.env, LOG_LEVEL: 'warn' };
+  // the server link is a node link: both processes need the same node secret
+  const env = { ...process.env, LOG_LEVEL: 'warn', ACTOR_RUNTIME_NODE_SECRET: process.env.ACTOR_RUNTIME_NODE_SECRET || randomBytes(24).toString('base64url') };
   const server = spawn(process.execPath, [ENTRY, 'broker', 'server', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'srv'), '--durability', durability], { stdio: 'ignore', env });
   const socket = join(dir, 'lb', 'lb.sock');
   let local: ChildProcess | null = null;

@@ -12,7 +12,10 @@ import { WebSocket } from 'ws';
 import { BrokerClient } from '../../actors/broker/client.ts';
 import { LB_STORE_FILES } from '../../actors/broker/local/idmap.ts';
 import { SERVER_STORE_FILES } from '../../actors/broker/server/journal.ts';
-import { BrokerStreamDecoder, encodeBrokerFrame } from '../../protocols/broker/index.ts';
+import { encodeBrokerFrame } from '../../protocols/broker/index.ts';
+import { ActorSystem } from '../../runtime/index.ts';
+import { SERVER_NODE } from '../../actors/broker/link/node-link.ts';
+import { BROKER_LINK_ACTOR, LinkEndpoint, LocalLinkHub, type LinkMsg } from '../../actors/broker/link/node-transport.ts';
 import { startCluster, waitFor, type Cluster } from './helpers.ts';
 
 const VALID = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
@@ -98,15 +101,31 @@ describe('broker input fuzzing', () => {
   });
 
   it('garbage on the server link gets an error frame and closes that link only', async () => {
+    // a hostile local broker node (it holds the node secret) sends hello, then bytes that do not decode
+    const fuzzer = await ActorSystem.start({ name: 'fuzzer', threads: 0, statsIntervalMs: 0, node: { name: 'fuzzer', peers: [{ name: SERVER_NODE, url: `ws://127.0.0.1:${k.server.port}` }] } });
+    try {
+      await fuzzer.node!.connected(SERVER_NODE);
+      const server = fuzzer.node!.ref<LinkMsg>(`${SERVER_NODE}:/${BROKER_LINK_ACTOR}`);
+      const hub = new LocalLinkHub(server, 1024 * 1024);
+      fuzzer.spawn(LinkEndpoint, { name: BROKER_LINK_ACTOR, props: { hub }, thread: 'main' });
+      await waitFor(() => hub.self, 'the fuzzer endpoint');
+      const frames: unknown[] = [];
+      let closedWith = '';
+      const t = hub.dial('fuzzer', { frame: (f) => frames.push(f), closed: (r) => (closedWith = r) });
+      t.send({ type: 'hello', version: 1, lbId: 'fuzzer' });
+      server.tell({ type: 'frames', life: t.life, from: hub.self!, bytes: new Uint8Array([0, 0, 0, 3, 0x7f, 1, 2]) });
+      await waitFor(() => closedWith, 'the bad link to close');
+      assert.match(closedWith, /closed by the broker server \(protocol error/);
+      assert.deepEqual(frames.map((f) => (f as { type: string; code?: number }).code), [-9]);
+    } finally {
+      await fuzzer.stop();
+    }
+    // a raw ws client without the node secret never gets to speak: garbage before authentication closes it
     const ws = new WebSocket(`ws://127.0.0.1:${k.server.port}`);
     await new Promise((r) => ws.on('open', r));
-    const frames: unknown[] = [];
-    const dec = new BrokerStreamDecoder();
-    ws.on('message', (d: Buffer) => frames.push(...dec.push(d)));
     const closed = new Promise((r) => ws.on('close', r));
-    ws.send(Buffer.concat([encodeBrokerFrame({ type: 'hello', version: 1, lbId: 'fuzzer' }), Buffer.from([0, 0, 0, 3, 0x7f, 1, 2])]));
+    ws.send(encodeBrokerFrame({ type: 'hello', version: 1, lbId: 'intruder' }));
     await closed;
-    assert.deepEqual(frames.map((f) => (f as { type: string; code?: number }).code), [-9]);
     assert.equal(k.lbs[0].broker.link.phase, 'open');
     assert.equal(await c.publish(id, 'still', 'big'), 1);
     await waitFor(() => c.recv(id), 'delivery after the bad link');

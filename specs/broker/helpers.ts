@@ -11,6 +11,8 @@ import { startBrokerServer, type ServerHandle } from '../../actors/broker/server
 import { localSettings, serverSettings, type LocalInput, type ServerInput } from '../../actors/broker/settings.ts';
 
 process.env.LOG_LEVEL ??= 'warn';
+// the broker's server link is a runtime node link: servers and local brokers share the node secret
+process.env.ACTOR_RUNTIME_NODE_SECRET ??= 'broker-test-node-secret';
 
 export const ENTRY = new URL('../../bin/actor-runtime.ts', import.meta.url).pathname;
 export const NODE = process.execPath;

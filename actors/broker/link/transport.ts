@@ -1,6 +1,5 @@
 // The narrow seam between the broker's link actors (ServerLink on the local broker, LbLink on the
-// server) and whatever carries their frames. Today that is a ws connection of the broker's own
-// (ws-transport.ts); the runtime's node links (issue 13) can replace it without touching either side.
+// server) and whatever carries their frames: the runtime's node links (node-transport.ts).
 
 import type { BrokerFrame } from '../../../protocols/broker/index.ts';
 

@@ -16,7 +16,7 @@ import type { Logger } from '../../../runtime/actor/types.ts';
 import type { LocalSettings } from '../limits.ts';
 import { IdMap } from './idmap.ts';
 import { Inbox, type ParkedRecv } from './inbox.ts';
-import { ServerLink } from './server-link.ts';
+import { ServerLink, type ServerLinkOptions } from './server-link.ts';
 import { LocalStream } from './stream.ts';
 
 /** The caller of one request: `alive` is false once its connection is gone (a parked recv then consumes nothing). */
@@ -32,16 +32,14 @@ export class LocalBroker {
   readonly #byGid = new Map<number, Inbox>();
   #stopping = false;
 
-  constructor(s: LocalSettings, log: Logger) {
+  constructor(s: LocalSettings, log: Logger, dial: ServerLinkOptions['dial']) {
     this.#s = s;
     this.ids = new IdMap(s.dataDir);
     for (const [local, gid] of this.ids.entries()) this.#addInbox(local, gid);
     this.link = new ServerLink({
       url: s.server,
-      secret: s.secret,
+      dial,
       lbId: this.ids.lbId,
-      maxFrameBytes: s.maxFrameBytes,
-      pingMs: s.pingMs,
       requestTimeoutMs: s.requestTimeoutMs,
       nextRid: () => this.ids.nextRid(),
       log,

@@ -6,6 +6,7 @@ import { loggerFor } from '../../../runtime/log/log.ts';
 import type { LocalSettings } from '../limits.ts';
 import { LocalGateway } from './gateway.ts';
 import { LocalBroker } from './local-broker.ts';
+import { startLocalLinkNode, type LocalLinkNode } from '../link/node-link.ts';
 
 export interface LocalHandle {
   readonly socket: string;
@@ -18,7 +19,14 @@ export interface LocalHandle {
 export async function startLocalBroker(s: LocalSettings): Promise<LocalHandle> {
   const log = loggerFor('/broker/local');
   mkdirSync(s.dataDir, { recursive: true });
-  const broker = new LocalBroker(s, log);
+  let linkNode: LocalLinkNode | null = null;
+  const broker = new LocalBroker(s, log, (events) => linkNode!.dial(events));
+  try {
+    linkNode = await startLocalLinkNode(s.server, broker.ids.lbId, { maxFrameBytes: s.maxFrameBytes, heartbeatMs: s.pingMs, connectTimeoutMs: 5_000 });
+  } catch (e) {
+    broker.stop();
+    throw e;
+  }
   const gateway = new LocalGateway(broker, log, s.maxFrameBytes);
   await gateway.listen(s.localSocket);
   let ws: { port: number; close(): Promise<void> } | null = null;
@@ -37,6 +45,7 @@ export async function startLocalBroker(s: LocalSettings): Promise<LocalHandle> {
       await ws?.close();
       broker.stop();
       await gateway.close();
+      await linkNode?.stop();
     },
   };
 }

@@ -5,7 +5,6 @@
 // original reply. A request with no reply within requestTimeoutMs is answered -6.
 
 import { createActor, setup } from 'xstate';
-import { WebSocket } from 'ws';
 import {
   BROKER_ERRORS,
   BROKER_PROTOCOL_VERSION,
@@ -15,8 +14,7 @@ import {
   type DeliverFrame,
 } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
-import type { FrameTransport } from '../link/transport.ts';
-import { WsTransport } from '../link/ws-transport.ts';
+import type { FrameTransport, TransportEvents } from '../link/transport.ts';
 
 type LinkEvent = { type: 'CONNECT' } | { type: 'CONNECTED' } | { type: 'HELLO_SENT' } | { type: 'LOST' } | { type: 'RETRY' } | { type: 'STOP' };
 
@@ -34,11 +32,11 @@ export const serverLinkLifecycle = setup({ types: { events: {} as LinkEvent } })
 });
 
 export interface ServerLinkOptions {
+  /** For the log: where the server is. */
   url: string;
-  secret: string | null;
+  /** Opens a new link life to the server (node-transport.ts); rejects when the server is unreachable. */
+  dial(events: TransportEvents): Promise<FrameTransport>;
   lbId: string;
-  maxFrameBytes: number;
-  pingMs: number;
   requestTimeoutMs: number;
   nextRid(): number;
   log: Logger;
@@ -83,10 +81,11 @@ export class ServerLink {
   }
 
   #connect(): void {
-    const headers: Record<string, string> = this.#o.secret === null ? {} : { authorization: `Bearer ${this.#o.secret}` };
-    const ws = new WebSocket(this.#o.url, { headers, maxPayload: 64 * 1024 * 1024, perMessageDeflate: false });
-    let transport: WsTransport | null = null;
+    let transport: FrameTransport | null = null;
+    let ended = false;
     const lost = (reason: string): void => {
+      if (ended) return;
+      ended = true;
       if (this.#transport === transport) this.#transport = null;
       if (this.phase === 'stopped' || this.phase === 'backoff') return;
       this.#machine.send({ type: 'LOST' });
@@ -98,18 +97,23 @@ export class ServerLink {
         if (this.phase === 'connecting') this.#connect();
       }, delay);
     };
-    transport = new WsTransport(ws, { frame: (f) => this.#frame(f), closed: lost }, { maxFrameBytes: this.#o.maxFrameBytes, pingMs: this.#o.pingMs });
-    ws.once('open', () => {
-      if (this.phase !== 'connecting') return ws.terminate();
-      this.#machine.send({ type: 'CONNECTED' });
-      this.#transport = transport;
-      transport.send({ type: 'hello', version: BROKER_PROTOCOL_VERSION, lbId: this.#o.lbId });
-      this.#machine.send({ type: 'HELLO_SENT' });
-      this.#attempt = 0;
-      this.#o.log.info('server link open', { url: this.#o.url });
-      this.#o.onOpen();
-      for (const f of this.#inflight.values()) transport.send(f.frame);
-    });
+    this.#o.dial({ frame: (f) => this.#frame(f), closed: lost }).then(
+      (t) => {
+        transport = t;
+        if (ended) return;
+        if (this.phase !== 'connecting') return t.terminate();
+        this.#machine.send({ type: 'CONNECTED' });
+        this.#transport = t;
+        // every new link life starts with hello, then the requests still waiting, by rid unchanged
+        t.send({ type: 'hello', version: BROKER_PROTOCOL_VERSION, lbId: this.#o.lbId });
+        this.#machine.send({ type: 'HELLO_SENT' });
+        this.#attempt = 0;
+        this.#o.log.info('server link open', { url: this.#o.url });
+        this.#o.onOpen();
+        for (const f of this.#inflight.values()) t.send(f.frame);
+      },
+      (e: Error) => lost(e.message),
+    );
   }
 
   #frame(f: BrokerFrame): void {

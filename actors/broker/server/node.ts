@@ -1,15 +1,11 @@
-// The broker server node (broker.md §5.2): the link acceptor (ws on `listen`, authenticated by a
-// shared secret when one is configured), one LbLink per local broker, and the core with its
+// The broker server node (broker.md §5.2): the link acceptor (a runtime node listening on
+// `listen`, authenticated by the node secret), one LbLink per local broker, and the core with its
 // single-writer journal. A failed durable write stops the node (fail-stop, exit 1).
 
-import { timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
 import { loggerFor } from '../../../runtime/log/log.ts';
 import type { ServerSettings } from '../limits.ts';
-import { WsTransport } from '../link/ws-transport.ts';
+import { startServerLinkNode } from '../link/node-link.ts';
 import { BrokerCore } from './core.ts';
 import { openJournal } from './journal.ts';
 import { LbLink } from './lb-link.ts';
@@ -24,13 +20,6 @@ export function splitListen(listen: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) throw Object.assign(new Error(`listen: expected host:port, found ${JSON.stringify(listen)}`), { exitCode: 2 });
   return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-}
-
-export function secretMatches(req: IncomingMessage, secret: string | null): boolean {
-  if (secret === null) return true;
-  const given = Buffer.from(String(req.headers.authorization ?? ''));
-  const want = Buffer.from(`Bearer ${secret}`);
-  return given.length === want.length && timingSafeEqual(given, want);
 }
 
 export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error) => void): Promise<ServerHandle> {
@@ -48,18 +37,7 @@ export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error)
   const links = new Set<LbLink>();
   const byLb = new Map<string, LbLink>();
   const { host, port } = splitListen(s.listen);
-  const wss = new WebSocketServer({
-    host,
-    port,
-    maxPayload: 64 * 1024 * 1024,
-    verifyClient: (info: { req: IncomingMessage }) => secretMatches(info.req, s.secret),
-  });
-  await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
-  });
-  wss.on('error', (e) => log.error('link acceptor error', { err: e.message }));
-  wss.on('connection', (ws) => {
+  const linkNode = await startServerLinkNode(host, port, { maxFrameBytes: s.limits.maxFrameBytes, heartbeatMs: 10_000 }, (_lb, bind) => {
     const link = new LbLink(core, log, (lb, l) => {
       // a newer link of the same local broker replaces the old one (it reconnected)
       const old = byLb.get(lb);
@@ -67,16 +45,19 @@ export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error)
       byLb.set(lb, l);
     });
     links.add(link);
-    link.transport = new WsTransport(ws, {
+    link.transport = bind({
       frame: (f) => link.frame(f),
       closed: (reason) => {
         links.delete(link);
         if (link.lbId !== null && byLb.get(link.lbId) === link) byLb.delete(link.lbId);
         link.closed(reason);
       },
-    }, { maxFrameBytes: s.limits.maxFrameBytes, pingMs: 10_000 });
+    });
+  }).catch((e: Error) => {
+    journal.close();
+    throw e;
   });
-  const actual = (wss.address() as AddressInfo).port;
+  const actual = linkNode.port;
   log.info('broker server listening', { listen: `${host}:${actual}`, dataDir: s.dataDir, durability: s.durability });
   return {
     port: actual,
@@ -84,8 +65,7 @@ export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error)
     async stop() {
       for (const l of links) l.drain('the broker server is stopping');
       core.flush();
-      await new Promise<void>((r) => wss.close(() => r()));
-      for (const c of wss.clients) c.terminate();
+      await linkNode.stop();
       journal.close();
     },
   };
