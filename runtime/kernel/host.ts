@@ -140,8 +140,10 @@ export class Host implements RefHost {
 
   tell(ref: Ref<any>, message: unknown, priority: number): boolean {
     if (ref.thread === this.thread) {
-      const cell = localCell(this, ref);
       const c = this.current;
+      // Remote paths (main thread only) go straight to the node router: no cell lookup to miss.
+      if (this.remote !== null && ref.path.charCodeAt(0) !== 47) return this.remote.mail(ref.path, message, c === null ? null : c.self, 0, priority, -2);
+      const cell = localCell(this, ref);
       if (cell === undefined) return this.holdMail(ref.path, message, c === null ? null : c.self, 0, priority, -2);
       return this.deliverLocal(cell, message, c === null ? null : c.self, 0, priority, -2);
     }
