@@ -51,13 +51,32 @@ function openUdp(target: DatagramTarget, handlers: DatagramHandlers): Promise<Da
   if (target.kind !== 'udp') throw new Error('openUdp: not a udp target');
   const family = target.family ?? (target.host.includes(':') ? 6 : 4);
   const sock = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: target.reuseAddr ?? false, recvBufferSize: target.recvBufferSize });
+  return bindUdpEndpoint(sock, target.host, target.port, `udp endpoint ${describe(target)}`, describe(target), handlers);
+}
+
+/**
+ * Binds a UDP socket and resolves with it as a DatagramEndpoint (plain UDP and multicast share
+ * this). `joined` runs once bound and may throw to refuse the endpoint (a BindError naming `where`
+ * with its message); `leaving` runs before the socket closes.
+ */
+export function bindUdpEndpoint(
+  sock: dgram.Socket,
+  host: string,
+  port: number,
+  name: string,
+  where: string,
+  handlers: DatagramHandlers,
+  hooks: { joined?: () => void; leaving?: () => void } = {},
+): Promise<DatagramEndpoint> {
   return new Promise<DatagramEndpoint>((resolve, reject) => {
     let bound = false;
+    const fail = (code: string, message: string): void => {
+      sock.close();
+      reject(new BindError(where, code, message));
+    };
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (!bound) {
-        sock.close();
-        reject(new BindError(describe(target), err.code ?? 'ERROR', err.message));
-      } else handlers.error?.(err);
+      if (!bound) fail(err.code ?? 'ERROR', err.message);
+      else handlers.error?.(err);
     });
     sock.on('message', (data, rinfo) => {
       try {
@@ -66,20 +85,27 @@ function openUdp(target: DatagramTarget, handlers: DatagramHandlers): Promise<Da
         handlers.error?.(err as Error);
       }
     });
-    sock.bind({ address: target.host, port: target.port }, () => {
+    sock.bind({ address: host, port }, () => {
+      try {
+        hooks.joined?.();
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return fail(e.code ?? 'ERROR', e.message);
+      }
       bound = true;
       const a = sock.address();
       let closed = false;
       resolve({
         address: { kind: 'udp', host: a.address, port: a.port },
         send(data, to) {
-          if (to.kind !== 'udp') return Promise.reject(new Error(`a udp endpoint cannot send to ${describe(to)}`));
-          if (closed) return Promise.reject(new Error(`udp endpoint ${describe(target)} is closed`));
+          if (to.kind !== 'udp') return Promise.reject(new Error(`${name} sends over udp only, not to ${describe(to)}`));
+          if (closed) return Promise.reject(new Error(`${name} is closed`));
           return new Promise<void>((res, rej) => sock.send(data, to.port, to.host, (err) => (err ? rej(err) : res())));
         },
         close() {
           if (closed) return Promise.resolve();
           closed = true;
+          hooks.leaving?.();
           return new Promise<void>((res) => sock.close(() => res()));
         },
       });

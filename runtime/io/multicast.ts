@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { BindError } from './listener.ts';
-import type { DatagramEndpoint, DatagramHandlers } from './datagram.ts';
+import { bindUdpEndpoint, type DatagramEndpoint, type DatagramHandlers } from './datagram.ts';
 
 /** 224.0.0.0/4 or ff00::/8. */
 export function isMulticast(host: string): boolean {
@@ -48,52 +48,23 @@ export function openMulticast(target: MulticastTarget, handlers: DatagramHandler
   if (!isMulticast(target.group)) return Promise.reject(new BindError(where, 'EINVAL', `${target.group} is not a multicast group address`));
   const v6 = net.isIPv6(target.group);
   const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true });
-  return new Promise<DatagramEndpoint>((resolve, reject) => {
-    let bound = false;
-    const fail = (code: string, message: string): void => {
-      sock.close();
-      reject(new BindError(where, code, message));
-    };
-    sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (!bound) fail(err.code ?? 'ERROR', err.message);
-      else handlers.error?.(err);
-    });
-    sock.on('message', (data, rinfo) => {
-      try {
-        handlers.message(data, { kind: 'udp', host: rinfo.address, port: rinfo.port });
-      } catch (err) {
-        handlers.error?.(err as Error);
-      }
-    });
-    sock.bind({ address: target.group, port: target.port }, () => {
+  return bindUdpEndpoint(sock, target.group, target.port, `multicast endpoint ${where}`, where, handlers, {
+    joined() {
       try {
         sock.addMembership(target.group, target.interface);
         configureMulticastSend(sock, { interface: target.interface });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        return fail(e.code ?? 'ERROR', `cannot join multicast group ${target.group}${target.interface ? ` on ${target.interface}` : ''}: ${e.message}`);
+        e.message = `cannot join multicast group ${target.group}${target.interface ? ` on ${target.interface}` : ''}: ${e.message}`;
+        throw e;
       }
-      bound = true;
-      const a = sock.address();
-      let closed = false;
-      resolve({
-        address: { kind: 'udp', host: a.address, port: a.port },
-        send(data, to) {
-          if (to.kind !== 'udp') return Promise.reject(new Error('a multicast endpoint sends over udp only'));
-          if (closed) return Promise.reject(new Error(`multicast endpoint ${where} is closed`));
-          return new Promise<void>((res, rej) => sock.send(data, to.port, to.host, (err) => (err ? rej(err) : res())));
-        },
-        close() {
-          if (closed) return Promise.resolve();
-          closed = true;
-          try {
-            sock.dropMembership(target.group, target.interface);
-          } catch {
-            // Already dropped with the socket: nothing to undo.
-          }
-          return new Promise<void>((res) => sock.close(() => res()));
-        },
-      });
-    });
+    },
+    leaving() {
+      try {
+        sock.dropMembership(target.group, target.interface);
+      } catch {
+        // Already dropped with the socket: nothing to undo.
+      }
+    },
   });
 }
