@@ -93,26 +93,47 @@ export function findSockets(name?: string): string[] {
   return out;
 }
 
+/**
+ * Calls `onObject` with each newline-delimited JSON object read from `sock` until it returns
+ * false (a line that is not JSON is skipped: the next snapshot or event carries the state on).
+ */
+export function readJsonLines(sock: net.Socket, onObject: (o: any) => boolean | void): void {
+  sock.setEncoding('utf8');
+  let buf = '';
+  let done = false;
+  sock.on('data', (chunk: string) => {
+    if (done) return;
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let o: unknown;
+      try {
+        o = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (onObject(o) === false) {
+        done = true;
+        return;
+      }
+    }
+  });
+}
+
 /** Connects and sends one request; calls `onReply` for each reply line until it returns false. */
 export function request(path: string, op: string, onReply: (reply: any) => boolean, timeoutMs = 5000): Promise<void> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(path);
-    sock.setEncoding('utf8');
-    let buf = '';
     const timer = op === 'snapshot' ? setTimeout(() => (sock.destroy(), reject(new Error(`no answer from ${path} in ${timeoutMs} ms`))), timeoutMs) : null;
     sock.on('connect', () => sock.write(`${JSON.stringify({ op })}\n`));
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!onReply(JSON.parse(line))) {
-          if (timer) clearTimeout(timer);
-          sock.end();
-          return resolve();
-        }
-      }
+    readJsonLines(sock, (reply) => {
+      if (onReply(reply)) return true;
+      if (timer) clearTimeout(timer);
+      sock.end();
+      resolve();
+      return false;
     });
     sock.on('error', (err) => {
       if (timer) clearTimeout(timer);

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import type { ActorSystem, SystemSnapshot } from '../kernel/system.ts';
 import type { StampedEvent } from '../inspection/events.ts';
+import { readJsonLines } from '../inspection/control.ts';
 import type { Inspector } from '../nodes/inspect-client.ts';
 
 export interface ViewSource {
@@ -30,7 +31,7 @@ export function controlSource(path: string, timeoutMs = 5000): ViewSource {
       new Promise((resolve, reject) => {
         const sock = net.connect(path);
         const timer = setTimeout(() => (sock.destroy(), reject(new Error(`no snapshot from ${path} in ${timeoutMs} ms`))), timeoutMs);
-        readLines(sock, (reply) => {
+        readJsonLines(sock, (reply) => {
           clearTimeout(timer);
           sock.end();
           if (reply.ok) resolve(reply.snapshot as SystemSnapshot);
@@ -42,7 +43,7 @@ export function controlSource(path: string, timeoutMs = 5000): ViewSource {
     subscribe(onEvent, onEnd) {
       const sock = net.connect(path);
       let ended = false;
-      readLines(sock, (reply) => {
+      readJsonLines(sock, (reply) => {
         if (reply.ok && reply.event) onEvent(reply.event as StampedEvent);
       });
       sock.on('connect', () => sock.write('{"op":"events"}\n'));
@@ -90,22 +91,4 @@ export function nodeSource(url: string, snapshots: Inspector, open: () => Promis
       };
     },
   };
-}
-
-function readLines(sock: net.Socket, onLine: (obj: { ok?: boolean; error?: unknown; event?: unknown; snapshot?: unknown }) => void): void {
-  sock.setEncoding('utf8');
-  let buf = '';
-  sock.on('data', (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        onLine(JSON.parse(line));
-      } catch {
-        // A line we cannot read is skipped; the next snapshot reconciles the model.
-      }
-    }
-  });
 }
