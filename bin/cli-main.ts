@@ -1,0 +1,14 @@
+// The command line proper: composes the kernel with the subsystems and runs it. Only command
+// definitions load here; each command imports what it uses when it runs (fast start-up).
+// Loaded by bin/actor-runtime.ts once the compile cache is on.
+import './subsystems.ts';
+import { buildProgram, main } from '../runtime/cli/program.ts';
+import { registerBenchCommand } from '../bench/cli.ts';
+
+// `actor-runtime inspect --events | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+await main(buildProgram([registerBenchCommand]));
