@@ -133,7 +133,9 @@ export class LiveModel {
 
   private applyStats(ev: Extract<StampedEvent, { type: 'stats' }>): void {
     const prev = this.threadRates.get(ev.thread);
-    const dt = prev && ev.at > prev.at ? Math.min(10_000, ev.at - prev.at) : 1000;
+    // Counts in a stats event cover the time since the thread's previous stats event (a snapshot's
+    // entry is no such start: after one, the event covers its usual second).
+    const dt = prev && prev.fromStats && ev.at > prev.at ? Math.min(10_000, ev.at - prev.at) : 1000;
     const listed = new Set<string>();
     let sum = 0;
     for (const a of ev.actors) {

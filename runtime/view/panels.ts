@@ -46,7 +46,8 @@ const isCell = (v: unknown): boolean => isScalar(v) || (Array.isArray(v) && v.le
 
 function scalar(v: unknown, caps: PanelCaps): Scalar {
   if (v === undefined) return null;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  // Plain JSON: -0 would reach the page as 0 anyway (and NaN or Infinity not at all).
+  if (typeof v === 'number') return Number.isFinite(v) ? v + 0 : String(v);
   if (typeof v === 'boolean' || v === null) return v;
   let s: string;
   if (typeof v === 'string') s = v;
