@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SERVER_LIMITS } from '../../actors/broker/limits.ts';
 import { BrokerCore, type LbSink } from '../../actors/broker/server/core.ts';
 import { openJournal } from '../../actors/broker/server/journal.ts';
-import type { BrokerReply, BrokerRequest, DeliverFrame } from '../../protocols/broker/index.ts';
+import type { BrokerReply, BrokerRequest, DeliverFrame, FanoutFrame } from '../../protocols/broker/index.ts';
 import { tmp } from './helpers.ts';
 
 class Sink implements LbSink {
@@ -16,8 +16,10 @@ class Sink implements LbSink {
   reply(r: BrokerReply): void {
     this.replies.push(r);
   }
-  deliver(f: DeliverFrame): void {
-    this.pushes.push(f);
+  /** Fanout frames are flattened into the deliver frames they stand for. */
+  deliver(f: DeliverFrame | FanoutFrame): void {
+    if (f.type === 'deliver') this.pushes.push(f);
+    else for (const t of f.to) this.pushes.push({ type: 'deliver', id: t.id, seq: t.seq, topic: f.topic, msg: f.msg });
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type BrokerReply,
   type BrokerRequest,
   type DeliverFrame,
+  type FanoutFrame,
   type StreamOpen,
 } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
@@ -61,11 +62,17 @@ export class LocalBroker {
     return box;
   }
 
-  #deliver(f: DeliverFrame): void {
-    const box = this.#byGid.get(f.id);
-    if (!box) return this.link.ack(f.id, f.seq); // an id this broker no longer maps: let the server forget it
+  #deliver(f: DeliverFrame | FanoutFrame): void {
+    if (f.type === 'deliver') return this.#push(f.id, f.seq, f.topic, f.msg);
+    // one message for several of this broker's ids: the fan-out to their inboxes happens here
+    for (const t of f.to) this.#push(t.id, t.seq, f.topic, f.msg);
+  }
+
+  #push(gid: number, seq: number, topic: string, msg: string): void {
+    const box = this.#byGid.get(gid);
+    if (!box) return this.link.ack(gid, seq); // an id this broker no longer maps: let the server forget it
     const prev = box.consumed;
-    const d = { topic: f.topic, msg: f.msg, seq: f.seq };
+    const d = { topic, msg, seq };
     const taken = box.push(d);
     if (taken > 0) this.#consumed(box, d, prev, box.takenBy);
   }

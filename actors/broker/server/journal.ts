@@ -38,6 +38,8 @@ export interface Journal {
   /** Removes every pending message of `gid` up to `seq` (a cumulative `consumed`). */
   deletePendingUpTo(gid: number, seq: number): void;
   remember(lb: string, rid: number, reply: string): void;
+  /** False for the memory-only journal: callers skip preparing what it would drop. */
+  readonly durable: boolean;
   forgetRidsBelow(lb: string, rid: number): void;
   load(): LoadedState;
   close(): void;
@@ -57,6 +59,7 @@ CREATE TABLE IF NOT EXISTS rids(lb TEXT NOT NULL, rid INTEGER NOT NULL, reply TE
 export const SERVER_STORE_FILES = ['broker.sqlite', 'broker.sqlite-wal', 'broker.sqlite-shm'];
 
 class SqliteJournal implements Journal {
+  readonly durable = true;
   readonly #db: Store;
   constructor(dataDir: string, durability: 'full' | 'normal', maxPages: number | undefined) {
     this.#db = openStore(join(dataDir, 'broker.sqlite'), { durability });
@@ -142,6 +145,7 @@ class SqliteJournal implements Journal {
 
 /** Keeps nothing: state lives only in the server's memory (durability `off`). */
 class NullJournal implements Journal {
+  readonly durable = false;
   begin(): void {}
   commit(): void {}
   rollback(): void {}
