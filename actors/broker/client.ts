@@ -4,20 +4,12 @@
 // raw reply object (what `broker … --json` prints). Loads only node:net and the broker codecs.
 
 import { connect, type Socket } from 'node:net';
-import {
-  brokerErrorName,
-  decodeLbLine,
-  encodeJsonRequest,
-  encodeStreamAck,
-  encodeStreamOpen,
-  replyToJson,
-  BROKER_ERRORS,
-  type BrokerRequest,
-  type Delivery,
-  type JsonReply,
-} from '../../protocols/broker/index.ts';
+// the JSON codecs only (not protocols/broker/index.ts): a one-shot CLI run loads nothing of the binary link codec
+import { encodeJsonRequest, replyToJson, type JsonReply } from '../../protocols/broker/json.ts';
+import { decodeLbLine, encodeStreamAck, encodeStreamOpen } from '../../protocols/broker/json-stream.ts';
+import { brokerErrorName, BROKER_ERRORS, type BrokerRequest, type Delivery } from '../../protocols/broker/types.ts';
 
-export type { JsonReply } from '../../protocols/broker/index.ts';
+export type { JsonReply } from '../../protocols/broker/json.ts';
 
 /** A negative reply: `code` (-1 … -10), `codeName` (UNKNOWN_ID …) and the broker's description. */
 export class BrokerError extends Error {
