@@ -135,14 +135,17 @@ export class ServerLink {
 
   /** One request to the server; always settles (a reply, an error, or -6 after requestTimeoutMs). */
   request(req: Req): Promise<BrokerReply> {
+    return new Promise((resolve) => this.send(req, resolve));
+  }
+
+  /** `request` with a callback (the publish path: no promise per message); `done` is called exactly once. */
+  send(req: Req, done: (r: BrokerReply) => void): void {
     const rid = this.#o.nextRid();
+    if (this.phase === 'stopped') return done({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping' });
     const frame = { ...req, rid } as BrokerRequest;
-    return new Promise((resolve) => {
-      if (this.phase === 'stopped') return resolve({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping' });
-      this.#inflight.set(rid, { frame, resolve, deadline: performance.now() + this.#o.requestTimeoutMs });
-      if (this.#expiry === null) this.#armExpiry(this.#o.requestTimeoutMs);
-      if (this.phase === 'open') this.#transport?.send(frame);
-    });
+    this.#inflight.set(rid, { frame, resolve: done, deadline: performance.now() + this.#o.requestTimeoutMs });
+    if (this.#expiry === null) this.#armExpiry(this.#o.requestTimeoutMs);
+    if (this.phase === 'open') this.#transport?.send(frame);
   }
 
   #armExpiry(ms: number): void {
