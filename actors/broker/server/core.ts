@@ -56,6 +56,8 @@ export class BrokerCore {
   #scheduled = false;
   #failed: Error | null = null;
   #dirty = new Set<Client>();
+  /** Payloads no queue references any more, deleted from the store at the end of the group. */
+  #freed: number[] = [];
   /** Pushes gathered in this turn per LB sink, by message: each message crosses a link once. */
   #gathered = new Map<LbSink, Map<number, Gathered>>();
   /** Counters for inspection and the benchmark. */
@@ -117,10 +119,14 @@ export class BrokerCore {
     if (batch.length === 0) return;
     const replies: (BrokerReply | null)[] = [];
     try {
-      this.#journal.begin();
+      // a group of `consumed` marks only acknowledges nothing: it needs no sync of its own
+      this.#journal.begin(!batch.some((op) => op.kind === 'req'));
       for (const op of batch) replies.push(op.kind === 'req' ? this.#apply(op.lb, op.req) : (this.#consume(op.lb, op.gid, op.seq), null));
+      if (this.#freed.length > 0) this.#journal.deletePayloads(this.#freed.sort((a, b) => a - b));
+      this.#freed = [];
       this.#journal.commit();
     } catch (e) {
+      this.#freed = [];
       this.#journal.rollback();
       this.#failed = e instanceof Error ? e : new Error(String(e));
       const storage = (e as { code?: string }).code === 'ERR_SQLITE_ERROR';
@@ -232,14 +238,16 @@ export class BrokerCore {
     const mid = this.state.nextMid++;
     this.#journal.addPayload(mid, t.tid, msg);
     this.state.refs.set(mid, t.subs.size);
+    const rows: [number, number][] = [];
     for (const gid of t.subs) {
       const sub = this.state.clients.get(gid) as Client;
       const seq = sub.nextSeq++;
       sub.queue.push({ seq, mid, topic: t, msg, bytes });
       sub.pendingBytes += bytes;
-      this.#journal.addPending(gid, seq, mid);
+      rows.push([gid, seq]);
       this.#dirty.add(sub);
     }
+    if (this.#journal.durable) this.#journal.addPendings(mid, rows);
     return ok(rid, t.subs.size, `published to ${t.subs.size} subscriber${t.subs.size === 1 ? '' : 's'}`);
   }
 
@@ -300,7 +308,7 @@ export class BrokerCore {
     if (n > 0) this.state.refs.set(mid, n);
     else {
       this.state.refs.delete(mid);
-      this.#journal.deletePayload(mid);
+      if (this.#journal.durable) this.#freed.push(mid);
     }
   }
 
