@@ -79,6 +79,18 @@ describe('broker link configuration', () => {
     assert.ok(!lb.lines.some((l) => l.includes('server link open')));
   });
 
+  it('a missing secret or certificate file stops the node with one line and exit 1', async () => {
+    const dir = tmp();
+    for (const extra of [['--secret-file', join(dir, 'none.secret')], ['--listen', 'wss://127.0.0.1:0', '--tls-cert', join(dir, 'none.pem'), '--tls-key', join(dir, 'none-key.pem')]]) {
+      const r = await run(['broker', 'server', '--listen', '127.0.0.1:0', '--data', join(dir, 'srv'), '--durability', 'off', ...extra]);
+      assert.equal(r.code, 1, r.err);
+      const errors = r.err.split('\n').filter((l) => l.startsWith('error: '));
+      assert.equal(errors.length, 1, r.err);
+      assert.match(errors[0], /^error: broker link node broker-server: .*(none\.secret|none\.pem)/);
+      assert.ok(!/\n\s+at /.test(r.err), 'no stack trace');
+    }
+  });
+
   it("a topology's nodes: section carries the link (node names and the peer from it)", async () => {
     const dir = tmp();
     process.env.BROKER_LINK_TEST_SECRET = 'topology-node-secret-0123456789';
