@@ -2,6 +2,8 @@
 // expose the control socket, and stop gracefully on SIGINT/SIGTERM (children first, stop hooks run).
 
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { Topology } from '../kernel/topology.ts';
@@ -11,6 +13,7 @@ import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
 import { serveView } from './view.ts';
+import { discardPrestarted, prestartWorkers } from '../threads/prestart.ts';
 
 export interface RunOptions {
   for?: string;
@@ -33,6 +36,30 @@ export interface RunningSystem {
 }
 
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
+  // The worker threads boot while this thread reads and validates the file (a wrong guess of
+  // their number costs a thread started or terminated later, nothing else).
+  prestartWorkers(threadsHint(file, o));
+  try {
+    return await startSystem(file, o);
+  } finally {
+    discardPrestarted(); // a failed start must not leave waiting threads
+  }
+}
+
+/** The worker threads a run will likely use, before the file is parsed: --threads, a top-level `threads:` key, or one per core. */
+function threadsHint(file: string, o: RunOptions): number {
+  if (o.threads !== undefined) return Number(o.threads) || 0;
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 0; // the reader reports it
+  }
+  const m = /^threads:\s*(\d+)\b/m.exec(text) ?? /^\s{0,4}"threads"\s*:\s*(\d+)/m.exec(text);
+  return m ? Number(m[1]) : availableParallelism();
+}
+
+async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> {
   // Imported here, not at the top: `actor-runtime --help` and the one-shot tools never need them.
   // Only the subsystems whose keys the file has are imported (and the adopters): the document is read first.
   const { readDocument } = await import('../config/index.ts');

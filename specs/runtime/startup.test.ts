@@ -16,9 +16,10 @@ const HOOK = `data:text/javascript,${encodeURIComponent(
   "import{registerHooks}from'node:module';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(seen)+'\\n'))",
 )}`;
 
-// Every thread's loads, one line each as they happen (a worker thread's exit hook does not print).
+// Every thread's loads, one line each as they happen (a worker thread's exit hook does not print),
+// and for each worker thread whether it was started ahead (runtime/threads/prestart.ts).
 const EVERY_THREAD_HOOK = `data:text/javascript,${encodeURIComponent(
-  "import{registerHooks}from'node:module';import{threadId}from'node:worker_threads';registerHooks({load(u,c,n){process.stderr.write('\\nLOAD '+threadId+' '+u+'\\n');return n(u,c)}})",
+  "import{registerHooks}from'node:module';import{threadId,workerData}from'node:worker_threads';if(threadId)process.stderr.write('\\nWORKER '+threadId+' prestarted='+!!workerData?.initPort+'\\n');registerHooks({load(u,c,n){process.stderr.write('\\nLOAD '+threadId+' '+u+'\\n');return n(u,c)}})",
 )}`;
 
 function run(args: string[], env: Record<string, string> = {}, hook = HOOK): Promise<{ code: number | null; loaded: string[]; stdout: string; stderr: string }> {
@@ -72,8 +73,12 @@ test('a topology run loads the subsystems (sections resolved) and workers get th
     const cache = join(dir, 'cache');
     const r = await run(['run', file, '--for', '0.5', '--no-control'], { NODE_COMPILE_CACHE: cache }, EVERY_THREAD_HOOK);
     assert.equal(r.code, 0, r.stderr);
-    const loaded = rel([...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)].map((m) => m[2]));
-    const workerLoaded = [...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)].filter((m) => m[1] !== '0').map((m) => m[2]);
+    const lines = [...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)];
+    const loaded = rel(lines.map((m) => m[2]));
+    const workerLoaded = lines.filter((m) => m[1] !== '0').map((m) => m[2]);
+    // The run's worker thread was started before the file was read (runtime/threads/prestart.ts):
+    // it boots while the main thread loads yaml, zod and the subsystems' schemas.
+    assert.deepEqual([...r.stderr.matchAll(/^WORKER (\d+) prestarted=(\w+)$/gm)].map((m) => m[2]), ['true'], 'one worker thread, the prestarted one');
     assert.ok(workerLoaded.length > 0, 'the hook saw the worker thread load modules');
     assert.ok(loaded.some((u) => u.includes('actors/demo/pipeline.ts')), 'the demo subsystem was loaded');
     // Only the subsystems whose keys the file has, and the adopter (the dispatcher reads original config.json files).
