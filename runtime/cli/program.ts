@@ -2,25 +2,41 @@
 
 import { Command, CommanderError } from 'commander';
 import { subsystemCommands } from '../kernel/subsystem.ts';
-import { registerRunCommand } from './run.ts';
-import { registerInspectCommands } from './inspect.ts';
-import { registerViewCommand } from './view.ts';
 import { CliError } from './errors.ts';
 
-export function buildProgram(extra: ((p: Command) => void)[] = []): Command {
+/** Adds commands to the program; may import its module first. */
+export type CommandRegistrar = (p: Command) => void | Promise<void>;
+
+/**
+ * The program for this command line. When the command asked for is a subsystem's (a one-shot tool
+ * such as `signal` or `broker create`), the kernel's own commands (run, inspect, view, and the
+ * `extra` ones) and their modules are not loaded at all: start-up is what such a tool pays on
+ * every run. Any other command line (help, a kernel command, a typo) gets every command.
+ */
+export async function buildProgram(extra: CommandRegistrar[] = [], argv = process.argv): Promise<Command> {
   const program = new Command('actor-runtime')
     .description('An actor-model runtime for Node.js: supervised actors on worker threads, typed mailboxes, state machines.')
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  registerRunCommand(program);
-  registerInspectCommands(program);
-  registerViewCommand(program);
-  for (const add of extra) add(program);
+  if (!isSubsystemCommand(argv[2])) {
+    const [{ registerRunCommand }, { registerInspectCommands }, { registerViewCommand }] = await Promise.all([import('./run.ts'), import('./inspect.ts'), import('./view.ts')]);
+    registerRunCommand(program);
+    registerInspectCommands(program);
+    registerViewCommand(program);
+    for (const add of extra) await add(program);
+  }
   for (const add of subsystemCommands()) add(program);
   // Every subcommand reports usage errors the same way.
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
+}
+
+function isSubsystemCommand(name: string | undefined): boolean {
+  if (name === undefined || name.startsWith('-')) return false;
+  const probe = new Command();
+  for (const add of subsystemCommands()) add(probe);
+  return probe.commands.some((c) => c.name() === name || c.aliases().includes(name));
 }
 
 /** Parses and runs; maps usage errors to exit 2 and CliErrors to their code, without stacks. */

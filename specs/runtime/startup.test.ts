@@ -143,3 +143,19 @@ test('a wrong top-level key is still named with every expected key (all subsyste
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a one-shot tool loads neither the kernel commands (run, inspect, view, bench) nor transports it does not use', async () => {
+  // UDP to a loopback port nobody listens on: the datagram is sent, the tool exits 0.
+  const r = await run(['signal', '--host', '127.0.0.1:9', 'example/HELLO']);
+  assert.equal(r.code, 0, r.stderr);
+  const loaded = rel(r.loaded);
+  assert.ok(loaded.some((u) => u.includes('actors/eventdispatcher/tools/signal.ts')), 'the tool ran');
+  assert.ok(loaded.includes('node:dgram'), 'UDP was used');
+  for (const bad of ['runtime/cli/run.ts', 'runtime/cli/inspect.ts', 'runtime/cli/view.ts', 'runtime/inspection/control.ts', 'bench/cli.ts', 'bench/scenarios/index.ts', 'node:tls', 'runtime/kernel/system.ts']) {
+    assert.ok(!loaded.includes(bad) && !loaded.some((u) => u.endsWith(bad)), `signal loaded ${bad}`);
+  }
+  // A kernel command still finds its module, and a mistyped one still gets its suggestion.
+  const typo = await run(['rnu']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Did you mean run\?/);
+});
