@@ -50,7 +50,8 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('disconnect', () => onSignal('disconnect'));
   logServerConfig(settings);
-  // The worker threads start (and preload the server's actors) while this thread imports server.ts.
+  // The worker threads boot first (runtime/threads/prestart.ts), then preload the server's actors while this thread imports server.ts.
+  (await import('../../runtime/threads/prestart.ts')).prestartWorkers(settings.servers);
   const starting = import('../../runtime/kernel/system.ts').then(({ ActorSystem }) => ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() }));
   const [system, { startServer }] = await Promise.all([starting, import('./server.ts')]);
   let server: Awaited<ReturnType<typeof startServer>>;
