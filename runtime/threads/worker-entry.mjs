@@ -9,6 +9,10 @@ import { workerData } from 'node:worker_threads';
 const kernel = import('./worker.ts');
 let init = workerData;
 if (workerData?.initPort) {
+  // While it waits: what nearly every subsystem's actors import (runtime/index.ts: behaviours,
+  // xstate machines, errors, supervision; runtime/io: listeners and connections).
+  import('../index.ts').catch(() => {});
+  import('../io/index.ts').catch(() => {});
   const port = workerData.initPort;
   init = await new Promise((resolve) => port.once('message', resolve));
   port.close();
