@@ -6,7 +6,6 @@
 // agency): the kernel and the actors are imported once the command line has been read.
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { randomBytes } from 'node:crypto';
 import type { ProgressMode } from './agencies.ts';
 import { clientSettingsFromUpstream, serverSettingsFromUpstream, splitAddress, type ClientCliOptions, type ServerCliOptions, type ServerSettings } from './config.ts';
 import { LOTTERY_SERVER_MODULES } from './modules.ts';
@@ -132,6 +131,7 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
 export async function echoCheck(o: { server?: string; timeoutMs?: string }): Promise<void> {
   const address = o.server ?? process.env.SERVER_ADDRESS ?? '127.0.0.1:12345';
   const timeoutMs = Number(o.timeoutMs ?? 5000);
+  const { randomBytes } = await import('node:crypto'); // only echo-check uses it (agency start-up)
   const message = `echo-check ${randomBytes(6).toString('hex')} N°1`;
   const ok = await new Promise<boolean>((resolve) => {
     let host: string;

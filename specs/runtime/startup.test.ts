@@ -161,3 +161,28 @@ test('a one-shot tool loads neither the kernel commands (run, inspect, view, ben
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /Did you mean run\?/);
 });
+
+test('a system without worker threads (a one-shot tool, an agency) loads neither the thread pool nor comlink nor node:sqlite', async () => {
+  const script =
+    `import { ActorSystem, defineActor } from ${JSON.stringify(join(root, 'runtime/index.ts'))};` +
+    `const s = await ActorSystem.start({ threads: 0, logLevel: 'error' });` +
+    `const A = defineActor(import.meta.url, 'A', () => ({ receive(_m, ctx) { ctx.reply(1); } }));` +
+    `process.stdout.write(String(await s.spawn(A, { name: 'a' }).ask('x', { timeoutMs: 5000 })));` +
+    `await s.stop(1000);`;
+  const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const c = spawn(process.execPath, ['--import', HOOK, '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error' } });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', (code) => resolve({ code, out, err }));
+  });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '1', 'the system works');
+  const m = /LOADED (.*)/.exec(r.err);
+  const loaded = rel(m ? (JSON.parse(m[1]) as string[]) : []);
+  assert.ok(loaded.some((u) => u.endsWith('runtime/kernel/system.ts')), 'the hook saw the kernel');
+  for (const bad of ['runtime/threads/threads.ts', 'node_modules/comlink/', 'node:sqlite', 'node:worker_threads']) {
+    assert.ok(!loaded.some((u) => u.includes(bad)), `a thread-less system loaded ${bad}`);
+  }
+});
