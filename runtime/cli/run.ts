@@ -13,7 +13,7 @@ import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
 import { serveView } from './view.ts';
-import { discardPrestarted, prestartWorkers } from '../threads/prestart.ts';
+import { discardPrestarted, hintPreload, prestartWorkers } from '../threads/prestart.ts';
 
 export interface RunOptions {
   for?: string;
@@ -46,6 +46,14 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   }
 }
 
+/** The actor modules of the loaded subsystems that own a top-level key of the (not yet validated) document. */
+function modulesForKeys(doc: unknown): string[] {
+  const keys = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc) : [];
+  return registeredSubsystems()
+    .filter((s) => s.sections?.some((sec) => keys.includes(sec.key)))
+    .flatMap((s) => s.modules ?? []);
+}
+
 /** The worker threads a run will likely use, before the file is parsed: --threads, a top-level `threads:` key, or one per core. */
 function threadsHint(file: string, o: RunOptions): number {
   if (o.threads !== undefined) return Number(o.threads) || 0;
@@ -69,7 +77,8 @@ async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> 
     import('../kernel/topology.ts'),
     import('../inspection/control.ts'),
     import('../log/log.ts'),
-    loadSubsystemsFor(doc),
+    // As soon as the subsystems are known, the waiting threads start on their actor modules.
+    loadSubsystemsFor(doc).then((all) => (hintPreload(modulesForKeys(doc)), all)),
   ]);
   // A bad file throws a ConfigError: a CliError with exit code 2. It is judged against every
   // subsystem's sections (a wrong key is named with all the expected ones), as before.

@@ -36,6 +36,15 @@ export function prestartWorkers(n: number): void {
   }
 }
 
+/**
+ * Modules the waiting threads may start importing now (the actor modules of the subsystems a run
+ * will likely use), before their WorkerInit names the real list; a wrong guess only costs loading.
+ */
+export function hintPreload(modules: string[]): void {
+  if (modules.length === 0) return;
+  for (const w of waiting) if (!w.dead) w.init.postMessage({ t: 'preload-hint', modules });
+}
+
 /** The next live prestarted thread (referenced again: it is the pool's now), or null. */
 export function takePrestarted(): PrestartedWorker | null {
   for (let w = waiting.shift(); w !== undefined; w = waiting.shift()) {

@@ -14,7 +14,17 @@ if (workerData?.initPort) {
   import('../index.ts').catch(() => {});
   import('../io/index.ts').catch(() => {});
   const port = workerData.initPort;
-  init = await new Promise((resolve) => port.once('message', resolve));
+  init = await new Promise((resolve) => {
+    const onMessage = (m) => {
+      // A hint of the actor modules it will likely get (prestart.ts hintPreload): start on them.
+      if (m?.t === 'preload-hint') for (const u of m.modules) import(u).catch(() => {});
+      else {
+        port.off('message', onMessage);
+        resolve(m);
+      }
+    };
+    port.on('message', onMessage);
+  });
   port.close();
 }
 for (const m of init?.preload ?? []) import(m).catch(() => {});
