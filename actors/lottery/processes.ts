@@ -49,9 +49,11 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('disconnect', () => onSignal('disconnect'));
   logServerConfig(settings);
-  // The worker threads boot first (runtime/threads/prestart.ts), then preload the server's actors while this thread imports server.ts.
-  (await import('../../runtime/threads/prestart.ts')).prestartWorkers(settings.servers);
-  const starting = import('../../runtime/kernel/system.ts').then(({ ActorSystem }) => ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() }));
+  // One acceptor runs on the main thread (no worker thread to boot: ~90 ms of CPU each); with more,
+  // the worker threads boot first (runtime/threads/prestart.ts) while this thread imports server.ts.
+  const threads = settings.servers > 1 ? settings.servers : 0;
+  (await import('../../runtime/threads/prestart.ts')).prestartWorkers(threads);
+  const starting = import('../../runtime/kernel/system.ts').then(({ ActorSystem }) => ActorSystem.start({ name: 'lottery-server', threads, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() }));
   const [system, { startServer }] = await Promise.all([starting, import('./server.ts')]);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
