@@ -7,7 +7,9 @@
 // NODE_COMPILE_CACHE.
 import '../runtime/io/early-signals.ts';
 import { enableCompileCache, getCompileCacheDir } from 'node:module';
+import { dirname } from 'node:path';
 
 enableCompileCache();
-if (!process.env.NODE_COMPILE_CACHE && getCompileCacheDir()) process.env.NODE_COMPILE_CACHE = getCompileCacheDir();
+// The base directory (getCompileCacheDir() adds a per-version folder; see actor-runtime.mjs).
+if (!process.env.NODE_COMPILE_CACHE && getCompileCacheDir()) process.env.NODE_COMPILE_CACHE = dirname(getCompileCacheDir()!);
 await import('./cli-main.ts');

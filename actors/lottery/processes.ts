@@ -79,6 +79,7 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   };
   if (stopRequested) stopNow(stopRequested);
   else process.send?.({ t: 'ready', port: server.port });
+  (await import('node:module')).flushCompileCache(); // compiled modules cached now, not at an exit kill -9 skips
 }
 
 export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {

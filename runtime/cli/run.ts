@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { flushCompileCache } from 'node:module';
 import type { Command } from 'commander';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { Topology } from '../kernel/topology.ts';
@@ -171,6 +172,9 @@ async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> 
     throw new CliError(`cannot start ${file}: ${(err as Error).message}`, (err as { exitCode?: number }).exitCode ?? 1);
   }
   started = true;
+  // The modules compiled for this start reach the cache now, not at exit: a server is often ended
+  // by kill -9, and its next start should still find them.
+  flushCompileCache();
   log.info('system running', {
     name: system.name,
     threads: system.threads,

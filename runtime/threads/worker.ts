@@ -3,6 +3,7 @@
 // worker-entry.mjs with the thread's WorkerInit (from workerData, or later for a prestarted thread).
 
 import { parentPort, type MessagePort } from 'node:worker_threads';
+import { flushCompileCache } from 'node:module';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Host } from '../kernel/host.ts';
@@ -34,6 +35,7 @@ export function startWorker(init: WorkerInit): void {
     async preload(modules: string[]) {
       // In parallel: their shared imports load once either way, and no module waits for another's evaluation.
       await Promise.all(modules.map((m) => import(m)));
+      flushCompileCache(); // this thread's modules reach the cache now, not at its exit (which kill -9 skips)
     },
     snapshot() {
       return host.snapshot();

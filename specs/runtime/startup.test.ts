@@ -186,3 +186,28 @@ test('a system without worker threads (a one-shot tool, an agency) loads neither
     assert.ok(!loaded.some((u) => u.includes(bad)), `a thread-less system loaded ${bad}`);
   }
 });
+
+test('children are given the compile cache base folder, so they share the cache instead of nesting their own', async () => {
+  const hook = `data:text/javascript,${encodeURIComponent(
+    "import{getCompileCacheDir}from'node:module';process.on('exit',()=>process.stderr.write('\\nCC '+JSON.stringify([process.env.NODE_COMPILE_CACHE,getCompileCacheDir()])+'\\n'))",
+  )}`;
+  const env = { ...process.env };
+  delete env.NODE_COMPILE_CACHE;
+  const r = await new Promise<string>((resolve) => {
+    const c = spawn(process.execPath, ['--import', hook, bin, '--help'], { cwd: root, env });
+    let err = '';
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', () => resolve(err));
+  });
+  const [passed, own] = JSON.parse(/CC (.*)/.exec(r)![1]) as [string, string];
+  assert.ok(own, 'the launcher turned the cache on');
+  assert.equal(passed, join(own, '..'), 'NODE_COMPILE_CACHE is the base folder, not the per-version one');
+  // A child started with it uses the very same folder.
+  const child = await new Promise<string>((resolve) => {
+    const c = spawn(process.execPath, ['--input-type=module', '-e', "import{getCompileCacheDir}from'node:module';process.stdout.write(getCompileCacheDir()??'')"], { env: { ...env, NODE_COMPILE_CACHE: passed } });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('close', () => resolve(out));
+  });
+  assert.equal(child, own);
+});
