@@ -10,4 +10,4 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-await main(await buildProgram([async (p) => (await import('../bench/cli.ts')).registerBenchCommand(p)]));
+await main(await buildProgram([{ names: ['bench'], register: async (p) => (await import('../bench/cli.ts')).registerBenchCommand(p) }]));

@@ -7,24 +7,37 @@ import { CliError } from './errors.ts';
 /** Adds commands to the program; may import its module first. */
 export type CommandRegistrar = (p: Command) => void | Promise<void>;
 
+/** A kernel-level command group: the names it adds, and how to register them (importing its module). */
+export interface KernelCommands {
+  names: string[];
+  register: CommandRegistrar;
+}
+
+/** The kernel's own commands, each imported only when the command line may need it. */
+const KERNEL_COMMANDS: KernelCommands[] = [
+  { names: ['run'], register: async (p) => (await import('./run.ts')).registerRunCommand(p) },
+  { names: ['inspect', 'top'], register: async (p) => (await import('./inspect.ts')).registerInspectCommands(p) },
+  { names: ['view'], register: async (p) => (await import('./view.ts')).registerViewCommand(p) },
+];
+
 /**
- * The program for this command line. When the command asked for is a subsystem's (a one-shot tool
- * such as `signal` or `broker create`), the kernel's own commands (run, inspect, view, and the
- * `extra` ones) and their modules are not loaded at all: start-up is what such a tool pays on
- * every run. Any other command line (help, a kernel command, a typo) gets every command.
+ * The program for this command line, with only the modules it needs: a subsystem's command (a
+ * one-shot tool such as `signal` or `broker create`) gets no kernel command at all; a kernel
+ * command (`run`, `bench`...) gets only its own group; anything else (help, a typo: the
+ * suggestions need every name) gets every command. Start-up is what a tool pays on every run.
  */
-export async function buildProgram(extra: CommandRegistrar[] = [], argv = process.argv): Promise<Command> {
+export async function buildProgram(extra: (CommandRegistrar | KernelCommands)[] = [], argv = process.argv): Promise<Command> {
   const program = new Command('actor-runtime')
     .description('An actor-model runtime for Node.js: supervised actors on worker threads, typed mailboxes, state machines.')
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  if (!isSubsystemCommand(argv[2])) {
-    const [{ registerRunCommand }, { registerInspectCommands }, { registerViewCommand }] = await Promise.all([import('./run.ts'), import('./inspect.ts'), import('./view.ts')]);
-    registerRunCommand(program);
-    registerInspectCommands(program);
-    registerViewCommand(program);
-    for (const add of extra) await add(program);
+  const asked = argv[2];
+  if (!isSubsystemCommand(asked)) {
+    const groups = [...KERNEL_COMMANDS, ...extra.map((e) => (typeof e === 'function' ? { names: [], register: e } : e))];
+    const own = groups.find((g) => asked !== undefined && g.names.includes(asked));
+    // In order, so that --help lists them as always.
+    for (const g of own ? [own] : groups) await g.register(program);
   }
   for (const add of subsystemCommands()) add(program);
   // Every subcommand reports usage errors the same way.

@@ -13,7 +13,6 @@ import type { ControlServer } from '../inspection/control.ts';
 import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
-import { serveView } from './view.ts';
 import { discardPrestarted, hintPreload, prestartWorkers } from '../threads/prestart.ts';
 
 export interface RunOptions {
@@ -152,6 +151,7 @@ async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> 
   const viewSetting = o.view ?? k.view;
   if (viewSetting !== undefined) {
     try {
+      const { serveView } = await import('./view.ts'); // only when a page is asked for
       view = await serveView(system, viewSetting, o.viewSecretFile, topology.dir);
     } catch (err) {
       await system.stop(2000);

@@ -88,6 +88,10 @@ test('a topology run loads the subsystems (sections resolved) and workers get th
     }
     // The hook runs in the worker thread too (execArgv is inherited): it starts from the entry that preloads early.
     assert.ok(rel(workerLoaded)[0]?.includes('runtime/threads/worker-entry.mjs'), 'the worker started from worker-entry.mjs');
+    // `run` registers only its own command: the other kernel commands' modules are not loaded.
+    for (const other of ['runtime/cli/inspect.ts', 'runtime/cli/view.ts', 'runtime/cli/render.ts', 'bench/cli.ts', 'bench/scenarios/index.ts']) {
+      assert.ok(!loaded.includes(other), `run loaded ${other}`);
+    }
     // No store was opened, so no thread loaded node:sqlite (runtime/index.ts exports openStore; it loads it on use).
     assert.ok(!loaded.includes('node:sqlite'), 'node:sqlite loaded although no store was opened');
     // Nothing was logged at the error level, so no thread loaded pino.
