@@ -25,7 +25,8 @@ export interface LinkOptions {
 }
 
 export interface LinkEvents {
-  up(link: Link): void;
+  /** `restarted`: the peer is another process than the one this link reached before. */
+  up(link: Link, restarted: boolean): void;
   down(link: Link, why: string): void;
   frame(link: Link, bytes: Uint8Array): void;
   /** Records that will never be sent (link lost, frame too large): dead letters, failed asks. */
@@ -201,6 +202,7 @@ export class Link {
   /** An authenticated channel becomes this link's. */
   adopt(ch: FrameChannel, dialedHere: boolean, incarnation: string): void {
     this.cancelRetry();
+    const restarted = this.everUp && this.incarnation !== incarnation;
     this.channel = ch;
     this.dialedHere = dialedHere;
     this.incarnation = incarnation;
@@ -218,7 +220,7 @@ export class Link {
     };
     this.beat ??= setInterval(() => this.heartbeat(), this.o.heartbeatMs);
     this.beat.unref();
-    this.ev.up(this);
+    this.ev.up(this, restarted);
     if (this.messages > 0) this.flush();
   }
 
@@ -252,13 +254,19 @@ export class Link {
     if (this.beat) clearInterval(this.beat);
     this.beat = null;
     this.unblock();
-    if (this.messages > 0) this.ev.lost(this, this.take(), `node ${this.peer} is down (${why})`);
+    // down first: what was gathered and is lost is then judged knowing the peer may come back
     if (wasUp) this.ev.down(this, why);
+    if (this.messages > 0) this.ev.lost(this, this.take(), `node ${this.peer} is down (${why})`);
     if (this.url !== null && !this.closed) {
       const p = this.policy.pause(this.policy.restartIndex);
       // Reconnect at once unless the connection lived less than the pause in force.
       this.scheduleRetry(wasUp ? Math.max(0, (p?.ms ?? 0) - lived) : this.nextPause());
     }
+  }
+
+  /** How long until the peer is declared down: `downAfterMs` after it was last heard from. */
+  downInMs(): number {
+    return Math.max(0, this.lastHeard + this.o.downAfterMs - performance.now());
   }
 
   /**

@@ -203,10 +203,11 @@ export class RuntimeNode {
       o,
       this.policy,
       {
-        up: (l) => {
+        up: (l, restarted) => {
           if (inspector) return;
           this.log.info('peer node up', { peer: l.peer, remote: l.channel?.remote });
           this.system.host.emit({ type: 'node', thread: -1, node: l.peer, state: 'up', reason: l.dialedHere ? 'dialed' : 'accepted' });
+          this.router.up(l, restarted);
         },
         down: (l, why) => {
           this.stopFeed(l);
