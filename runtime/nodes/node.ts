@@ -71,6 +71,7 @@ export class RuntimeNode {
       hardCapBytes: highWaterBytes * 8,
       flushAt: 1024,
       maxHeld: 100_000,
+      maxDepth: c.maxDepth ?? DEFAULT_MAX_DEPTH,
     };
     this.policy = reconnectPolicy(c.reconnect);
     const tls: TlsOptions | undefined = c.tls && {

@@ -7,8 +7,11 @@
 import type { Host } from '../kernel/host.ts';
 import { isPlainRef, type Ref } from '../actor/ref.ts';
 import { parseAddress, qualify } from './address.ts';
+import { withinDepth } from './codec.ts';
 
 const MAX_HINTS = 65_536;
+/** What `rehydrate` returns for a message nested past the depth limit. */
+export const TOO_DEEP = Symbol('too deep');
 
 export class PeerRefs {
   private readonly host: Host;
@@ -48,13 +51,19 @@ export class PeerRefs {
     return this.host.refFor(p, -1);
   }
 
-  /** Top-level refs inside a message (as the kernel does across threads), seen from this node. */
-  rehydrate(msg: unknown, peer: string): unknown {
-    if (msg === null || typeof msg !== 'object' || ArrayBuffer.isView(msg) || msg instanceof Map || msg instanceof Set) return msg;
+  /**
+   * Top-level refs inside a message (as the kernel does across threads), seen from this node, and
+   * the depth limit checked in the same pass: TOO_DEEP when the message nests deeper than `depth`.
+   */
+  rehydrate(msg: unknown, peer: string, depth: number): unknown {
+    if (msg === null || typeof msg !== 'object' || ArrayBuffer.isView(msg)) return msg;
+    if (Array.isArray(msg) || msg instanceof Map || msg instanceof Set) return withinDepth(msg, depth) ? msg : TOO_DEEP;
     if (isPlainRef(msg)) return this.refFrom(msg, peer);
     for (const k in msg) {
       const v = (msg as Record<string, unknown>)[k];
+      if (v === null || typeof v !== 'object') continue;
       if (isPlainRef(v)) (msg as Record<string, unknown>)[k] = this.refFrom(v, peer);
+      else if (!withinDepth(v, depth - 1)) return TOO_DEEP;
     }
     return msg;
   }

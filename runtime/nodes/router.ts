@@ -8,9 +8,9 @@ import type { Host, RemoteRoute, SysMsg } from '../kernel/host.ts';
 import type { Ref } from '../actor/ref.ts';
 import { ActorError, describeError } from '../actor/errors.ts';
 import { parseAddress, qualify, type NodeAddress } from './address.ts';
-import { localPath, PeerRefs } from './peer-refs.ts';
+import { localPath, PeerRefs, TOO_DEEP } from './peer-refs.ts';
 import { NodeWatches } from './watches.ts';
-import { decodeFrame, unsendable, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
+import { decodeFrame, withinDepth, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
 import { recordStarts, type Link } from './link.ts';
 import type { Logger } from '../actor/types.ts';
 
@@ -93,8 +93,7 @@ export class NodeRouter implements RemoteRoute {
     if (link === null) return this.refuse(path, askId, 'node-unknown', `no link to node ${a.node} (not among the peers)`);
     if (link.state === 'down') link.dialNow();
     if (!link.accepting()) return this.refuse(path, askId, 'node-down', `node ${a.node} is down`);
-    const why = unsendable(msg, this.o.maxDepth);
-    if (why !== null) return this.refuse(path, askId, 'unsendable', `message to ${path} cannot cross to node ${a.node}: ${why}`);
+    // What cannot cross makes the frame's encoder throw; the link then refuses just that mail.
     this.lastPath = path;
     this.lastAddress = a;
     const hint = this.refs.hintFor(path);
@@ -194,7 +193,7 @@ export class NodeRouter implements RemoteRoute {
   /** Records that never left: dead letters for mail, failed asks, `node-down` for watches. */
   lost(link: Link, records: unknown[], why: string): void {
     const peer = link.peer;
-    const code = why.includes('frame cap') ? 'unsendable' : why.includes('buffer cap') ? 'mailbox-full' : 'node-down';
+    const code = why.includes('frame cap') || why.includes('cannot cross') ? 'unsendable' : why.includes('buffer cap') ? 'mailbox-full' : 'node-down';
     for (const at of recordStarts(records)) {
       const k = records[at] as number;
       const to = qualify(peer, records[at + 1] as string);
@@ -217,7 +216,7 @@ export class NodeRouter implements RemoteRoute {
   /** A frame from a peer. A malformed one closes that link only, with the reason logged. */
   frame(link: Link, bytes: Uint8Array): void {
     try {
-      const r = decodeFrame(bytes, this.o.maxDepth);
+      const r = decodeFrame(bytes);
       this.records(link, r);
     } catch (err) {
       // Bounded: a decoder's message can quote the peer's bytes.
@@ -230,6 +229,7 @@ export class NodeRouter implements RemoteRoute {
   private records(link: Link, r: unknown[]): void {
     const peer = link.peer;
     const host = this.host;
+    const depth = this.o.maxDepth;
     for (let i = 0; i < r.length; ) {
       const k = r[i];
       if (link.inspector && k !== W_CTRL && k !== W_BEAT) throw new Error('an inspector link carries no mail');
@@ -242,19 +242,28 @@ export class NodeRouter implements RemoteRoute {
           if (!Array.isArray(list)) throw new Error('a run without a message list');
           // The target is found once per run when it lives on this thread (the common case).
           const cell = thread === host.thread ? host.cells.get(to) : undefined;
-          if (cell !== undefined) for (let j = 0; j < list.length; j++) host.deliverLocal(cell, this.refs.rehydrate(list[j], peer), from, 0, 0, -2);
-          else for (let j = 0; j < list.length; j++) host.deliverFromNode(to, thread, this.refs.rehydrate(list[j], peer), from, 0, 0);
+          for (let j = 0; j < list.length; j++) {
+            const m = this.refs.rehydrate(list[j], peer, depth);
+            if (m === TOO_DEEP) this.tooDeep(link, to, 0);
+            else if (cell !== undefined) host.deliverLocal(cell, m, from, 0, 0, -2);
+            else host.deliverFromNode(to, thread, m, from, 0, 0);
+          }
           i += 6;
           break;
         }
         case W_MAIL: {
           const to = localPath(r[i + 1]);
           const thread = this.refs.threadFor(to, r[i + 2]);
-          const msg = this.refs.rehydrate(r[i + 3], peer);
+          const msg = this.refs.rehydrate(r[i + 3], peer, depth);
           const from = this.refs.senderRef(peer, r[i + 4], r[i + 5]);
           const askId = r[i + 6];
           const prio = typeof r[i + 7] === 'number' ? (r[i + 7] as number) : 0;
           let local = 0;
+          if (msg === TOO_DEEP) {
+            this.tooDeep(link, to, askId);
+            i += 8;
+            break;
+          }
           if (typeof askId === 'number' && askId !== 0) {
             const inc = link.incarnation;
             local = host.proxyAsk(qualify(this.self, to), PROXY_ASK_MS, (ok, v) => this.answer(link, inc, askId, ok, v));
@@ -269,7 +278,9 @@ export class NodeRouter implements RemoteRoute {
           // Only an ask we sent to this very peer can be answered by it.
           if (f !== undefined && f.peer === peer) {
             this.asks.delete(askId);
-            if (r[i + 2] === 1) host.replyOk(askId, this.refs.rehydrate(r[i + 3], peer));
+            const v = r[i + 2] === 1 ? this.refs.rehydrate(r[i + 3], peer, depth) : TOO_DEEP;
+            if (v !== TOO_DEEP) host.replyOk(askId, v);
+            else if (r[i + 2] === 1) host.replyError(askId, new ActorError('unsendable', f.path, `the reply from ${f.path} nests deeper than ${depth} levels`));
             else {
               const e = (r[i + 3] ?? {}) as { code?: unknown; message?: unknown };
               host.replyError(askId, new ActorError(String(e.code ?? 'remote-error'), f.path, String(e.message ?? 'failed on the remote node')));
@@ -288,10 +299,12 @@ export class NodeRouter implements RemoteRoute {
         }
         case W_CTRL:
         case W_CTRL_REPLY:
+          if (!withinDepth(r[i + 3], depth)) throw new Error(`an inspection record nested deeper than ${depth} levels`);
           this.o.control(link, r, i);
           i += 4;
           break;
         case W_EVENT:
+          if (!withinDepth(r[i + 1], depth)) throw new Error(`an event nested deeper than ${depth} levels`);
           this.o.control(link, r, i);
           i += 2;
           break;
@@ -308,6 +321,7 @@ export class NodeRouter implements RemoteRoute {
   private incomingSys(peer: string, to: string, v: unknown): SysMsg | null {
     const s = v as SysMsg;
     if (s === null || typeof s !== 'object') throw new Error('a system message that is not an object');
+    if (!withinDepth(s, this.o.maxDepth)) throw new Error(`a system message nested deeper than ${this.o.maxDepth} levels`);
     switch (s.t) {
       case 'watch':
       case 'unwatch': {
@@ -334,13 +348,17 @@ export class NodeRouter implements RemoteRoute {
 
   private answer(link: Link, incarnation: string, askId: number, ok: boolean, v: unknown): void {
     if (link.state !== 'up' || link.incarnation !== incarnation) return; // the asker's node life is over
-    if (ok) {
-      const why = unsendable(v, this.o.maxDepth);
-      if (why === null) return link.record(W_REPLY, askId, 1, v);
-      v = new ActorError('unsendable', '', `the reply cannot cross to node ${link.peer}: ${why}`);
-    }
+    // A reply that cannot cross is turned into an `unsendable` error by the link (see Link.flush).
+    if (ok) return link.record(W_REPLY, askId, 1, v);
     const e = v instanceof ActorError ? { code: v.code, message: v.message } : { code: 'remote-error', message: describeError(v) };
     link.record(W_REPLY, askId, 0, e);
+  }
+
+  /** A message nested past the depth limit is refused alone: a dead letter here, its ask fails. */
+  private tooDeep(link: Link, to: string, askId: unknown): void {
+    const why = `a message from node ${link.peer} nests deeper than ${this.o.maxDepth} levels`;
+    this.host.countDeadLetters(to, 1, why);
+    if (typeof askId === 'number' && askId !== 0) link.record(W_REPLY, askId, 0, { code: 'unsendable', message: `mail to ${qualify(this.self, to)}: ${why}` });
   }
 
   private forgetOldAsks(): void {

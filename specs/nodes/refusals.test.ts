@@ -1,0 +1,62 @@
+// Mail that cannot cross a real link is refused alone, with a clear reason, and the link stays up:
+// a function (or symbol, WeakMap, Promise) anywhere inside a message makes the frame's encoder
+// throw and only that message is refused, naming the field; a message nested past the depth limit
+// is refused by the receiving node (a dead letter there, its ask rejects `unsendable`).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ActorSystem, ActorError } from '../../runtime/index.ts';
+import type { EchoMsg } from '../runtime/fixtures/actors.ts';
+import { startNodeProcess, startLocalNode, linked, waitFor, type NodeProcess } from './helpers.ts';
+
+let b: NodeProcess;
+let a: ActorSystem;
+after(async () => {
+  await a?.stop();
+  await b?.stop();
+});
+
+async function rejection(p: Promise<unknown>): Promise<ActorError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as ActorError;
+  }
+  throw new Error('expected a rejection');
+}
+
+test('what cannot cross is refused alone, named, and the link stays up', async () => {
+  b = await startNodeProcess({ name: 'b', actors: [{ name: 'echo', kind: 'Echo' }, { name: 'inbox', kind: 'Inbox' }] });
+  a = await startLocalNode('a', [{ name: 'b', url: b.url }], {}, 0);
+  await linked(a, 'b');
+  const echo = a.node!.ref<EchoMsg>('b:/echo');
+  const inbox = a.node!.ref<unknown>('b:/inbox');
+
+  // a function deep inside: the ask rejects naming the field; good mail in the same frame arrives
+  inbox.tell({ n: 1 });
+  const bad = rejection(echo.ask({ type: 'echo', value: { job: { retry: () => 1 } } }));
+  inbox.tell({ n: 2, s: Symbol('x') });
+  inbox.tell({ n: 3 });
+  const e = await bad;
+  assert.equal(e.code, 'unsendable');
+  assert.match(e.message, /field "value\.job\.retry" is a function/);
+  const got = await waitFor(async () => {
+    const l = await inbox.ask<{ msg: { n: number } }[]>({ type: 'dump' });
+    return l.length > 0 ? l : null;
+  }, 'the good mail at b');
+  assert.deepEqual(
+    got.map((x) => x.msg.n),
+    [1, 3],
+  );
+  const here = await a.snapshot();
+  assert.ok(here.counts.deadLetters >= 2, `dead letters here: ${here.counts.deadLetters}`);
+
+  // too deep for the receiver (limit 64): refused there, the link stays up
+  let deep: unknown = 'bottom';
+  for (let i = 0; i < 80; i++) deep = { d: deep };
+  const tooDeep = await rejection(echo.ask({ type: 'echo', value: deep }));
+  assert.equal(tooDeep.code, 'unsendable');
+  assert.match(tooDeep.message, /nests deeper than 64 levels/);
+  assert.equal(await echo.ask({ type: 'echo', value: 'still linked' }), 'still linked');
+  assert.ok((await a.node!.peerSnapshot('b')).counts.deadLetters >= 1);
+  assert.ok(a.node!.describe().peers.every((p) => p.state === 'up'));
+});
