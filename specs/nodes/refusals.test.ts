@@ -60,3 +60,24 @@ test('what cannot cross is refused alone, named, and the link stays up', async (
   assert.ok((await a.node!.peerSnapshot('b')).counts.deadLetters >= 1);
   assert.ok(a.node!.describe().peers.every((p) => p.state === 'up'));
 });
+
+test('frame cap on the sending side: a turn of mail over the cap is split into frames, a single message over it is refused', async () => {
+  const c = await startNodeProcess({ name: 'c', actors: [{ name: 'echo', kind: 'Echo' }] });
+  const d = await startLocalNode('d', [{ name: 'c', url: c.url }], { maxFrameBytes: 64 * 1024 }, 0);
+  try {
+    await linked(d, 'c');
+    const echo = d.node!.ref<EchoMsg>('c:/echo');
+    const pad = 'x'.repeat(10_000);
+    // 20 messages of 10 KB in one turn: one run of 200 KB, sent as several frames under 64 KB
+    for (let i = 0; i < 20; i++) assert.equal(echo.tell({ type: 'echo', value: `${i}${pad}` }), true);
+    assert.equal(await echo.ask({ type: 'count' }), 21);
+    const over = await rejection(echo.ask({ type: 'echo', value: 'y'.repeat(100_000) }));
+    assert.equal(over.code, 'unsendable');
+    assert.match(over.message, /over the frame cap of 65536 bytes/);
+    assert.equal(await echo.ask({ type: 'echo', value: 'small' }), 'small');
+    assert.ok(d.node!.describe().peers.every((p) => p.state === 'up'));
+  } finally {
+    await d.stop();
+    await c.stop();
+  }
+});
