@@ -84,6 +84,7 @@ export class RuntimeNode {
     this.router = new NodeRouter(system.host, {
       self: c.name,
       maxDepth: c.maxDepth ?? DEFAULT_MAX_DEPTH,
+      keepWatchesMs: c.keepWatchesMs,
       linkFor: (peer) => this.links.get(peer) ?? null,
       control: (link, r, at) => this.control(link, r, at),
       log: this.log,

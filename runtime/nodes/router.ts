@@ -31,6 +31,8 @@ interface ForwardedAsk {
 export interface RouterOptions {
   self: string;
   maxDepth: number;
+  /** See NodesConfig.keepWatchesMs; undefined: until the peer is declared down. */
+  keepWatchesMs: number | undefined;
   linkFor(peer: string): Link | null;
   /** Inspection records (W_CTRL, W_CTRL_REPLY, W_EVENT) go to the node. */
   control(link: Link, records: unknown[], at: number): void;
@@ -186,7 +188,7 @@ export class NodeRouter implements RemoteRoute {
       this.asks.delete(id);
       this.host.replyError(id, nodeDown(f.path, peer, why));
     }
-    this.watches.linkDown(peer, link.closed ? 0 : link.downInMs());
+    this.watches.linkDown(peer, link.closed ? 0 : Math.min(link.downInMs(), this.o.keepWatchesMs ?? Infinity));
     this.unblocked(link);
   }
 

@@ -96,3 +96,20 @@ test('a peer that comes back as another process ends the old watches with node-d
   assert.ok(performance.now() - startedAt < 10_000);
   await linked(a, 'b');
 });
+
+test('keepWatchesMs: 0 ends watches with node-down as soon as the link drops (for users that resend what was in flight)', async () => {
+  const b = await startNodeProcess({ name: 'b', actors: [{ name: 'inbox', kind: 'Inbox' }] });
+  procs.push(b);
+  const a = await startLocalNode('a', [{ name: 'b', url: b.url }], { heartbeatMs: 100, downAfterMs: 30_000, keepWatchesMs: 0 });
+  systems.push(a);
+  await linked(a, 'b');
+  const w = a.spawn(Watcher, { name: 'w3', props: undefined, thread: 0 });
+  await w.ask({ type: 'watch', target: a.node!.ref('b:/inbox') } satisfies WatcherMsg);
+  a.node!.disconnect('b');
+  const seen = await waitFor(async () => {
+    const l = await w.ask<Seen>({ type: 'dump' });
+    return l.length > 0 ? l : null;
+  }, 'node-down for b:/inbox');
+  assert.deepEqual(seen, [{ path: 'b:/inbox', reason: { error: 'node-down' } }]);
+  await linked(a, 'b');
+});
