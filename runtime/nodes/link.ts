@@ -1,8 +1,9 @@
 // One link to one peer node: the records gathered for it during a scheduler turn (sent as one
-// binary frame), the state of its channel, heartbeats, backpressure from the socket's buffered
-// bytes, and reconnection by the policy when this node is the one that dials.
+// binary frame by frames.ts), the state of its channel, heartbeats, backpressure from the
+// socket's buffered bytes, and reconnection by the policy when this node is the one that dials.
 
-import { encodeFrame, unsendable, W_BEAT, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN } from './codec.ts';
+import { encodeFrame, W_BEAT, W_MAIL, W_RUN } from './codec.ts';
+import { sendFrames, type Framing } from './frames.ts';
 import type { FrameChannel } from './transport.ts';
 import type { ReconnectPolicy } from '../io/reconnect.ts';
 import type { Logger } from '../actor/types.ts';
@@ -71,6 +72,7 @@ export class Link {
   private readonly connect: (link: Link) => Promise<void>;
   private readonly log: Logger;
   private readonly flushFn = (): void => this.flush();
+  private readonly framing: Framing;
 
   constructor(
     peer: string,
@@ -91,6 +93,7 @@ export class Link {
     this.connect = connect;
     this.log = log;
     this.retryIndex = policy.restartIndex;
+    this.framing = { peer, maxFrameBytes: o.maxFrameBytes, maxDepth: o.maxDepth, lost: (records, why) => ev.lost(this, records, why), log };
   }
 
   /** Whether mail pushed now can still leave (up, or held while connecting). */
@@ -156,71 +159,9 @@ export class Link {
       this.ev.lost(this, records, `link to ${this.peer} over its buffer cap (${this.o.hardCapBytes} bytes)`);
       return;
     }
-    this.sendRecords(ch, records);
+    sendFrames(ch, records, this.framing);
     this.lastSent = performance.now();
     if (!this.blocked && ch.bufferedBytes() > this.o.highWaterBytes) this.block();
-  }
-
-  /** Encodes and sends; a frame over the cap is split by records, a single record over it is lost. */
-  private sendRecords(ch: FrameChannel, records: unknown[], checked = false): void {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeFrame(records);
-    } catch (err) {
-      if (!checked) return this.sendSendable(ch, records);
-      // each record passed alone: what fails together is lost rather than tried again
-      return this.ev.lost(this, records, `a frame to ${this.peer} cannot cross (${(err as Error).message})`);
-    }
-    if (bytes.length <= this.o.maxFrameBytes) return ch.send(bytes);
-    const starts = recordStarts(records);
-    if (starts.length === 1) {
-      if (records[0] === W_RUN && (records[5] as unknown[]).length > 1) {
-        const msgs = records[5] as unknown[];
-        const half = msgs.length >> 1;
-        this.sendRecords(ch, [...records.slice(0, 5), msgs.slice(0, half)]);
-        this.sendRecords(ch, [...records.slice(0, 5), msgs.slice(half)]);
-        return;
-      }
-      this.ev.lost(this, records, `message of ${bytes.length} bytes is over the frame cap of ${this.o.maxFrameBytes} bytes`);
-      return;
-    }
-    const mid = starts[starts.length >> 1];
-    this.sendRecords(ch, records.slice(0, mid));
-    this.sendRecords(ch, records.slice(mid));
-  }
-
-  /**
-   * The frame did not encode: something in it cannot cross (rare, so only now is each message
-   * looked at). Mail that cannot cross is lost with the field named (dead letters, its ask fails
-   * `unsendable`); a reply becomes an `unsendable` error; the rest is sent.
-   */
-  private sendSendable(ch: FrameChannel, records: unknown[]): void {
-    const keep: unknown[] = [];
-    const peer = this.peer;
-    const starts = recordStarts(records);
-    for (let s = 0; s < starts.length; s++) {
-      const rec = records.slice(starts[s], s + 1 < starts.length ? starts[s + 1] : records.length);
-      const k = rec[0];
-      if (k === W_RUN) {
-        const good: unknown[] = [];
-        for (const m of rec[5] as unknown[]) {
-          const why = unsendable(m, this.o.maxDepth);
-          if (why === null) good.push(m);
-          else this.ev.lost(this, [...rec.slice(0, 5), [m]], `message to ${peer}:${String(rec[1])} cannot cross to node ${peer}: ${why}`);
-        }
-        if (good.length > 0) keep.push(...rec.slice(0, 5), good);
-        continue;
-      }
-      // the value that may not cross: a mail's message, a reply's value, or the whole record
-      const at = k === W_MAIL || k === W_REPLY || k === W_CTRL_REPLY ? 3 : -1;
-      const why = unsendable(at < 0 ? rec : rec[at], this.o.maxDepth);
-      if (why === null) keep.push(...rec);
-      else if (k === W_REPLY) keep.push(W_REPLY, rec[1], 0, { code: 'unsendable', message: `the reply cannot cross to node ${peer}: ${why}` });
-      else if (k === W_CTRL_REPLY) keep.push(W_CTRL_REPLY, rec[1], 0, `the answer cannot cross: ${why}`);
-      else if (k === W_MAIL) this.ev.lost(this, rec, `message to ${peer}:${String(rec[1])} cannot cross to node ${peer}: ${why}`);
-      else this.log.warn('a record for a peer node cannot be serialised; dropped', { peer, kind: k, reason: why });
-    }
-    if (keep.length > 0) this.sendRecords(ch, keep, true);
   }
 
   private block(): void {
@@ -380,15 +321,4 @@ export class Link {
     }
     this.lost(why);
   }
-}
-
-/** Where each record of a frame starts (the field count follows from its kind). */
-export function recordStarts(r: unknown[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < r.length; ) {
-    out.push(i);
-    const k = r[i] as number;
-    i += k === W_MAIL ? 8 : k === W_RUN ? 6 : k === W_BEAT ? 1 : k === W_EVENT ? 2 : 4;
-  }
-  return out;
 }

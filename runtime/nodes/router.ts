@@ -11,7 +11,8 @@ import { parseAddress, qualify, type NodeAddress } from './address.ts';
 import { localPath, PeerRefs, TOO_DEEP } from './peer-refs.ts';
 import { NodeWatches } from './watches.ts';
 import { decodeFrame, withinDepth, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
-import { recordStarts, type Link } from './link.ts';
+import type { Link } from './link.ts';
+import { recordStarts } from './frames.ts';
 import type { Logger } from '../actor/types.ts';
 
 /** How long an ask from a peer may stay open here (the asker has its own, usually shorter, deadline). */

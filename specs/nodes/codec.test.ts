@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeFrame, encodeFrame, unsendable, withinDepth, W_RUN, W_MAIL } from '../../runtime/nodes/codec.ts';
-import { recordStarts } from '../../runtime/nodes/link.ts';
+import { recordStarts } from '../../runtime/nodes/frames.ts';
 import { acceptHandshake, dialHandshake } from '../../runtime/nodes/handshake.ts';
 import type { FrameChannel } from '../../runtime/nodes/transport.ts';
 

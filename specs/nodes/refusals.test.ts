@@ -81,3 +81,16 @@ test('frame cap on the sending side: a turn of mail over the cap is split into f
     await c.stop();
   }
 });
+
+test('inspection over a link: details that cannot cross are shown as the local control socket shows them (JSON), not a failed answer', async () => {
+  const e = await startNodeProcess({ name: 'e', actors: [{ name: 'odd', kind: 'Odd' }] });
+  const f = await startLocalNode('f', [{ name: 'e', url: e.url }], {}, 0);
+  try {
+    await linked(f, 'e');
+    const snap = await f.node!.peerSnapshot('e');
+    assert.deepEqual(snap.actors.find((x) => x.path === '/odd')?.info, { n: 1 });
+  } finally {
+    await f.stop();
+    await e.stop();
+  }
+});
