@@ -60,6 +60,7 @@ export async function startServerLinkNode(
     listen: `ws://${h}:${port}`,
     heartbeatMs: o.heartbeatMs,
     downAfterMs: o.heartbeatMs * 3,
+    keepWatchesMs: 0, // every drop ends the link's lives (what was in flight is resent)
     maxFrameBytes: nodeFrameCap(o.maxFrameBytes),
   });
   const hub = new ServerLinkHub(o.maxFrameBytes, accept);
@@ -84,6 +85,7 @@ export async function startLocalLinkNode(server: string, lbId: string, o: { maxF
     peers: [{ name: SERVER_NODE, url: server.replace(/\/+$/, '') }],
     heartbeatMs: o.heartbeatMs,
     downAfterMs: o.heartbeatMs * 3,
+    keepWatchesMs: 0, // every drop ends the link's lives (what was in flight is resent)
     reconnect: RECONNECT,
     maxFrameBytes: nodeFrameCap(o.maxFrameBytes),
   });
