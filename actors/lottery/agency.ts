@@ -11,6 +11,7 @@ import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import {
   encodeABet,
   encodeAFin,
+  encodeALstQuery,
   encodeB,
   makeBet,
   parseAgency,
@@ -71,7 +72,14 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
   };
 
   /** Runs one exchange with reconnect-and-resend for up to connectRetryMs; posts the result. */
-  function attempt(action: string, make: () => ExchangeHandle, onReply: (r: ExchangeReply) => void, isParked = false): void {
+  function attempt(
+    action: string,
+    make: () => ExchangeHandle,
+    onReply: (r: ExchangeReply) => void,
+    isParked = false,
+    /** Returns true when it handled the failure (no retry). */
+    onError?: (err: ExchangeError) => boolean,
+  ): void {
     const firstFailure = { at: 0 };
     let delay = RETRY_MIN_MS;
     const run = (): void => {
@@ -89,9 +97,9 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
           inflight = null;
           parked = false;
           if (stopping) return post({ type: 'halt' });
+          if (onError?.(err)) return;
           const now = Date.now();
           if (firstFailure.at === 0) firstFailure.at = now;
-          if (action === 'consulta_ganadores') resendClose = true;
           if (now - firstFailure.at >= s.connectRetryMs) {
             return post({ type: 'failed', action, error: err.code ?? err.message });
           }
@@ -112,8 +120,45 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
 
   // ---- steps ---------------------------------------------------------------------------------
 
+  /**
+   * Protocol A: before its first batch the agency asks the server what it already holds of it
+   * (LST, our extension) and starts after that, so a restarted agency sends no committed batch
+   * again. A legacy server does not know LST (it drops the connection): then the agency starts from
+   * its first batch, and our server would still recognise the resends.
+   */
+  let resumed = false;
+  function resume(): void {
+    const from = (p: { lastBatchId: number; rows: number } | null, why: string): void => {
+      resumed = true;
+      if (p === null || p.rows === 0) {
+        if (p === null) ctx.log.debug('no resume point; starting from the first batch', { agency: s.id, why });
+        if (p) batchId = p.lastBatchId;
+        return sendNext();
+      }
+      batchId = p.lastBatchId;
+      betsAcked = p.rows;
+      ctx.log.info('resuming after the bets the server already holds', { agency: s.id, rows: p.rows, lastBatchId: p.lastBatchId });
+      reader!.ask<number>({ t: 'skip', rows: p.rows }, { timeoutMs: 60_000 }).then(
+        () => sendNext(),
+        (err) => post({ type: 'failed', action: 'leer_apuestas', error: (err as Error).message }),
+      );
+    };
+    attempt(
+      'consulta_progreso',
+      () => exchange(s.host, s.port, encodeALstQuery(s.id), 'A', { timeoutMs: 10_000 }),
+      (r) => (r.kind === 'A' && r.reply.type === 'LST' && r.reply.agency === s.id ? from(r.reply, 'answered') : from(null, 'unexpected reply')),
+      false,
+      (err) => {
+        if (err.connectFailed) return false; // not up yet: retried like any request
+        from(null, err.message);
+        return true;
+      },
+    );
+  }
+
   function sendNext(): void {
     if (stopping) return post({ type: 'halt' });
+    if (!resumed && s.protocol === 'A') return resume();
     const asked = nextBatch ?? reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
     nextBatch = null;
     asked.then(
@@ -195,37 +240,42 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
   }
 
   /**
-   * A close is confirmed by our server (StoreResponse:0 once durable); a legacy server only drops
-   * the connection, which a server dying right after reading the close looks like too. So an
-   * unconfirmed close is sent again (it is idempotent) before the first winners request after any
-   * failed connection: a restarted server that lost it then still hears it, and the draw happens.
+   * A close is confirmed only by a reply: our server answers StoreResponse:0 once the close is
+   * durable. A legacy server never answers (it drops the connection), and a server that dies right
+   * after reading the close looks the same, so a dropped connection never counts as a confirmed
+   * close. An unconfirmed close is sent again (closes are idempotent) before every winners request,
+   * and any close is sent again after a failed connection: a restarted server that lost it still
+   * hears it, and the draw happens. Against a legacy server that is one extra close per poll.
    */
   let closeConfirmed = false;
-  let resendClose = false;
   const isCloseAnswer = (r: ExchangeReply): boolean => r.kind === 'eof' || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0);
 
-  function askWinners(): void {
+  function askWinners(closeFirst = !closeConfirmed): void {
+    let closeNow = closeFirst;
     let sentClose = false;
     attempt(
       'consulta_ganadores',
       () => {
-        sentClose = resendClose && !closeConfirmed;
+        sentClose = closeNow;
         if (sentClose) return exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true });
         return exchange(s.host, s.port, encodeB({ type: 'WinnersRequest', agency: s.id }), 'B', { timeoutMs: 5 * 60_000 });
       },
       (r) => {
         if (sentClose) {
           if (!isCloseAnswer(r)) return unexpected('cierre_agencia', r);
-          resendClose = false;
           closeConfirmed = r.kind === 'B';
-          ctx.log.info('close sent again after a reconnect', { agency: s.id, confirmed: closeConfirmed });
-          return askWinners();
+          ctx.log.debug('close sent again before asking for winners', { agency: s.id, confirmed: closeConfirmed });
+          return askWinners(false);
         }
         if (r.kind === 'B' && r.packet.type === 'WinnersResponse') return post({ type: 'winners', documents: r.packet.documents });
         if (r.kind === 'B' && r.packet.type === 'NotReadyResponse') return post({ type: 'notready' });
         unexpected('consulta_ganadores', r);
       },
       true,
+      () => {
+        closeNow = true; // after a failed connection the close goes first again
+        return false;
+      },
     );
   }
 

@@ -38,6 +38,11 @@ import { Tp0Log } from './tp0log.ts';
 import type { CoordinatorMsg } from './coordinator.ts';
 
 export type StoreReply = { ok: true; stored: number } | { ok: false; reason: string };
+/** An agency's progress (the LST resume query): its highest committed protocol A batch id and its stored rows. */
+export interface StoreProgress {
+  lastBatchId: number;
+  rows: number;
+}
 export interface StoreState {
   closed: number[];
   drawn: boolean;
@@ -57,6 +62,8 @@ export type BetStoreMsg =
    */
   | { t: 'store'; agency: number; rows: BetRow[] | string; csv?: string; batchId?: number }
   | { t: 'close'; agency: number }
+  /** ask -> StoreProgress, once everything counted is durable. */
+  | { t: 'progress'; agency: number }
   | { t: 'state' }
   | { t: 'draw' }
   | { t: 'count' };
@@ -106,10 +113,13 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let resends = 0;
   /** Every committed batch of each agency (protocol A), as `<batch id>:<digest of its rows>`. */
   const committed = new Map<number, Set<string>>();
+  /** The highest committed protocol A batch id of each agency (the LST resume query). */
+  const lastBatch = new Map<number, number>();
   const remember = (agency: number, b: LastBatch): void => {
     let m = committed.get(agency);
     if (m === undefined) committed.set(agency, (m = new Set()));
     m.add(`${b.id}:${b.digest}`);
+    if (b.id > (lastBatch.get(agency) ?? 0)) lastBatch.set(agency, b.id);
   };
   /** Per-agency progress for inspect() (the live view's lottery panel): bets stored, winners once drawn. */
   const betsByAgency = new Map<number, number>();
@@ -295,6 +305,18 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           }
           coordinator.tell({ type: 'closed', agency: msg.agency });
           ctx.reply({ closed: [...closed] });
+          return;
+        }
+        case 'progress': {
+          // Batches of this agency already here (a previous incarnation's last one) are counted:
+          // they are committed now and the answer waits for their sync.
+          flush();
+          const progress: StoreProgress = { lastBatchId: lastBatch.get(msg.agency) ?? 0, rows: betsByAgency.get(msg.agency) ?? 0 };
+          const reply = ctx.deferReply();
+          afterSync(
+            () => reply?.resolve(progress),
+            (reason) => reply?.reject(new Error(reason)),
+          );
           return;
         }
         case 'state':

@@ -22,6 +22,7 @@ import {
   decodeARequest,
   decodeB,
   encodeAAck,
+  encodeALstReply,
   encodeAWin,
   encodeB,
   encodeBWinners,
@@ -34,7 +35,7 @@ import {
 import { ProtocolError } from '../../protocols/errors.ts';
 import type { FixedHeaderDecoder, HeaderFrame } from '../../protocols/framing/fixed-header.ts';
 import type { Length16Decoder } from '../../protocols/framing/length16.ts';
-import type { StoreReply } from './betstore.ts';
+import type { StoreProgress, StoreReply } from './betstore.ts';
 import type { WinnersAnswer } from './coordinator.ts';
 
 export type ServerMode = 'lottery' | 'echo' | 'bet';
@@ -64,6 +65,8 @@ export type SessionEvent =
   | { type: 'agency-close-failed'; error: string }
   | { type: 'winners'; answer: WinnersAnswer }
   | { type: 'winners-failed'; error: string }
+  | { type: 'progress'; progress: StoreProgress }
+  | { type: 'progress-failed'; error: string }
   | { type: 'retry' };
 
 type Fields = Record<string, string | number>;
@@ -80,12 +83,15 @@ export type Effect =
   | { k: 'no-idle' }
   | { k: 'store'; agency: number; rows: BetRow[]; csv: string; batchId: number | undefined }
   | { k: 'close-agency'; agency: number }
+  /** Protocol A LST (resume query): the agency's last committed batch and its stored rows. */
+  | { k: 'progress'; agency: number }
   | { k: 'winners'; agency: number; holdMs: number | undefined; timeoutMs: number }
   | { k: 'retry'; ms: number };
 
 type Pending =
   | { kind: 'store'; protocol: 'A' | 'B'; agency: number; bets: Bet[]; batchId: number; single: boolean }
   | { kind: 'close'; protocol: 'A' | 'B'; agency: number }
+  | { kind: 'progress'; protocol: 'A'; agency: number }
   | { kind: 'draw'; protocol: 'A' | 'B'; agency: number; hold: boolean };
 
 export interface Session {
@@ -137,6 +143,19 @@ export function step(s: Session, ev: SessionEvent): Effect[] {
       return fx;
     case 'winners':
       if (!s.finished && s.pending?.kind === 'draw') onWinners(s, s.pending, ev.answer, fx);
+      return fx;
+    case 'progress':
+      if (!s.finished && s.pending?.kind === 'progress') {
+        fx.push(log('debug', 'resume query answered', { agency: s.pending.agency, ...ev.progress }));
+        write(s, [encodeALstReply(s.pending.agency, ev.progress.lastBatchId, ev.progress.rows)], fx);
+      }
+      return fx;
+    case 'progress-failed':
+      // No answer: the agency falls back to resending from its first batch (the store recognises those).
+      if (!s.finished && s.pending?.kind === 'progress') {
+        fx.push(log('warn', 'resume query failed', { agency: s.pending.agency, error: ev.error }));
+        finish(s, fx);
+      }
       return fx;
     case 'winners-failed':
       // The coordinator restarted (its thread died, or it crashed): ask again shortly.
@@ -209,7 +228,7 @@ function failBatch(s: Session, protocol: 'A' | 'B', count: number, why: string, 
  */
 function failA(s: Session, err: unknown, fx: Effect[]): void {
   const e = err instanceof ProtocolError ? err : new ProtocolError('malformed', String(err));
-  if (s.headA[0] === 0x46) return protocolFailure(s, 'FIN', e, fx);
+  if (s.headA[0] === 0x46 || s.headA[0] === 0x4c) return protocolFailure(s, s.headA[0] === 0x46 ? 'FIN' : 'LST', e, fx);
   const count = s.headA.length >= A_REQUEST_HEADER ? aFrameCount({ header: s.headA, body: s.headA.subarray(0, 0) }) : 0;
   if (e.code === 'frame-too-large') {
     fx.push(log('warn', 'frame over the cap; refused', { protocol: 'A', detail: e.detail, maxFrameBytes: s.cfg.maxFrameBytes }));
@@ -231,10 +250,12 @@ function onFrameA(s: Session, f: HeaderFrame, fx: Effect[]): void {
     req = decodeARequest(f);
   } catch (err) {
     if (f.header[0] === 0x42) return failBatch(s, 'A', aFrameCount(f), (err as Error).message, fx);
-    return protocolFailure(s, 'FIN', err, fx);
+    return protocolFailure(s, f.header[0] === 0x46 ? 'FIN' : 'LST', err, fx);
   }
   if (req.type === 'BET') {
     s.pending = { kind: 'store', protocol: 'A', agency: req.agency, bets: req.bets, batchId: req.batchId, single: s.cfg.mode === 'bet' && req.bets.length === 1 };
+  } else if (req.type === 'LST') {
+    s.pending = { kind: 'progress', protocol: 'A', agency: req.agency };
   } else {
     s.pending = { kind: 'close', protocol: 'A', agency: req.agency };
   }
@@ -289,6 +310,12 @@ function startPending(s: Session, fx: Effect[]): void {
       return finish(s, fx);
     }
     fx.push({ k: 'close-agency', agency: p.agency });
+  } else if (p.kind === 'progress') {
+    if (p.agency > s.cfg.agencies) {
+      fx.push(log('warn', 'resume query for an unknown agency', { agency: p.agency, agencies: s.cfg.agencies }));
+      return finish(s, fx);
+    }
+    fx.push({ k: 'progress', agency: p.agency });
   } else {
     askWinners(s, p, fx);
   }

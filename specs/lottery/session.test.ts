@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { encodeB, type Bet } from '../../protocols/lottery/index.ts';
+import { encodeALstQuery, encodeALstReply, encodeB, type Bet } from '../../protocols/lottery/index.ts';
 import { openSession, step, type Effect, type Session, type SessionConfig } from '../../actors/lottery/session.ts';
 
 const cfg: SessionConfig = { mode: 'lottery', agencies: 5, maxFrameBytes: 8192, winnersHoldMs: 1000 };
@@ -51,6 +51,27 @@ test('a protocol B batch split anywhere: one store, then the TP0 line and the ac
     }),
     { numRuns: 100 },
   );
+});
+
+test('the LST resume query split anywhere: asks the store for the agency progress and writes it back; no contract line', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 5 }), fc.nat({ max: 99_999_999 }), fc.nat({ max: 1e9 }), fc.array(fc.nat(), { maxLength: 6 }), (agency, last, rows, cuts) => {
+      const s = fresh();
+      const fx = feed(s, encodeALstQuery(agency), cuts);
+      assert.deepEqual(fx, [{ k: 'no-idle' }, { k: 'progress', agency }]);
+      const after = step(s, { type: 'progress', progress: { lastBatchId: last, rows } });
+      assert.deepEqual(kinds(after), ['log', 'write', 'finish']);
+      assert.deepEqual((after[1] as Extract<Effect, { k: 'write' }>).bufs, [encodeALstReply(agency, last, rows)]);
+    }),
+    { numRuns: 100 },
+  );
+  // An unknown agency, or a store that cannot answer: the connection closes without a reply (the
+  // agency then starts from its first batch), and nothing is logged as a contract failure.
+  const s = fresh();
+  assert.deepEqual(kinds(feed(s, encodeALstQuery(9), [])), ['no-idle', 'log', 'finish']);
+  const t = fresh();
+  feed(t, encodeALstQuery(1), []);
+  assert.deepEqual(kinds(step(t, { type: 'progress-failed', error: 'store gone' })), ['log', 'finish']);
 });
 
 test('a failed commit answers status 1 and logs the batch as failed', () => {
