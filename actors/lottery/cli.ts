@@ -26,6 +26,7 @@ export function registerLotteryCommands(program: Command): void {
     .option('--mode <mode>', 'SERVER_MODE: lottery, echo or bet')
     .option('--log-level <level>', 'LOGGING_LEVEL')
     .option('--durability <d>', 'full (default: fsync every commit) or normal')
+    .option('--create-data-dir', "create --data when it is missing (only folders inside the project's .data/ are created unasked)")
     .action(async (o: ServerCliOptions) => {
       const { runServerProcess } = await import('./processes.ts');
       await runServerProcess(o);
@@ -53,7 +54,7 @@ export function registerLotteryCommands(program: Command): void {
     .option('--data <dir>', 'folder of agency-N.csv files or a zip (default: the official data set)')
     .option('--servers <k>', 'server acceptor threads', '1')
     .option('--batch-max <n>', 'batch.maxAmount for every agency (default 9999: each batch fills the 8 kB packet)')
-    .option('--protocol <p>', 'A, B or mixed', 'B')
+    .option('--protocol <p>', 'A (default: exactly-once), B or mixed', 'A')
     .option('--port <port>', 'server port (default: a free one)')
     .option('--server-data <dir>', 'folder for bets.csv and the store (default: a fresh temp folder)')
     .option('--log-level <level>', "agencies' log.level")
@@ -75,7 +76,7 @@ export function registerLotteryCommands(program: Command): void {
     .requiredOption('--agencies <n>', 'number of agencies (0 works)')
     .option('--servers <k>', 'acceptor threads', '1')
     .option('--port <port>', 'server port', '12345')
-    .option('--protocol <p>', 'A, B or mixed', 'B')
+    .option('--protocol <p>', 'A (default: exactly-once), B or mixed', 'A')
     .option('--batch-max <n>', 'batch.maxAmount', '35')
     .option('--data <path>', 'folder of agency-N.csv files or a zip (default: the official data set)')
     .option('--out <file>', 'topology file (default: stdout)')
@@ -88,7 +89,7 @@ export function registerLotteryCommands(program: Command): void {
         agencies: n,
         servers: Number(o.servers),
         port: Number(o.port),
-        protocol: o.protocol === 'mixed' ? 'mixed' : o.protocol === 'A' ? 'A' : 'B',
+        protocol: o.protocol === 'mixed' ? 'mixed' : o.protocol === 'B' ? 'B' : 'A',
         batchMax: Number(o.batchMax),
         data: o.data,
         out: o.out,

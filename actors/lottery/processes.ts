@@ -4,7 +4,6 @@
 
 // Each process imports only its own side (the agency never loads the server, nor the server the
 // agency): the kernel and the actors are imported once the command line has been read.
-import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { ProgressMode } from './agencies.ts';
@@ -37,7 +36,9 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   } catch (err) {
     die((err as Error).message);
   }
-  mkdirSync(settings.dataDir, { recursive: true });
+  const { prepareDataDir } = await import('./data-dir.ts');
+  const problem = prepareDataDir(settings.dataDir, settings.createDataDir === true);
+  if (problem) die(problem);
   const log = new Tp0Log({ level: settings.loggingLevel });
   // Signals are handled from the first moment: a SIGTERM during start-up waits for it, then stops.
   let stopRequested: string | null = null;

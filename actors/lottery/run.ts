@@ -68,7 +68,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   if (!Number.isInteger(n) || n < 0) throw new Error(`--agencies must be a non-negative integer, got ${o.agencies}`);
   const k = Number(o.servers ?? 1);
   if (!Number.isInteger(k) || k < 1 || k > 64) throw new Error(`--servers must be 1..64, got ${o.servers}`);
-  const protocol = (o.protocol ?? 'B').toUpperCase();
+  const protocol = (o.protocol ?? 'A').toUpperCase();
   if (!['A', 'B', 'MIXED'].includes(protocol)) throw new Error(`--protocol must be A, B or mixed, got ${o.protocol}`);
   const data = resolveDataset(o.data, Math.max(n, 1));
   const files: string[] = [];

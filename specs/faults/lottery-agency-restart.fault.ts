@@ -5,6 +5,7 @@
 // is stored exactly once, and the winners are right.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { generateData } from '../../actors/lottery/dataset.ts';
@@ -70,6 +71,7 @@ async function trial(seed: number): Promise<{ ackedBeforeKill: number }> {
   const dir = tmp('lottery-agency-restart-');
   const data = generateData({ agencies: 1, rows: ROWS, seed, out: join(dir, 'in') });
   const dataDir = join(dir, 'server');
+  mkdirSync(dataDir); // the server creates no folder it was not asked to
   const port = await freePort();
   const server = lottery(['server', '--port', String(port), '--agencies', '1', '--data', dataDir]);
   await serverReady(server);

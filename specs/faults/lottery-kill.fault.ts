@@ -4,6 +4,7 @@
 // Protocol B (no batch id: see the lottery README): nothing acknowledged is lost, and at most the
 // one batch in flight per agency at the kill is stored twice.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ActorSystem } from '../../runtime/index.ts';
@@ -29,6 +30,7 @@ async function trial(protocol: 'A' | 'B', seed: number): Promise<boolean> {
   const dir = tmp('lottery-kill-');
   const data = generateData({ agencies: 2, rows: ROWS, seed, out: join(dir, 'in') });
   const dataDir = join(dir, 'server');
+  mkdirSync(dataDir); // the server creates no folder it was not asked to
   const port = await freePort();
   const start = async () => {
     const p = lottery(['server', '--port', String(port), '--agencies', '2', '--data', dataDir]);
