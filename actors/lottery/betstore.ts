@@ -300,11 +300,19 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           }
           if (!closed.has(msg.agency)) {
             store!.run('INSERT OR IGNORE INTO closed_agencies (agency, closed_at) VALUES (?, ?)', msg.agency, new Date().toISOString());
-            syncNow();
             closed.add(msg.agency);
           }
-          coordinator.tell({ type: 'closed', agency: msg.agency });
-          ctx.reply({ closed: [...closed] });
+          // Answered (and counted for the draw) once durable; the sync runs off the thread like a
+          // batch's, so the other agencies' batches go on meanwhile.
+          const reply = ctx.deferReply();
+          const agency = msg.agency;
+          afterSync(
+            () => {
+              coordinator.tell({ type: 'closed', agency });
+              reply?.resolve({ closed: [...closed] });
+            },
+            (reason) => reply?.reject(new Error(reason)),
+          );
           return;
         }
         case 'progress': {

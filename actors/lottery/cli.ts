@@ -59,6 +59,7 @@ export function registerLotteryCommands(program: Command): void {
     .option('--server-data <dir>', 'folder for bets.csv and the store (default: a fresh temp folder)')
     .option('--log-level <level>', "agencies' log.level")
     .option('--start-order <order>', 'server-first (default) or random (agencies started before the server retry)', 'server-first')
+    .option('--agency-processes', 'one process per agency, as the official harness runs them (default: the agencies share one process)')
     .option('--no-check', 'skip the log-contract check at the end')
     .action(async (o) => {
       const { runAll } = await import('./run.ts');
