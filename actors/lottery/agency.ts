@@ -19,6 +19,7 @@ import {
 } from '../../protocols/lottery/index.ts';
 import type { ClientSettings } from './config.ts';
 import { exchange, ExchangeError, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
+import { Link } from './link.ts';
 import { BetReader, type BatchOut, type ReaderMsg } from './reader.ts';
 import { Tp0Log } from './tp0log.ts';
 
@@ -127,6 +128,22 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
    * its first batch, and our server would still recognise the resends.
    */
   let resumed = false;
+  /** The kept-open connection our server grants after LST (link.ts); null: one connection per message. */
+  let link: Link | null = null;
+  const dropLink = (): void => {
+    link?.close();
+    link = null;
+  };
+  /** A protocol A request over the kept-open connection while it lasts, else over a fresh one. */
+  const requestA = (bytes: Buffer, timeoutMs?: number): ExchangeHandle => {
+    if (link?.alive) {
+      const h = link.request(bytes, { timeoutMs });
+      h.promise.catch(() => dropLink()); // after any failure: one connection per message from now on
+      return h;
+    }
+    dropLink();
+    return exchange(s.host, s.port, bytes, 'A', { timeoutMs });
+  };
   function resume(): void {
     const from = (p: { lastBatchId: number; rows: number } | null, why: string): void => {
       resumed = true;
@@ -145,10 +162,18 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     };
     attempt(
       'consulta_progreso',
-      () => exchange(s.host, s.port, encodeALstQuery(s.id), 'A', { timeoutMs: 10_000 }),
-      (r) => (r.kind === 'A' && r.reply.type === 'LST' && r.reply.agency === s.id ? from(r.reply, 'answered') : from(null, 'unexpected reply')),
+      () => {
+        link = new Link(s.host, s.port);
+        return link.request(encodeALstQuery(s.id), { timeoutMs: 10_000 });
+      },
+      (r) => {
+        if (r.kind === 'A' && r.reply.type === 'LST' && r.reply.agency === s.id) return from(r.reply, 'answered');
+        dropLink();
+        from(null, 'unexpected reply');
+      },
       false,
       (err) => {
+        dropLink();
         if (err.connectFailed) return false; // not up yet: retried like any request
         from(null, err.message);
         return true;
@@ -172,7 +197,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
         attempt(
           'apuesta_enviada',
           () => {
-            const h = exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 });
+            const h = s.protocol === 'A' ? requestA(packet, 60_000) : exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 });
             // Ready the next batch while this one is on the wire (kept across a retry).
             if (nextBatch === null) {
               nextBatch = reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
@@ -222,7 +247,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       // FIN stays open until the draw and is answered with WIN: parked, no timeout.
       attempt(
         'consulta_ganadores',
-        () => exchange(s.host, s.port, encodeAFin(s.id), 'A'),
+        () => requestA(encodeAFin(s.id)),
         (r) => (r.kind === 'A' && r.reply.type === 'WIN' ? post({ type: 'winners', documents: r.reply.documents }) : unexpected('consulta_ganadores', r)),
         true,
       );
@@ -453,6 +478,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     stopped() {
       if (retryTimer) clearTimeout(retryTimer);
       inflight?.cancel();
+      dropLink();
       actor.stop();
     },
     inspect() {

@@ -156,6 +156,9 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
           case 'no-idle':
             conn.setIdleTimeout(0);
             break;
+          case 'idle-on':
+            conn.setIdleTimeout(props.idleTimeoutMs);
+            break;
           case 'store': {
             // Same thread (one acceptor): the rows are handed over by reference; across threads
             // one JSON text clones far cheaper than 6 values per bet.

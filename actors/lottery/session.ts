@@ -81,6 +81,8 @@ export type Effect =
   | { k: 'finish' }
   /** No idle timeout while the server works on a request or the request is parked. */
   | { k: 'no-idle' }
+  /** The idle timeout again: a kept-open connection waits for its next request. */
+  | { k: 'idle-on' }
   | { k: 'store'; agency: number; rows: BetRow[]; csv: string; batchId: number | undefined }
   | { k: 'close-agency'; agency: number }
   /** Protocol A LST (resume query): the agency's last committed batch and its stored rows. */
@@ -109,13 +111,15 @@ export interface Session {
   finished: boolean;
   retries: number;
   draining: boolean;
+  /** Began with LST (our agency): the connection stays open after each reply for the next request. */
+  keepAlive: boolean;
 }
 
 /** A wait for the draw that must never time out (a parked agency of protocol A). */
 const NO_TIMEOUT = 2 ** 31 - 1;
 
 export function openSession(cfg: SessionConfig, draining: boolean): { session: Session; effects: Effect[] } {
-  const s: Session = { cfg, state: 'detecting', protocol: null, decoderA: null, decoderB: null, headA: Buffer.alloc(0), echoBuf: [], echoLen: 0, pending: null, finished: false, retries: 0, draining: false };
+  const s: Session = { cfg, state: 'detecting', protocol: null, decoderA: null, decoderB: null, headA: Buffer.alloc(0), echoBuf: [], echoLen: 0, pending: null, finished: false, retries: 0, draining: false, keepAlive: false };
   const fx: Effect[] = [];
   if (draining) drainNow(s, fx);
   return { session: s, effects: fx };
@@ -147,7 +151,7 @@ export function step(s: Session, ev: SessionEvent): Effect[] {
     case 'progress':
       if (!s.finished && s.pending?.kind === 'progress') {
         fx.push(log('debug', 'resume query answered', { agency: s.pending.agency, ...ev.progress }));
-        write(s, [encodeALstReply(s.pending.agency, ev.progress.lastBatchId, ev.progress.rows)], fx);
+        reply(s, [encodeALstReply(s.pending.agency, ev.progress.lastBatchId, ev.progress.rows)], fx);
       }
       return fx;
     case 'progress-failed':
@@ -188,8 +192,10 @@ export function step(s: Session, ev: SessionEvent): Effect[] {
       else if (ev.type === 'eof' || ev.type === 'sockerr' || ev.type === 'idle') truncated(s, ev.type, fx);
       break;
     case 'awaiting':
+      // A kept-open connection carries one request at a time.
+      if (ev.type === 'data' && s.keepAlive && !s.finished) protocolFailure(s, 'A', new ProtocolError('malformed', 'a request before the reply to the previous one'), fx);
       // The client left while its request was parked on the draw: nothing to answer.
-      if ((ev.type === 'eof' || ev.type === 'sockerr') && !s.finished && s.pending?.kind === 'draw') finish(s, fx);
+      else if ((ev.type === 'eof' || ev.type === 'sockerr') && !s.finished && s.pending?.kind === 'draw') finish(s, fx);
       else if (ev.type === 'retry' && !s.finished && s.pending?.kind === 'draw') askWinners(s, s.pending, fx);
       break;
   }
@@ -214,6 +220,15 @@ function finish(s: Session, fx: Effect[]): void {
 function write(s: Session, bufs: Buffer[], fx: Effect[]): void {
   fx.push({ k: 'write', bufs });
   finish(s, fx);
+}
+
+/** A successful reply: the exchange is over, or (kept-open connection) the next request may come. */
+function reply(s: Session, bufs: Buffer[], fx: Effect[]): void {
+  if (!s.keepAlive) return write(s, bufs, fx);
+  fx.push({ k: 'write', bufs }, { k: 'idle-on' });
+  s.pending = null;
+  s.state = 'reading';
+  s.headA = Buffer.alloc(0);
 }
 
 function failBatch(s: Session, protocol: 'A' | 'B', count: number, why: string, fx: Effect[]): void {
@@ -255,6 +270,7 @@ function onFrameA(s: Session, f: HeaderFrame, fx: Effect[]): void {
   if (req.type === 'BET') {
     s.pending = { kind: 'store', protocol: 'A', agency: req.agency, bets: req.bets, batchId: req.batchId, single: s.cfg.mode === 'bet' && req.bets.length === 1 };
   } else if (req.type === 'LST') {
+    s.keepAlive = true;
     s.pending = { kind: 'progress', protocol: 'A', agency: req.agency };
   } else {
     s.pending = { kind: 'close', protocol: 'A', agency: req.agency };
@@ -328,7 +344,7 @@ function onStored(s: Session, p: Extract<Pending, { kind: 'store' }>, r: StoreRe
   }
   if (p.single) fx.push(tp0('info', 'apuesta_almacenada', 'success', { dni: p.bets[0].document, numero: p.bets[0].number }));
   else fx.push(tp0('info', 'apuesta_recibida', 'success', { cantidad: p.bets.length }));
-  write(s, [p.protocol === 'A' ? encodeAAck(p.agency, p.batchId) : encodeB({ type: 'StoreResponse', status: 0 })], fx);
+  reply(s, [p.protocol === 'A' ? encodeAAck(p.agency, p.batchId) : encodeB({ type: 'StoreResponse', status: 0 })], fx);
 }
 
 function onClosed(s: Session, p: Extract<Pending, { kind: 'close' }>, fx: Effect[]): void {
@@ -375,6 +391,7 @@ function feed(s: Session, chunk: Buffer, fx: Effect[]): void {
   if (s.decoderA) {
     if (s.headA.length < A_REQUEST_HEADER) s.headA = Buffer.concat([s.headA, chunk.subarray(0, A_REQUEST_HEADER - s.headA.length)]);
     const frames = s.decoderA.push(chunk);
+    if (frames.length > 1 && s.keepAlive) return protocolFailure(s, 'A', new ProtocolError('malformed', 'a request before the reply to the previous one'), fx);
     if (frames.length > 0) return onFrameA(s, frames[0], fx);
     if (s.decoderA.error) return failA(s, s.decoderA.error, fx);
   } else if (s.decoderB) {

@@ -17,7 +17,7 @@ const ROWS = 400;
 const BATCH = 4;
 const TRIALS = Number(process.env.AGENCY_RESTART_TRIALS ?? 3);
 
-/** A TCP proxy that records the batch id of every protocol A BET it forwards and of every ACK it hands back. */
+/** A TCP proxy that records the batch id of every protocol A BET it forwards and of every ACK it hands back (any number per connection). */
 async function countingProxy(target: number): Promise<{ port: number; sent: number[]; acked: number[]; close(): void }> {
   const sent: number[] = [];
   const acked: number[] = [];
@@ -26,23 +26,37 @@ async function countingProxy(target: number): Promise<{ port: number; sent: numb
     socks.add(c);
     const up = net.connect({ host: '127.0.0.1', port: target });
     socks.add(up);
-    let head = Buffer.alloc(0);
-    let reply = Buffer.alloc(0);
+    // Both directions are parsed as streams of protocol A messages: our agency keeps one
+    // connection open for all its requests (LST, then every BET, then FIN).
+    let req = Buffer.alloc(0);
+    let rep = Buffer.alloc(0);
     c.on('data', (b: Buffer) => {
-      if (head.length < 23) {
-        head = Buffer.concat([head, b]);
-        if (head.length >= 23 && head.toString('latin1', 0, 3) === 'BET') sent.push(Number(head.toString('latin1', 15, 23)));
+      req = Buffer.concat([req, b]);
+      for (;;) {
+        if (req.length < 23) break;
+        const type = req.toString('latin1', 0, 3);
+        const total = type === 'BET' ? 24 + Number(req.toString('latin1', 3, 11)) : 24;
+        if (req.length < total) break;
+        if (type === 'BET') sent.push(Number(req.toString('latin1', 15, 23)));
+        req = req.subarray(total);
       }
       up.write(b);
     });
     up.on('data', (b: Buffer) => {
-      reply = Buffer.concat([reply, b]);
-      const m = /^ACK,\d{8},\d+,(\d+)\n/.exec(reply.toString('latin1'));
-      // Counted once it is handed to the agency: this batch must never be sent again.
-      c.write(b, () => {
-        if (m) acked.push(Number(m[1]));
-      });
-      if (m) reply = Buffer.alloc(0);
+      rep = Buffer.concat([rep, b]);
+      const ids: number[] = [];
+      for (;;) {
+        if (rep.length < 12) break;
+        const type = rep.toString('latin1', 0, 4);
+        const size = Number(rep.toString('latin1', 4, 12));
+        const total = type === 'WIN,' ? 12 + size : 13 + size;
+        if (rep.length < total) break;
+        const m = /^ACK,\d{8},\d+,(\d+)\n$/.exec(rep.toString('latin1', 0, total));
+        if (m) ids.push(Number(m[1]));
+        rep = rep.subarray(total);
+      }
+      // Counted once handed to the agency: these batches must never be sent again.
+      c.write(b, () => acked.push(...ids));
     });
     for (const [a, b] of [
       [c, up],
