@@ -53,11 +53,19 @@ export interface RunAllOptions {
   agencyProcesses?: boolean;
 }
 
+/** Non-empty lines (CRLF or LF), counted on the bytes: no decoding, no line strings. */
 export function countRows(file: string): number {
-  const text = readFileSync(file, 'utf8');
+  const b = readFileSync(file);
   let n = 0;
-  for (const l of text.split('\n')) if (l.replace(/\r$/, '').length > 0) n++;
-  return n;
+  let start = 0;
+  for (;;) {
+    const nl = b.indexOf(0x0a, start);
+    const end = nl < 0 ? b.length : nl;
+    const len = end - start - (end > start && b[end - 1] === 0x0d ? 1 : 0);
+    if (len > 0) n++;
+    if (nl < 0) return n;
+    start = nl + 1;
+  }
 }
 
 function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
