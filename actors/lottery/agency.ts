@@ -1,12 +1,11 @@
-// AgencyClient (lottery.md §2, §3): one lottery agency. An xstate machine
-//   configuring → (echoing | single | sending → closing → awaitingWinners) → done
-// with `stopped` (SIGTERM: finish the exchange in flight, close the socket and the data file) and
-// `failed` (the server stayed unreachable for connectRetryMs). Batches come from a BetReader
-// child; each request uses a fresh connection; replies are awaited before the next request.
+// AgencyClient (lottery.md §2, §3): one lottery agency: the steps its lifecycle (agency-machine.ts)
+// runs. Batches come from a BetReader child; replies are awaited before the next request. Over
+// protocol A it first asks our server what it already holds (LST) and resumes after it, on a
+// connection the server keeps open (link.ts); otherwise each request uses a fresh connection.
 // While a batch waits for its ACK, the agency already holds the next batch (asked of the reader),
 // so reading and parsing the file are not on the path between two round trips.
 
-import { createActor, setup } from 'xstate';
+import { createActor } from 'xstate';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import {
   encodeABet,
@@ -18,10 +17,14 @@ import {
   type Bet,
 } from '../../protocols/lottery/index.ts';
 import type { ClientSettings } from './config.ts';
-import { exchange, ExchangeError, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
+import { exchange, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
 import { Link } from './link.ts';
+import { Attempts } from './attempts.ts';
 import { BetReader, type BatchOut, type ReaderMsg } from './reader.ts';
 import { Tp0Log } from './tp0log.ts';
+import { agencyMachine, type AgencyMsg } from './agency-machine.ts';
+
+export type { AgencyMsg } from './agency-machine.ts';
 
 export type AgencyNotice =
   | { t: 'progress'; id: number; bytes: number; total: number; bets: number }
@@ -33,21 +36,6 @@ export interface AgencyProps {
   notify?: { path: string; thread: number };
 }
 
-export type AgencyMsg =
-  | { type: 'terminate' }
-  | { type: 'acked'; batch: BatchOut }
-  | { type: 'eof' }
-  | { type: 'sent' }
-  | { type: 'closed' }
-  | { type: 'winners'; documents: string[] }
-  | { type: 'notready' }
-  | { type: 'echoed'; line: string }
-  | { type: 'tick' }
-  | { type: 'halt' }
-  | { type: 'failed'; action: string; error: string };
-
-const RETRY_MIN_MS = 50;
-const RETRY_MAX_MS = 500;
 const POLL_MAX_MS = 10_000;
 
 export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url, 'AgencyClient', (props, ctx) => {
@@ -55,8 +43,6 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
   const log = new Tp0Log({ level: s.logLevel, source: s.source });
   const notify = props.notify ? ctx.refFor<AgencyNotice>(props.notify.path, props.notify.thread) : null;
   let reader: ActorRef<ReaderMsg> | null = null;
-  let inflight: ExchangeHandle | null = null;
-  let parked = false;
   let stopping = false;
   let echoN = 0;
   let pollDelay = 50;
@@ -72,47 +58,14 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     ctx.self.tell(ev);
   };
 
-  /** Runs one exchange with reconnect-and-resend for up to connectRetryMs; posts the result. */
-  function attempt(
-    action: string,
-    make: () => ExchangeHandle,
-    onReply: (r: ExchangeReply) => void,
-    isParked = false,
-    /** Returns true when it handled the failure (no retry). */
-    onError?: (err: ExchangeError) => boolean,
-  ): void {
-    const firstFailure = { at: 0 };
-    let delay = RETRY_MIN_MS;
-    const run = (): void => {
-      if (stopping && !isParked) return post({ type: 'halt' });
-      const h = make();
-      inflight = h;
-      parked = isParked;
-      h.promise.then(
-        (r) => {
-          inflight = null;
-          parked = false;
-          onReply(r);
-        },
-        (err: ExchangeError) => {
-          inflight = null;
-          parked = false;
-          if (stopping) return post({ type: 'halt' });
-          if (onError?.(err)) return;
-          const now = Date.now();
-          if (firstFailure.at === 0) firstFailure.at = now;
-          if (now - firstFailure.at >= s.connectRetryMs) {
-            return post({ type: 'failed', action, error: err.code ?? err.message });
-          }
-          ctx.log.debug('exchange failed; retrying', { action, error: err.message, inMs: delay });
-          retryTimer = setTimeout(run, delay);
-          delay = Math.min(delay * 2, RETRY_MAX_MS);
-        },
-      );
-    };
-    run();
-  }
-  let retryTimer: NodeJS.Timeout | null = null;
+  const attempts = new Attempts({
+    connectRetryMs: s.connectRetryMs,
+    stopping: () => stopping,
+    halt: () => post({ type: 'halt' }),
+    failed: (action, error) => post({ type: 'failed', action, error }),
+    debug: (msg, fields) => ctx.log.debug(msg, fields),
+  });
+  const attempt = attempts.run.bind(attempts);
 
   function unexpected(action: string, r: ExchangeReply): void {
     const what = r.kind === 'B' ? r.packet.type : r.kind === 'A' ? r.reply.type : r.kind;
@@ -317,147 +270,79 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
 
   // ---- the machine -----------------------------------------------------------------------------
 
-  const machine = setup({
-    types: {} as { context: { phase: string }; events: AgencyMsg },
-    guards: {
-      echoMode: () => s.mode === 'echo',
-      betMode: () => s.mode === 'bet',
-      protocolA: () => s.protocol === 'A',
-      moreEcho: () => echoN < s.loopAmount && !stopping,
+  const machine = agencyMachine({
+    echoMode: () => s.mode === 'echo',
+    betMode: () => s.mode === 'bet',
+    moreEcho: () => echoN < s.loopAmount && !stopping,
+    logConfig: () => {
+      log.line('INFO', 'config', 'success', { client_id: s.id }, {
+        server_address: s.serverAddress,
+        loop_amount: String(s.loopAmount),
+        loop_period: s.loopPeriod,
+        log_level: s.logLevel,
+      });
     },
-    actions: {
-      logConfig: () => {
-        log.line('INFO', 'config', 'success', { client_id: s.id }, {
-          server_address: s.serverAddress,
-          loop_amount: String(s.loopAmount),
-          loop_period: s.loopPeriod,
-          log_level: s.logLevel,
-        });
-      },
-      openReader: () => {
-        reader = ctx.spawn(BetReader, {
-          name: 'reader',
-          props: { file: s.file, agency: s.id, protocol: s.protocol, maxAmount: s.maxAmount, loggingLevel: s.logLevel, source: s.source },
-        });
-      },
-      sendNext: () => sendNext(),
-      acked: ({ event }) => {
-        if (event.type !== 'acked') return;
-        betsAcked += event.batch.bets.length;
-        log.debug('batch_enviado', 'success', { cantidad: event.batch.bets.length });
-        notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
-      },
-      closeFile: () => {
-        reader?.tell({ t: 'close' });
-      },
-      sendSingle: () => sendSingle(),
-      sendClose: () => sendClose(),
-      askWinners: () => askWinners(),
-      schedulePoll: () => {
-        ctx.timers.once('poll', pollDelay, { type: 'tick' });
-        pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS);
-      },
-      echoStep: () => echoStep(),
-      echoed: ({ event }) => {
-        if (event.type === 'echoed') log.info('receive_message', 'success', { client_id: s.id, msg: event.line });
-      },
-      echoWait: () => ctx.timers.once('tick', s.loopPeriodMs, { type: 'tick' }),
-      echoFinished: () => log.info('loop_finished', 'success', { client_id: s.id }),
-      gotWinners: ({ event }) => {
-        if (event.type !== 'winners') return;
-        winners = event.documents.length;
-        log.info('consulta_ganadores', 'success', { cant_ganadores: winners });
-      },
-      terminate: () => {
-        stopping = true;
-        ctx.timers.cancel('tick');
-        ctx.timers.cancel('poll');
-        if (retryTimer) clearTimeout(retryTimer);
-        if (inflight && parked) {
-          // Parked on the draw: there is no exchange to finish; cut it.
-          cutConnection = true;
-          inflight.cancel();
-        } else if (!inflight) {
-          post({ type: 'halt' });
-        }
-        // Otherwise the exchange in flight finishes first, then the next step sees `stopping`.
-      },
-      fail: ({ event }) => {
-        if (event.type !== 'failed') return;
-        log.info(event.action, 'fail', { client_id: s.id, error: event.error.replace(/[^A-Za-z0-9_. -]/g, '_').slice(0, 80) });
-        outcome = 1;
-      },
-      finishOk: () => {
-        outcome = 0;
-      },
-      shutdown: () => {
-        if (cutConnection) log.info('close_connection', 'success', { client_id: s.id });
-        if (fileOpened || reader) log.info('close_file', 'success', { client_id: s.id });
-        log.info('shutdown', 'success', { client_id: s.id });
-        outcome = 0;
-      },
+    openReader: () => {
+      reader = ctx.spawn(BetReader, {
+        name: 'reader',
+        props: { file: s.file, agency: s.id, protocol: s.protocol, maxAmount: s.maxAmount, loggingLevel: s.logLevel, source: s.source },
+      });
     },
-  }).createMachine({
-    id: 'agency',
-    context: { phase: 'configuring' },
-    initial: 'configuring',
-    on: {
-      terminate: { actions: 'terminate' },
-      halt: '.stopped',
-      failed: { target: '.failed', actions: 'fail' },
+    sendNext: () => sendNext(),
+    acked: (event) => {
+      betsAcked += event.batch.bets.length;
+      log.debug('batch_enviado', 'success', { cantidad: event.batch.bets.length });
+      notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
     },
-    states: {
-      configuring: {
-        entry: 'logConfig',
-        always: [
-          { guard: 'echoMode', target: 'echoing' },
-          { guard: 'betMode', target: 'single' },
-          { target: 'sending', actions: 'openReader' },
-        ],
-      },
-      echoing: {
-        initial: 'exchanging',
-        states: {
-          exchanging: {
-            entry: 'echoStep',
-            on: {
-              echoed: [
-                { guard: 'moreEcho', target: 'waiting', actions: 'echoed' },
-                { target: '#agency.done', actions: ['echoed', 'echoFinished'] },
-              ],
-            },
-          },
-          waiting: { entry: 'echoWait', on: { tick: 'exchanging' } },
-        },
-      },
-      single: { entry: 'sendSingle', on: { sent: 'done' } },
-      sending: {
-        entry: 'sendNext',
-        on: {
-          acked: { target: 'sending', reenter: true, actions: 'acked' },
-          eof: { target: 'closing', actions: 'closeFile' },
-        },
-      },
-      closing: {
-        entry: 'sendClose',
-        on: {
-          closed: 'awaitingWinners',
-          winners: { target: 'done', actions: 'gotWinners' },
-        },
-      },
-      awaitingWinners: {
-        entry: 'askWinners',
-        on: {
-          winners: { target: 'done', actions: 'gotWinners' },
-          notready: { actions: 'schedulePoll' },
-          tick: { target: 'awaitingWinners', reenter: true },
-        },
-      },
-      done: { type: 'final', entry: 'finishOk' },
-      stopped: { type: 'final', entry: 'shutdown' },
-      failed: { type: 'final' },
+    closeFile: () => {
+      reader?.tell({ t: 'close' });
     },
-  });
+    sendSingle: () => sendSingle(),
+    sendClose: () => sendClose(),
+    askWinners: () => askWinners(),
+    schedulePoll: () => {
+      ctx.timers.once('poll', pollDelay, { type: 'tick' });
+      pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS);
+    },
+    echoStep: () => echoStep(),
+    echoed: (event) => {
+      log.info('receive_message', 'success', { client_id: s.id, msg: event.line });
+    },
+    echoWait: () => ctx.timers.once('tick', s.loopPeriodMs, { type: 'tick' }),
+    echoFinished: () => log.info('loop_finished', 'success', { client_id: s.id }),
+    gotWinners: (event) => {
+      winners = event.documents.length;
+      log.info('consulta_ganadores', 'success', { cant_ganadores: winners });
+    },
+    terminate: () => {
+      stopping = true;
+      ctx.timers.cancel('tick');
+      ctx.timers.cancel('poll');
+      attempts.cancelRetry();
+      const inflight = attempts.inflight;
+      if (inflight && attempts.parked) {
+        // Parked on the draw: there is no exchange to finish; cut it.
+        cutConnection = true;
+        inflight.cancel();
+      } else if (!inflight) {
+        post({ type: 'halt' });
+      }
+      // Otherwise the exchange in flight finishes first, then the next step sees `stopping`.
+    },
+    fail: (event) => {
+      log.info(event.action, 'fail', { client_id: s.id, error: event.error.replace(/[^A-Za-z0-9_. -]/g, '_').slice(0, 80) });
+      outcome = 1;
+    },
+    finishOk: () => {
+      outcome = 0;
+    },
+    shutdown: () => {
+      if (cutConnection) log.info('close_connection', 'success', { client_id: s.id });
+      if (fileOpened || reader) log.info('close_file', 'success', { client_id: s.id });
+      log.info('shutdown', 'success', { client_id: s.id });
+      outcome = 0;
+    },
+    });
 
   const actor = createActor(machine);
   actor.subscribe({
@@ -476,8 +361,8 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       actor.send(msg);
     },
     stopped() {
-      if (retryTimer) clearTimeout(retryTimer);
-      inflight?.cancel();
+      attempts.cancelRetry();
+      attempts.inflight?.cancel();
       dropLink();
       actor.stop();
     },
