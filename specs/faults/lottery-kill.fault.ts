@@ -64,6 +64,20 @@ async function trial(protocol: 'A' | 'B', seed: number): Promise<boolean> {
   }
 }
 
+describe('faults: what our agencies speak by default', () => {
+  // Issue 11's row "the server is killed while a protocol B batch is in flight": B cannot tell a
+  // resend, so `lottery run` and the topology default to A, which the trials below show exactly-once.
+  it('lottery run and the topology section default to protocol A', async () => {
+    const dir = tmp('lottery-default-');
+    generateData({ agencies: 1, rows: 20, seed: 5, out: dir });
+    const run = lottery(['run', '--agencies', '1', '--data', dir]);
+    assert.equal(await run.exited, 0, run.stderr.join('\n'));
+    assert.ok(run.stderr.some((l) => /lottery run: .*protocol A,/.test(l)), run.stderr.join('\n'));
+    const { lotterySchema } = await import('../../actors/lottery/schema.ts');
+    assert.equal(lotterySchema.parse({ agencies: 1 }).protocol, 'A');
+  });
+});
+
 describe('faults: kill -9 of the lottery server', () => {
   for (const protocol of ['A', 'B'] as const) {
     it(`protocol ${protocol}: ${TRIALS} kills at random moments`, async () => {
