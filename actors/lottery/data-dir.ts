@@ -1,11 +1,12 @@
-// The lottery server's data folder (bets.csv and the store): created only when it lies inside the
-// project's own data folder (`<project>/.data/`, git-ignored) or the configuration says so
+// The lottery server's data folder (bets.csv and the store). The folder itself is created when its
+// parent exists (like `mkdir`); a missing parent is created only inside the project's own data
+// folder (`<project>/.data/`, git-ignored) or when the configuration says so
 // (`server.createDataDir: true`, `lottery server --create-data-dir`), like the dispatcher's lock
-// folders (`CreateLockFolder`). Anything else missing is a one-line configuration error, exit 2:
-// a typo must not leave folders behind somewhere the user did not ask for.
+// folders (`CreateLockFolder`). Anything else is a one-line configuration error, exit 2: a typo
+// must not leave a chain of folders behind somewhere the user did not ask for.
 
 import { lstatSync, mkdirSync } from 'node:fs';
-import { relative, resolve, isAbsolute, sep } from 'node:path';
+import { dirname, relative, resolve, isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** `<project>/.data`, where the project keeps what it generates. */
@@ -21,8 +22,9 @@ export function prepareDataDir(dir: string, createDataDir: boolean): string | nu
   const st = lstatSync(dir, { throwIfNoEntry: false });
   if (st?.isDirectory() || (st?.isSymbolicLink() && lstatSync(resolve(dir, '.'), { throwIfNoEntry: false })?.isDirectory())) return null;
   if (st) return `lottery: the data folder ${dir} is not a folder`;
-  if (!createDataDir && !inside(dir, PROJECT_DATA)) {
-    return `lottery: the data folder ${dir} does not exist (create it, or set server.createDataDir: true / lottery server --create-data-dir)`;
+  const parent = dirname(resolve(dir));
+  if (!createDataDir && !inside(dir, PROJECT_DATA) && !lstatSync(parent, { throwIfNoEntry: false })?.isDirectory()) {
+    return `lottery: the data folder ${dir} does not exist, nor its folder ${parent} (create them, or set server.createDataDir: true / lottery server --create-data-dir)`;
   }
   try {
     mkdirSync(dir, { recursive: true });

@@ -1,7 +1,8 @@
 // The lottery server's data folder (issue 11, "no missing parent folder is created outside the
-// project's own data folder unless the configuration says so"): a missing folder elsewhere is one
-// line and exit 2 with nothing created; --create-data-dir (server.createDataDir) creates it; a
-// folder inside the project's .data/ is created unasked; a file in its place is refused.
+// project's own data folder unless the configuration says so"): a data folder whose parent is
+// missing is one line and exit 2 with nothing created; --create-data-dir (server.createDataDir)
+// creates the chain; a folder inside the project's .data/ is created unasked, and so is a folder
+// whose parent exists; a file in its place is refused.
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { PROJECT_DATA, prepareDataDir } from '../../actors/lottery/data-dir.ts';
 import { lottery, serverReady, tmp } from './helpers.ts';
 
 describe('lottery data folder', () => {
-  it('a missing folder outside the project data folder: one line, exit 2, nothing created', async () => {
+  it('a data folder whose parent is missing, outside the project data folder: one line, exit 2, nothing created', async () => {
     const missing = join(tmp(), 'not', 'there');
     const p = lottery(['server', '--port', '0', '--agencies', '1', '--data', missing]);
     assert.equal(await p.exited, 2);
@@ -41,5 +42,8 @@ describe('lottery data folder', () => {
     writeFileSync(file, 'x');
     assert.match(prepareDataDir(file, true) ?? '', /is not a folder/);
     assert.match(prepareDataDir(join(tmp(), 'x', 'y'), false) ?? '', /does not exist/);
+    const child = join(tmp(), 'one-level');
+    assert.equal(prepareDataDir(child, false), null, 'its parent exists: created like mkdir');
+    assert.ok(statSync(child).isDirectory());
   });
 });
