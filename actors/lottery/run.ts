@@ -39,6 +39,8 @@ export interface RunAllOptions {
   agencies: string;
   data?: string;
   servers?: string;
+  /** The server's acceptors as separate processes (actors/lottery/cluster/). */
+  processes?: boolean;
   batchMax?: string;
   protocol?: string;
   serverData?: string;
@@ -121,7 +123,9 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   if (o.startOrder !== undefined && !random && o.startOrder !== 'server-first') throw new Error(`--start-order must be server-first or random, got ${o.startOrder}`);
   let server!: { child: ChildProcess; closed: Promise<number> };
   const startServerProcess = (): void => {
-    server = start('server', ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData], {
+    const serverArgs = ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData];
+    if (o.processes) serverArgs.push('--processes');
+    server = start('server', serverArgs, {
       ...baseEnv,
       AGENCIES: String(n),
     });
