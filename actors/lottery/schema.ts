@@ -45,6 +45,8 @@ export const lotterySchema = z.strictObject({
   agencies: z.number().int().min(0).max(100_000),
   /** Acceptors, one per worker thread, all on the same port (reusePort). */
   servers: z.number().int().min(1).max(64).default(1),
+  /** The acceptors as separate processes sharing this system's store and draw over node links (cluster/). */
+  processes: z.boolean().default(false),
   server: serverSchema.prefault({}),
   /** Agencies run as actors inside this system (each connects over TCP like a separate process would). */
   clients: z.array(clientSchema).default([]),
