@@ -39,6 +39,9 @@ const system = await ActorSystem.start({
   name: `lottery-acceptor-${launch.index}`,
   threads: 0,
   logLevel: process.env.LOG_LEVEL ?? 'warn',
+  // A crashed Acceptor (a listener error) is restarted here a few times; past that this process
+  // exits and the core starts another one, with its backoff.
+  supervisor: { strategy: 'one-for-one', maxRestarts: 3, withinMs: 10_000, backoff: { minMs: 50, maxMs: 500, jitter: 0.2 } },
   node: {
     name: launch.nodeName,
     peers: [{ name: launch.coreNode, url: launch.coreUrl }],
@@ -68,6 +71,13 @@ const props: AcceptorProps = {
   coordinator: { path: `${launch.coreNode}:${launch.drawPath}`, thread: -1 },
 };
 const acceptor = system.spawn(Acceptor, { name: `acceptor-${launch.index}`, thread: 'main', props });
+let stopping = false;
+// An Acceptor the kernel gave up on leaves this process without a listener: exit, to be replaced.
+system.events.subscribe((ev) => {
+  if (ev.type !== 'stop' || ev.path !== acceptor.path || stopping) return;
+  process.stderr.write(`error: lottery acceptor ${launch.index}: its acceptor stopped (${ev.reason})\n`);
+  process.exit(1);
+});
 let port: number;
 try {
   ({ port } = await acceptor.ask<{ port: number }>({ t: 'port' } satisfies AcceptorMsg, { timeoutMs: 10_000 }));
@@ -85,7 +95,6 @@ async function servedConnections(): Promise<number> {
   return n;
 }
 
-let stopping = false;
 stopNow = (): void => {
   if (stopping) return;
   stopping = true;
