@@ -81,7 +81,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   }
   const port = o.port ? Number(o.port) : await freePort();
   const serverData = o.serverData ?? mkdtempSync(join(tmpdir(), 'lottery-run-'));
-  process.stderr.write(`lottery run: ${n} agencies, ${k} server thread(s), protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}\n`);
+  process.stderr.write(`lottery run: ${n} agencies, ${k} server ${o.processes ? 'process(es)' : 'thread(s)'}, protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}\n`);
 
   const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
   const progressLib = interactive && n > 0 ? (await import('cli-progress')).default : null;
