@@ -48,7 +48,9 @@ export const AcceptorProcess = defineActor<AcceptorProcessMsg, { launch: Accepto
   return {
     started() {
       if (secret === null) throw new Error('the cluster secret is not set');
-      const c = spawn(process.execPath, [ACCEPTOR_ENTRY], { env: acceptorEnv(props.launch, secret), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // In a process group of its own: a terminal's Ctrl-C reaches the server, which stops its
+      // acceptors in order, and not the acceptors behind its back (an exit it would take for a crash).
+      const c = spawn(process.execPath, [ACCEPTOR_ENTRY], { env: acceptorEnv(props.launch, secret), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
       child = c;
       const pid = c.pid ?? -1;
       c.on('message', (m: { t?: string }) => {
