@@ -31,7 +31,7 @@ export async function startLotterySection(system: ActorSystem, config: LotteryCo
   }
   mkdirSync(settings.dataDir, { recursive: true });
   logServerConfig(settings);
-  const server = config.processes || config.role !== 'server' ? await (await import('./cluster/section.ts')).startClusterSection(system, settings, config) : await startServer(system, settings);
+  const server = config.processes || config.role !== 'server' ? await (await import('./cluster/section.ts')).startClusterSection(system, settings, config, env) : await startServer(system, settings);
   let groupPath: string | null = null;
   if (config.clients.length > 0) {
     const data = resolveDataset(config.data ? rel(config.data) : undefined, config.agencies);

@@ -8,7 +8,7 @@
 //    `role: core` holds the store and the draw only; `role: acceptor` listens on `server.port`
 //    and reaches them on the node `coreNode` (topologies/lottery-core.yaml, lottery-acceptor.yaml).
 
-import type { ActorRef, ActorSystem } from '../../../runtime/index.ts';
+import type { ActorRef, ActorSystem, RunEnv } from '../../../runtime/index.ts';
 import type { AcceptorMsg } from '../acceptor.ts';
 import type { ServerSettings } from '../config.ts';
 import { startServer } from '../server.ts';
@@ -26,11 +26,14 @@ export interface NodeLayout {
   coreNode?: string;
 }
 
-export async function startClusterSection(system: ActorSystem, settings: ServerSettings, layout: NodeLayout): Promise<SectionServer> {
+export async function startClusterSection(system: ActorSystem, settings: ServerSettings, layout: NodeLayout, env: RunEnv): Promise<SectionServer> {
   if (settings.mode === 'echo') throw new Error('lottery: the echo mode runs in one process (no processes: true, no role)');
   if (layout.processes) {
     if (layout.role !== 'server') throw new Error('lottery: processes: true starts its own acceptor processes; it does not combine with role');
-    return startClusterInSystem(system, settings);
+    const cluster = await startClusterInSystem(system, settings);
+    // Acceptor processes that keep exiting end the run, as they end `lottery server --processes`.
+    void cluster.gaveUp.then((why) => env.stop(1, `lottery: ${why}`));
+    return cluster;
   }
   if (!system.node) throw new Error(`lottery.role: ${layout.role} needs the topology's nodes: section (this system is not a runtime node)`);
   if (layout.role === 'core') return startServer(system, { ...settings, servers: 0 });
