@@ -86,6 +86,7 @@ export async function startServerLinkNode(
     listen: s.listenUrl,
     heartbeatMs: o.heartbeatMs,
     downAfterMs: o.heartbeatMs * 3,
+    keepWatchesMs: 0, // every drop ends the link's lives (what was in flight is resent)
     maxFrameBytes: nodeFrameCap(o.maxFrameBytes),
   }, s.link);
   system.spawn(LinkEndpoint, { name: BROKER_LINK_ACTOR, props: { hub }, thread: 'main' });
@@ -128,6 +129,7 @@ export async function startLocalLinkNode(
       peers: [{ name: s.serverNode, url: server }],
       heartbeatMs: o.heartbeatMs,
       downAfterMs: o.heartbeatMs * 3,
+      keepWatchesMs: 0, // every drop ends the link's lives (what was in flight is resent)
       reconnect: RECONNECT,
       maxFrameBytes: nodeFrameCap(o.maxFrameBytes),
     }, s.link);
