@@ -95,10 +95,14 @@ describe('broker link configuration', () => {
     const dir = tmp();
     process.env.BROKER_LINK_TEST_SECRET = 'topology-node-secret-0123456789';
     const env = (): RunEnv => ({ file: join(dir, 't.yaml'), dir, log: null as unknown as Logger, stop: () => {}, fail: () => {} });
-    const srv = await ActorSystem.start({ name: 'bt-srv', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'hub', listen: 'ws://127.0.0.1:0', secretEnv: 'BROKER_LINK_TEST_SECRET' } });
+    const srv = await ActorSystem.start({ name: 'bt-srv', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'hub', listen: 'ws://127.0.0.1:0', secretEnv: 'BROKER_LINK_TEST_SECRET', keepWatchesMs: 0 } });
     systems.push(srv);
+    // the section reads the topology file: without keepWatchesMs: 0 the node would hide short drops
+    writeFileSync(join(dir, 't.yaml'), 'nodes: { name: hub }\n');
+    await assert.rejects(startBrokerSection(srv, { server: { dataDir: 'srv', durability: 'off' }, local: [] }, env()), /nodes\.keepWatchesMs: .*set keepWatchesMs: 0/);
+    writeFileSync(join(dir, 't.yaml'), 'nodes: { name: hub, keepWatchesMs: 0 }\n');
     sections.push(await startBrokerSection(srv, { server: { dataDir: 'srv', durability: 'off' }, local: [] }, env()));
-    const lbs = await ActorSystem.start({ name: 'bt-lb', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'edge-1', peers: [{ name: 'hub', url: srv.node!.url! }], secretEnv: 'BROKER_LINK_TEST_SECRET', reconnect: '0.1' } });
+    const lbs = await ActorSystem.start({ name: 'bt-lb', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'edge-1', peers: [{ name: 'hub', url: srv.node!.url! }], secretEnv: 'BROKER_LINK_TEST_SECRET', reconnect: '0.1', keepWatchesMs: 0 } });
     systems.push(lbs);
     const h = await startBrokerSection(lbs, { local: [{ dataDir: 'lb', serverNode: 'hub' }] }, env());
     sections.push(h);
