@@ -11,7 +11,8 @@ import type { Socket } from 'node:net';
 import { createActor, type Actor } from 'xstate';
 import type { ActorContext } from '../../runtime/index.ts';
 import { StreamConnection } from '../../runtime/io/index.ts';
-import { encodeFrame, requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
+import { requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
+import { encodeFrames } from './reply-frames.ts';
 import { FrameDeadline, replyOverCap } from './frame-limits.ts';
 import { ReorderWindow } from './window.ts';
 import { drainDeadline, frameTimeout, idleCheck, requestTimeouts, timeOut } from './connection-timers.ts';
@@ -43,9 +44,10 @@ export class ConnectionCore implements LifecycleHost {
   readonly row: Row<SlotExtra>;
   readonly conn: StreamConnection<Buffer>;
   readonly proto: DispatchProtocol;
-  readonly win: ReorderWindow<unknown>;
+  /** Replies are kept as texts and framed together when written (one buffer per write). */
+  readonly win: ReorderWindow<unknown, string>;
   /** Replies of one write (reused). */
-  private readonly out: Buffer[] = [];
+  private readonly out: string[] = [];
   readonly traced: boolean;
   machine: Actor<typeof connectionLifecycle>;
   phase: LifecyclePhase = 'open';
@@ -72,7 +74,7 @@ export class ConnectionCore implements LifecycleHost {
     this.row = row;
     const cfg = s.cfg;
     this.proto = s.protocol;
-    this.win = new ReorderWindow(cfg.MaxInFlightPerConnection);
+    this.win = new ReorderWindow<unknown, string>(cfg.MaxInFlightPerConnection);
     const dec = requestDecoder(cfg.Framing, cfg.MaxFrameBytes);
     this.frameDeadline = cfg.FrameTimeoutMs > 0 ? new FrameDeadline(dec, cfg.FrameTimeoutMs, (ms) => ctx.timers.once('frame', ms, { t: 'frame-timeout' })) : null;
     // Reading starts held: `start` releases it once the lifecycle machine runs.
@@ -234,7 +236,7 @@ export class ConnectionCore implements LifecycleHost {
         if (now === 0) now = Date.now();
         const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
         const out = s.inline.call(d.request, deadline, d);
-        if (typeof out === 'string') seq = win.openAnswered(this.encode(this.capped(d.request, out)));
+        if (typeof out === 'string') seq = win.openAnswered(this.capped(d.request, out));
         else {
           const opened = win.open(d.request, deadline);
           seq = opened;
@@ -249,7 +251,7 @@ export class ConnectionCore implements LifecycleHost {
             s.queueWaiters.add(this.ctx.self);
             break;
           }
-          seq = win.openAnswered(this.encode(proto.failure(d.request, 'BUSY', 'the request queue is full')));
+          seq = win.openAnswered(proto.failure(d.request, 'BUSY', 'the request queue is full'));
           s.counters.busy++;
         } else {
           if (now === 0) now = Date.now();
@@ -260,7 +262,7 @@ export class ConnectionCore implements LifecycleHost {
           queued = true;
         }
       } else {
-        seq = win.openAnswered(this.encode(d.reply));
+        seq = win.openAnswered(d.reply);
         if (d.why === 'echo') s.counters.echoReplies++;
         else s.counters.malformed++;
       }
@@ -279,10 +281,6 @@ export class ConnectionCore implements LifecycleHost {
     }
   }
 
-  encode(text: string): Buffer {
-    return encodeFrame(this.s.cfg.Framing, text, this.proto.ascii);
-  }
-
   /** Writes every reply that is next in seq order, in one write. Returns whether it wrote. */
   writeReady(evenIfClosing: boolean): boolean {
     if (!evenIfClosing && this.phase !== 'open' && this.phase !== 'draining') return false;
@@ -291,7 +289,7 @@ export class ConnectionCore implements LifecycleHost {
     const n = this.win.takeReady(out);
     if (n === 0) return false;
     // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
-    this.conn.write(n === 1 ? out[0] : Buffer.concat(out));
+    this.conn.write(encodeFrames(this.s.cfg.Framing, out, this.proto.ascii));
     out.length = 0;
     const now = Date.now();
     this.row.numOps += n;
@@ -348,7 +346,7 @@ export class ConnectionCore implements LifecycleHost {
       this.s.counters.workerFailures++;
       text = proto.failure(req, 'WORKER_FAILED', 'the handler returned a value that is not a reply');
     }
-    win.answer(seq, this.encode(this.capped(req, text)));
+    win.answer(seq, this.capped(req, text));
   }
 
   /** A reply over MaxFrameBytes is not sent: the request gets WORKER_FAILED instead (the limit holds both ways). */

@@ -9,7 +9,7 @@ const live = (c: ConnectionCore): boolean => c.phase === 'open' || c.phase === '
 
 /** Answers one request TIMEOUT (its handler's late outcome is dropped). */
 export function timeOut(c: ConnectionCore, seq: number): void {
-  c.win.answer(seq, c.encode(c.proto.failure(c.win.request(seq), 'TIMEOUT', `no reply within ${c.s.cfg.RequestTimeoutMs} ms`)));
+  c.win.answer(seq, c.proto.failure(c.win.request(seq), 'TIMEOUT', `no reply within ${c.s.cfg.RequestTimeoutMs} ms`));
   c.s.counters.timeouts++;
 }
 
@@ -68,7 +68,7 @@ export function drainDeadline(c: ConnectionCore): void {
   const win = c.win;
   for (let seq = win.nextWrite; seq < win.nextSeq; seq++) {
     if (!win.waiting(seq)) continue;
-    win.answer(seq, c.encode(c.proto.failure(win.request(seq), 'SHUTDOWN', 'the dispatcher is shutting down')));
+    win.answer(seq, c.proto.failure(win.request(seq), 'SHUTDOWN', 'the dispatcher is shutting down'));
     abandoned++;
   }
   abandoned += c.held.length - c.heldHead;

@@ -2,18 +2,19 @@
 // replies may arrive in any order, and they leave strictly in seq order. At most `max` seqs are
 // open at once (MaxInFlightPerConnection). Pure: no socket, no timers, no clock of its own.
 
-export class ReorderWindow<Req> {
+/** `R`: what a reply is kept as until it is written (the connection keeps reply texts and frames a whole run at once). */
+export class ReorderWindow<Req, R = Buffer> {
   readonly max: number;
   /** The next seq to hand out, and the next seq to write. */
   nextSeq = 0;
   nextWrite = 0;
-  private readonly ready: (Buffer | null)[];
+  private readonly ready: (R | null)[];
   private readonly reqs: (Req | undefined)[];
   private readonly deadlines: Float64Array;
 
   constructor(max: number) {
     this.max = max;
-    this.ready = new Array<Buffer | null>(max).fill(null);
+    this.ready = new Array<R | null>(max).fill(null);
     this.reqs = new Array<Req | undefined>(max);
     this.deadlines = new Float64Array(max);
   }
@@ -37,7 +38,7 @@ export class ReorderWindow<Req> {
   }
 
   /** Opens the next seq already answered (echo, malformed, BUSY). */
-  openAnswered(reply: Buffer): number {
+  openAnswered(reply: R): number {
     const seq = this.nextSeq++;
     const idx = seq % this.max;
     this.deadlines[idx] = 0;
@@ -59,7 +60,7 @@ export class ReorderWindow<Req> {
   }
 
   /** Puts the reply of an open, unanswered seq in place (the caller checked `waiting`). */
-  answer(seq: number, reply: Buffer): void {
+  answer(seq: number, reply: R): void {
     this.ready[seq % this.max] = reply;
   }
 
@@ -67,7 +68,7 @@ export class ReorderWindow<Req> {
    * Moves every reply that is next in seq order into `out` (emptied first; reused by the caller so
    * the write path allocates nothing) and returns how many.
    */
-  takeReady(out: Buffer[]): number {
+  takeReady(out: R[]): number {
     out.length = 0;
     const max = this.max;
     while (this.nextWrite < this.nextSeq) {

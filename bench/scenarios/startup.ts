@@ -6,6 +6,10 @@
 //
 // To add a command (e.g. `broker publish`), add a case to STARTUP_CASES: what to run (given a
 // loopback port, a Unix socket path and a scratch folder) and what to wait for.
+//
+// Before and after: STARTUP_COMPARE=<another checkout>/bin/actor-runtime.mjs also starts that
+// command in every round (interleaved with ours and `node -e 0`, order alternating) and reports it
+// as `startup.<case>.compare`, so a change is measured against the code it replaces in one run.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +22,8 @@ import type { ScenarioOptions, ScenarioResult } from './types.ts';
 const BIN = fileURLToPath(new URL('../../bin/actor-runtime.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ECHO = fileURLToPath(new URL('../load/echo-handler.ts', import.meta.url));
+/** Another checkout's command measured beside ours (before/after), or null. */
+const COMPARE = process.env.STARTUP_COMPARE || null;
 
 export interface CaseContext {
   /** A free loopback port: the server's port, or where a one-shot tool sends (the bench listens there). */
@@ -195,11 +201,26 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
       await sample(argv(warm), c.until, warm, false, unix);
       const ours: number[] = [];
       const base: number[] = [];
+      const other: number[] = [];
+      const otherArgv = (port: number): string[] => [COMPARE!, ...c.args({ port, dir, socket })];
+      if (COMPARE) {
+        const w = await freePort();
+        await sample(otherArgv(w), c.until, w, false, unix);
+      }
       // Interleaved, so that a burst of load elsewhere on the machine hits both alike.
       for (let i = 0; i < n; i++) {
         base.push(await node());
-        const port = await freePort();
-        ours.push((await sample(argv(port), c.until, port, false, unix)).ms);
+        const mine = async (): Promise<void> => {
+          const port = await freePort();
+          ours.push((await sample(argv(port), c.until, port, false, unix)).ms);
+        };
+        const theirs = async (): Promise<void> => {
+          const port = await freePort();
+          other.push((await sample(otherArgv(port), c.until, port, false, unix)).ms);
+        };
+        if (!COMPARE) await mine();
+        else if (i % 2 === 0) await mine().then(theirs);
+        else await theirs().then(mine);
       }
       const port = await freePort();
       const rss = await sample(argv(port), c.until, port, true, unix);
@@ -217,6 +238,20 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
         ratios: ours.map((v, i) => v / base[i]),
         extra: { until: c.until, samples: n, minMs: Math.min(...ours), maxMs: Math.max(...ours), peakRssMb: rss.rssMb ?? '-', baselinePeakRssMb: baseRss.rssMb ?? '-' },
       });
+      if (COMPARE) {
+        const p2 = await freePort();
+        const otherRss = await sample(otherArgv(p2), c.until, p2, true, unix);
+        results.push({
+          name: `startup.${c.name}.compare`,
+          value: median(other),
+          unit: 'ms',
+          baseline,
+          baselineName: 'node -e 0',
+          lowerIsBetter: true,
+          ratios: other.map((v, i) => v / base[i]),
+          extra: { command: COMPARE, until: c.until, samples: n, peakRssMb: otherRss.rssMb ?? '-' },
+        });
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // `process` (dispatcher.md §4.4): an external program over NDJSON stdio, one request at a time; a
 // hung or dead program is replaced.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+// node:child_process loads when a child is spawned, not on every I/O thread that loads the runners.
+import type { ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { StreamConnection } from '../../../runtime/io/index.ts';
 import { LinesDecoder } from '../../../protocols/framing/lines.ts';
@@ -55,6 +56,7 @@ export class ProcessRunner implements Runner {
     const h = this.h;
     let child: ChildProcess;
     try {
+      const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
       child = spawn(h.Command, h.Args, {
         cwd: h.Cwd,
         env: { ...process.env, ...h.Env },
