@@ -27,7 +27,12 @@ export function registerLotteryCommands(program: Command): void {
     .option('--log-level <level>', 'LOGGING_LEVEL')
     .option('--durability <d>', 'full (default: fsync every commit) or normal')
     .option('--create-data-dir', "create --data when it is missing (only folders inside the project's .data/ are created unasked)")
-    .action(async (o: ServerCliOptions) => {
+    .option('--processes', 'the acceptors as separate processes sharing this one\'s store and draw over node links (see cluster/)')
+    .action(async (o: ServerCliOptions & { processes?: boolean }) => {
+      if (o.processes) {
+        const { runClusterServerProcess } = await import('./cluster/server-process.ts');
+        return runClusterServerProcess(o);
+      }
       const { runServerProcess } = await import('./processes.ts');
       await runServerProcess(o);
     });
@@ -53,6 +58,7 @@ export function registerLotteryCommands(program: Command): void {
     .requiredOption('--agencies <n>', 'number of agencies (0 works)')
     .option('--data <dir>', 'folder of agency-N.csv files or a zip (default: the official data set)')
     .option('--servers <k>', 'server acceptor threads', '1')
+    .option('--processes', 'the server\'s acceptors as separate processes over node links')
     .option('--batch-max <n>', 'batch.maxAmount for every agency (default 9999: each batch fills the 8 kB packet)')
     .option('--protocol <p>', 'A (default: exactly-once), B or mixed', 'A')
     .option('--port <port>', 'server port (default: a free one)')

@@ -34,7 +34,7 @@ export async function startLotterySection(system: ActorSystem, config: LotteryCo
   const problem = prepareDataDir(settings.dataDir, config.server.createDataDir);
   if (problem) throw new CliError(problem, 2);
   logServerConfig(settings);
-  const server = await startServer(system, settings);
+  const server = config.processes || config.role !== 'server' ? await (await import('./cluster/section.ts')).startClusterSection(system, settings, config, env) : await startServer(system, settings);
   let groupPath: string | null = null;
   if (config.clients.length > 0) {
     const data = resolveDataset(config.data ? rel(config.data) : undefined, config.agencies);
@@ -75,7 +75,7 @@ export async function startLotterySection(system: ActorSystem, config: LotteryCo
       await server.drain(3000);
     },
     describe: () => [
-      `lottery: ${settings.mode} server on ${settings.host}:${server.port} (${settings.servers} acceptor thread${settings.servers > 1 ? 's' : ''}), AGENCIES=${settings.agencies}, data in ${settings.dataDir}`,
+      `lottery: ${settings.mode} server on ${settings.host}:${server.port} (${settings.servers} acceptor ${config.processes ? 'process' : 'thread'}${settings.servers > 1 ? (config.processes ? 'es' : 's') : ''}), AGENCIES=${settings.agencies}, data in ${settings.dataDir}`,
       `lottery: ${config.clients.length} agenc${config.clients.length === 1 ? 'y' : 'ies'} as actors (protocol ${config.protocol})`,
     ],
   };

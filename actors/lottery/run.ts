@@ -39,6 +39,8 @@ export interface RunAllOptions {
   agencies: string;
   data?: string;
   servers?: string;
+  /** The server's acceptors as separate processes (actors/lottery/cluster/). */
+  processes?: boolean;
   batchMax?: string;
   protocol?: string;
   serverData?: string;
@@ -89,7 +91,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   }
   const port = o.port ? Number(o.port) : await freePort();
   const serverData = o.serverData ?? mkdtempSync(join(tmpdir(), 'lottery-run-'));
-  process.stderr.write(`lottery run: ${n} agencies, ${k} server thread(s), protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}\n`);
+  process.stderr.write(`lottery run: ${n} agencies, ${k} server ${o.processes ? 'process(es)' : 'thread(s)'}, protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}\n`);
 
   const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
   const progressLib = interactive && n > 0 ? (await import('cli-progress')).default : null;
@@ -132,7 +134,9 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   if (o.startOrder !== undefined && !random && o.startOrder !== 'server-first') throw new Error(`--start-order must be server-first or random, got ${o.startOrder}`);
   let server!: { child: ChildProcess; closed: Promise<number> };
   const startServerProcess = (): void => {
-    server = start('server', ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData], {
+    const serverArgs = ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData];
+    if (o.processes) serverArgs.push('--processes');
+    server = start('server', serverArgs, {
       ...baseEnv,
       AGENCIES: String(n),
     });

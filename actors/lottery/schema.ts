@@ -47,6 +47,11 @@ export const lotterySchema = z.strictObject({
   agencies: z.number().int().min(0).max(100_000),
   /** Acceptors, one per worker thread, all on the same port (reusePort). */
   servers: z.number().int().min(1).max(64).default(1),
+  /** The acceptors as separate processes sharing this system's store and draw over node links (cluster/). */
+  processes: z.boolean().default(false),
+  /** One topology per node (with `nodes:`): `core` holds the store and the draw only, `acceptor` reaches them on `coreNode`. */
+  role: z.enum(['server', 'core', 'acceptor']).default('server'),
+  coreNode: z.string().optional(),
   server: serverSchema.prefault({}),
   /** Agencies run as actors inside this system (each connects over TCP like a separate process would). */
   clients: z.array(clientSchema).default([]),
