@@ -3,6 +3,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fullText, type FullRange } from './full-ranges.ts';
 
 export interface Row {
   scenario: string;
@@ -21,6 +22,8 @@ export interface Row {
   ratioSamples?: number;
   runs: number;
   extra?: Record<string, number | string>;
+  /** In a quick run: the last full run's ratio and range for this row, and whether this ratio is inside it. */
+  full?: FullRange & { within: boolean };
 }
 
 /** `1.62x (1.41-1.90, n=9)`: the ratio with the range of its paired samples. */
@@ -33,7 +36,8 @@ export function ratioText(r: Row): string {
 const num = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
 
 export function renderTerminal(rows: Row[]): string {
-  const head = ['scenario', 'value', 'baseline', 'ratio (range of samples)', 'target', 'pass', 'value spread'];
+  const withFull = rows.some((r) => r.full);
+  const head = ['scenario', 'value', 'baseline', 'ratio (range of samples)', 'target', 'pass', 'value spread', ...(withFull ? ['last full run'] : [])];
   const body = rows.map((r) => [
     r.name,
     `${num(r.value)} ${r.unit}`,
@@ -42,6 +46,7 @@ export function renderTerminal(rows: Row[]): string {
     r.target || '-',
     r.pass === null ? 'report' : r.pass ? 'PASS' : 'FAIL',
     `±${(r.spread * 100).toFixed(0)}%`,
+    ...(withFull ? [fullText(r) || '-'] : []),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]): string => c.map((x, i) => x.padEnd(w[i])).join('  ');
@@ -76,10 +81,10 @@ export function writeReports(dir: string, rows: Row[], meta: Record<string, unkn
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...meta, results: rows }, null, 2)}\n`);
   const md: string[] = [`# Benchmark results`, '', `${meta.date} · node ${meta.node} · ${meta.cpus} cores · ${meta.quick ? 'quick' : 'full'} run`, ''];
-  md.push('| scenario | value | baseline | ratio (range of paired samples) | target | pass |', '|---|---|---|---|---|---|');
+  md.push('| scenario | value | baseline | ratio (range of paired samples) | target | pass | last full run |', '|---|---|---|---|---|---|---|');
   for (const r of rows) {
     md.push(
-      `| ${r.name} | ${num(r.value)} ${r.unit} | ${r.baseline === null ? '-' : `${num(r.baseline)} (${r.baselineName})`} | ${ratioText(r)} | ${r.target || '-'} | ${r.pass === null ? 'report' : r.pass ? 'PASS' : 'FAIL'} |`,
+      `| ${r.name} | ${num(r.value)} ${r.unit} | ${r.baseline === null ? '-' : `${num(r.baseline)} (${r.baselineName})`} | ${ratioText(r)} | ${r.target || '-'} | ${r.pass === null ? 'report' : r.pass ? 'PASS' : 'FAIL'} | ${fullText(r) || '-'} |`,
     );
   }
   md.push('');

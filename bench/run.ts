@@ -5,6 +5,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { scenarios } from './scenarios/index.ts';
 import { renderTerminal, writeReports, type Row } from './report.ts';
+import { compareWithFull, recordFullRanges } from './full-ranges.ts';
 import type { ScenarioResult } from './scenarios/types.ts';
 
 export interface BenchOptions {
@@ -85,6 +86,10 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
     }
   }
   const out = o.out ?? fileURLToPath(new URL('./results/', import.meta.url));
-  writeReports(out, rows, { date: new Date().toISOString(), node: process.version, cpus: os.availableParallelism(), quick: o.quick, runs });
+  const date = new Date().toISOString();
+  // A quick run is checked against the last full run's ranges; a full run (default runs) records them.
+  if (o.quick) compareWithFull(out, rows);
+  writeReports(out, rows, { date, node: process.version, cpus: os.availableParallelism(), quick: o.quick, runs });
+  if (!o.quick && o.runs === undefined) recordFullRanges(out, rows, date);
   return { rows, failed: rows.filter((r) => r.pass === false).length };
 }

@@ -2,11 +2,14 @@
 // The installed `actor-runtime` command. Plain JavaScript on purpose: it turns on Node's compile
 // cache before any TypeScript is loaded, so that later starts read every module's stripped and
 // compiled code from the cache instead of loading the type stripper and compiling again (about
-// 0.05 s of every start). The cache directory is passed on to worker threads and child processes
-// through NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+// 0.05 s of every start). The cache's base directory is passed on to worker threads and child
+// processes through NODE_COMPILE_CACHE (the base, not getCompileCacheDir(): that is the base plus
+// a per-version folder, and a child given it would nest a second, separate cache inside it);
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 import { enableCompileCache, getCompileCacheDir } from 'node:module';
+import { dirname } from 'node:path';
 
 enableCompileCache();
 const dir = getCompileCacheDir();
-if (dir && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = dir;
+if (dir && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = dirname(dir);
 await import('./actor-runtime.ts');

@@ -7,7 +7,12 @@
 // NODE_COMPILE_CACHE.
 import '../runtime/io/early-signals.ts';
 import { enableCompileCache, getCompileCacheDir } from 'node:module';
+import { dirname } from 'node:path';
 
 enableCompileCache();
-if (!process.env.NODE_COMPILE_CACHE && getCompileCacheDir()) process.env.NODE_COMPILE_CACHE = getCompileCacheDir();
-await import('./cli-main.ts');
+// The base directory (getCompileCacheDir() adds a per-version folder; see actor-runtime.mjs).
+if (!process.env.NODE_COMPILE_CACHE && getCompileCacheDir()) process.env.NODE_COMPILE_CACHE = dirname(getCompileCacheDir()!);
+// a one-shot broker client command skips the command-line framework (actors/broker/cli-fast.ts)
+const brokerClient = process.argv[2] === 'broker' ? (await import('../actors/broker/cli-fast.ts')).brokerClientFast(process.argv.slice(3)) : null;
+if (brokerClient !== null) process.exitCode = await brokerClient();
+else await import('./cli-main.ts');

@@ -3,7 +3,6 @@
 // Loaded by bin/actor-runtime.ts once the compile cache is on.
 import './subsystems.ts';
 import { buildProgram, main } from '../runtime/cli/program.ts';
-import { registerBenchCommand } from '../bench/cli.ts';
 
 // `actor-runtime inspect --events | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -11,4 +10,4 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-await main(buildProgram([registerBenchCommand]));
+await main(await buildProgram([{ names: ['bench'], register: async (p) => (await import('../bench/cli.ts')).registerBenchCommand(p) }]));

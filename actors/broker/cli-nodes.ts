@@ -1,7 +1,7 @@
 // `broker server` and `broker local`: start one node without a topology file; SIGINT/SIGTERM stop
 // it gracefully (exit 0); a failed durable write stops the server with exit 1 (fail-stop, §7.7).
 
-import { localSettings, serverSettings } from './settings.ts';
+import { localSettings, serverSettings, type LinkInput } from './settings.ts';
 import type { Durability } from './limits.ts';
 
 function onSignals(stop: () => Promise<void>): void {
@@ -20,8 +20,26 @@ function int(flag: string, v: string): number {
   return Number(v);
 }
 
-export async function runServerCommand(o: { listen: string; data: string; durability: string; defaultTopics: string; pushWindow: string }): Promise<void> {
+/** The link node flags of either side. */
+interface LinkFlags {
+  nodeName?: string;
+  secretFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  requireClientCert?: boolean;
+}
+
+function linkInput(o: LinkFlags): LinkInput {
+  const tls = o.tlsCert !== undefined || o.tlsKey !== undefined || o.tlsCa !== undefined || o.requireClientCert === true
+    ? { certFile: o.tlsCert, keyFile: o.tlsKey, caFile: o.tlsCa, requireClientCert: o.requireClientCert }
+    : undefined;
+  return { nodeName: o.nodeName, secretFile: o.secretFile, tls };
+}
+
+export async function runServerCommand(o: LinkFlags & { listen: string; data: string; durability: string; defaultTopics: string; pushWindow: string }): Promise<void> {
   const settings = serverSettings({
+    ...linkInput(o),
     listen: o.listen,
     dataDir: o.data,
     durability: o.durability as Durability,
@@ -33,8 +51,8 @@ export async function runServerCommand(o: { listen: string; data: string; durabi
   onSignals(() => server.stop());
 }
 
-export async function runLocalCommand(o: { server: string; data: string; socket?: string; requestTimeout: string; wsListen?: string }): Promise<void> {
-  const settings = localSettings({ server: o.server, dataDir: o.data, localSocket: o.socket, requestTimeoutMs: int('--request-timeout', o.requestTimeout), wsListen: o.wsListen }, 'broker local');
+export async function runLocalCommand(o: LinkFlags & { server: string; serverNode: string; data: string; socket?: string; requestTimeout: string; wsListen?: string }): Promise<void> {
+  const settings = localSettings({ ...linkInput(o), server: o.server, serverNode: o.serverNode, dataDir: o.data, localSocket: o.socket, requestTimeoutMs: int('--request-timeout', o.requestTimeout), wsListen: o.wsListen }, 'broker local');
   const { startLocalBroker } = await import('./local/node.ts');
   const lb = await startLocalBroker(settings);
   onSignals(() => lb.stop());

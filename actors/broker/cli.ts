@@ -32,26 +32,36 @@ export function registerBrokerCommands(program: Command): void {
     .action((id, o) => run('recv', [id], o));
   client('destroy', ' <id>', 'destroy an id, its subscriptions and pending messages').action((id, o) => run('destroy', [id], o));
 
-  b.command('server')
+  // the link node of either side: name, secret file, TLS (wss://)
+  const linkFlags = (c: Command, side: 'server' | 'local'): Command =>
+    c.option('--node-name <name>', `this node's name (default ${side === 'server' ? 'broker-server' : 'lb-<lbId>'})`)
+      .option('--secret-file <file>', 'file holding the node link secret (default $ACTOR_RUNTIME_NODE_SECRET)')
+      .option('--tls-cert <file>', side === 'server' ? 'certificate for wss:// (PEM)' : 'client certificate (PEM) for a server that requires one')
+      .option('--tls-key <file>', 'its private key (PEM)')
+      .option('--tls-ca <file>', side === 'server' ? 'CA that client certificates must chain to' : 'CA that the server certificate must chain to (wss://)');
+
+  linkFlags(b.command('server'), 'server')
     .description('run the broker server node')
-    .option('--listen <host:port>', 'ws address for local broker links', '127.0.0.1:7600')
+    .option('--listen <address>', 'host:port or ws(s)://host:port for local broker links', '127.0.0.1:7600')
+    .option('--require-client-cert', 'wss://: local brokers must present a certificate signed by --tls-ca')
     .option('--data <dir>', 'store folder', './data/broker')
     .option('--durability <d>', 'full (sync every group commit), normal or off (memory only)', 'full')
     .option('--default-topics <list>', 'comma-separated topics created on first start', 'general')
     .option('--push-window <n>', 'unconsumed pushes in flight per id', '256')
-    .action(async (o: { listen: string; data: string; durability: string; defaultTopics: string; pushWindow: string }) => {
+    .action(async (o: Parameters<typeof import('./cli-nodes.ts').runServerCommand>[0]) => {
       const { runServerCommand } = await import('./cli-nodes.ts');
       await runServerCommand(o);
     });
 
-  b.command('local')
+  linkFlags(b.command('local'), 'local')
     .description('run the local broker node of this machine')
-    .option('--server <url>', 'the broker server', 'ws://127.0.0.1:7600')
+    .option('--server <url>', 'the broker server (ws:// or wss://)', 'ws://127.0.0.1:7600')
+    .option('--server-node <name>', "the server's node name", 'broker-server')
     .option('--data <dir>', 'id map folder', './data/lb')
     .option('--socket <path>', 'client socket (default <data>/lb.sock)')
     .option('--request-timeout <ms>', 'how long a request may wait for the server', '10000')
     .option('--ws-listen <host:port>', 'also serve browsers and remote clients over ws (needs BROKER_SECRET)')
-    .action(async (o: { server: string; data: string; socket?: string; requestTimeout: string; wsListen?: string }) => {
+    .action(async (o: Parameters<typeof import('./cli-nodes.ts').runLocalCommand>[0]) => {
       const { runLocalCommand } = await import('./cli-nodes.ts');
       await runLocalCommand(o);
     });

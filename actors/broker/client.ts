@@ -4,20 +4,13 @@
 // raw reply object (what `broker … --json` prints). Loads only node:net and the broker codecs.
 
 import { connect, type Socket } from 'node:net';
-import {
-  brokerErrorName,
-  decodeLbLine,
-  encodeJsonRequest,
-  encodeStreamAck,
-  encodeStreamOpen,
-  replyToJson,
-  BROKER_ERRORS,
-  type BrokerRequest,
-  type Delivery,
-  type JsonReply,
-} from '../../protocols/broker/index.ts';
+// the JSON codecs only (not protocols/broker/index.ts): a one-shot CLI run loads nothing of the binary link codec
+import { encodeJsonRequest, replyToJson, type JsonReply } from '../../protocols/broker/json.ts';
+import { decodeLbLine, encodeStreamAck, encodeStreamOpen } from '../../protocols/broker/json-stream.ts';
+import { encodePublishBatch, MAX_PUBLISH_BATCH, type BatchReply } from '../../protocols/broker/json-batch.ts';
+import { brokerErrorName, BROKER_ERRORS, type BrokerRequest, type Delivery } from '../../protocols/broker/types.ts';
 
-export type { JsonReply } from '../../protocols/broker/index.ts';
+export type { JsonReply } from '../../protocols/broker/json.ts';
 
 /** A negative reply: `code` (-1 … -10), `codeName` (UNKNOWN_ID …) and the broker's description. */
 export class BrokerError extends Error {
@@ -81,7 +74,12 @@ export class BrokerClient {
   #buf = '';
   /** Request lines of this tick, written together (one syscall for a burst of pipelined calls). */
   #out = '';
+  #scheduled = false;
   #closed = false;
+  /** The publishes of this tick to one id and topic so far: they leave as one batch line (json-batch.ts). */
+  #run: { rid: number; id: number; topic: string; msgs: string[] } | null = null;
+  /** Publishes waiting for their status, by rid. */
+  readonly #pubs = new Map<number, { resolve(status: number): void; reject(e: BrokerError): void }>();
 
   private constructor(sock: Socket) {
     this.#sock = sock;
@@ -116,6 +114,10 @@ export class BrokerClient {
       let reply: JsonReply;
       try {
         const decoded = decodeLbLine(line);
+        if (decoded.type === 'batch-reply') {
+          this.#batchReply(decoded);
+          continue;
+        }
         if (decoded.type === 'batch' || decoded.type === 'end') {
           const h = this.#streams.get(decoded.stream);
           if (h && decoded.type === 'batch') h.batch(decoded.msgs);
@@ -136,24 +138,66 @@ export class BrokerClient {
       if (w) {
         this.#waiting.delete(reply.rid);
         w(reply);
+        continue;
+      }
+      const p = this.#pubs.get(reply.rid);
+      if (p) {
+        this.#pubs.delete(reply.rid);
+        if (reply.status < 0) p.reject(new BrokerError(reply.status, reply.description));
+        else p.resolve(reply.status);
       }
     }
     this.#buf = start === text.length ? '' : text.slice(start);
   }
 
+  #batchReply(b: BatchReply): void {
+    let e = 0;
+    for (let i = 0; i < b.status.length; i++) {
+      const p = this.#pubs.get(b.batch + i);
+      if (!p) continue;
+      this.#pubs.delete(b.batch + i);
+      const status = b.status[i];
+      if (status >= 0) p.resolve(status);
+      else {
+        while (e < b.errors.length && b.errors[e][0] < i) e++;
+        p.reject(new BrokerError(status, b.errors[e]?.[0] === i ? b.errors[e][1] : 'publish failed'));
+      }
+    }
+  }
+
   #fail(description: string, code: number = BROKER_ERRORS.UNAVAILABLE): void {
     this.#closed = true;
+    for (const p of this.#pubs.values()) p.reject(new BrokerError(code, description));
+    this.#pubs.clear();
     for (const [rid, w] of this.#waiting) w({ rid, status: code, description });
     this.#waiting.clear();
     for (const h of this.#streams.values()) h.end(code, description);
   }
 
   #write(line: string): void {
-    if (this.#out === '') process.nextTick(() => this.#flush());
+    this.#closeRun();
+    this.#schedule();
+    this.#out += line + '\n';
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    process.nextTick(() => this.#flush());
+  }
+
+  /** The gathered publishes become one line: a plain publish for one, a batch line for more. */
+  #closeRun(): void {
+    const r = this.#run;
+    if (r === null) return;
+    this.#run = null;
+    const line = r.msgs.length === 1 ? encodeJsonRequest({ type: 'publish', rid: r.rid, id: r.id, topic: r.topic, msg: r.msgs[0] }) : encodePublishBatch(r);
     this.#out += line + '\n';
   }
 
   #flush(): void {
+    this.#scheduled = false;
+    this.#closeRun();
     const out = this.#out;
     this.#out = '';
     if (out !== '' && !this.#sock.destroyed && !this.#sock.writableEnded) this.#sock.write(out);
@@ -185,9 +229,26 @@ export class BrokerClient {
     return (await this.#ok({ type: 'create' })).status;
   }
 
-  /** Publishes `msg` to `topic` (created if new); resolves with the number of subscriber queues reached. */
-  async publish(id: number, msg: string, topic: string): Promise<number> {
-    return (await this.#ok({ type: 'publish', id, topic, msg })).status;
+  /**
+   * Publishes `msg` to `topic` (created if new); resolves with the number of subscriber queues
+   * reached. Publishes are pipelined: call it again without awaiting, and the publishes of one
+   * tick to one id and topic leave as one batch line (each still its own operation, applied in
+   * call order, with its own status or BrokerError).
+   */
+  publish(id: number, msg: string, topic: string): Promise<number> {
+    if (this.#closed) return Promise.reject(new BrokerError(BROKER_ERRORS.UNAVAILABLE, 'the connection to the local broker is closed'));
+    const rid = this.#nextRid();
+    return new Promise((resolve, reject) => {
+      this.#pubs.set(rid, { resolve, reject });
+      const run = this.#run;
+      if (run !== null && run.id === id && run.topic === topic && run.rid + run.msgs.length === rid && run.msgs.length < MAX_PUBLISH_BATCH) {
+        run.msgs.push(msg);
+        return;
+      }
+      this.#closeRun();
+      this.#run = { rid, id, topic, msgs: [msg] };
+      this.#schedule();
+    });
   }
 
   /** Resolves true when subscribed now, false when it already was (D1). */

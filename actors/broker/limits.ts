@@ -25,9 +25,29 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
 /** How the server stores its state: `full` syncs every group commit, `normal` at checkpoints, `off` keeps everything in memory. */
 export type Durability = 'full' | 'normal' | 'off';
 
+/** TLS files of a link node (paths already resolved): wss:// needs them. */
+export interface LinkTls {
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
+  requireClientCert?: boolean;
+}
+
+/** How a broker side's own runtime node links (when the topology has no `nodes:` section to use). */
+export interface LinkNodeSettings {
+  /** This side's node name (server: `broker-server`; local broker: null = `lb-<lbId>`). */
+  nodeName: string | null;
+  /** File holding the node secret (resolved); null: $ACTOR_RUNTIME_NODE_SECRET, else a secret only this process knows. */
+  secretFile: string | null;
+  tls: LinkTls | null;
+}
+
 export interface ServerSettings {
-  /** host:port of the ws link listener (port 0 picks a free one). */
+  /** host:port or ws(s)://host:port of the link listener (port 0 picks a free one). */
   listen: string;
+  /** `listen` as a node URL (ws://host:port unless wss:// was given). */
+  listenUrl: string;
+  link: LinkNodeSettings;
   dataDir: string;
   defaultTopics: string[];
   pushWindow: number;
@@ -40,6 +60,9 @@ export interface ServerSettings {
 export interface LocalSettings {
   /** ws URL of the broker server. */
   server: string;
+  /** The server's node name (what its node is called among the peers). */
+  serverNode: string;
+  link: LinkNodeSettings;
   dataDir: string;
   /** Unix socket path for CLI clients (default <dataDir>/lb.sock). */
   localSocket: string;
@@ -54,7 +77,7 @@ export interface LocalSettings {
   wsListen: string | null;
 }
 
-export const DEFAULT_SERVER: Omit<ServerSettings, 'limits'> = {
+export const DEFAULT_SERVER: Omit<ServerSettings, 'limits' | 'listenUrl' | 'link'> = {
   listen: '127.0.0.1:7600',
   dataDir: './data/broker',
   defaultTopics: ['general'],
@@ -62,6 +85,9 @@ export const DEFAULT_SERVER: Omit<ServerSettings, 'limits'> = {
   durability: 'full',
   secret: null,
 };
+
+/** The server's node name unless configured (every local broker dials it under this name). */
+export const DEFAULT_SERVER_NODE = 'broker-server';
 
 export const DEFAULT_LOCAL = {
   server: 'ws://127.0.0.1:7600',

@@ -14,8 +14,13 @@ export function brokerSchema(): Z.ZodType {
     maxTopicLength: int, maxMessageBytes: int, maxTimeoutMs: int, maxTopics: int, maxClients: int,
     maxSubscriptionsPerClient: int, maxPendingMessages: int, maxPendingBytes: int, maxFrameBytes: int,
   }).partial();
+  const nodeName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)');
+  const tls = z.strictObject({ certFile: z.string(), keyFile: z.string(), caFile: z.string(), requireClientCert: z.boolean() }).partial();
   const server = z.strictObject({
-    listen: z.string().regex(/^.+:\d{1,5}$/, 'expected host:port'),
+    listen: z.string().regex(/^(wss?:\/\/)?[^/\s]+:\d{1,5}\/?$/, 'expected host:port or ws(s)://host:port'),
+    nodeName,
+    secretFile: z.string(),
+    tls,
     dataDir: z.string(),
     defaultTopics: z.array(z.string()),
     pushWindow: int,
@@ -24,6 +29,10 @@ export function brokerSchema(): Z.ZodType {
   }).partial();
   const local = z.strictObject({
     server: z.string().regex(/^wss?:\/\/./, 'expected a ws:// URL'),
+    serverNode: nodeName,
+    nodeName,
+    secretFile: z.string(),
+    tls,
     dataDir: z.string(),
     localSocket: z.string(),
     maxLocalClients: int,

@@ -3,6 +3,7 @@
 
 import type { ActorSystem } from '../../runtime/kernel/system.ts';
 import type { RunEnv, SectionHandle } from '../../runtime/kernel/subsystem.ts';
+import { ConfigError } from './limits.ts';
 import { localSettings, serverSettings, type LocalInput, type ServerInput } from './settings.ts';
 
 export interface BrokerSection {
@@ -14,21 +15,26 @@ export interface BrokerSection {
 export async function startBrokerSection(system: ActorSystem, config: BrokerSection, env: RunEnv): Promise<SectionHandle> {
   const lines: string[] = [];
   const stops: (() => Promise<void>)[] = [];
+  // with a `nodes:` section the links run on the topology's node: its name, listen address,
+  // secret and TLS; the broker's own link keys would contradict it
+  const shared = system.node !== null ? system : null;
   if (config.server) {
+    if (shared) noOwnLink(config.server as Record<string, unknown>, 'broker.server', ['listen', 'nodeName', 'secretFile', 'tls'], 'nodes.name, nodes.listen, nodes.secretFile and nodes.tls');
     const s = serverSettings(config.server, 'broker.server', env.dir);
     const { startBrokerServer } = await import('./server/node.ts');
-    const server = await startBrokerServer(s, (e) => env.stop(1, `broker server: durable write failed: ${e.message}`));
+    const server = await startBrokerServer(s, (e) => env.stop(1, `broker server: durable write failed: ${e.message}`), shared);
     stops.unshift(() => server.stop());
-    lines.push(`broker: server on ${s.listen.replace(/:0$/, `:${server.port}`)} (durability ${s.durability}, data in ${s.dataDir})`);
+    lines.push(`broker: server on ${shared ? `node ${shared.node!.name} (${shared.node!.url})` : s.listen.replace(/:0$/, `:${server.port}`)} (durability ${s.durability}, data in ${s.dataDir})`);
   }
   const sockets: string[] = [];
   for (const [i, l] of config.local.entries()) {
+    if (shared) noOwnLink(l as Record<string, unknown>, `broker.local.${i}`, ['nodeName', 'secretFile', 'tls'], 'nodes.name, nodes.secretFile and nodes.tls');
     const s = localSettings(l, `broker.local.${i}`, env.dir);
     const { startLocalBroker } = await import('./local/node.ts');
-    const lb = await startLocalBroker(s);
+    const lb = await startLocalBroker(s, shared);
     stops.unshift(() => lb.stop());
     sockets.push(lb.socket);
-    lines.push(`broker: local broker on ${lb.socket} -> ${s.server}`);
+    lines.push(`broker: local broker on ${lb.socket} -> ${s.server} (node ${s.serverNode})`);
   }
 
   if (config.demo) {
@@ -45,4 +51,10 @@ export async function startBrokerSection(system: ActorSystem, config: BrokerSect
     },
     describe: () => lines,
   };
+}
+
+function noOwnLink(o: Record<string, unknown>, where: string, keys: string[], instead: string): void {
+  for (const k of keys) {
+    if (o[k] !== undefined) throw new ConfigError(`${where}.${k}: this topology has a nodes: section, so the broker links run on that node; set ${instead} there instead`);
+  }
 }

@@ -10,13 +10,23 @@ import {
   DEFAULT_LOCAL,
   DEFAULT_SERVER,
   DEFAULT_SERVER_LIMITS,
+  DEFAULT_SERVER_NODE,
   type Durability,
+  type LinkNodeSettings,
+  type LinkTls,
   type LocalSettings,
   type ServerLimits,
   type ServerSettings,
 } from './limits.ts';
 
-export interface ServerInput {
+/** The link node options of either side (topology keys and `broker server|local` flags). */
+export interface LinkInput {
+  nodeName?: string;
+  secretFile?: string;
+  tls?: LinkTls;
+}
+
+export interface ServerInput extends LinkInput {
   listen?: string;
   dataDir?: string;
   defaultTopics?: string[];
@@ -26,8 +36,9 @@ export interface ServerInput {
   limits?: Partial<ServerLimits>;
 }
 
-export interface LocalInput {
+export interface LocalInput extends LinkInput {
   server?: string;
+  serverNode?: string;
   dataDir?: string;
   localSocket?: string;
   secret?: string | null;
@@ -36,6 +47,23 @@ export interface LocalInput {
   pingMs?: number;
   wsListen?: string | null;
   limits?: Partial<ServerLimits>;
+}
+
+const NODE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function nodeName(where: string, v: string): string {
+  if (!NODE_NAME.test(v)) throw new ConfigError(`${where}: expected a node name (letters, digits, _ . -, at most 64), found ${JSON.stringify(v)}`);
+  return v;
+}
+
+function linkSettings(i: LinkInput, where: string, base: string, defaultName: string | null): LinkNodeSettings {
+  const tls = i.tls ?? null;
+  const file = (f: string | undefined): string | undefined => (f === undefined ? undefined : resolve(base, f));
+  return {
+    nodeName: i.nodeName !== undefined ? nodeName(`${where}.nodeName`, i.nodeName) : defaultName,
+    secretFile: i.secretFile !== undefined ? resolve(base, i.secretFile) : null,
+    tls: tls === null ? null : { certFile: file(tls.certFile), keyFile: file(tls.keyFile), caFile: file(tls.caFile), requireClientCert: tls.requireClientCert },
+  };
 }
 
 function positive(where: string, v: unknown): number {
@@ -54,9 +82,15 @@ export function serverSettings(i: ServerInput, where = 'broker.server', base = p
   const durability = i.durability ?? DEFAULT_SERVER.durability;
   if (!['full', 'normal', 'off'].includes(durability)) throw new ConfigError(`${where}.durability: expected one of "full", "normal", "off", found ${JSON.stringify(durability)}`);
   const listen = i.listen ?? DEFAULT_SERVER.listen;
-  if (!/^.+:\d{1,5}$/.test(listen)) throw new ConfigError(`${where}.listen: expected host:port, found ${JSON.stringify(listen)}`);
+  if (!/^(wss?:\/\/)?[^/\s]+:\d{1,5}\/?$/.test(listen)) throw new ConfigError(`${where}.listen: expected host:port or ws(s)://host:port, found ${JSON.stringify(listen)}`);
+  const [, scheme, host, port] = /^(wss?:\/\/)?(.+):(\d+)\/?$/.exec(listen) as RegExpExecArray;
+  const listenUrl = `${scheme ?? 'ws://'}${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+  const link = linkSettings(i, where, base, DEFAULT_SERVER_NODE);
+  if (listenUrl.startsWith('wss:') && (!link.tls?.certFile || !link.tls.keyFile)) throw new ConfigError(`${where}.tls: wss:// needs tls.certFile and tls.keyFile`);
   return {
     listen,
+    listenUrl,
+    link,
     dataDir: resolve(base, i.dataDir ?? DEFAULT_SERVER.dataDir),
     defaultTopics,
     pushWindow: positive(`${where}.pushWindow`, i.pushWindow ?? DEFAULT_SERVER.pushWindow),
@@ -78,6 +112,8 @@ export function localSettings(i: LocalInput, where = 'broker.local', base = proc
   if (wsListen !== null && secret === null) throw new ConfigError(`${where}.wsListen: the ws endpoint needs a secret (set BROKER_SECRET)`);
   return {
     server,
+    serverNode: nodeName(`${where}.serverNode`, i.serverNode ?? DEFAULT_SERVER_NODE),
+    link: linkSettings(i, where, base, null),
     wsListen,
     dataDir,
     localSocket: i.localSocket ? resolve(base, i.localSocket) : join(dataDir, 'lb.sock'),

@@ -59,6 +59,17 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
   const groups: ActorRef<GroupMsg>[] = [];
   for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.refFor<GroupMsg>(`${props.io}/g${g}`, ctx.thread));
   let listener: Listener | null = null;
+  /**
+   * Connections accepted before the handlers are up (the listener binds first, for a fast start):
+   * registered, not read. They are served once the I/O actor opens the acceptor, or closed with
+   * zero bytes if the dispatcher fails to start or drains first (§7.1: nothing is served before
+   * the start is known to have succeeded).
+   */
+  let held: { slot: number; gen: number }[] = [];
+  const closeHeld = (): void => {
+    for (const h of held) if (s.table.rows[h.slot].live && s.table.rows[h.slot].gen === h.gen) closeSlot(s, h.slot);
+    held = [];
+  };
 
   /** §5.2 steps 1-4, before anything touches the socket: draining, allow-list, duplicate peer, capacity. */
   const admit = (peer: Peer): Admission => {
@@ -92,8 +103,9 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
   const onConnection = (sock: net.Socket, peer: Peer): void => {
     const row = s.table.register(peer.address, peer.port, Date.now(), { socket: sock, ref: null })!;
     s.counters.accepted++;
-    s.log.debug('connection accepted', { peer: peer.address, port: peer.port, slot: row.slot, gen: row.gen, group: row.group });
-    groups[row.group].tell({ t: 'adopt', slot: row.slot, gen: row.gen });
+    s.log.debug('connection accepted', { peer: peer.address, port: peer.port, slot: row.slot, gen: row.gen, group: row.group, held: !s.serving });
+    if (s.serving) groups[row.group].tell({ t: 'adopt', slot: row.slot, gen: row.gen });
+    else held.push({ slot: row.slot, gen: row.gen });
   };
 
   return {
@@ -123,16 +135,24 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
       );
     },
     receive(msg) {
-      if (msg.t === 'drain') {
-        // §6.2 step 1: close the listener; later connects are refused.
+      if (msg.t === 'open') {
+        for (const h of held) {
+          const row = s.table.rows[h.slot];
+          if (row.live && row.gen === h.gen) groups[row.group].tell({ t: 'adopt', slot: h.slot, gen: h.gen });
+        }
+        held = [];
+      } else if (msg.t === 'drain') {
+        // §6.2 step 1: close the listener; later connects are refused. Held connections were never read: they close at once.
         s.listening = false;
         listener?.stop();
+        closeHeld();
       }
     },
     stopped(_ctx, reason) {
       s.listening = false;
       listener?.stop();
       listener = null;
+      closeHeld();
       if (typeof reason === 'object') {
         // §7.1: an I/O actor failure closes every connection and frees its slot before the restart.
         for (let slot = 0; slot < s.table.size; slot++) closeSlot(s, slot);

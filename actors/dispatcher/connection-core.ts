@@ -4,6 +4,8 @@
 // code: a read is cut into frames, each frame gets the next seq and either an immediate reply
 // (echo, malformed, BUSY) or an envelope for the RequestQueue; replies come back in `replies`
 // messages and are written strictly in seq order. An exception closes only this connection.
+// What the connection does when a clock runs out (request, idle and frame timeouts, the drain
+// deadline) is in connection-timers.ts.
 
 import type { Socket } from 'node:net';
 import { createActor, type Actor } from 'xstate';
@@ -12,6 +14,7 @@ import { StreamConnection } from '../../runtime/io/index.ts';
 import { encodeFrame, requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import { FrameDeadline, replyOverCap } from './frame-limits.ts';
 import { ReorderWindow } from './window.ts';
+import { drainDeadline, frameTimeout, idleCheck, requestTimeouts, timeOut } from './connection-timers.ts';
 import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
 import { enqueue, freeSlot, type IoAdmission, type IoConns, type IoPhase, type IoSetup, type IoStats, type SlotExtra } from './shared.ts';
 
@@ -93,11 +96,7 @@ export class ConnectionCore implements LifecycleHost {
   }
 
   onFrameTimeout(): void {
-    if (this.frameDeadline === null || !this.accepting || (this.phase !== 'open' && this.phase !== 'draining')) return;
-    if (!this.frameDeadline.overdue(Date.now())) return;
-    this.s.counters.frameTimeouts++;
-    this.s.log.info('frame not completed in time; closing the connection', { slot: this.slot, peer: this.row.peer, frameTimeoutMs: this.frameDeadline.limitMs });
-    this.send({ type: 'FRAMING_ERROR' });
+    frameTimeout(this);
   }
 
   start(): void {
@@ -280,7 +279,7 @@ export class ConnectionCore implements LifecycleHost {
     }
   }
 
-  private encode(text: string): Buffer {
+  encode(text: string): Buffer {
     return encodeFrame(this.s.cfg.Framing, text, this.proto.ascii);
   }
 
@@ -334,11 +333,6 @@ export class ConnectionCore implements LifecycleHost {
     this.progress();
   }
 
-  private timeOut(seq: number): void {
-    this.win.answer(seq, this.encode(this.proto.failure(this.win.request(seq), 'TIMEOUT', `no reply within ${this.s.cfg.RequestTimeoutMs} ms`)));
-    this.s.counters.timeouts++;
-  }
-
   /** Puts a worker's result in its seq position (late results, e.g. after TIMEOUT, are dropped). */
   private store(seq: number, out: Outcome): void {
     const win = this.win;
@@ -346,7 +340,7 @@ export class ConnectionCore implements LifecycleHost {
     // Past its deadline the answer is TIMEOUT, whichever timer fired first (this connection's, or
     // a worker's that replaced a process which missed the deadline and failed its request).
     const dl = win.deadline(seq);
-    if (dl !== 0 && dl <= Date.now()) return this.timeOut(seq);
+    if (dl !== 0 && dl <= Date.now()) return timeOut(this, seq);
     const proto = this.proto;
     const req = win.request(seq);
     let text: string | null = typeof out === 'string' ? out : out.ok ? proto.success(req, out.value) : proto.failure(req, out.code, out.message);
@@ -368,34 +362,11 @@ export class ConnectionCore implements LifecycleHost {
   }
 
   onRequestTimeouts(): void {
-    this.rtArmed = false;
-    if (this.phase !== 'open' && this.phase !== 'draining') return;
-    const now = Date.now();
-    const win = this.win;
-    let next = Infinity;
-    for (let seq = win.nextWrite; seq < win.nextSeq; seq++) {
-      const dl = win.deadline(seq);
-      if (!win.waiting(seq) || dl === 0) continue;
-      if (dl <= now) this.timeOut(seq);
-      else if (dl < next) next = dl;
-    }
-    if (next !== Infinity) {
-      this.rtArmed = true;
-      this.ctx.timers.once('rt', Math.max(1, next - now + 1), { t: 'request-timeouts' });
-    }
-    this.progress();
+    requestTimeouts(this);
   }
 
   onIdleCheck(): void {
-    const idle = this.s.cfg.IdleTimeoutMs;
-    if (this.phase !== 'open') return;
-    const quietFor = Date.now() - this.lastActivity;
-    if (!this.hasPending() && quietFor >= idle) {
-      this.s.log.debug('idle timeout', { slot: this.slot, peer: this.row.peer });
-      this.send({ type: 'IDLE_TIMEOUT' });
-      return;
-    }
-    this.ctx.timers.once('idle', Math.max(1, idle - quietFor), { t: 'idle-check' });
+    idleCheck(this);
   }
 
   onDrainRequest(): void {
@@ -403,23 +374,8 @@ export class ConnectionCore implements LifecycleHost {
     this.progress();
   }
 
-  /** The drain deadline: SHUTDOWN for every unanswered seq, drop frames without a seq, close. */
   onDeadline(): void {
-    if (this.phase !== 'open' && this.phase !== 'draining') return;
-    let abandoned = 0;
-    const win = this.win;
-    for (let seq = win.nextWrite; seq < win.nextSeq; seq++) {
-      if (!win.waiting(seq)) continue;
-      win.answer(seq, this.encode(this.proto.failure(win.request(seq), 'SHUTDOWN', 'the dispatcher is shutting down')));
-      abandoned++;
-    }
-    abandoned += this.held.length - this.heldHead;
-    this.held.length = 0;
-    this.heldHead = 0;
-    this.blockedDecoded = null;
-    this.s.counters.abandoned += abandoned;
-    this.writeReady(false);
-    this.send({ type: 'DEADLINE' });
+    drainDeadline(this);
   }
 
   onResume(): void {

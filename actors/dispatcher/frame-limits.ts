@@ -2,7 +2,10 @@
 // FrameTimeoutMs of its first byte (like nginx's client_body_timeout), so a peer that trickles
 // bytes cannot hold a connection slot; FrameDeadline wraps the decoder and remembers when the frame
 // now being received began (the connection arms a timer through `arm` and asks `overdue` when it
-// fires). Out: a reply over MaxFrameBytes is never sent (replyOverCap).
+// fires). At most one timer is pending: a frame that arrives whole arms nothing, and a frame that
+// begins while a timer is pending is checked when that timer fires (it re-arms for the rest), so
+// pipelined traffic whose chunks end mid-frame does not re-arm a timer per chunk.
+// Out: a reply over MaxFrameBytes is never sent (replyOverCap).
 
 import type { FrameDecoder } from '../../protocols/framing/index.ts';
 
@@ -12,11 +15,16 @@ export class FrameDeadline<F> implements FrameDecoder<F> {
   readonly limitMs: number;
   /** When the first byte of the frame now being received arrived (0: no partial frame). */
   private since = 0;
+  /** A timer is pending (armed, not yet fired). */
+  private pending = false;
 
-  constructor(dec: FrameDecoder<F>, limitMs: number, arm: (ms: number) => void) {
+  private readonly now: () => number;
+
+  constructor(dec: FrameDecoder<F>, limitMs: number, arm: (ms: number) => void, now: () => number = Date.now) {
     this.dec = dec;
     this.limitMs = limitMs;
     this.arm = arm;
+    this.now = now;
   }
 
   push(chunk: Uint8Array): F[] {
@@ -24,8 +32,11 @@ export class FrameDeadline<F> implements FrameDecoder<F> {
     if (this.dec.buffered === 0) this.since = 0;
     else if (this.since === 0 || frames.length > 0) {
       // A new frame began in this chunk.
-      this.since = Date.now();
-      this.arm(this.limitMs);
+      this.since = this.now();
+      if (!this.pending) {
+        this.pending = true;
+        this.arm(this.limitMs);
+      }
     }
     return frames;
   }
@@ -44,9 +55,11 @@ export class FrameDeadline<F> implements FrameDecoder<F> {
 
   /** Called when the timer fires: true (once) when the frame in progress is overdue; re-arms for a younger frame. */
   overdue(now: number): boolean {
+    this.pending = false;
     if (this.since === 0) return false;
     const age = now - this.since;
     if (age < this.limitMs) {
+      this.pending = true;
       this.arm(this.limitMs - age);
       return false;
     }

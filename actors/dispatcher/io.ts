@@ -1,7 +1,10 @@
 // `DispatcherIo`: one dispatcher's I/O subtree on its own thread (dispatcher.md §1.3): the
 // RequestQueue, the WorkerPool, the ConnectionGroups and the Acceptor, plus their shared state
-// (table, counters). It starts them in order (workers first, then the listener: start failures
-// are reported before anything is accepted, §7.1) and runs the drain of §6.2.
+// (table, counters). It binds the listener at once, while the handlers start (a fast start), but
+// serves nothing before they are up: connections accepted meanwhile are held (registered, not
+// read) and served when the pool is ready, or closed with zero bytes if the start fails, which is
+// reported as before (§7.1: a request arriving early waits, it never fails because of the start).
+// The dispatcher is ready when it listens and its handlers are up. It runs the drain of §6.2.
 
 import { defineActor, supervisors, type ActorRef } from '../../runtime/index.ts';
 import { Acceptor, dispatcherView } from './acceptor.ts';
@@ -38,6 +41,12 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
     const groups: ActorRef<GroupMsg>[] = [];
     let acceptor: ActorRef<AcceptorMsg> | null = null;
     let ready = false;
+    let address: string | null = null;
+    const readyIfUp = (): void => {
+      if (ready || address === null || !s.serving) return;
+      ready = true;
+      sup.tell({ t: 'ready', address });
+    };
     let drainReported = false;
     let carried = false;
 
@@ -59,11 +68,13 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
         if (cfg.Allow === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
         s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path } });
         ctx.spawn(WorkerPool, { name: 'pool', props: { io: ctx.path, sup: props.sup } });
+        for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, index: g } }));
+        if (!s.draining) acceptor = ctx.spawn(Acceptor, { name: 'acceptor', props: { io: ctx.path } });
       },
       receive(msg) {
         switch (msg.t) {
           case 'pool-ready':
-            if (acceptor !== null) return; // a restarted pool
+            if (s.serving) return; // a restarted pool
             if (isInline(cfg) && s.inline === null) {
               // Inline placement: the handler is loaded on this thread before the first connection.
               void loadInlineHandler(cfg, s.protocol, s.counters).then(
@@ -72,18 +83,16 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
               );
               return;
             }
-            for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, index: g } }));
-            acceptor = ctx.spawn(Acceptor, { name: 'acceptor', props: { io: ctx.path } });
-            if (s.draining) ctx.self.tell({ t: 'check-drained' });
+            s.serving = true;
+            acceptor?.tell({ t: 'open' });
+            readyIfUp();
             break;
           case 'pool-failed':
             if (!ready) sup.tell({ t: 'start-failed', exitCode: 1, error: `${cfg.Name}: the worker pool cannot start: ${msg.error}` });
             break;
           case 'listening':
-            if (!ready) {
-              ready = true;
-              sup.tell({ t: 'ready', address: msg.address });
-            }
+            address = msg.address;
+            readyIfUp();
             break;
           case 'bind-failed':
             if (!ready) sup.tell({ t: 'start-failed', exitCode: msg.code === 'EADDRINUSE' ? 3 : 1, error: `${cfg.Name}: ${msg.error}` });

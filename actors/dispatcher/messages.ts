@@ -70,7 +70,7 @@ export type PoolMsg =
   | { t: 'ready'; name: string }
   | { t: 'start-failed'; name: string; error: string };
 
-export type AcceptorMsg = { t: 'drain' };
+export type AcceptorMsg = { t: 'drain' } | { t: 'open' };
 
 export type IoMsg =
   | { t: 'pool-ready' }

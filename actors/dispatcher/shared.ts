@@ -111,6 +111,8 @@ export interface IoAdmission {
 export interface IoPhase {
   draining: boolean;
   listening: boolean;
+  /** The handlers are up: accepted connections are served. Until then the acceptor holds them (§7.1). */
+  serving: boolean;
 }
 
 /**
@@ -153,6 +155,7 @@ export function openShared(ctx: ActorContext<unknown>, cfg: DispatcherConfig): I
     replacements: prev?.replacements ?? 0,
     draining: false,
     listening: false,
+    serving: false,
     onEmpty: null,
     inline: null,
   };

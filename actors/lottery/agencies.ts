@@ -7,7 +7,7 @@ import type cliProgressTypes from 'cli-progress';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import { AgencyClient, type AgencyMsg, type AgencyNotice } from './agency.ts';
 import type { ClientSettings } from './config.ts';
-import { setThreadSink } from './tp0log.ts';
+import { setThreadSink, writeAllSync } from './tp0log.ts';
 
 export type ProgressMode = 'none' | 'ipc' | 'bar';
 
@@ -19,6 +19,8 @@ export interface AgencyGroupProps {
   clients: ClientSettings[];
   placement: 'main' | 'any';
   progress: ProgressMode;
+  /** Write `clientN exited with code <n>` on stdout when each agency finishes (shared agency process). */
+  exitLines?: boolean;
 }
 
 export type AgencyGroupMsg = AgencyNotice | { t: 'terminate' };
@@ -96,6 +98,9 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
             return;
           }
           case 'agency-done':
+            // Agencies sharing one process under `lottery run`: the exit line the launcher writes for
+            // a process of its own, written here in order after the agency's last line.
+            if (props.exitLines) writeAllSync(1, `client${msg.id} exited with code ${msg.code}\n`);
             codes[msg.id] = msg.code;
             winners[msg.id] = msg.winners;
             if (msg.code === 0) bar.get(msg.id)?.update(100);

@@ -1,25 +1,30 @@
-// AgencyClient (lottery.md §2, §3): one lottery agency. An xstate machine
-//   configuring → (echoing | single | sending → closing → awaitingWinners) → done
-// with `stopped` (SIGTERM: finish the exchange in flight, close the socket and the data file) and
-// `failed` (the server stayed unreachable for connectRetryMs). Batches come from a BetReader
-// child; each request uses a fresh connection; replies are awaited before the next request.
+// AgencyClient (lottery.md §2, §3): one lottery agency: the steps its lifecycle (agency-machine.ts)
+// runs. Batches come from a BetReader child; replies are awaited before the next request. Over
+// protocol A it first asks our server what it already holds (LST) and resumes after it, on a
+// connection the server keeps open (link.ts); otherwise each request uses a fresh connection.
 // While a batch waits for its ACK, the agency already holds the next batch (asked of the reader),
 // so reading and parsing the file are not on the path between two round trips.
 
-import { createActor, setup } from 'xstate';
+import { createActor } from 'xstate';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
 import {
   encodeABet,
   encodeAFin,
+  encodeALstQuery,
   encodeB,
   makeBet,
   parseAgency,
   type Bet,
 } from '../../protocols/lottery/index.ts';
 import type { ClientSettings } from './config.ts';
-import { exchange, ExchangeError, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
+import { exchange, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
+import { Link } from './link.ts';
+import { Attempts } from './attempts.ts';
 import { BetReader, type BatchOut, type ReaderMsg } from './reader.ts';
 import { Tp0Log } from './tp0log.ts';
+import { agencyMachine, type AgencyMsg } from './agency-machine.ts';
+
+export type { AgencyMsg } from './agency-machine.ts';
 
 export type AgencyNotice =
   | { t: 'progress'; id: number; bytes: number; total: number; bets: number }
@@ -31,21 +36,6 @@ export interface AgencyProps {
   notify?: { path: string; thread: number };
 }
 
-export type AgencyMsg =
-  | { type: 'terminate' }
-  | { type: 'acked'; batch: BatchOut }
-  | { type: 'eof' }
-  | { type: 'sent' }
-  | { type: 'closed' }
-  | { type: 'winners'; documents: string[] }
-  | { type: 'notready' }
-  | { type: 'echoed'; line: string }
-  | { type: 'tick' }
-  | { type: 'halt' }
-  | { type: 'failed'; action: string; error: string };
-
-const RETRY_MIN_MS = 50;
-const RETRY_MAX_MS = 500;
 const POLL_MAX_MS = 10_000;
 
 export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url, 'AgencyClient', (props, ctx) => {
@@ -53,8 +43,6 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
   const log = new Tp0Log({ level: s.logLevel, source: s.source });
   const notify = props.notify ? ctx.refFor<AgencyNotice>(props.notify.path, props.notify.thread) : null;
   let reader: ActorRef<ReaderMsg> | null = null;
-  let inflight: ExchangeHandle | null = null;
-  let parked = false;
   let stopping = false;
   let echoN = 0;
   let pollDelay = 50;
@@ -70,40 +58,14 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     ctx.self.tell(ev);
   };
 
-  /** Runs one exchange with reconnect-and-resend for up to connectRetryMs; posts the result. */
-  function attempt(action: string, make: () => ExchangeHandle, onReply: (r: ExchangeReply) => void, isParked = false): void {
-    const firstFailure = { at: 0 };
-    let delay = RETRY_MIN_MS;
-    const run = (): void => {
-      if (stopping && !isParked) return post({ type: 'halt' });
-      const h = make();
-      inflight = h;
-      parked = isParked;
-      h.promise.then(
-        (r) => {
-          inflight = null;
-          parked = false;
-          onReply(r);
-        },
-        (err: ExchangeError) => {
-          inflight = null;
-          parked = false;
-          if (stopping) return post({ type: 'halt' });
-          const now = Date.now();
-          if (firstFailure.at === 0) firstFailure.at = now;
-          if (action === 'consulta_ganadores') resendClose = true;
-          if (now - firstFailure.at >= s.connectRetryMs) {
-            return post({ type: 'failed', action, error: err.code ?? err.message });
-          }
-          ctx.log.debug('exchange failed; retrying', { action, error: err.message, inMs: delay });
-          retryTimer = setTimeout(run, delay);
-          delay = Math.min(delay * 2, RETRY_MAX_MS);
-        },
-      );
-    };
-    run();
-  }
-  let retryTimer: NodeJS.Timeout | null = null;
+  const attempts = new Attempts({
+    connectRetryMs: s.connectRetryMs,
+    stopping: () => stopping,
+    halt: () => post({ type: 'halt' }),
+    failed: (action, error) => post({ type: 'failed', action, error }),
+    debug: (msg, fields) => ctx.log.debug(msg, fields),
+  });
+  const attempt = attempts.run.bind(attempts);
 
   function unexpected(action: string, r: ExchangeReply): void {
     const what = r.kind === 'B' ? r.packet.type : r.kind === 'A' ? r.reply.type : r.kind;
@@ -112,8 +74,69 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
 
   // ---- steps ---------------------------------------------------------------------------------
 
+  /**
+   * Protocol A: before its first batch the agency asks the server what it already holds of it
+   * (LST, our extension) and starts after that, so a restarted agency sends no committed batch
+   * again. A legacy server does not know LST (it drops the connection): then the agency starts from
+   * its first batch, and our server would still recognise the resends.
+   */
+  let resumed = false;
+  /** The kept-open connection our server grants after LST (link.ts); null: one connection per message. */
+  let link: Link | null = null;
+  const dropLink = (): void => {
+    link?.close();
+    link = null;
+  };
+  /** A protocol A request over the kept-open connection while it lasts, else over a fresh one. */
+  const requestA = (bytes: Buffer, timeoutMs?: number): ExchangeHandle => {
+    if (link?.alive) {
+      const h = link.request(bytes, { timeoutMs });
+      h.promise.catch(() => dropLink()); // after any failure: one connection per message from now on
+      return h;
+    }
+    dropLink();
+    return exchange(s.host, s.port, bytes, 'A', { timeoutMs });
+  };
+  function resume(): void {
+    const from = (p: { lastBatchId: number; rows: number } | null, why: string): void => {
+      resumed = true;
+      if (p === null || p.rows === 0) {
+        if (p === null) ctx.log.debug('no resume point; starting from the first batch', { agency: s.id, why });
+        if (p) batchId = p.lastBatchId;
+        return sendNext();
+      }
+      batchId = p.lastBatchId;
+      betsAcked = p.rows;
+      ctx.log.info('resuming after the bets the server already holds', { agency: s.id, rows: p.rows, lastBatchId: p.lastBatchId });
+      reader!.ask<number>({ t: 'skip', rows: p.rows }, { timeoutMs: 60_000 }).then(
+        () => sendNext(),
+        (err) => post({ type: 'failed', action: 'leer_apuestas', error: (err as Error).message }),
+      );
+    };
+    attempt(
+      'consulta_progreso',
+      () => {
+        link = new Link(s.host, s.port);
+        return link.request(encodeALstQuery(s.id), { timeoutMs: 10_000 });
+      },
+      (r) => {
+        if (r.kind === 'A' && r.reply.type === 'LST' && r.reply.agency === s.id) return from(r.reply, 'answered');
+        dropLink();
+        from(null, 'unexpected reply');
+      },
+      false,
+      (err) => {
+        dropLink();
+        if (err.connectFailed) return false; // not up yet: retried like any request
+        from(null, err.message);
+        return true;
+      },
+    );
+  }
+
   function sendNext(): void {
     if (stopping) return post({ type: 'halt' });
+    if (!resumed && s.protocol === 'A') return resume();
     const asked = nextBatch ?? reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
     nextBatch = null;
     asked.then(
@@ -127,7 +150,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
         attempt(
           'apuesta_enviada',
           () => {
-            const h = exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 });
+            const h = s.protocol === 'A' ? requestA(packet, 60_000) : exchange(s.host, s.port, packet, s.protocol, { timeoutMs: 60_000 });
             // Ready the next batch while this one is on the wire (kept across a retry).
             if (nextBatch === null) {
               nextBatch = reader!.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
@@ -177,7 +200,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       // FIN stays open until the draw and is answered with WIN: parked, no timeout.
       attempt(
         'consulta_ganadores',
-        () => exchange(s.host, s.port, encodeAFin(s.id), 'A'),
+        () => requestA(encodeAFin(s.id)),
         (r) => (r.kind === 'A' && r.reply.type === 'WIN' ? post({ type: 'winners', documents: r.reply.documents }) : unexpected('consulta_ganadores', r)),
         true,
       );
@@ -195,37 +218,42 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
   }
 
   /**
-   * A close is confirmed by our server (StoreResponse:0 once durable); a legacy server only drops
-   * the connection, which a server dying right after reading the close looks like too. So an
-   * unconfirmed close is sent again (it is idempotent) before the first winners request after any
-   * failed connection: a restarted server that lost it then still hears it, and the draw happens.
+   * A close is confirmed only by a reply: our server answers StoreResponse:0 once the close is
+   * durable. A legacy server never answers (it drops the connection), and a server that dies right
+   * after reading the close looks the same, so a dropped connection never counts as a confirmed
+   * close. An unconfirmed close is sent again (closes are idempotent) before every winners request,
+   * and any close is sent again after a failed connection: a restarted server that lost it still
+   * hears it, and the draw happens. Against a legacy server that is one extra close per poll.
    */
   let closeConfirmed = false;
-  let resendClose = false;
   const isCloseAnswer = (r: ExchangeReply): boolean => r.kind === 'eof' || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0);
 
-  function askWinners(): void {
+  function askWinners(closeFirst = !closeConfirmed): void {
+    let closeNow = closeFirst;
     let sentClose = false;
     attempt(
       'consulta_ganadores',
       () => {
-        sentClose = resendClose && !closeConfirmed;
+        sentClose = closeNow;
         if (sentClose) return exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true });
         return exchange(s.host, s.port, encodeB({ type: 'WinnersRequest', agency: s.id }), 'B', { timeoutMs: 5 * 60_000 });
       },
       (r) => {
         if (sentClose) {
           if (!isCloseAnswer(r)) return unexpected('cierre_agencia', r);
-          resendClose = false;
           closeConfirmed = r.kind === 'B';
-          ctx.log.info('close sent again after a reconnect', { agency: s.id, confirmed: closeConfirmed });
-          return askWinners();
+          ctx.log.debug('close sent again before asking for winners', { agency: s.id, confirmed: closeConfirmed });
+          return askWinners(false);
         }
         if (r.kind === 'B' && r.packet.type === 'WinnersResponse') return post({ type: 'winners', documents: r.packet.documents });
         if (r.kind === 'B' && r.packet.type === 'NotReadyResponse') return post({ type: 'notready' });
         unexpected('consulta_ganadores', r);
       },
       true,
+      () => {
+        closeNow = true; // after a failed connection the close goes first again
+        return false;
+      },
     );
   }
 
@@ -242,147 +270,79 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
 
   // ---- the machine -----------------------------------------------------------------------------
 
-  const machine = setup({
-    types: {} as { context: { phase: string }; events: AgencyMsg },
-    guards: {
-      echoMode: () => s.mode === 'echo',
-      betMode: () => s.mode === 'bet',
-      protocolA: () => s.protocol === 'A',
-      moreEcho: () => echoN < s.loopAmount && !stopping,
+  const machine = agencyMachine({
+    echoMode: () => s.mode === 'echo',
+    betMode: () => s.mode === 'bet',
+    moreEcho: () => echoN < s.loopAmount && !stopping,
+    logConfig: () => {
+      log.line('INFO', 'config', 'success', { client_id: s.id }, {
+        server_address: s.serverAddress,
+        loop_amount: String(s.loopAmount),
+        loop_period: s.loopPeriod,
+        log_level: s.logLevel,
+      });
     },
-    actions: {
-      logConfig: () => {
-        log.line('INFO', 'config', 'success', { client_id: s.id }, {
-          server_address: s.serverAddress,
-          loop_amount: String(s.loopAmount),
-          loop_period: s.loopPeriod,
-          log_level: s.logLevel,
-        });
-      },
-      openReader: () => {
-        reader = ctx.spawn(BetReader, {
-          name: 'reader',
-          props: { file: s.file, agency: s.id, protocol: s.protocol, maxAmount: s.maxAmount, loggingLevel: s.logLevel, source: s.source },
-        });
-      },
-      sendNext: () => sendNext(),
-      acked: ({ event }) => {
-        if (event.type !== 'acked') return;
-        betsAcked += event.batch.bets.length;
-        log.debug('batch_enviado', 'success', { cantidad: event.batch.bets.length });
-        notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
-      },
-      closeFile: () => {
-        reader?.tell({ t: 'close' });
-      },
-      sendSingle: () => sendSingle(),
-      sendClose: () => sendClose(),
-      askWinners: () => askWinners(),
-      schedulePoll: () => {
-        ctx.timers.once('poll', pollDelay, { type: 'tick' });
-        pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS);
-      },
-      echoStep: () => echoStep(),
-      echoed: ({ event }) => {
-        if (event.type === 'echoed') log.info('receive_message', 'success', { client_id: s.id, msg: event.line });
-      },
-      echoWait: () => ctx.timers.once('tick', s.loopPeriodMs, { type: 'tick' }),
-      echoFinished: () => log.info('loop_finished', 'success', { client_id: s.id }),
-      gotWinners: ({ event }) => {
-        if (event.type !== 'winners') return;
-        winners = event.documents.length;
-        log.info('consulta_ganadores', 'success', { cant_ganadores: winners });
-      },
-      terminate: () => {
-        stopping = true;
-        ctx.timers.cancel('tick');
-        ctx.timers.cancel('poll');
-        if (retryTimer) clearTimeout(retryTimer);
-        if (inflight && parked) {
-          // Parked on the draw: there is no exchange to finish; cut it.
-          cutConnection = true;
-          inflight.cancel();
-        } else if (!inflight) {
-          post({ type: 'halt' });
-        }
-        // Otherwise the exchange in flight finishes first, then the next step sees `stopping`.
-      },
-      fail: ({ event }) => {
-        if (event.type !== 'failed') return;
-        log.info(event.action, 'fail', { client_id: s.id, error: event.error.replace(/[^A-Za-z0-9_. -]/g, '_').slice(0, 80) });
-        outcome = 1;
-      },
-      finishOk: () => {
-        outcome = 0;
-      },
-      shutdown: () => {
-        if (cutConnection) log.info('close_connection', 'success', { client_id: s.id });
-        if (fileOpened || reader) log.info('close_file', 'success', { client_id: s.id });
-        log.info('shutdown', 'success', { client_id: s.id });
-        outcome = 0;
-      },
+    openReader: () => {
+      reader = ctx.spawn(BetReader, {
+        name: 'reader',
+        props: { file: s.file, agency: s.id, protocol: s.protocol, maxAmount: s.maxAmount, loggingLevel: s.logLevel, source: s.source },
+      });
     },
-  }).createMachine({
-    id: 'agency',
-    context: { phase: 'configuring' },
-    initial: 'configuring',
-    on: {
-      terminate: { actions: 'terminate' },
-      halt: '.stopped',
-      failed: { target: '.failed', actions: 'fail' },
+    sendNext: () => sendNext(),
+    acked: (event) => {
+      betsAcked += event.batch.bets.length;
+      log.debug('batch_enviado', 'success', { cantidad: event.batch.bets.length });
+      notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
     },
-    states: {
-      configuring: {
-        entry: 'logConfig',
-        always: [
-          { guard: 'echoMode', target: 'echoing' },
-          { guard: 'betMode', target: 'single' },
-          { target: 'sending', actions: 'openReader' },
-        ],
-      },
-      echoing: {
-        initial: 'exchanging',
-        states: {
-          exchanging: {
-            entry: 'echoStep',
-            on: {
-              echoed: [
-                { guard: 'moreEcho', target: 'waiting', actions: 'echoed' },
-                { target: '#agency.done', actions: ['echoed', 'echoFinished'] },
-              ],
-            },
-          },
-          waiting: { entry: 'echoWait', on: { tick: 'exchanging' } },
-        },
-      },
-      single: { entry: 'sendSingle', on: { sent: 'done' } },
-      sending: {
-        entry: 'sendNext',
-        on: {
-          acked: { target: 'sending', reenter: true, actions: 'acked' },
-          eof: { target: 'closing', actions: 'closeFile' },
-        },
-      },
-      closing: {
-        entry: 'sendClose',
-        on: {
-          closed: 'awaitingWinners',
-          winners: { target: 'done', actions: 'gotWinners' },
-        },
-      },
-      awaitingWinners: {
-        entry: 'askWinners',
-        on: {
-          winners: { target: 'done', actions: 'gotWinners' },
-          notready: { actions: 'schedulePoll' },
-          tick: { target: 'awaitingWinners', reenter: true },
-        },
-      },
-      done: { type: 'final', entry: 'finishOk' },
-      stopped: { type: 'final', entry: 'shutdown' },
-      failed: { type: 'final' },
+    closeFile: () => {
+      reader?.tell({ t: 'close' });
     },
-  });
+    sendSingle: () => sendSingle(),
+    sendClose: () => sendClose(),
+    askWinners: () => askWinners(),
+    schedulePoll: () => {
+      ctx.timers.once('poll', pollDelay, { type: 'tick' });
+      pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS);
+    },
+    echoStep: () => echoStep(),
+    echoed: (event) => {
+      log.info('receive_message', 'success', { client_id: s.id, msg: event.line });
+    },
+    echoWait: () => ctx.timers.once('tick', s.loopPeriodMs, { type: 'tick' }),
+    echoFinished: () => log.info('loop_finished', 'success', { client_id: s.id }),
+    gotWinners: (event) => {
+      winners = event.documents.length;
+      log.info('consulta_ganadores', 'success', { cant_ganadores: winners });
+    },
+    terminate: () => {
+      stopping = true;
+      ctx.timers.cancel('tick');
+      ctx.timers.cancel('poll');
+      attempts.cancelRetry();
+      const inflight = attempts.inflight;
+      if (inflight && attempts.parked) {
+        // Parked on the draw: there is no exchange to finish; cut it.
+        cutConnection = true;
+        inflight.cancel();
+      } else if (!inflight) {
+        post({ type: 'halt' });
+      }
+      // Otherwise the exchange in flight finishes first, then the next step sees `stopping`.
+    },
+    fail: (event) => {
+      log.info(event.action, 'fail', { client_id: s.id, error: event.error.replace(/[^A-Za-z0-9_. -]/g, '_').slice(0, 80) });
+      outcome = 1;
+    },
+    finishOk: () => {
+      outcome = 0;
+    },
+    shutdown: () => {
+      if (cutConnection) log.info('close_connection', 'success', { client_id: s.id });
+      if (fileOpened || reader) log.info('close_file', 'success', { client_id: s.id });
+      log.info('shutdown', 'success', { client_id: s.id });
+      outcome = 0;
+    },
+    });
 
   const actor = createActor(machine);
   actor.subscribe({
@@ -401,8 +361,9 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       actor.send(msg);
     },
     stopped() {
-      if (retryTimer) clearTimeout(retryTimer);
-      inflight?.cancel();
+      attempts.cancelRetry();
+      attempts.inflight?.cancel();
+      dropLink();
       actor.stop();
     },
     inspect() {

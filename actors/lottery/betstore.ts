@@ -27,17 +27,23 @@
 // and the draw record are synced the same way (synchronously) before they are answered.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineActor, type Reply, type Store } from '../../runtime/index.ts';
 import { formatBetsCsvRow, LOTTERY_WINNER_NUMBER, type BetRow } from '../../protocols/lottery/index.ts';
 import { insertRows, openBetStore, rewriteBetsCsv, storePath } from './bets-db.ts';
 
 export { insertRows, openBetStore } from './bets-db.ts';
 import { Tp0Log } from './tp0log.ts';
+import { WalSync } from './wal-sync.ts';
 import type { CoordinatorMsg } from './coordinator.ts';
 
 export type StoreReply = { ok: true; stored: number } | { ok: false; reason: string };
+/** An agency's progress (the LST resume query): its highest committed protocol A batch id and its stored rows. */
+export interface StoreProgress {
+  lastBatchId: number;
+  rows: number;
+}
 export interface StoreState {
   closed: number[];
   drawn: boolean;
@@ -57,6 +63,8 @@ export type BetStoreMsg =
    */
   | { t: 'store'; agency: number; rows: BetRow[] | string; csv?: string; batchId?: number }
   | { t: 'close'; agency: number }
+  /** ask -> StoreProgress, once everything counted is durable. */
+  | { t: 'progress'; agency: number }
   | { t: 'state' }
   | { t: 'draw' }
   | { t: 'count' };
@@ -106,73 +114,24 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let resends = 0;
   /** Every committed batch of each agency (protocol A), as `<batch id>:<digest of its rows>`. */
   const committed = new Map<number, Set<string>>();
+  /** The highest committed protocol A batch id of each agency (the LST resume query). */
+  const lastBatch = new Map<number, number>();
   const remember = (agency: number, b: LastBatch): void => {
     let m = committed.get(agency);
     if (m === undefined) committed.set(agency, (m = new Set()));
     m.add(`${b.id}:${b.digest}`);
+    if (b.id > (lastBatch.get(agency) ?? 0)) lastBatch.set(agency, b.id);
   };
   /** Per-agency progress for inspect() (the live view's lottery panel): bets stored, winners once drawn. */
   const betsByAgency = new Map<number, number>();
   let winnersByAgency: Map<number, number> | null = null;
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
-  const syncWal = (props.durability ?? 'full') === 'full';
-  let walFd = -1;
-  /** Replies waiting for the fsync in flight, and for the next one. */
-  let syncing: { ok: () => void; fail: (reason: string) => void }[] | null = null;
-  let waitingSync: { ok: () => void; fail: (reason: string) => void }[] = [];
-  let syncs = 0;
-
-  function wal(): number {
-    if (walFd < 0) {
-      const path = `${storePath(props.dataDir)}-wal`;
-      walFd = openSync(path, 'r+');
-      // The WAL file's directory entry must be durable too (it may have just been created).
-      const dir = openSync(dirname(path), 'r');
-      try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
-      }
-    }
-    return walFd;
-  }
-
-  /** Synchronous WAL sync (closes, the draw record): the reply follows it. */
-  function syncNow(): void {
-    if (syncWal) fdatasyncSync(wal());
-  }
-
-  /** Calls ok() once everything committed so far is on disk (one fsync in flight at a time). */
-  function afterSync(ok: () => void, fail: (reason: string) => void): void {
-    if (!syncWal) return ok();
-    waitingSync.push({ ok, fail });
-    if (syncing === null) startSync();
-  }
-
-  function startSync(): void {
-    const group = waitingSync;
-    waitingSync = [];
-    syncing = group;
-    let fd: number;
-    try {
-      fd = wal();
-    } catch (err) {
-      syncing = null;
-      for (const w of group) w.fail(`wal sync failed: ${(err as Error).message}`);
-      return;
-    }
-    syncs++;
-    fdatasync(fd, (err) => {
-      if (syncing !== group) return; // settled by stopped() (synchronous sync at shutdown)
-      syncing = null;
-      if (err) {
-        ctx.log.error('wal sync failed', { error: err.message, batches: group.length });
-        for (const w of group) w.fail(`wal sync failed: ${err.message}`);
-      } else for (const w of group) w.ok();
-      if (waitingSync.length > 0) startSync();
-    });
-  }
+  const walSync = new WalSync(`${storePath(props.dataDir)}-wal`, (props.durability ?? 'full') === 'full', (error, batches) =>
+    ctx.log.error('wal sync failed', { error, batches }),
+  );
+  const afterSync = walSync.after.bind(walSync);
+  const syncNow = walSync.now.bind(walSync);
 
   function scheduleFlush(): void {
     if (flushScheduled) return;
@@ -290,11 +249,31 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           }
           if (!closed.has(msg.agency)) {
             store!.run('INSERT OR IGNORE INTO closed_agencies (agency, closed_at) VALUES (?, ?)', msg.agency, new Date().toISOString());
-            syncNow();
             closed.add(msg.agency);
           }
-          coordinator.tell({ type: 'closed', agency: msg.agency });
-          ctx.reply({ closed: [...closed] });
+          // Answered (and counted for the draw) once durable; the sync runs off the thread like a
+          // batch's, so the other agencies' batches go on meanwhile.
+          const reply = ctx.deferReply();
+          const agency = msg.agency;
+          afterSync(
+            () => {
+              coordinator.tell({ type: 'closed', agency });
+              reply?.resolve({ closed: [...closed] });
+            },
+            (reason) => reply?.reject(new Error(reason)),
+          );
+          return;
+        }
+        case 'progress': {
+          // Batches of this agency already here (a previous incarnation's last one) are counted:
+          // they are committed now and the answer waits for their sync.
+          flush();
+          const progress: StoreProgress = { lastBatchId: lastBatch.get(msg.agency) ?? 0, rows: betsByAgency.get(msg.agency) ?? 0 };
+          const reply = ctx.deferReply();
+          afterSync(
+            () => reply?.resolve(progress),
+            (reason) => reply?.reject(new Error(reason)),
+          );
           return;
         }
         case 'state':
@@ -342,28 +321,12 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           csv = -1;
         }
         // Replies still waiting for a WAL sync (the last commits): one synchronous sync settles them.
-        const waiting = [...(syncing ?? []), ...waitingSync];
-        syncing = null;
-        waitingSync = [];
-        if (walFd >= 0 || waiting.length > 0) {
-          let error: string | null = null;
-          try {
-            fdatasyncSync(wal());
-          } catch (err) {
-            error = `wal sync failed: ${(err as Error).message}`;
-          }
-          for (const w of waiting) {
-            if (error === null) w.ok();
-            else w.fail(error);
-          }
-          if (walFd >= 0) closeSync(walFd);
-          walFd = -1;
-        }
+        walSync.close();
         const wasOpen = store !== null;
         store?.close();
         store = null;
         if (wasOpen && reason === 'shutdown') log.info('close_store', 'success', { bets: count });
-        ctx.log.info('bet store closed', { bets: count, commits, syncs });
+        ctx.log.info('bet store closed', { bets: count, commits, syncs: walSync.syncs });
       }
     },
     inspect() {
@@ -374,7 +337,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         drawn,
         pending: pending.length,
         commits,
-        syncs,
+        syncs: walSync.syncs,
         resends,
         agencies: agencies.map((agency) => ({ agency, bets: betsByAgency.get(agency) ?? 0, closed: closed.has(agency), winners: winnersByAgency ? (winnersByAgency.get(agency) ?? 0) : null })),
       };

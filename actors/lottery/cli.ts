@@ -26,6 +26,7 @@ export function registerLotteryCommands(program: Command): void {
     .option('--mode <mode>', 'SERVER_MODE: lottery, echo or bet')
     .option('--log-level <level>', 'LOGGING_LEVEL')
     .option('--durability <d>', 'full (default: fsync every commit) or normal')
+    .option('--create-data-dir', "create --data when it is missing (only folders inside the project's .data/ are created unasked)")
     .option('--processes', 'the acceptors as separate processes sharing this one\'s store and draw over node links (see cluster/)')
     .action(async (o: ServerCliOptions & { processes?: boolean }) => {
       if (o.processes) {
@@ -59,11 +60,12 @@ export function registerLotteryCommands(program: Command): void {
     .option('--servers <k>', 'server acceptor threads', '1')
     .option('--processes', 'the server\'s acceptors as separate processes over node links')
     .option('--batch-max <n>', 'batch.maxAmount for every agency (default 9999: each batch fills the 8 kB packet)')
-    .option('--protocol <p>', 'A, B or mixed', 'B')
+    .option('--protocol <p>', 'A (default: exactly-once), B or mixed', 'A')
     .option('--port <port>', 'server port (default: a free one)')
     .option('--server-data <dir>', 'folder for bets.csv and the store (default: a fresh temp folder)')
     .option('--log-level <level>', "agencies' log.level")
     .option('--start-order <order>', 'server-first (default) or random (agencies started before the server retry)', 'server-first')
+    .option('--agency-processes', 'one process per agency, as the official harness runs them (default: the agencies share one process)')
     .option('--no-check', 'skip the log-contract check at the end')
     .action(async (o) => {
       const { runAll } = await import('./run.ts');
@@ -81,7 +83,7 @@ export function registerLotteryCommands(program: Command): void {
     .requiredOption('--agencies <n>', 'number of agencies (0 works)')
     .option('--servers <k>', 'acceptor threads', '1')
     .option('--port <port>', 'server port', '12345')
-    .option('--protocol <p>', 'A, B or mixed', 'B')
+    .option('--protocol <p>', 'A (default: exactly-once), B or mixed', 'A')
     .option('--batch-max <n>', 'batch.maxAmount', '35')
     .option('--data <path>', 'folder of agency-N.csv files or a zip (default: the official data set)')
     .option('--out <file>', 'topology file (default: stdout)')
@@ -94,7 +96,7 @@ export function registerLotteryCommands(program: Command): void {
         agencies: n,
         servers: Number(o.servers),
         port: Number(o.port),
-        protocol: o.protocol === 'mixed' ? 'mixed' : o.protocol === 'A' ? 'A' : 'B',
+        protocol: o.protocol === 'mixed' ? 'mixed' : o.protocol === 'B' ? 'B' : 'A',
         batchMax: Number(o.batchMax),
         data: o.data,
         out: o.out,

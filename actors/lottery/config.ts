@@ -79,6 +79,8 @@ export interface ServerSettings {
   idleTimeoutMs: number;
   maxFrameBytes: number;
   durability: 'full' | 'normal';
+  /** Create a missing data folder outside the project's `.data/` (data-dir.ts). */
+  createDataDir?: boolean;
   /** `<source> | ` prefix on TP0 lines (in-process topologies). */
   source?: string;
 }
@@ -95,6 +97,7 @@ export interface ServerCliOptions {
   backlog?: string;
   logLevel?: string;
   durability?: string;
+  createDataDir?: boolean;
 }
 
 /**
@@ -134,6 +137,7 @@ export function serverSettingsFromUpstream(o: ServerCliOptions, env: NodeJS.Proc
     agencies: int('AGENCIES', agenciesText, 0, 100_000, 0),
     servers: int('servers', pick(o.servers, 'SERVERS', 'SERVERS', '1'), 1, 64, 1),
     dataDir: resolve(cwd, pick(o.data, 'DATA_DIR', 'DATA_DIR', '.') ?? '.'),
+    createDataDir: o.createDataDir === true,
     maxConnections: int('MAX_CONNECTIONS', pick(undefined, 'MAX_CONNECTIONS', 'MAX_CONNECTIONS', '256'), 1, 100_000, 256),
     winnersHoldMs: int('WINNERS_HOLD_MS', pick(undefined, 'WINNERS_HOLD_MS', 'WINNERS_HOLD_MS', '30000'), 0, 2 ** 31 - 1, 30_000),
     idleTimeoutMs: int('IDLE_TIMEOUT_MS', pick(undefined, 'IDLE_TIMEOUT_MS', 'IDLE_TIMEOUT_MS', '30000'), 100, 2 ** 31 - 1, 30_000),

@@ -13,7 +13,7 @@ import { defineActor, type StopReason } from '../../runtime/index.ts';
 import { StreamConnection, takeHandle, type HandleToken } from '../../runtime/io/index.ts';
 import { openSession, step, type Effect, type ServerMode, type Session, type SessionEvent } from './session.ts';
 import { Tp0Log } from './tp0log.ts';
-import type { BetStoreMsg, StoreReply } from './betstore.ts';
+import type { BetStoreMsg, StoreProgress, StoreReply } from './betstore.ts';
 import type { CoordinatorMsg, WinnersAnswer } from './coordinator.ts';
 
 export type { ServerMode } from './session.ts';
@@ -156,6 +156,9 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
           case 'no-idle':
             conn.setIdleTimeout(0);
             break;
+          case 'idle-on':
+            conn.setIdleTimeout(props.idleTimeoutMs);
+            break;
           case 'store': {
             // Same thread (one acceptor): the rows are handed over by reference; across threads
             // one JSON text clones far cheaper than 6 values per bet.
@@ -170,6 +173,12 @@ export const Connection = defineActor<ConnectionMsg, ConnectionProps>(import.met
             store.ask({ t: 'close', agency: e.agency }, { timeoutMs: 60_000 }).then(
               () => deliver({ type: 'agency-closed' }),
               (err) => deliver({ type: 'agency-close-failed', error: (err as Error).message }),
+            );
+            break;
+          case 'progress':
+            store.ask<StoreProgress>({ t: 'progress', agency: e.agency }, { timeoutMs: 60_000 }).then(
+              (progress) => deliver({ type: 'progress', progress }),
+              (err) => deliver({ type: 'progress-failed', error: (err as Error).message }),
             );
             break;
           case 'winners':

@@ -1,7 +1,7 @@
 // The lottery subsystem (lottery.md): the `lottery` topology section (server tree + agencies as
 // actors), its actor modules (preloaded by every worker), and the `lottery …` CLI commands.
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ActorSystem, RunEnv, SectionHandle, Subsystem } from '../../runtime/index.ts';
 import { AgencyGroup, groupOutcome } from './agencies.ts';
@@ -12,6 +12,8 @@ import { startServer } from './server.ts';
 import { registerLotteryCommands } from './cli.ts';
 import { LOTTERY_MODULES } from './modules.ts';
 import { logServerConfig } from './processes.ts';
+import { prepareDataDir } from './data-dir.ts';
+import { CliError } from '../../runtime/cli/errors.ts';
 
 export { LOTTERY_MODULES };
 
@@ -29,7 +31,8 @@ export async function startLotterySection(system: ActorSystem, config: LotteryCo
   if (config.server.resetOnStart) {
     for (const f of ['lottery.sqlite', 'lottery.sqlite-wal', 'lottery.sqlite-shm', 'bets.csv']) rmSync(resolve(settings.dataDir, f), { force: true });
   }
-  mkdirSync(settings.dataDir, { recursive: true });
+  const problem = prepareDataDir(settings.dataDir, config.server.createDataDir);
+  if (problem) throw new CliError(problem, 2);
   logServerConfig(settings);
   const server = config.processes || config.role !== 'server' ? await (await import('./cluster/section.ts')).startClusterSection(system, settings, config, env) : await startServer(system, settings);
   let groupPath: string | null = null;

@@ -4,11 +4,9 @@
 
 // Each process imports only its own side (the agency never loads the server, nor the server the
 // agency): the kernel and the actors are imported once the command line has been read.
-import { mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { randomBytes } from 'node:crypto';
 import type { ProgressMode } from './agencies.ts';
-import { clientSettingsFromUpstream, serverSettingsFromUpstream, splitAddress, type ClientCliOptions, type ServerCliOptions, type ServerSettings } from './config.ts';
+import { clientSettingsFromUpstream, serverSettingsFromUpstream, splitAddress, type ClientCliOptions, type ClientSettings, type ServerCliOptions, type ServerSettings } from './config.ts';
 import { LOTTERY_SERVER_MODULES } from './modules.ts';
 import { Tp0Log, writeAllSync } from './tp0log.ts';
 
@@ -30,6 +28,14 @@ function kernelLogLevel(): string {
   return process.env.LOG_LEVEL ?? 'warn';
 }
 
+/**
+ * Worker threads of a server process: none for one acceptor (the whole server on the main thread:
+ * no worker to start before it listens, no hop between threads on the data path); K for K.
+ */
+export function serverThreads(servers: number): number {
+  return servers > 1 ? servers : 0;
+}
+
 export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   let settings: ServerSettings;
   try {
@@ -37,7 +43,9 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   } catch (err) {
     die((err as Error).message);
   }
-  mkdirSync(settings.dataDir, { recursive: true });
+  const { prepareDataDir } = await import('./data-dir.ts');
+  const problem = prepareDataDir(settings.dataDir, settings.createDataDir === true);
+  if (problem) die(problem);
   const log = new Tp0Log({ level: settings.loggingLevel });
   // Signals are handled from the first moment: a SIGTERM during start-up waits for it, then stops.
   let stopRequested: string | null = null;
@@ -50,8 +58,11 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('disconnect', () => onSignal('disconnect'));
   logServerConfig(settings);
-  // The worker threads start (and preload the server's actors) while this thread imports server.ts.
-  const starting = import('../../runtime/kernel/system.ts').then(({ ActorSystem }) => ActorSystem.start({ name: 'lottery-server', threads: settings.servers, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() }));
+  // One acceptor runs on the main thread (no worker thread to boot: ~90 ms of CPU each); with more,
+  // the worker threads boot first (runtime/threads/prestart.ts) while this thread imports server.ts.
+  const threads = serverThreads(settings.servers);
+  (await import('../../runtime/threads/prestart.ts')).prestartWorkers(threads);
+  const starting = import('../../runtime/kernel/system.ts').then(({ ActorSystem }) => ActorSystem.start({ name: 'lottery-server', threads, preload: LOTTERY_SERVER_MODULES, logLevel: kernelLogLevel() }));
   const [system, { startServer }] = await Promise.all([starting, import('./server.ts')]);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
@@ -77,16 +88,40 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   };
   if (stopRequested) stopNow(stopRequested);
   else process.send?.({ t: 'ready', port: server.port });
+  (await import('node:module')).flushCompileCache(); // compiled modules cached now, not at an exit kill -9 skips
+}
+
+/**
+ * `lottery run` starts its agencies in one shared process: LOTTERY_AGENCIES holds each agency's
+ * options (the flags of `lottery agency`); each agency's TP0 lines carry its `clientN | ` prefix
+ * and its outcome is told over IPC, so the launcher still writes one exit line per agency.
+ */
+function sharedAgencies(o: ClientCliOptions): ClientSettings[] | null {
+  const list = process.env.LOTTERY_AGENCIES;
+  if (!list) return null;
+  const env = { ...process.env };
+  delete env.LOTTERY_AGENCIES;
+  return (JSON.parse(list) as ClientCliOptions[]).map((c) => ({ ...clientSettingsFromUpstream({ ...o, ...c }, { ...env, CLI_ID: c.id }), source: `client${c.id}` }));
 }
 
 export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
-  let settings;
+  let clients: ClientSettings[];
+  const shared = process.env.LOTTERY_AGENCIES !== undefined;
   try {
-    settings = clientSettingsFromUpstream(o);
+    clients = sharedAgencies(o) ?? [clientSettingsFromUpstream(o)];
   } catch (err) {
     die((err as Error).message);
   }
-  const progress: ProgressMode = process.send ? 'ipc' : process.stderr.isTTY && process.stdout.isTTY ? 'bar' : 'none';
+  const settings = clients[0];
+  // Under `lottery run`, progress goes over IPC only when the launcher shows bars (LOTTERY_PROGRESS):
+  // one message per batch costs the agency process more CPU than the batch's own encoding.
+  const progress: ProgressMode = process.send
+    ? process.env.LOTTERY_PROGRESS === 'none'
+      ? 'none'
+      : 'ipc'
+    : process.stderr.isTTY && process.stdout.isTTY
+      ? 'bar'
+      : 'none';
   // Signals are handled from the first moment (a SIGTERM during start-up is kept for the agency).
   let terminate: (() => void) | null = null;
   let early = false;
@@ -114,12 +149,12 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
   // A parent may signal from now on. (A parent that already closed the channel is no error.)
   if (process.connected) process.send?.({ t: 'ready' }, undefined, {}, () => {});
   const [{ ActorSystem }, { AgencyGroup, groupOutcome }] = await Promise.all([import('../../runtime/kernel/system.ts'), import('./agencies.ts')]);
-  const system = await ActorSystem.start({ name: `agency-${settings.id}`, threads: 0, logLevel: kernelLogLevel() });
+  const system = await ActorSystem.start({ name: clients.length === 1 ? `agency-${settings.id}` : 'agencies', threads: 0, logLevel: kernelLogLevel() });
   if (gate) {
     await gate;
     terminate = null;
   }
-  const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients: [settings], placement: 'main', progress } });
+  const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients, placement: 'main', progress, exitLines: shared } });
   terminate = () => group.tell({ t: 'terminate' });
   if (early) terminate();
   const outcome = await groupOutcome(group.path);
@@ -131,6 +166,7 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
 export async function echoCheck(o: { server?: string; timeoutMs?: string }): Promise<void> {
   const address = o.server ?? process.env.SERVER_ADDRESS ?? '127.0.0.1:12345';
   const timeoutMs = Number(o.timeoutMs ?? 5000);
+  const { randomBytes } = await import('node:crypto'); // only echo-check uses it (agency start-up)
   const message = `echo-check ${randomBytes(6).toString('hex')} N°1`;
   const ok = await new Promise<boolean>((resolve) => {
     let host: string;

@@ -29,6 +29,8 @@ export interface BatchOut {
 export type ReaderMsg =
   /** ask -> BatchOut | null (end of file) */
   | { t: 'next' }
+  /** ask -> number: pass over the first `rows` valid bets (already stored: the agency resumes after them). */
+  | { t: 'skip'; rows: number }
   /** ask -> void: close the file now. */
   | { t: 'close' };
 
@@ -117,6 +119,7 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
   const src = new LineSource(props.file);
   const batcher = new Batcher(sizer(props.protocol, props.agency), props.maxAmount);
   let done = false;
+  let toSkip = 0;
 
   async function next(): Promise<BatchOut | null> {
     if (!src.isOpen && !done) await src.open();
@@ -138,6 +141,10 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
         ctx.log.warn('invalid row skipped', { file: props.file, line: src.lineNo, error: (err as Error).message });
         continue;
       }
+      if (toSkip > 0) {
+        toSkip--;
+        continue;
+      }
       const b = batcher.add(bet);
       if (b) {
         if (batcher.closedEarly) log.debug('batch_cerrado', 'success', { cantidad: b.bets.length, motivo: '8kB' });
@@ -153,6 +160,9 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
     async receive(msg) {
       if (msg.t === 'next') {
         ctx.reply(await next());
+      } else if (msg.t === 'skip') {
+        toSkip += msg.rows;
+        ctx.reply(toSkip);
       } else {
         const wasOpen = await src.close();
         done = true;

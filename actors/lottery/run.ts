@@ -51,13 +51,23 @@ export interface RunAllOptions {
   check?: boolean;
   /** `server-first` (default: agencies start once the server is up) or `random` (all processes in a random order). */
   startOrder?: string;
+  /** One process per agency (as the official harness runs them); default: the agencies share one process. */
+  agencyProcesses?: boolean;
 }
 
+/** Non-empty lines (CRLF or LF), counted on the bytes: no decoding, no line strings. */
 export function countRows(file: string): number {
-  const text = readFileSync(file, 'utf8');
+  const b = readFileSync(file);
   let n = 0;
-  for (const l of text.split('\n')) if (l.replace(/\r$/, '').length > 0) n++;
-  return n;
+  let start = 0;
+  for (;;) {
+    const nl = b.indexOf(0x0a, start);
+    const end = nl < 0 ? b.length : nl;
+    const len = end - start - (end > start && b[end - 1] === 0x0d ? 1 : 0);
+    if (len > 0) n++;
+    if (nl < 0) return n;
+    start = nl + 1;
+  }
 }
 
 function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
@@ -70,7 +80,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   if (!Number.isInteger(n) || n < 0) throw new Error(`--agencies must be a non-negative integer, got ${o.agencies}`);
   const k = Number(o.servers ?? 1);
   if (!Number.isInteger(k) || k < 1 || k > 64) throw new Error(`--servers must be 1..64, got ${o.servers}`);
-  const protocol = (o.protocol ?? 'B').toUpperCase();
+  const protocol = (o.protocol ?? 'A').toUpperCase();
   if (!['A', 'B', 'MIXED'].includes(protocol)) throw new Error(`--protocol must be A, B or mixed, got ${o.protocol}`);
   const data = resolveDataset(o.data, Math.max(n, 1));
   const files: string[] = [];
@@ -93,20 +103,21 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     if (bars) bars.log(`${line}\n`);
     else writeAllSync(1, `${line}\n`);
   };
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', LOTTERY_PROGRESS: bars ? 'ipc' : 'none' };
   delete baseEnv.CLI_LOG_LEVEL;
 
   const children = new Set<ChildProcess>();
-  const start = (source: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; closed: Promise<number> } => {
+  /** `prefixed`: the process's stdout lines already carry their source (the shared agency process). */
+  const start = (source: string, args: string[], env: NodeJS.ProcessEnv, prefixed?: (line: string) => void): { child: ChildProcess; closed: Promise<number> } => {
     const child = spawn(process.execPath, [ENTRY, 'lottery', ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     children.add(child);
-    createInterface({ input: child.stdout! }).on('line', (l) => emit(`${source} | ${l}`));
+    createInterface({ input: child.stdout! }).on('line', (l) => (prefixed ? prefixed(l) : emit(`${source} | ${l}`)));
     createInterface({ input: child.stderr! }).on('line', (l) => process.stderr.write(`${source} | ${l}\n`));
     const closed = new Promise<number>((resolve) =>
       child.on('close', (code, signal) => {
         children.delete(child);
         const c = exitCode(code, signal);
-        emit(`${source} exited with code ${c}`);
+        if (!prefixed) emit(`${source} exited with code ${c}`);
         resolve(c);
       }),
     );
@@ -143,27 +154,61 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     if (serverState === 'up') c.send({ t: 'go' }, undefined, {}, () => {});
     else c.kill('SIGTERM');
   };
-  const startAgency = (idx: number, gate = false): Promise<number> => {
+  /** The flags of `lottery agency` for agency `idx` (0-based). */
+  const agencyOptions = (idx: number): { id: string; server: string; file: string; protocol: string; batchMax: string; logLevel?: string } => {
     const id = idx + 1;
-    const file = files[idx];
     const p = protocol === 'MIXED' ? (id % 2 === 1 ? 'A' : 'B') : protocol;
-    const args = ['agency', '--id', String(id), '--server', `127.0.0.1:${port}`, '--file', file, '--protocol', p];
-    args.push('--batch-max', o.batchMax ?? RUN_BATCH_MAX);
-    if (o.logLevel) args.push('--log-level', o.logLevel);
-    if (bars) bar.set(id, bars.create(100, 0, { agency: `client${id}`, bets: 0 }));
-    const r = start(`client${id}`, args, { ...baseEnv, CLI_ID: String(id), ...(gate ? { LOTTERY_AGENCY_GATE: 'ipc' } : {}) });
+    return { id: String(id), server: `127.0.0.1:${port}`, file: files[idx], protocol: p, batchMax: o.batchMax ?? RUN_BATCH_MAX, ...(o.logLevel ? { logLevel: o.logLevel } : {}) };
+  };
+  const gateAndProgress = (child: ChildProcess, gate: boolean): void => {
     if (gate) {
-      gated.push(r.child);
-      r.child.on('message', (m: { t?: string }) => {
+      gated.push(child);
+      child.on('message', (m: { t?: string }) => {
         if (m?.t !== 'ready') return;
-        readyAgencies.add(r.child);
-        release(r.child);
+        readyAgencies.add(child);
+        release(child);
       });
     }
-    r.child.on('message', (m: { t?: string; pct?: number; bets?: number }) => {
-      if (m?.t === 'progress') bar.get(id)?.update(m.pct ?? 0, { bets: m.bets ?? 0 });
+    child.on('message', (m: { t?: string; id?: number; pct?: number; bets?: number }) => {
+      if (m?.t === 'progress') bar.get(m.id ?? 0)?.update(m.pct ?? 0, { bets: m.bets ?? 0 });
     });
+  };
+  const startAgency = (idx: number, gate = false): Promise<number> => {
+    const a = agencyOptions(idx);
+    const args = ['agency', '--id', a.id, '--server', a.server, '--file', a.file, '--protocol', a.protocol, '--batch-max', a.batchMax];
+    if (a.logLevel) args.push('--log-level', a.logLevel);
+    if (bars) bar.set(idx + 1, bars.create(100, 0, { agency: `client${a.id}`, bets: 0 }));
+    const r = start(`client${a.id}`, args, { ...baseEnv, CLI_ID: a.id, ...(gate ? { LOTTERY_AGENCY_GATE: 'ipc' } : {}) });
+    gateAndProgress(r.child, gate);
     return r.closed;
+  };
+  /**
+   * Every agency in one process (the default): one Node start-up instead of N on the run's
+   * critical path. Each agency still writes its own `clientN | ` lines, and the process writes
+   * each agency's exit line after its last one (the process's exit code for any it could not).
+   */
+  const startSharedAgencies = (): Promise<number>[] => {
+    const opts = files.map((_, idx) => agencyOptions(idx));
+    for (const a of opts) if (bars) bar.set(Number(a.id), bars.create(100, 0, { agency: `client${a.id}`, bets: 0 }));
+    const settle = new Map<number, (code: number) => void>();
+    const runs = opts.map((a) => new Promise<number>((resolve) => settle.set(Number(a.id), resolve)));
+    const exited = (id: number, code: number, line: boolean): void => {
+      const s = settle.get(id);
+      if (!s) return;
+      settle.delete(id);
+      if (line) emit(`client${id} exited with code ${code}`);
+      s(code);
+    };
+    const r = start('agencies', ['agency'], { ...baseEnv, LOTTERY_AGENCIES: JSON.stringify(opts), LOTTERY_AGENCY_GATE: 'ipc' }, (l) => {
+      emit(l);
+      const m = /^client(\d+) exited with code (\d+)$/.exec(l);
+      if (m) exited(Number(m[1]), Number(m[2]), false);
+    });
+    gateAndProgress(r.child, true);
+    void r.closed.then((code) => {
+      for (const id of [...settle.keys()]) exited(id, code, true);
+    });
+    return runs;
   };
   let agencyRuns: Promise<number>[];
   if (random) {
@@ -182,7 +227,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     // The agency processes start while the server does (each loads its code, then waits at its
     // gate); they are let through, all at once, when the server listens: no agency connects
     // before the server is up, and neither waits for the other's start-up.
-    agencyRuns = files.map((_, idx) => startAgency(idx, true));
+    agencyRuns = o.agencyProcesses || files.length === 0 ? files.map((_, idx) => startAgency(idx, true)) : startSharedAgencies();
     const ready = await new Promise<boolean>((resolve) => {
       server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(true));
       void server.closed.then(() => resolve(false));

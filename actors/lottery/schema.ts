@@ -17,6 +17,8 @@ export const serverSchema = z.strictObject({
   loggingLevel: levelName.default('INFO'),
   /** Folder of `bets.csv` and the store (relative to the topology file). */
   dataDir: z.string().default('../.data/server'),
+  /** Create a missing dataDir outside the project's `.data/` (inside it, it is always created). */
+  createDataDir: z.boolean().default(false),
   maxConnections: z.number().int().min(1).max(100_000).default(256),
   winnersHoldMs: z.number().int().min(0).default(30_000),
   idleTimeoutMs: z.number().int().min(100).default(30_000),
@@ -55,7 +57,7 @@ export const lotterySchema = z.strictObject({
   clients: z.array(clientSchema).default([]),
   /** Folder of `agency-N.csv` files, or a zip of them (unpacked next to it on first use). */
   data: z.string().optional(),
-  protocol: z.enum(['A', 'B', 'mixed']).default('B'),
+  protocol: z.enum(['A', 'B', 'mixed']).default('A'),
   batch: z.strictObject({ maxAmount: z.number().int().min(1).max(9999).default(DEFAULT_MAX_AMOUNT) }).prefault({}),
   loop: z.strictObject({ amount: z.number().int().min(0).default(5), period: z.string().default('5s') }).prefault({}),
   logLevel: levelName.default('INFO'),

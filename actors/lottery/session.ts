@@ -22,6 +22,7 @@ import {
   decodeARequest,
   decodeB,
   encodeAAck,
+  encodeALstReply,
   encodeAWin,
   encodeB,
   encodeBWinners,
@@ -32,84 +33,19 @@ import {
   type BetRow,
 } from '../../protocols/lottery/index.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
-import type { FixedHeaderDecoder, HeaderFrame } from '../../protocols/framing/fixed-header.ts';
-import type { Length16Decoder } from '../../protocols/framing/length16.ts';
+import type { HeaderFrame } from '../../protocols/framing/fixed-header.ts';
 import type { StoreReply } from './betstore.ts';
 import type { WinnersAnswer } from './coordinator.ts';
+import type { Effect, Fields, Pending, Session, SessionConfig, SessionEvent } from './session-types.ts';
 
-export type ServerMode = 'lottery' | 'echo' | 'bet';
-
-/**
- * Default cap on one request frame (protocol A body; protocol B packet, whose own limit is 8190):
- * the 8 kB packet rule plus a margin. A larger frame is refused before it is buffered.
- */
-export const DEFAULT_MAX_FRAME_BYTES = 10_240;
-
-export interface SessionConfig {
-  mode: ServerMode;
-  agencies: number;
-  maxFrameBytes: number;
-  winnersHoldMs: number;
-}
-
-export type SessionEvent =
-  | { type: 'data'; chunk: Buffer }
-  | { type: 'eof' }
-  | { type: 'sockerr'; error: string }
-  | { type: 'idle' }
-  /** Shutdown: finish a store exchange in flight, close anything else now. */
-  | { type: 'drain' }
-  | { type: 'stored'; reply: StoreReply }
-  | { type: 'agency-closed' }
-  | { type: 'agency-close-failed'; error: string }
-  | { type: 'winners'; answer: WinnersAnswer }
-  | { type: 'winners-failed'; error: string }
-  | { type: 'retry' };
-
-type Fields = Record<string, string | number>;
-
-export type Effect =
-  /** A TP0 contract line (actors/lottery/tp0log.ts). */
-  | { k: 'tp0'; level: 'info' | 'debug'; action: string; result: 'success' | 'fail'; fields: Fields }
-  /** An operational log line. */
-  | { k: 'log'; level: 'debug' | 'warn'; msg: string; fields: Record<string, unknown> }
-  | { k: 'write'; bufs: Buffer[] }
-  /** The exchange is over: end the connection (after the writes before it). */
-  | { k: 'finish' }
-  /** No idle timeout while the server works on a request or the request is parked. */
-  | { k: 'no-idle' }
-  | { k: 'store'; agency: number; rows: BetRow[]; csv: string; batchId: number | undefined }
-  | { k: 'close-agency'; agency: number }
-  | { k: 'winners'; agency: number; holdMs: number | undefined; timeoutMs: number }
-  | { k: 'retry'; ms: number };
-
-type Pending =
-  | { kind: 'store'; protocol: 'A' | 'B'; agency: number; bets: Bet[]; batchId: number; single: boolean }
-  | { kind: 'close'; protocol: 'A' | 'B'; agency: number }
-  | { kind: 'draw'; protocol: 'A' | 'B'; agency: number; hold: boolean };
-
-export interface Session {
-  readonly cfg: SessionConfig;
-  state: 'detecting' | 'echo' | 'reading' | 'awaiting' | 'closed';
-  protocol: 'A' | 'B' | 'echo' | null;
-  decoderA: FixedHeaderDecoder | null;
-  decoderB: Length16Decoder | null;
-  /** The first bytes of a protocol A request (its header, for the `cantidad` of a fail line). */
-  headA: Buffer;
-  echoBuf: Buffer[];
-  echoLen: number;
-  pending: Pending | null;
-  /** The reply is written (or the connection is being cut): nothing more happens. */
-  finished: boolean;
-  retries: number;
-  draining: boolean;
-}
+export { DEFAULT_MAX_FRAME_BYTES } from './session-types.ts';
+export type { Effect, ServerMode, Session, SessionConfig, SessionEvent } from './session-types.ts';
 
 /** A wait for the draw that must never time out (a parked agency of protocol A). */
 const NO_TIMEOUT = 2 ** 31 - 1;
 
 export function openSession(cfg: SessionConfig, draining: boolean): { session: Session; effects: Effect[] } {
-  const s: Session = { cfg, state: 'detecting', protocol: null, decoderA: null, decoderB: null, headA: Buffer.alloc(0), echoBuf: [], echoLen: 0, pending: null, finished: false, retries: 0, draining: false };
+  const s: Session = { cfg, state: 'detecting', protocol: null, decoderA: null, decoderB: null, headA: Buffer.alloc(0), echoBuf: [], echoLen: 0, pending: null, finished: false, retries: 0, draining: false, keepAlive: false };
   const fx: Effect[] = [];
   if (draining) drainNow(s, fx);
   return { session: s, effects: fx };
@@ -137,6 +73,19 @@ export function step(s: Session, ev: SessionEvent): Effect[] {
       return fx;
     case 'winners':
       if (!s.finished && s.pending?.kind === 'draw') onWinners(s, s.pending, ev.answer, fx);
+      return fx;
+    case 'progress':
+      if (!s.finished && s.pending?.kind === 'progress') {
+        fx.push(log('debug', 'resume query answered', { agency: s.pending.agency, ...ev.progress }));
+        reply(s, [encodeALstReply(s.pending.agency, ev.progress.lastBatchId, ev.progress.rows)], fx);
+      }
+      return fx;
+    case 'progress-failed':
+      // No answer: the agency falls back to resending from its first batch (the store recognises those).
+      if (!s.finished && s.pending?.kind === 'progress') {
+        fx.push(log('warn', 'resume query failed', { agency: s.pending.agency, error: ev.error }));
+        finish(s, fx);
+      }
       return fx;
     case 'winners-failed':
       // The coordinator restarted (its thread died, or it crashed): ask again shortly.
@@ -169,8 +118,10 @@ export function step(s: Session, ev: SessionEvent): Effect[] {
       else if (ev.type === 'eof' || ev.type === 'sockerr' || ev.type === 'idle') truncated(s, ev.type, fx);
       break;
     case 'awaiting':
+      // A kept-open connection carries one request at a time.
+      if (ev.type === 'data' && s.keepAlive && !s.finished) protocolFailure(s, 'A', new ProtocolError('malformed', 'a request before the reply to the previous one'), fx);
       // The client left while its request was parked on the draw: nothing to answer.
-      if ((ev.type === 'eof' || ev.type === 'sockerr') && !s.finished && s.pending?.kind === 'draw') finish(s, fx);
+      else if ((ev.type === 'eof' || ev.type === 'sockerr') && !s.finished && s.pending?.kind === 'draw') finish(s, fx);
       else if (ev.type === 'retry' && !s.finished && s.pending?.kind === 'draw') askWinners(s, s.pending, fx);
       break;
   }
@@ -197,6 +148,15 @@ function write(s: Session, bufs: Buffer[], fx: Effect[]): void {
   finish(s, fx);
 }
 
+/** A successful reply: the exchange is over, or (kept-open connection) the next request may come. */
+function reply(s: Session, bufs: Buffer[], fx: Effect[]): void {
+  if (!s.keepAlive) return write(s, bufs, fx);
+  fx.push({ k: 'write', bufs }, { k: 'idle-on' });
+  s.pending = null;
+  s.state = 'reading';
+  s.headA = Buffer.alloc(0);
+}
+
 function failBatch(s: Session, protocol: 'A' | 'B', count: number, why: string, fx: Effect[]): void {
   fx.push(tp0('info', 'apuesta_recibida', 'fail', { cantidad: count }), log('warn', 'batch rejected', { reason: why, protocol }));
   if (protocol === 'B') write(s, [encodeB({ type: 'StoreResponse', status: 1 })], fx);
@@ -209,7 +169,7 @@ function failBatch(s: Session, protocol: 'A' | 'B', count: number, why: string, 
  */
 function failA(s: Session, err: unknown, fx: Effect[]): void {
   const e = err instanceof ProtocolError ? err : new ProtocolError('malformed', String(err));
-  if (s.headA[0] === 0x46) return protocolFailure(s, 'FIN', e, fx);
+  if (s.headA[0] === 0x46 || s.headA[0] === 0x4c) return protocolFailure(s, s.headA[0] === 0x46 ? 'FIN' : 'LST', e, fx);
   const count = s.headA.length >= A_REQUEST_HEADER ? aFrameCount({ header: s.headA, body: s.headA.subarray(0, 0) }) : 0;
   if (e.code === 'frame-too-large') {
     fx.push(log('warn', 'frame over the cap; refused', { protocol: 'A', detail: e.detail, maxFrameBytes: s.cfg.maxFrameBytes }));
@@ -231,10 +191,13 @@ function onFrameA(s: Session, f: HeaderFrame, fx: Effect[]): void {
     req = decodeARequest(f);
   } catch (err) {
     if (f.header[0] === 0x42) return failBatch(s, 'A', aFrameCount(f), (err as Error).message, fx);
-    return protocolFailure(s, 'FIN', err, fx);
+    return protocolFailure(s, f.header[0] === 0x46 ? 'FIN' : 'LST', err, fx);
   }
   if (req.type === 'BET') {
     s.pending = { kind: 'store', protocol: 'A', agency: req.agency, bets: req.bets, batchId: req.batchId, single: s.cfg.mode === 'bet' && req.bets.length === 1 };
+  } else if (req.type === 'LST') {
+    s.keepAlive = true;
+    s.pending = { kind: 'progress', protocol: 'A', agency: req.agency };
   } else {
     s.pending = { kind: 'close', protocol: 'A', agency: req.agency };
   }
@@ -289,6 +252,12 @@ function startPending(s: Session, fx: Effect[]): void {
       return finish(s, fx);
     }
     fx.push({ k: 'close-agency', agency: p.agency });
+  } else if (p.kind === 'progress') {
+    if (p.agency > s.cfg.agencies) {
+      fx.push(log('warn', 'resume query for an unknown agency', { agency: p.agency, agencies: s.cfg.agencies }));
+      return finish(s, fx);
+    }
+    fx.push({ k: 'progress', agency: p.agency });
   } else {
     askWinners(s, p, fx);
   }
@@ -301,7 +270,7 @@ function onStored(s: Session, p: Extract<Pending, { kind: 'store' }>, r: StoreRe
   }
   if (p.single) fx.push(tp0('info', 'apuesta_almacenada', 'success', { dni: p.bets[0].document, numero: p.bets[0].number }));
   else fx.push(tp0('info', 'apuesta_recibida', 'success', { cantidad: p.bets.length }));
-  write(s, [p.protocol === 'A' ? encodeAAck(p.agency, p.batchId) : encodeB({ type: 'StoreResponse', status: 0 })], fx);
+  reply(s, [p.protocol === 'A' ? encodeAAck(p.agency, p.batchId) : encodeB({ type: 'StoreResponse', status: 0 })], fx);
 }
 
 function onClosed(s: Session, p: Extract<Pending, { kind: 'close' }>, fx: Effect[]): void {
@@ -348,6 +317,7 @@ function feed(s: Session, chunk: Buffer, fx: Effect[]): void {
   if (s.decoderA) {
     if (s.headA.length < A_REQUEST_HEADER) s.headA = Buffer.concat([s.headA, chunk.subarray(0, A_REQUEST_HEADER - s.headA.length)]);
     const frames = s.decoderA.push(chunk);
+    if (frames.length > 1 && s.keepAlive) return protocolFailure(s, 'A', new ProtocolError('malformed', 'a request before the reply to the previous one'), fx);
     if (frames.length > 0) return onFrameA(s, frames[0], fx);
     if (s.decoderA.error) return failA(s, s.decoderA.error, fx);
   } else if (s.decoderB) {

@@ -39,7 +39,7 @@ export function topologyDocument(o: TopologyOptions): Record<string, unknown> {
       servers: k,
       server: { mode: 'lottery', host: '127.0.0.1', port: o.port ?? 12345, listenBacklog: 5, loggingLevel: 'INFO', dataDir: relFrom(o.out, '.data/server'), resetOnStart: true },
       data,
-      protocol: o.protocol ?? 'B',
+      protocol: o.protocol ?? 'A',
       batch: { maxAmount: o.batchMax ?? 35 },
       clients: Array.from({ length: n }, (_, i) => ({ id: i + 1, file: `agency-${i + 1}.csv` })),
       exitWhenDone: o.exitWhenDone ?? true,

@@ -126,6 +126,9 @@ function rows(name: string, ours: LoadResult, base: LoadResult, rssMb: number, r
   ];
 }
 
+/** Runs of runPlacement in this process (the order of each pair alternates with it). */
+let runsSoFar = 0;
+
 export async function runPlacement(o: ScenarioOptions, placement: Placement): Promise<ScenarioResult[]> {
   const warmup = o.quick ? 500 : 1500;
   const measure = o.quick ? 2000 : 5000;
@@ -144,10 +147,18 @@ export async function runPlacement(o: ScenarioOptions, placement: Placement): Pr
   });
   const base: LoadResult[] = [];
   const mine: LoadResult[] = [];
+  // Which side of a pair goes first alternates from case to case and from run to run, so that a
+  // drift in the machine's load (or the warm-up of the first side) favours neither side.
+  const flip = runsSoFar++ % 2 === 1;
   try {
-    for (const [c, d] of cases) {
-      base.push(await load(baseline.port, c, d, warmup, measure));
-      mine.push(await load(ours.port, c, d, warmup, measure));
+    for (const [i, [c, d]] of cases.entries()) {
+      if ((i % 2 === 1) !== flip) {
+        base.push(await load(baseline.port, c, d, warmup, measure));
+        mine.push(await load(ours.port, c, d, warmup, measure));
+      } else {
+        mine.push(await load(ours.port, c, d, warmup, measure));
+        base.push(await load(baseline.port, c, d, warmup, measure));
+      }
     }
   } finally {
     await baseline.close();

@@ -171,6 +171,18 @@ export function decodeBrokerFrame(payload: Uint8Array): BrokerFrame {
       frame = { type, id, seq, topic, msg: r.str(r.u32('message length'), 'message') };
       break;
     }
+    case 'fanout': {
+      const topic = r.str(r.u16('topic length'), 'topic');
+      const msg = r.str(r.u32('message length'), 'message');
+      const countAt = r.pos;
+      const n = r.u16('fanout count');
+      if (n === 0) throw new ProtocolError('invalid-field', 'fanout names no subscriber', countAt);
+      r.need(16 * n, 'fanout subscribers');
+      const to = new Array<{ id: number; seq: number }>(n);
+      for (let i = 0; i < n; i++) to[i] = { id: r.i64('id', 1), seq: r.i64('seq', 0) };
+      frame = { type, topic, msg, to };
+      break;
+    }
   }
   if (r.pos !== payload.length) {
     throw new ProtocolError('trailing-bytes', `${payload.length - r.pos} bytes after the end of a ${type} frame`, r.pos);

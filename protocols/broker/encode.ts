@@ -3,7 +3,7 @@
 
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../errors.ts';
-import { BROKER_PROTOCOL_VERSION, MAX_ID, MAX_RID, OPCODES, type BrokerFrame } from './types.ts';
+import { BROKER_PROTOCOL_VERSION, MAX_FANOUT, MAX_ID, MAX_RID, OPCODES, type BrokerFrame } from './types.ts';
 
 export interface EncodeOptions {
   /** Largest payload (excluding the 4-byte prefix); default 1 MiB (maxFrameBytes, broker.md §6.2). */
@@ -157,6 +157,16 @@ export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {
       msgBytes = strLen('message', frame.msg, max);
       size += 8 + 8 + 2 + topicBytes + 4 + msgBytes;
       break;
+    case 'fanout':
+      if (frame.to.length < 1 || frame.to.length > MAX_FANOUT) throw bad(`fanout names ${frame.to.length} subscribers; it holds 1..${MAX_FANOUT}`);
+      for (const t of frame.to) {
+        checkId('id', t.id, 1);
+        checkId('seq', t.seq, 0);
+      }
+      topicBytes = strLen('topic', frame.topic, 0xffff);
+      msgBytes = strLen('message', frame.msg, max);
+      size += 2 + topicBytes + 4 + msgBytes + 2 + 16 * frame.to.length;
+      break;
     default:
       throw new ProtocolError('unknown-type', `unknown broker frame type "${String((frame as { type: unknown }).type)}"`);
   }
@@ -232,6 +242,17 @@ export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {
       w.str(frame.topic, topicBytes);
       w.u32(msgBytes);
       w.str(frame.msg, msgBytes);
+      break;
+    case 'fanout':
+      w.u16(topicBytes);
+      w.str(frame.topic, topicBytes);
+      w.u32(msgBytes);
+      w.str(frame.msg, msgBytes);
+      w.u16(frame.to.length);
+      for (const t of frame.to) {
+        w.i64(t.id);
+        w.i64(t.seq);
+      }
       break;
   }
   return out;

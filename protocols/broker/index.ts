@@ -30,3 +30,12 @@ export {
   type StreamEnd,
   type StreamOpen,
 } from './json-stream.ts';
+export {
+  batchReplyFromObject,
+  encodeBatchReply,
+  encodePublishBatch,
+  publishBatchFromObject,
+  MAX_PUBLISH_BATCH,
+  type BatchReply,
+  type PublishBatch,
+} from './json-batch.ts';

@@ -9,6 +9,7 @@
 // Shape errors throw ProtocolError (-> -9); value rules (id, credit range) are checked by the LB.
 
 import { ProtocolError } from '../errors.ts';
+import { batchReplyFromObject, publishBatchFromObject, type BatchReply, type PublishBatch } from './json-batch.ts';
 import { parseObject, replyFromObject, requestFromObject } from './json.ts';
 import { MAX_RID, type BrokerReply, type BrokerRequest, type Delivery } from './types.ts';
 
@@ -56,9 +57,10 @@ function onlyKeys(o: Record<string, unknown>, keys: readonly string[], what: str
   for (const k of Object.keys(o)) if (!keys.includes(k)) throw field(what, `unexpected key "${k}"`);
 }
 
-/** One client line: a request of §6.1 or a stream control. Throws ProtocolError on a shape error. */
-export function decodeClientLine(line: string | Uint8Array): BrokerRequest | StreamControl {
+/** One client line: a request of §6.1, a stream control or a publish batch. Throws ProtocolError on a shape error. */
+export function decodeClientLine(line: string | Uint8Array): BrokerRequest | StreamControl | PublishBatch {
   const o = parseObject(line, 'broker request');
+  if (o.op === 'publish-batch') return publishBatchFromObject(o);
   if (o.op === 'stream') {
     const what = 'broker stream request';
     onlyKeys(o, ['rid', 'op', 'id', 'credit'], what);
@@ -95,9 +97,10 @@ export function encodeStreamEnd(stream: number, code: number, description: strin
   return JSON.stringify({ stream, end: code, description });
 }
 
-/** One local-broker line: a reply of §6.1, a stream batch or a stream end. */
-export function decodeLbLine(line: string | Uint8Array): BrokerReply | StreamBatch | StreamEnd {
+/** One local-broker line: a reply of §6.1, a stream batch, a stream end or a publish batch's replies. */
+export function decodeLbLine(line: string | Uint8Array): BrokerReply | StreamBatch | StreamEnd | BatchReply {
   const o = parseObject(line, 'broker reply');
+  if (Object.hasOwn(o, 'batch')) return batchReplyFromObject(o);
   if (!Object.hasOwn(o, 'stream')) return replyFromObject(o);
   const what = 'broker stream line';
   const stream = int(o, 'stream', what, 1, MAX_RID);

@@ -128,8 +128,22 @@ export interface DeliverFrame {
   msg: string;
 }
 
+/**
+ * Server push of one queued message to several subscribers at the same LB: `to` holds each
+ * subscriber's (id, seq). Same meaning as one `deliver` per entry; the message crosses the link
+ * once and the LB fans it out to its inboxes.
+ */
+export interface FanoutFrame {
+  type: 'fanout';
+  topic: string;
+  msg: string;
+  to: { id: number; seq: number }[];
+}
+/** Most subscribers one fanout frame names (u16 count). */
+export const MAX_FANOUT = 0xffff;
+
 export type BrokerReply = ReplyFrame | ErrorFrame;
-export type BrokerFrame = BrokerRequest | HelloFrame | AckFrame | ReplyFrame | ErrorFrame | DeliverFrame;
+export type BrokerFrame = BrokerRequest | HelloFrame | AckFrame | ReplyFrame | ErrorFrame | DeliverFrame | FanoutFrame;
 export type BrokerFrameType = BrokerFrame['type'];
 
 /** Wire opcodes (first payload byte). */
@@ -145,4 +159,5 @@ export const OPCODES = {
   reply: 0x81,
   error: 0x82,
   deliver: 0x83,
+  fanout: 0x84,
 } as const satisfies Record<BrokerFrameType, number>;

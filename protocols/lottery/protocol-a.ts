@@ -6,6 +6,13 @@
 //   FIN  client  "FIN" agency right-aligned, space-padded to 20 | "\n"          (24 bytes)
 //   ACK  server  "ACK," size(8) | ",<agency>,<batchId>\n"   size = len("<agency>,<batchId>\n")
 //   WIN  server  "WIN," size(8) | "dni,dni,..."              (no terminator)
+//
+// Our extension (legacy clients never send it; legacy servers do not know it): a restarted agency
+// asks which of its batches the server has already committed, and resumes after them.
+//   LST  client  "LST" agency right-aligned, space-padded to 20 | "\n"          (24 bytes, like FIN)
+//   LST  server  "LST," size(8) | ",<agency>,<lastBatchId>,<rows>\n"  size = len("<agency>,<lastBatchId>,<rows>\n")
+// lastBatchId: the highest committed protocol A batch id of the agency (0: none); rows: the bets of
+// the agency the store holds (any protocol), all committed durably before the reply.
 
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../errors.ts';
@@ -22,9 +29,13 @@ export const A_DEFAULT_MAX_BODY = 1 << 20;
 
 export type ARequest =
   | { type: 'BET'; count: number; batchId: number; agency: number; bets: Bet[] }
-  | { type: 'FIN'; agency: number };
+  | { type: 'FIN'; agency: number }
+  | { type: 'LST'; agency: number };
 
-export type AReply = { type: 'ACK'; agency: number; batchId: number } | { type: 'WIN'; documents: string[] };
+export type AReply =
+  | { type: 'ACK'; agency: number; batchId: number }
+  | { type: 'WIN'; documents: string[] }
+  | { type: 'LST'; agency: number; lastBatchId: number; rows: number };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -76,10 +87,27 @@ export function encodeABet(bets: readonly Bet[], batchId: number, firstBetId = 1
 
 const NL = Buffer.from('\n');
 
-export function encodeAFin(agency: number): Buffer {
+function agencyMessage(type: 'FIN' | 'LST', agency: number): Buffer {
   const id = String(agency);
   if (!Number.isInteger(agency) || agency < 1 || id.length > 20) throw new ProtocolError('invalid-field', `agency ${agency} out of range`);
-  return Buffer.from(`FIN${id.padStart(20, ' ')}\n`, 'latin1');
+  return Buffer.from(`${type}${id.padStart(20, ' ')}\n`, 'latin1');
+}
+
+export function encodeAFin(agency: number): Buffer {
+  return agencyMessage('FIN', agency);
+}
+
+/** The resume query of our extension (see the top of the file). */
+export function encodeALstQuery(agency: number): Buffer {
+  return agencyMessage('LST', agency);
+}
+
+/** The server's answer to a resume query. */
+export function encodeALstReply(agency: number, lastBatchId: number, rows: number): Buffer {
+  if (!Number.isInteger(lastBatchId) || lastBatchId < 0 || lastBatchId > A_MAX_BATCH_ID) throw new ProtocolError('invalid-field', `batch id ${lastBatchId} out of range`);
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new ProtocolError('invalid-field', `row count ${rows} out of range`);
+  const tail = `${agency},${lastBatchId},${rows}\n`;
+  return Buffer.from(`LST,${pad(Buffer.byteLength(tail), 8)},${tail}`, 'latin1');
 }
 
 export function encodeAAck(agency: number, batchId: number): Buffer {
@@ -102,7 +130,7 @@ export function aRequestDecoder(maxBodySize = A_DEFAULT_MAX_BODY): FixedHeaderDe
     trailer: '\n',
     validateHeader(h) {
       const t = h.toString('latin1', 0, 3);
-      if (t === 'FIN') return null;
+      if (t === 'FIN' || t === 'LST') return null;
       if (t !== 'BET') return new ProtocolError('unknown-type', `unknown protocol A message type ${JSON.stringify(t)}`, 0);
       if (digits(h, 11, 4) < 0) return new ProtocolError('malformed', 'BET count is not 4 decimal digits', 11);
       if (digits(h, 15, 8) < 0) return new ProtocolError('malformed', 'BET batch id is not 8 decimal digits', 15);
@@ -110,7 +138,7 @@ export function aRequestDecoder(maxBodySize = A_DEFAULT_MAX_BODY): FixedHeaderDe
     },
     length: {
       read(h) {
-        if (h[0] === 0x46) return 0; // FIN
+        if (h[0] === 0x46 || h[0] === 0x4c) return 0; // FIN, LST
         const n = digits(h, 3, 8);
         return n < 0 ? new ProtocolError('malformed', 'BET payload size is not 8 decimal digits', 3) : n;
       },
@@ -128,6 +156,9 @@ export function decodeARequest(f: HeaderFrame): ARequest {
   const h = f.header;
   if (h[0] === 0x46) {
     return { type: 'FIN', agency: parseAgency(h.toString('latin1', 3, 23)) };
+  }
+  if (h[0] === 0x4c) {
+    return { type: 'LST', agency: parseAgency(h.toString('latin1', 3, 23)) };
   }
   const count = digits(h, 11, 4);
   const batchId = digits(h, 15, 8);
@@ -152,21 +183,21 @@ export function decodeARequest(f: HeaderFrame): ARequest {
 
 // ---- decoding: server -> client ---------------------------------------------------------
 
-/** Incremental decoder of ACK/WIN replies (client side). ACK bodies include their final "\n". */
+/** Incremental decoder of ACK/WIN/LST replies (client side). ACK and LST bodies include their final "\n". */
 export function aReplyDecoder(maxBodySize = 1 << 24): FixedHeaderDecoder {
   return new FixedHeaderDecoder({
     headerSize: A_REPLY_HEADER,
     maxBodySize,
     validateHeader(h) {
       const t = h.toString('latin1', 0, 4);
-      if (t !== 'ACK,' && t !== 'WIN,') return new ProtocolError('unknown-type', `unknown protocol A reply ${JSON.stringify(t)}`, 0);
+      if (t !== 'ACK,' && t !== 'WIN,' && t !== 'LST,') return new ProtocolError('unknown-type', `unknown protocol A reply ${JSON.stringify(t)}`, 0);
       return null;
     },
     length: {
       read(h) {
         const n = digits(h, 4, 8);
         if (n < 0) return new ProtocolError('malformed', 'reply size is not 8 decimal digits', 4);
-        return h[0] === 0x41 ? n + 1 : n; // ACK: the leading ',' is not counted, the final '\n' is
+        return h[0] === 0x57 ? n : n + 1; // ACK, LST: the leading ',' is not counted, the final '\n' is
       },
     },
   });
@@ -179,6 +210,11 @@ export function decodeAReply(f: HeaderFrame): AReply {
     const docs = text.split(',');
     for (const d of docs) if (!/^[0-9]{1,10}$/.test(d)) throw new ProtocolError('invalid-field', `WIN holds a bad document ${JSON.stringify(d)}`);
     return { type: 'WIN', documents: docs };
+  }
+  if (f.header[0] === 0x4c) {
+    const l = /^,([0-9]{1,20}),([0-9]{1,8}),([0-9]{1,15})\n$/.exec(text);
+    if (!l) throw new ProtocolError('malformed', `bad LST body ${JSON.stringify(text)}`);
+    return { type: 'LST', agency: parseAgency(l[1]), lastBatchId: Number(l[2]), rows: Number(l[3]) };
   }
   const m = /^,([0-9]{1,9}),([0-9]{1,8})\n$/.exec(text);
   if (!m) throw new ProtocolError('malformed', `bad ACK body ${JSON.stringify(text)}`);

@@ -2,25 +2,54 @@
 
 import { Command, CommanderError } from 'commander';
 import { subsystemCommands } from '../kernel/subsystem.ts';
-import { registerRunCommand } from './run.ts';
-import { registerInspectCommands } from './inspect.ts';
-import { registerViewCommand } from './view.ts';
 import { CliError } from './errors.ts';
 
-export function buildProgram(extra: ((p: Command) => void)[] = []): Command {
+/** Adds commands to the program; may import its module first. */
+export type CommandRegistrar = (p: Command) => void | Promise<void>;
+
+/** A kernel-level command group: the names it adds, and how to register them (importing its module). */
+export interface KernelCommands {
+  names: string[];
+  register: CommandRegistrar;
+}
+
+/** The kernel's own commands, each imported only when the command line may need it. */
+const KERNEL_COMMANDS: KernelCommands[] = [
+  { names: ['run'], register: async (p) => (await import('./run.ts')).registerRunCommand(p) },
+  { names: ['inspect', 'top'], register: async (p) => (await import('./inspect.ts')).registerInspectCommands(p) },
+  { names: ['view'], register: async (p) => (await import('./view.ts')).registerViewCommand(p) },
+];
+
+/**
+ * The program for this command line, with only the modules it needs: a subsystem's command (a
+ * one-shot tool such as `signal` or `broker create`) gets no kernel command at all; a kernel
+ * command (`run`, `bench`...) gets only its own group; anything else (help, a typo: the
+ * suggestions need every name) gets every command. Start-up is what a tool pays on every run.
+ */
+export async function buildProgram(extra: (CommandRegistrar | KernelCommands)[] = [], argv = process.argv): Promise<Command> {
   const program = new Command('actor-runtime')
     .description('An actor-model runtime for Node.js: supervised actors on worker threads, typed mailboxes, state machines.')
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  registerRunCommand(program);
-  registerInspectCommands(program);
-  registerViewCommand(program);
-  for (const add of extra) add(program);
+  const asked = argv[2];
+  if (!isSubsystemCommand(asked)) {
+    const groups = [...KERNEL_COMMANDS, ...extra.map((e) => (typeof e === 'function' ? { names: [], register: e } : e))];
+    const own = groups.find((g) => asked !== undefined && g.names.includes(asked));
+    // In order, so that --help lists them as always.
+    for (const g of own ? [own] : groups) await g.register(program);
+  }
   for (const add of subsystemCommands()) add(program);
   // Every subcommand reports usage errors the same way.
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
+}
+
+function isSubsystemCommand(name: string | undefined): boolean {
+  if (name === undefined || name.startsWith('-')) return false;
+  const probe = new Command();
+  for (const add of subsystemCommands()) add(probe);
+  return probe.commands.some((c) => c.name() === name || c.aliases().includes(name));
 }
 
 /** Parses and runs; maps usage errors to exit 2 and CliErrors to their code, without stacks. */

@@ -2,6 +2,9 @@
 // expose the control socket, and stop gracefully on SIGINT/SIGTERM (children first, stop hooks run).
 
 import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { flushCompileCache } from 'node:module';
 import type { Command } from 'commander';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { Topology } from '../kernel/topology.ts';
@@ -10,7 +13,7 @@ import type { ControlServer } from '../inspection/control.ts';
 import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
-import { serveView } from './view.ts';
+import { discardPrestarted, hintPreload, prestartWorkers } from '../threads/prestart.ts';
 
 export interface RunOptions {
   for?: string;
@@ -33,6 +36,38 @@ export interface RunningSystem {
 }
 
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
+  // The worker threads boot while this thread reads and validates the file (a wrong guess of
+  // their number costs a thread started or terminated later, nothing else).
+  prestartWorkers(threadsHint(file, o));
+  try {
+    return await startSystem(file, o);
+  } finally {
+    discardPrestarted(); // a failed start must not leave waiting threads
+  }
+}
+
+/** The actor modules of the loaded subsystems that own a top-level key of the (not yet validated) document. */
+function modulesForKeys(doc: unknown): string[] {
+  const keys = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc) : [];
+  return registeredSubsystems()
+    .filter((s) => s.sections?.some((sec) => keys.includes(sec.key)))
+    .flatMap((s) => s.modules ?? []);
+}
+
+/** The worker threads a run will likely use, before the file is parsed: --threads, a top-level `threads:` key, or one per core. */
+function threadsHint(file: string, o: RunOptions): number {
+  if (o.threads !== undefined) return Number(o.threads) || 0;
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 0; // the reader reports it
+  }
+  const m = /^threads:\s*(\d+)\b/m.exec(text) ?? /^\s{0,4}"threads"\s*:\s*(\d+)/m.exec(text);
+  return m ? Number(m[1]) : availableParallelism();
+}
+
+async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> {
   // Imported here, not at the top: `actor-runtime --help` and the one-shot tools never need them.
   // Only the subsystems whose keys the file has are imported (and the adopters): the document is read first.
   const { readDocument } = await import('../config/index.ts');
@@ -42,7 +77,8 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     import('../kernel/topology.ts'),
     import('../inspection/control.ts'),
     import('../log/log.ts'),
-    loadSubsystemsFor(doc),
+    // As soon as the subsystems are known, the waiting threads start on their actor modules.
+    loadSubsystemsFor(doc).then((all) => (hintPreload(modulesForKeys(doc)), all)),
   ]);
   // A bad file throws a ConfigError: a CliError with exit code 2. It is judged against every
   // subsystem's sections (a wrong key is named with all the expected ones), as before.
@@ -115,6 +151,7 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   const viewSetting = o.view ?? k.view;
   if (viewSetting !== undefined) {
     try {
+      const { serveView } = await import('./view.ts'); // only when a page is asked for
       view = await serveView(system, viewSetting, o.viewSecretFile, topology.dir);
     } catch (err) {
       await system.stop(2000);
@@ -135,6 +172,9 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
     throw new CliError(`cannot start ${file}: ${(err as Error).message}`, (err as { exitCode?: number }).exitCode ?? 1);
   }
   started = true;
+  // The modules compiled for this start reach the cache now, not at exit: a server is often ended
+  // by kill -9, and its next start should still find them.
+  flushCompileCache();
   log.info('system running', {
     name: system.name,
     threads: system.threads,

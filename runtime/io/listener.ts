@@ -5,7 +5,8 @@
 // what runs on an accepted socket is the caller's `onConnection` (the protocol).
 
 import net from 'node:net';
-import tls from 'node:tls';
+// node:tls loads only for a TLS listener (about 10 ms of every thread's start otherwise).
+import type tls from 'node:tls';
 import fs from 'node:fs';
 
 /** Where to listen. `reusePort` lets several threads listen on one port (Linux spreads accepts). */
@@ -98,7 +99,10 @@ export class Listener {
     const t = opts.target;
     const serverOpts = { allowHalfOpen: opts.allowHalfOpen ?? true, pauseOnConnect: true, noDelay: t.kind !== 'unix' && (opts.noDelay ?? true) };
     const onSocket = (s: net.Socket): void => this.accepted(s);
-    this.server = t.kind === 'tls' ? tls.createServer({ ...serverOpts, ...t.tls }, onSocket) : net.createServer(serverOpts, onSocket);
+    this.server =
+      t.kind === 'tls'
+        ? (process.getBuiltinModule('node:tls') as typeof tls).createServer({ ...serverOpts, ...t.tls }, onSocket)
+        : net.createServer(serverOpts, onSocket);
     // A TLS handshake failure concerns one client, never the listener.
     if (t.kind === 'tls') this.server.on('tlsClientError', (_err, s) => s.destroy());
     this.ready = new Promise<string>((resolve, reject) => {

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { Host } from './host.ts';
 import { peekThreadLocal } from '../actor/thread-local.ts';
-import { ThreadPool } from '../threads/threads.ts';
+import type { ThreadPool } from '../threads/threads.ts';
 import { EventBus, type RuntimeEvent } from '../inspection/events.ts';
 import { loggerFor, setLogLevel } from '../log/log.ts';
 import type { ActorDef, SpawnOptions } from '../actor/behavior.ts';
@@ -80,6 +80,8 @@ export class ActorSystem {
     if (statsIntervalMs > 0) sys.host.startStats(statsIntervalMs);
     sys.root = sys.host.createRoot(o.supervisor);
     if (threads > 0) {
+      // Imported here: a system without worker threads (a one-shot tool, an agency) never loads the pool or comlink.
+      const { ThreadPool } = await import('../threads/threads.ts');
       const pool = new ThreadPool(sys.host, threads, { logLevel: o.logLevel, supervisor: o.supervisor, preload: o.preload, placement: o.placement, statsIntervalMs });
       pool.onDeath = (thread, reason) => {
         sys.log.error('worker thread died', { thread, reason });

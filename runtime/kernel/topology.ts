@@ -8,6 +8,10 @@ import { registeredSubsystems, type TopologySection } from './subsystem.ts';
 import { ConfigError, describeValue, formatIssue, readDocument } from '../config/index.ts';
 import { nodesSchema, type NodesConfig } from '../nodes/config.ts';
 
+// zod validates configuration only, once per start (no message is parsed with it): its JIT,
+// which compiles a parser per object schema on first use, costs more than it saves here.
+z.config({ jitless: true });
+
 /** @deprecated The former name of ConfigError, kept while branches written against it are merged. */
 export { ConfigError as TopologyError } from '../config/index.ts';
 

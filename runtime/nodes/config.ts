@@ -41,6 +41,13 @@ export const nodesSchema = z.strictObject({
   heartbeatMs: z.number().int().min(10).max(60_000).optional(),
   /** No frame from a peer for this long: it is down (default 5 heartbeats). */
   downAfterMs: z.number().int().min(20).optional(),
+  /**
+   * How long watches of a peer's actors wait for a dropped link to come back before they end with
+   * node-down (default: until the peer is declared down, downAfterMs after it was last heard).
+   * 0: at once when the link drops, for users that must hear of every drop (to resend what was
+   * in flight, as the broker link does).
+   */
+  keepWatchesMs: z.number().int().min(0).optional(),
   reconnect: z.union([pauseList, z.strictObject({ initialMs: z.number().positive(), factor: z.number().min(1), maxMs: z.number().positive() })]).optional(),
   maxFrameBytes: z.number().int().min(1024).max(256 * 1024 * 1024).optional(),
   maxDepth: z.number().int().min(2).max(1000).optional(),

@@ -1,8 +1,9 @@
 // One link to one peer node: the records gathered for it during a scheduler turn (sent as one
-// binary frame), the state of its channel, heartbeats, backpressure from the socket's buffered
-// bytes, and reconnection by the policy when this node is the one that dials.
+// binary frame by frames.ts), the state of its channel, heartbeats, backpressure from the
+// socket's buffered bytes, and reconnection by the policy when this node is the one that dials.
 
-import { encodeFrame, W_BEAT, W_EVENT, W_MAIL, W_RUN } from './codec.ts';
+import { encodeFrame, W_BEAT, W_MAIL, W_RUN } from './codec.ts';
+import { sendFrames, type Framing } from './frames.ts';
 import type { FrameChannel } from './transport.ts';
 import type { ReconnectPolicy } from '../io/reconnect.ts';
 import type { Logger } from '../actor/types.ts';
@@ -22,10 +23,13 @@ export interface LinkOptions {
   flushAt: number;
   /** Mail held while a connection attempt runs. */
   maxHeld: number;
+  /** Nesting limit, to name what cannot cross when a frame fails to encode. */
+  maxDepth: number;
 }
 
 export interface LinkEvents {
-  up(link: Link): void;
+  /** `restarted`: the peer is another process than the one this link reached before. */
+  up(link: Link, restarted: boolean): void;
   down(link: Link, why: string): void;
   frame(link: Link, bytes: Uint8Array): void;
   /** Records that will never be sent (link lost, frame too large): dead letters, failed asks. */
@@ -68,6 +72,7 @@ export class Link {
   private readonly connect: (link: Link) => Promise<void>;
   private readonly log: Logger;
   private readonly flushFn = (): void => this.flush();
+  private readonly framing: Framing;
 
   constructor(
     peer: string,
@@ -88,6 +93,7 @@ export class Link {
     this.connect = connect;
     this.log = log;
     this.retryIndex = policy.restartIndex;
+    this.framing = { peer, maxFrameBytes: o.maxFrameBytes, maxDepth: o.maxDepth, lost: (records, why) => ev.lost(this, records, why), log };
   }
 
   /** Whether mail pushed now can still leave (up, or held while connecting). */
@@ -153,30 +159,9 @@ export class Link {
       this.ev.lost(this, records, `link to ${this.peer} over its buffer cap (${this.o.hardCapBytes} bytes)`);
       return;
     }
-    this.sendRecords(ch, records);
+    sendFrames(ch, records, this.framing);
     this.lastSent = performance.now();
     if (!this.blocked && ch.bufferedBytes() > this.o.highWaterBytes) this.block();
-  }
-
-  /** Encodes and sends; a frame over the cap is split by records, a single record over it is lost. */
-  private sendRecords(ch: FrameChannel, records: unknown[]): void {
-    const bytes = encodeFrame(records);
-    if (bytes.length <= this.o.maxFrameBytes) return ch.send(bytes);
-    const starts = recordStarts(records);
-    if (starts.length === 1) {
-      if (records[0] === W_RUN && (records[5] as unknown[]).length > 1) {
-        const msgs = records[5] as unknown[];
-        const half = msgs.length >> 1;
-        this.sendRecords(ch, [...records.slice(0, 5), msgs.slice(0, half)]);
-        this.sendRecords(ch, [...records.slice(0, 5), msgs.slice(half)]);
-        return;
-      }
-      this.ev.lost(this, records, `message of ${bytes.length} bytes is over the frame cap of ${this.o.maxFrameBytes} bytes`);
-      return;
-    }
-    const mid = starts[starts.length >> 1];
-    this.sendRecords(ch, records.slice(0, mid));
-    this.sendRecords(ch, records.slice(mid));
   }
 
   private block(): void {
@@ -201,6 +186,7 @@ export class Link {
   /** An authenticated channel becomes this link's. */
   adopt(ch: FrameChannel, dialedHere: boolean, incarnation: string): void {
     this.cancelRetry();
+    const restarted = this.everUp && this.incarnation !== incarnation;
     this.channel = ch;
     this.dialedHere = dialedHere;
     this.incarnation = incarnation;
@@ -218,7 +204,7 @@ export class Link {
     };
     this.beat ??= setInterval(() => this.heartbeat(), this.o.heartbeatMs);
     this.beat.unref();
-    this.ev.up(this);
+    this.ev.up(this, restarted);
     if (this.messages > 0) this.flush();
   }
 
@@ -252,13 +238,19 @@ export class Link {
     if (this.beat) clearInterval(this.beat);
     this.beat = null;
     this.unblock();
-    if (this.messages > 0) this.ev.lost(this, this.take(), `node ${this.peer} is down (${why})`);
+    // down first: what was gathered and is lost is then judged knowing the peer may come back
     if (wasUp) this.ev.down(this, why);
+    if (this.messages > 0) this.ev.lost(this, this.take(), `node ${this.peer} is down (${why})`);
     if (this.url !== null && !this.closed) {
       const p = this.policy.pause(this.policy.restartIndex);
       // Reconnect at once unless the connection lived less than the pause in force.
       this.scheduleRetry(wasUp ? Math.max(0, (p?.ms ?? 0) - lived) : this.nextPause());
     }
+  }
+
+  /** How long until the peer is declared down: `downAfterMs` after it was last heard from. */
+  downInMs(): number {
+    return Math.max(0, this.lastHeard + this.o.downAfterMs - performance.now());
   }
 
   /**
@@ -329,15 +321,4 @@ export class Link {
     }
     this.lost(why);
   }
-}
-
-/** Where each record of a frame starts (the field count follows from its kind). */
-export function recordStarts(r: unknown[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < r.length; ) {
-    out.push(i);
-    const k = r[i] as number;
-    i += k === W_MAIL ? 8 : k === W_RUN ? 6 : k === W_BEAT ? 1 : k === W_EVENT ? 2 : 4;
-  }
-  return out;
 }

@@ -71,6 +71,7 @@ export class RuntimeNode {
       hardCapBytes: highWaterBytes * 8,
       flushAt: 1024,
       maxHeld: 100_000,
+      maxDepth: c.maxDepth ?? DEFAULT_MAX_DEPTH,
     };
     this.policy = reconnectPolicy(c.reconnect);
     const tls: TlsOptions | undefined = c.tls && {
@@ -83,6 +84,7 @@ export class RuntimeNode {
     this.router = new NodeRouter(system.host, {
       self: c.name,
       maxDepth: c.maxDepth ?? DEFAULT_MAX_DEPTH,
+      keepWatchesMs: c.keepWatchesMs,
       linkFor: (peer) => this.links.get(peer) ?? null,
       control: (link, r, at) => this.control(link, r, at),
       log: this.log,
@@ -203,10 +205,11 @@ export class RuntimeNode {
       o,
       this.policy,
       {
-        up: (l) => {
+        up: (l, restarted) => {
           if (inspector) return;
           this.log.info('peer node up', { peer: l.peer, remote: l.channel?.remote });
           this.system.host.emit({ type: 'node', thread: -1, node: l.peer, state: 'up', reason: l.dialedHere ? 'dialed' : 'accepted' });
+          this.router.up(l, restarted);
         },
         down: (l, why) => {
           this.stopFeed(l);

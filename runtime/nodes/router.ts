@@ -1,26 +1,27 @@
 // Routing between this node's host and its links: mail and system messages for node-qualified
 // paths leave through the peer's link; records arriving from a peer reach local actors with
 // their senders and the refs inside them qualified by node, so replies and forwarded refs find
-// their way back. Asks to a peer and watches of a peer's actors are remembered here: when the
-// link is lost the asks reject with `node-down` and the watchers get a `terminated` whose reason
-// is `node-down`.
+// their way back (peer-refs.ts). Asks to a peer are remembered here: when the link is lost they
+// reject with `node-down`. Watches of a peer's actors are kept by watches.ts.
 
 import type { Host, RemoteRoute, SysMsg } from '../kernel/host.ts';
-import { isPlainRef, type Ref } from '../actor/ref.ts';
+import type { Ref } from '../actor/ref.ts';
 import { ActorError, describeError } from '../actor/errors.ts';
 import { parseAddress, qualify, type NodeAddress } from './address.ts';
-import { decodeFrame, unsendable, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
-import { recordStarts, type Link } from './link.ts';
+import { localPath, PeerRefs, TOO_DEEP } from './peer-refs.ts';
+import { NodeWatches } from './watches.ts';
+import { decodeFrame, withinDepth, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
+import type { Link } from './link.ts';
+import { recordStarts } from './frames.ts';
 import type { Logger } from '../actor/types.ts';
 
 /** How long an ask from a peer may stay open here (the asker has its own, usually shorter, deadline). */
 const PROXY_ASK_MS = 120_000;
 const FORGET_ASKS_AFTER_MS = 600_000;
-const MAX_HINTS = 65_536;
+const MAX_ADDRESSES = 65_536;
 
 export const nodeDown = (path: string, node: string, why: string): ActorError =>
   new ActorError('node-down', path, `node ${node} hosting ${path} is down (${why})`);
-export const NODE_DOWN = { error: 'node-down' } as const;
 
 interface ForwardedAsk {
   peer: string;
@@ -31,6 +32,8 @@ interface ForwardedAsk {
 export interface RouterOptions {
   self: string;
   maxDepth: number;
+  /** See NodesConfig.keepWatchesMs; undefined: until the peer is declared down. */
+  keepWatchesMs: number | undefined;
   linkFor(peer: string): Link | null;
   /** Inspection records (W_CTRL, W_CTRL_REPLY, W_EVENT) go to the node. */
   control(link: Link, records: unknown[], at: number): void;
@@ -42,32 +45,32 @@ export class NodeRouter implements RemoteRoute {
   private readonly o: RouterOptions;
   private readonly self: string;
   private asks = new Map<number, ForwardedAsk>();
-  /** peer -> watched path on the peer -> watcher path here -> watcher thread. */
-  private watches = new Map<string, Map<string, Map<string, number>>>();
-  /** Thread of a peer's actor on its node, learned from its mail: sent back as a delivery hint. */
-  private hints = new Map<string, number>();
+  private readonly watches: NodeWatches;
+  private readonly refs: PeerRefs;
   /** Senders on worker threads told to hold back, by peer: `thread path` keys. */
   private overSenders = new Map<string, Set<string>>();
   private waiters = new Map<string, (() => void)[]>();
   /** Parsed node addresses (every remote tell names one): parsing each time cost ~3%. */
   private addresses = new Map<string, NodeAddress | null>();
   private lastLink: Link | null = null;
-  /** The last remote path told and its parsed address and hint: bursts mostly name one actor. */
+  /** The last remote path told and its parsed address: bursts mostly name one actor. */
   private lastPath: string | null = null;
   private lastAddress: NodeAddress | null = null;
-  private lastHint = -2;
   private sweeper: NodeJS.Timeout;
 
   constructor(host: Host, o: RouterOptions) {
     this.host = host;
     this.o = o;
     this.self = o.self;
+    this.watches = new NodeWatches(host, o.log);
+    this.refs = new PeerRefs(host, o.self);
     this.sweeper = setInterval(() => this.forgetOldAsks(), 30_000);
     this.sweeper.unref();
   }
 
   close(): void {
     clearInterval(this.sweeper);
+    this.watches.close();
   }
 
   // ---- outgoing --------------------------------------------------------------------------
@@ -75,18 +78,17 @@ export class NodeRouter implements RemoteRoute {
   private address(path: string): NodeAddress | null {
     let a = this.addresses.get(path);
     if (a === undefined) {
-      if (this.addresses.size >= MAX_HINTS) this.addresses.clear();
+      if (this.addresses.size >= MAX_ADDRESSES) this.addresses.clear();
       this.addresses.set(path, (a = parseAddress(path)));
     }
     return a;
   }
 
   mail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
-    const cached = path === this.lastPath;
-    const a = cached ? this.lastAddress : this.address(path);
+    const a = path === this.lastPath ? this.lastAddress : this.address(path);
     if (a === null) return this.refuse(path, askId, 'malformed-address', `"${path}" is not a node address (node:/path)`);
     if (a.node === this.self) {
-      this.host.deliverFromNode(a.path, this.threadFor(a.path, -2), msg, from, askId, priority);
+      this.host.deliverFromNode(a.path, this.refs.threadFor(a.path, -2), msg, from, askId, priority);
       return true;
     }
     // The last link used is kept: consecutive tells mostly go to the same node.
@@ -94,15 +96,10 @@ export class NodeRouter implements RemoteRoute {
     if (link === null) return this.refuse(path, askId, 'node-unknown', `no link to node ${a.node} (not among the peers)`);
     if (link.state === 'down') link.dialNow();
     if (!link.accepting()) return this.refuse(path, askId, 'node-down', `node ${a.node} is down`);
-    const why = unsendable(msg, this.o.maxDepth);
-    if (why !== null) return this.refuse(path, askId, 'unsendable', `message to ${path} cannot cross to node ${a.node}: ${why}`);
-    let hint = this.lastHint;
-    if (!cached) {
-      hint = this.hints.get(path) ?? -2;
-      this.lastPath = path;
-      this.lastAddress = a;
-      this.lastHint = hint;
-    }
+    // What cannot cross makes the frame's encoder throw; the link then refuses just that mail.
+    this.lastPath = path;
+    this.lastAddress = a;
+    const hint = this.refs.hintFor(path);
     const fromPath = from === null ? null : from.path;
     const fromT = from === null ? -1 : from.thread;
     if (askId !== 0) {
@@ -133,24 +130,20 @@ export class NodeRouter implements RemoteRoute {
     const a = this.address(path);
     if (a === null) return;
     if (a.node === this.self) {
-      this.host.sendSys(this.host.refFor(a.path, this.threadFor(a.path, -2)), sys);
+      this.host.sendSys(this.host.refFor(a.path, this.refs.threadFor(a.path, -2)), sys);
       return;
     }
     const link = this.o.linkFor(a.node);
     if (link !== null && link.state === 'down') link.dialNow();
     const up = link !== null && link.accepting();
+    const hint = this.refs.hintFor(path);
     if (sys.t === 'watch') {
-      if (!up) {
-        this.host.sendSys(this.host.refFor(sys.path, sys.thread), { t: 'terminated', path, thread: -1, reason: NODE_DOWN });
-        return;
-      }
-      let byPath = this.watches.get(a.node);
-      if (!byPath) this.watches.set(a.node, (byPath = new Map()));
-      let w = byPath.get(path);
-      if (!w) byPath.set(path, (w = new Map()));
-      w.set(sys.path, sys.thread);
-    } else if (sys.t === 'unwatch') this.watches.get(a.node)?.get(path)?.delete(sys.path);
-    if (up) link!.record(W_SYS, a.path, this.hints.get(path) ?? -2, sys);
+      // While the link is down but the peer not yet declared down, the watch waits for it.
+      if (!up && !this.watches.inGrace(a.node)) return this.watches.tellDown(path, sys.path, sys.thread);
+      this.watches.add(a.node, path, sys.path, sys.thread);
+    } else if (sys.t === 'unwatch') this.watches.remove(a.node, path, sys.path);
+    else if (!up && sys.t === 'terminated' && this.watches.hold(a.node, a.path, hint, sys)) return;
+    if (up) link!.record(W_SYS, a.path, hint, sys);
   }
 
   writable(path: string): Promise<void> {
@@ -180,7 +173,15 @@ export class NodeRouter implements RemoteRoute {
     }
   }
 
-  /** The peer is gone: its asks reject, watchers of its actors hear `node-down`. */
+  /** The link is up; `restarted`: the peer is another process than before (a new node life). */
+  up(link: Link, restarted: boolean): void {
+    this.watches.linkUp(link, restarted);
+  }
+
+  /**
+   * The link is lost: its asks reject at once (what was in flight is lost); watches wait until
+   * the peer is declared down (nothing heard for `downAfterMs`) in case the link comes back.
+   */
   down(link: Link, why: string): void {
     const peer = link.peer;
     for (const [id, f] of this.asks) {
@@ -188,22 +189,14 @@ export class NodeRouter implements RemoteRoute {
       this.asks.delete(id);
       this.host.replyError(id, nodeDown(f.path, peer, why));
     }
-    const byPath = this.watches.get(peer);
-    this.watches.delete(peer);
-    if (byPath) {
-      for (const [target, watchers] of byPath) {
-        for (const [wPath, wThread] of watchers) {
-          this.host.sendSys(this.host.refFor(wPath, wThread), { t: 'terminated', path: target, thread: -1, reason: NODE_DOWN });
-        }
-      }
-    }
+    this.watches.linkDown(peer, link.closed ? 0 : Math.min(link.downInMs(), this.o.keepWatchesMs ?? Infinity));
     this.unblocked(link);
   }
 
   /** Records that never left: dead letters for mail, failed asks, `node-down` for watches. */
   lost(link: Link, records: unknown[], why: string): void {
     const peer = link.peer;
-    const code = why.includes('frame cap') ? 'unsendable' : why.includes('buffer cap') ? 'mailbox-full' : 'node-down';
+    const code = why.includes('frame cap') || why.includes('cannot cross') ? 'unsendable' : why.includes('buffer cap') ? 'mailbox-full' : 'node-down';
     for (const at of recordStarts(records)) {
       const k = records[at] as number;
       const to = qualify(peer, records[at + 1] as string);
@@ -214,10 +207,9 @@ export class NodeRouter implements RemoteRoute {
         if (askId !== 0 && this.asks.delete(askId)) this.host.replyError(askId, new ActorError(code, to, `${why}: mail to ${to} not sent`));
       } else if (k === W_SYS) {
         const s = records[at + 3] as SysMsg;
-        if (s.t === 'watch') {
-          this.watches.get(peer)?.get(to)?.delete(s.path);
-          this.host.sendSys(this.host.refFor(s.path, s.thread), { t: 'terminated', path: to, thread: -1, reason: NODE_DOWN });
-        }
+        // A watch is sent again if the link returns in time; a termination waits for it.
+        if (s.t === 'watch' && !this.watches.inGrace(peer) && this.watches.remove(peer, to, s.path)) this.watches.tellDown(to, s.path, s.thread);
+        else if (s.t === 'terminated') this.watches.hold(peer, records[at + 1] as string, records[at + 2] as number, s);
       }
     }
   }
@@ -227,7 +219,7 @@ export class NodeRouter implements RemoteRoute {
   /** A frame from a peer. A malformed one closes that link only, with the reason logged. */
   frame(link: Link, bytes: Uint8Array): void {
     try {
-      const r = decodeFrame(bytes, this.o.maxDepth);
+      const r = decodeFrame(bytes);
       this.records(link, r);
     } catch (err) {
       // Bounded: a decoder's message can quote the peer's bytes.
@@ -240,31 +232,41 @@ export class NodeRouter implements RemoteRoute {
   private records(link: Link, r: unknown[]): void {
     const peer = link.peer;
     const host = this.host;
+    const depth = this.o.maxDepth;
     for (let i = 0; i < r.length; ) {
       const k = r[i];
       if (link.inspector && k !== W_CTRL && k !== W_BEAT) throw new Error('an inspector link carries no mail');
       switch (k) {
         case W_RUN: {
           const to = localPath(r[i + 1]);
-          const thread = this.threadFor(to, r[i + 2]);
-          const from = this.senderRef(peer, r[i + 3], r[i + 4]);
+          const thread = this.refs.threadFor(to, r[i + 2]);
+          const from = this.refs.senderRef(peer, r[i + 3], r[i + 4]);
           const list = r[i + 5];
           if (!Array.isArray(list)) throw new Error('a run without a message list');
           // The target is found once per run when it lives on this thread (the common case).
           const cell = thread === host.thread ? host.cells.get(to) : undefined;
-          if (cell !== undefined) for (let j = 0; j < list.length; j++) host.deliverLocal(cell, this.rehydrate(list[j], peer), from, 0, 0, -2);
-          else for (let j = 0; j < list.length; j++) host.deliverFromNode(to, thread, this.rehydrate(list[j], peer), from, 0, 0);
+          for (let j = 0; j < list.length; j++) {
+            const m = this.refs.rehydrate(list[j], peer, depth);
+            if (m === TOO_DEEP) this.tooDeep(link, to, 0);
+            else if (cell !== undefined) host.deliverLocal(cell, m, from, 0, 0, -2);
+            else host.deliverFromNode(to, thread, m, from, 0, 0);
+          }
           i += 6;
           break;
         }
         case W_MAIL: {
           const to = localPath(r[i + 1]);
-          const thread = this.threadFor(to, r[i + 2]);
-          const msg = this.rehydrate(r[i + 3], peer);
-          const from = this.senderRef(peer, r[i + 4], r[i + 5]);
+          const thread = this.refs.threadFor(to, r[i + 2]);
+          const msg = this.refs.rehydrate(r[i + 3], peer, depth);
+          const from = this.refs.senderRef(peer, r[i + 4], r[i + 5]);
           const askId = r[i + 6];
           const prio = typeof r[i + 7] === 'number' ? (r[i + 7] as number) : 0;
           let local = 0;
+          if (msg === TOO_DEEP) {
+            this.tooDeep(link, to, askId);
+            i += 8;
+            break;
+          }
           if (typeof askId === 'number' && askId !== 0) {
             const inc = link.incarnation;
             local = host.proxyAsk(qualify(this.self, to), PROXY_ASK_MS, (ok, v) => this.answer(link, inc, askId, ok, v));
@@ -279,7 +281,9 @@ export class NodeRouter implements RemoteRoute {
           // Only an ask we sent to this very peer can be answered by it.
           if (f !== undefined && f.peer === peer) {
             this.asks.delete(askId);
-            if (r[i + 2] === 1) host.replyOk(askId, this.rehydrate(r[i + 3], peer));
+            const v = r[i + 2] === 1 ? this.refs.rehydrate(r[i + 3], peer, depth) : TOO_DEEP;
+            if (v !== TOO_DEEP) host.replyOk(askId, v);
+            else if (r[i + 2] === 1) host.replyError(askId, new ActorError('unsendable', f.path, `the reply from ${f.path} nests deeper than ${depth} levels`));
             else {
               const e = (r[i + 3] ?? {}) as { code?: unknown; message?: unknown };
               host.replyError(askId, new ActorError(String(e.code ?? 'remote-error'), f.path, String(e.message ?? 'failed on the remote node')));
@@ -290,18 +294,20 @@ export class NodeRouter implements RemoteRoute {
         }
         case W_SYS: {
           const to = localPath(r[i + 1]);
-          const thread = this.threadFor(to, r[i + 2]);
-          const s = this.incomingSys(peer, r[i + 3]);
+          const thread = this.refs.threadFor(to, r[i + 2]);
+          const s = this.incomingSys(peer, to, r[i + 3]);
           if (s !== null) host.sendSys(host.refFor(to, thread), s);
           i += 4;
           break;
         }
         case W_CTRL:
         case W_CTRL_REPLY:
+          if (!withinDepth(r[i + 3], depth)) throw new Error(`an inspection record nested deeper than ${depth} levels`);
           this.o.control(link, r, i);
           i += 4;
           break;
         case W_EVENT:
+          if (!withinDepth(r[i + 1], depth)) throw new Error(`an event nested deeper than ${depth} levels`);
           this.o.control(link, r, i);
           i += 2;
           break;
@@ -315,20 +321,22 @@ export class NodeRouter implements RemoteRoute {
   }
 
   /** System messages from a peer name its actors by their local paths: qualify them. */
-  private incomingSys(peer: string, v: unknown): SysMsg | null {
+  private incomingSys(peer: string, to: string, v: unknown): SysMsg | null {
     const s = v as SysMsg;
     if (s === null || typeof s !== 'object') throw new Error('a system message that is not an object');
+    if (!withinDepth(s, this.o.maxDepth)) throw new Error(`a system message nested deeper than ${this.o.maxDepth} levels`);
     switch (s.t) {
       case 'watch':
       case 'unwatch': {
         const p = qualify(peer, localPath(s.path));
-        if (s.t === 'watch') this.hint(p, s.thread);
+        if (s.t === 'watch') this.refs.hint(p, s.thread);
         return s.t === 'watch' ? { t: 'watch', path: p, thread: -1 } : { t: 'unwatch', path: p };
       }
       case 'terminated': {
         const p = qualify(peer, localPath(s.path));
-        this.hint(p, s.thread);
-        return { t: 'terminated', path: p, thread: -1, reason: s.reason };
+        this.refs.hint(p, s.thread);
+        // Once per watch: a watch registered again after a reconnect may be answered twice.
+        return this.watches.arrived(peer, p, to) ? { t: 'terminated', path: p, thread: -1, reason: s.reason } : null;
       }
       case 'stop':
       case 'enable':
@@ -343,63 +351,21 @@ export class NodeRouter implements RemoteRoute {
 
   private answer(link: Link, incarnation: string, askId: number, ok: boolean, v: unknown): void {
     if (link.state !== 'up' || link.incarnation !== incarnation) return; // the asker's node life is over
-    if (ok) {
-      const why = unsendable(v, this.o.maxDepth);
-      if (why === null) return link.record(W_REPLY, askId, 1, v);
-      v = new ActorError('unsendable', '', `the reply cannot cross to node ${link.peer}: ${why}`);
-    }
+    // A reply that cannot cross is turned into an `unsendable` error by the link (see Link.flush).
+    if (ok) return link.record(W_REPLY, askId, 1, v);
     const e = v instanceof ActorError ? { code: v.code, message: v.message } : { code: 'remote-error', message: describeError(v) };
     link.record(W_REPLY, askId, 0, e);
   }
 
-  private senderRef(peer: string, path: unknown, thread: unknown): Ref<unknown> | null {
-    if (path === null || path === undefined) return null;
-    const p = qualify(peer, localPath(path));
-    this.hint(p, thread);
-    return this.host.refFor(p, -1);
-  }
-
-  /** Top-level refs inside a message (as the kernel does across threads), seen from this node. */
-  private rehydrate(msg: unknown, peer: string): unknown {
-    if (msg === null || typeof msg !== 'object' || ArrayBuffer.isView(msg) || msg instanceof Map || msg instanceof Set) return msg;
-    if (isPlainRef(msg)) return this.refFrom(msg, peer);
-    for (const k in msg) {
-      const v = (msg as Record<string, unknown>)[k];
-      if (isPlainRef(v)) (msg as Record<string, unknown>)[k] = this.refFrom(v, peer);
-    }
-    return msg;
-  }
-
-  private refFrom(v: { path: unknown; thread?: unknown }, peer: string): unknown {
-    if (typeof v.path !== 'string') return v;
-    const a = parseAddress(v.path);
-    if (a === null) return this.senderRef(peer, v.path, v.thread);
-    if (a.node === this.self) return this.host.refFor(a.path, this.threadFor(a.path, -2));
-    return this.host.refFor(v.path, -1);
-  }
-
-  private hint(path: string, thread: unknown): void {
-    if (typeof thread !== 'number' || thread < -1) return;
-    if (this.hints.size >= MAX_HINTS) this.hints.clear();
-    this.hints.set(path, thread);
-    if (path === this.lastPath) this.lastHint = thread;
-  }
-
-  /** The thread of a local actor: the registry knows non-quiet actors; else the peer's hint. */
-  private threadFor(path: string, hint: unknown): number {
-    const t = this.host.registry?.get(path);
-    if (t !== undefined) return t;
-    if (typeof hint === 'number' && Number.isInteger(hint) && hint >= -1 && hint < this.host.workers) return hint;
-    return -1;
+  /** A message nested past the depth limit is refused alone: a dead letter here, its ask fails. */
+  private tooDeep(link: Link, to: string, askId: unknown): void {
+    const why = `a message from node ${link.peer} nests deeper than ${this.o.maxDepth} levels`;
+    this.host.countDeadLetters(to, 1, why);
+    if (typeof askId === 'number' && askId !== 0) link.record(W_REPLY, askId, 0, { code: 'unsendable', message: `mail to ${qualify(this.self, to)}: ${why}` });
   }
 
   private forgetOldAsks(): void {
     const old = performance.now() - FORGET_ASKS_AFTER_MS;
     for (const [id, f] of this.asks) if (f.at < old) this.asks.delete(id);
   }
-}
-
-function localPath(v: unknown): string {
-  if (typeof v !== 'string' || v.charCodeAt(0) !== 47) throw new Error(`expected an actor path, found ${JSON.stringify(v)?.slice(0, 60)}`);
-  return v;
 }

@@ -2,7 +2,9 @@
 // Node's embedded SQLite as the default engine. WAL journal and synchronous=FULL: once a write
 // returns, it is on disk, so an acknowledgement sent after it is never a lie.
 
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+// node:sqlite loads when a store is opened, not with the kernel's entry (runtime/index.ts): a
+// process or thread that never opens a store never loads it (fast start-up).
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -41,7 +43,8 @@ class SqliteStore implements Store {
   constructor(location: string, o: StoreOptions) {
     this.location = location;
     if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
-    this.db = new DatabaseSync(location);
+    const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
+    this.db = new sqlite.DatabaseSync(location);
     this.db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${o.durability === 'normal' ? 'NORMAL' : 'FULL'}; PRAGMA busy_timeout=5000;`);
   }
 

@@ -6,6 +6,7 @@ import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Host, HostSnapshot } from '../kernel/host.ts';
 import type { Placement, SupervisorOptions } from '../actor/types.ts';
+import { discardPrestarted, takePrestarted } from './prestart.ts';
 
 export interface WorkerInit {
   index: number;
@@ -56,6 +57,7 @@ export class ThreadPool {
 
   async start(): Promise<void> {
     for (let i = 0; i < this.size; i++) this.slots.push(this.startWorker(i));
+    discardPrestarted(); // threads started ahead that this pool did not need
     for (let i = 0; i < this.size; i++) for (let j = i + 1; j < this.size; j++) await this.linkPair(i, j);
     await Promise.all(this.slots.map((s) => s.control.preload(this.opts.preload)));
   }
@@ -63,7 +65,10 @@ export class ThreadPool {
   private startWorker(index: number): Slot {
     const { port1, port2 } = new MessageChannel();
     const init: WorkerInit = { ...this.opts, index, workers: this.size, control: port2 };
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
+    // A thread started ahead (runtime/threads/prestart.ts) has booted and loaded the kernel meanwhile.
+    const pre = takePrestarted();
+    if (pre) pre.init.postMessage(init, [port2]);
+    const worker = pre?.worker ?? new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
     const control = Comlink.wrap<WorkerControl>(nodeEndpoint(port1 as never));
     const slot: Slot = { worker, control, alive: true };
     worker.on('message', (batch: unknown[]) => this.host.receiveBatch(batch));

@@ -34,4 +34,36 @@ describe('actor-runtime/broker client API', () => {
     await assert.rejects(client.publish(id + 1000, 'x', 'api'), (e: unknown) => e instanceof BrokerError && e.code === BROKER_ERRORS.UNKNOWN_ID && e.codeName === 'UNKNOWN_ID');
     await assert.rejects(BrokerClient.connect({ socket: '/nonexistent/lb.sock' }), (e: unknown) => e instanceof BrokerError && e.code === -6);
   });
+
+  it('pipelined publishes leave in batches: each keeps its own status, error and place in the order', async () => {
+    const sub = await client.create();
+    const other = await client.create();
+    assert.equal(await client.subscribe(sub, 'piped'), true);
+    assert.equal(await client.subscribe(sub, 'side'), true);
+    // one tick: a run to 'piped' with an oversize message inside, a publish to 'side' that breaks
+    // the run, the rest of the run, and a run from an id that does not exist
+    const sent: Promise<number>[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const msg = i === 150 ? 'x'.repeat(70_000) : `m${i}`;
+      sent.push(client.publish(other, msg, 'piped'));
+      if (i !== 150) expected.push(`piped ${msg}`);
+      if (i === 200) {
+        sent.push(client.publish(other, 'between', 'side'));
+        expected.push('side between');
+      }
+    }
+    const ghost = Promise.allSettled([client.publish(other + 1000, 'a', 'piped'), client.publish(other + 1000, 'b', 'piped')]);
+    const results = await Promise.allSettled(sent);
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, (r.reason as BrokerError).code]] : []));
+    assert.deepEqual(failed, [[150, BROKER_ERRORS.MESSAGE_TOO_LARGE]], 'only the oversize message fails');
+    for (const r of results) if (r.status === 'fulfilled') assert.equal(r.value, 1);
+    for (const g of await ghost) assert.ok(g.status === 'rejected' && g.reason instanceof BrokerError && g.reason.code === BROKER_ERRORS.UNKNOWN_ID);
+    const got: string[] = [];
+    for await (const m of client.messages(sub, { signal: AbortSignal.timeout(10_000) })) {
+      got.push(`${m.topic} ${m.msg}`);
+      if (got.length === expected.length) break;
+    }
+    assert.deepEqual(got, expected, 'delivered in call order (D5)');
+  });
 });

@@ -3,11 +3,12 @@
 // group, nothing half-applied, fail-stop.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { DEFAULT_SERVER_LIMITS } from '../../actors/broker/limits.ts';
 import { BrokerCore, type LbSink } from '../../actors/broker/server/core.ts';
 import { openJournal } from '../../actors/broker/server/journal.ts';
-import type { BrokerReply, BrokerRequest, DeliverFrame } from '../../protocols/broker/index.ts';
+import type { BrokerReply, BrokerRequest, DeliverFrame, FanoutFrame } from '../../protocols/broker/index.ts';
 import { tmp } from './helpers.ts';
 
 class Sink implements LbSink {
@@ -16,8 +17,10 @@ class Sink implements LbSink {
   reply(r: BrokerReply): void {
     this.replies.push(r);
   }
-  deliver(f: DeliverFrame): void {
-    this.pushes.push(f);
+  /** Fanout frames are flattened into the deliver frames they stand for. */
+  deliver(f: DeliverFrame | FanoutFrame): void {
+    if (f.type === 'deliver') this.pushes.push(f);
+    else for (const t of f.to) this.pushes.push({ type: 'deliver', id: t.id, seq: t.seq, topic: f.topic, msg: f.msg });
   }
 }
 
@@ -103,5 +106,43 @@ describe('broker server core', () => {
     after.attach('lb1', s);
     assert.equal(s.pushes.length, published, 'every acknowledged publish is there, the failed one is not');
     assert.equal(after.state.clients.size, published + 1, 'the creates of the failed groups are not there');
+  });
+
+  it('the store keeps exactly the referenced payloads and pending rows (multi-row inserts, range deletes, unsynced consumed groups)', () => {
+    const dir = tmp();
+    let core = open(dir);
+    let sink = new Sink();
+    core.attach('lb1', sink);
+    const ids = group(core, sink, [1, 2, 3, 4, 5].map((rid) => ({ type: 'create' as const, rid }))).map((r) => (r as { id: number }).id);
+    group(core, sink, ids.slice(0, 4).map((id, i) => ({ type: 'subscribe' as const, rid: 10 + i, id, topic: 'wide' })));
+    let rid = 100;
+    for (let g = 0; g < 5; g++) group(core, sink, Array.from({ length: 20 }, (_, i) => ({ type: 'publish' as const, rid: rid++, id: ids[4], topic: 'wide', msg: `m${g * 20 + i}` })));
+    // consumed marks arrive in groups of their own: everything of ids 0 and 1, half of id 2, nothing of id 3
+    for (const [id, upTo] of [[ids[0], 100], [ids[1], 100], [ids[2], 50]]) {
+      core.consumed('lb1', id, upTo);
+      core.flush();
+    }
+    const rows = (): { payloads: number; pending: number[][] } => {
+      const db = new DatabaseSync(join(dir, 'broker.sqlite'), { readOnly: true });
+      try {
+        const payloads = (db.prepare('SELECT count(*) AS n FROM payloads').get() as { n: number }).n;
+        const pending = ids.map((id) => (db.prepare('SELECT seq FROM pending WHERE gid = ? ORDER BY seq').all(id) as { seq: number }[]).map((r) => r.seq));
+        return { payloads, pending };
+      } finally {
+        db.close();
+      }
+    };
+    const seqs = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    assert.deepEqual(rows(), { payloads: 100, pending: [[], [], seqs(51, 100), seqs(1, 100), []] }, 'id 3 still references every payload');
+    core.consumed('lb1', ids[3], 70);
+    core.flush();
+    assert.deepEqual(rows(), { payloads: 50, pending: [[], [], seqs(51, 100), seqs(71, 100), []] }, 'payloads no queue references are gone, in one range');
+    // after a restart (as after kill -9) the consumed marks of those unsynced groups are there
+    core = open(dir);
+    sink = new Sink();
+    core.attach('lb1', sink);
+    assert.deepEqual(sink.pushes.filter((p) => p.id === ids[2]).map((p) => p.seq), seqs(51, 100));
+    assert.deepEqual(sink.pushes.filter((p) => p.id === ids[3]).map((p) => p.seq), seqs(71, 100));
+    assert.equal(sink.pushes.filter((p) => p.id === ids[0] || p.id === ids[1]).length, 0);
   });
 });

@@ -32,6 +32,7 @@ async function swallowingProxy(target: number, downMs: number): Promise<{ port: 
           if (swallowed === 0 && head.toString('utf8', 2).startsWith('AgencyClose:')) {
             swallowed++;
             c.destroy();
+            if (downMs === 0) return; // a server that dropped the close but stays up (or a legacy one)
             down = true;
             for (const s of socks) s.destroy();
             const again = (server.address() as net.AddressInfo).port;
@@ -52,6 +53,26 @@ async function swallowingProxy(target: number, downMs: number): Promise<{ port: 
 }
 
 describe('faults: a lost protocol B close', () => {
+  it('a close answered by a dropped connection is not taken as confirmed: sent again before asking for winners', async () => {
+    const dir = tmp();
+    const file = writeAgencyFile(dir, 1, ['Ana,Pérez,30111222,1990-01-01,7574', 'Luis,Núñez,30111223,1980-12-31,42']);
+    const srv = await startInProcess({ agencies: 1, winnersHoldMs: 300 });
+    const proxy = await swallowingProxy(srv.port, 0);
+    try {
+      const out = await Promise.race([
+        runAgencies(srv.system, [clientSettings(1, proxy.port, file, { protocol: 'B', maxAmount: 5 })]),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the agency never got its winners (its dropped close was taken as confirmed)')), 15_000)),
+      ]);
+      assert.equal(proxy.swallowed(), 1);
+      assert.equal(out.code, 0);
+      assert.equal(out.winners[1], 1);
+    } finally {
+      proxy.close();
+      await srv.stop();
+    }
+  });
+
+
   it('the agency sends the close again after reconnecting; the draw happens and it gets its winners', async () => {
     const dir = tmp();
     const file = writeAgencyFile(dir, 1, ['Ana,Pérez,30111222,1990-01-01,7574', 'Luis,Núñez,30111223,1980-12-31,42']);

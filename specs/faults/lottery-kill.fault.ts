@@ -4,6 +4,7 @@
 // Protocol B (no batch id: see the lottery README): nothing acknowledged is lost, and at most the
 // one batch in flight per agency at the kill is stored twice.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ActorSystem } from '../../runtime/index.ts';
@@ -29,6 +30,7 @@ async function trial(protocol: 'A' | 'B', seed: number): Promise<boolean> {
   const dir = tmp('lottery-kill-');
   const data = generateData({ agencies: 2, rows: ROWS, seed, out: join(dir, 'in') });
   const dataDir = join(dir, 'server');
+  mkdirSync(dataDir); // the server creates no folder it was not asked to
   const port = await freePort();
   const start = async () => {
     const p = lottery(['server', '--port', String(port), '--agencies', '2', '--data', dataDir]);
@@ -61,6 +63,20 @@ async function trial(protocol: 'A' | 'B', seed: number): Promise<boolean> {
     await server.exited;
   }
 }
+
+describe('faults: what our agencies speak by default', () => {
+  // Issue 11's row "the server is killed while a protocol B batch is in flight": B cannot tell a
+  // resend, so `lottery run` and the topology default to A, which the trials below show exactly-once.
+  it('lottery run and the topology section default to protocol A', async () => {
+    const dir = tmp('lottery-default-');
+    generateData({ agencies: 1, rows: 20, seed: 5, out: dir });
+    const run = lottery(['run', '--agencies', '1', '--data', dir]);
+    assert.equal(await run.exited, 0, run.stderr.join('\n'));
+    assert.ok(run.stderr.some((l) => /lottery run: .*protocol A,/.test(l)), run.stderr.join('\n'));
+    const { lotterySchema } = await import('../../actors/lottery/schema.ts');
+    assert.equal(lotterySchema.parse({ agencies: 1 }).protocol, 'A');
+  });
+});
 
 describe('faults: kill -9 of the lottery server', () => {
   for (const protocol of ['A', 'B'] as const) {

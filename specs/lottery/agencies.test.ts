@@ -164,4 +164,21 @@ describe('lottery agencies', () => {
       assert.ok(run.lines.includes('server exited with code 0'));
     });
   }
+
+  for (const mode of ['shared', 'processes'] as const) {
+    it(`lottery run, agencies in ${mode === 'shared' ? 'one shared process (default)' : 'a process each (--agency-processes)'}: one exit line per agency, after its winners`, async () => {
+      const data = tmp();
+      const g = generateData({ agencies: 2, rows: 60, seed: 77, out: data, winnersPerAgency: (a) => a });
+      const run = lottery(['run', '--agencies', '2', '--data', data, '--batch-max', '9', ...(mode === 'processes' ? ['--agency-processes'] : [])]);
+      assert.equal(await run.exited, 0, run.stderr.join('\n'));
+      lint(run.lines, { clients: ['client1', 'client2'], expectedBets: 120, expectDraw: true, expectedWinners: { client1: g.winners[1], client2: g.winners[2] } });
+      for (const c of ['client1', 'client2']) {
+        const exits = run.lines.filter((l) => l === `${c} exited with code 0`);
+        assert.equal(exits.length, 1, run.lines.join('\n'));
+        const won = run.lines.findIndex((l) => l.startsWith(`${c} | `) && l.includes('consulta_ganadores'));
+        assert.ok(won >= 0 && won < run.lines.indexOf(exits[0]), 'the exit line comes after the winners');
+      }
+      assert.equal(run.lines.some((l) => l.startsWith('agencies ')), false, 'no line names the shared process itself');
+    });
+  }
 });

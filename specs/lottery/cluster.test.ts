@@ -69,7 +69,8 @@ describe('lottery server as separate processes', { skip: existsSync(OFFICIAL_ZIP
     const serverData = tmp();
     const data = resolveDataset(undefined, 5);
     // debug: the agencies' "exchange failed; retrying" lines show which exchanges the kill cut
-    const run = lottery(['run', '--agencies', '5', '--servers', '3', '--processes', '--protocol', 'A', '--server-data', serverData], { LOG_LEVEL: 'debug' });
+    // (one process per agency, so each agency's stderr lines carry its own clientN prefix)
+    const run = lottery(['run', '--agencies', '5', '--servers', '3', '--processes', '--agency-processes', '--protocol', 'A', '--server-data', serverData], { LOG_LEVEL: 'debug' });
     await until('3 acceptor processes listening', run, () => serverLogs(run, 'acceptor process listening').length >= 3);
     const port = serverLogs(run, 'acceptor process listening')[0].port as number;
     const acked = (): number => run.lines.filter((l) => l.startsWith('server | ') && l.includes('action: apuesta_recibida | result: success')).length;

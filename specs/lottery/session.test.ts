@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { encodeB, type Bet } from '../../protocols/lottery/index.ts';
+import { encodeAAck, encodeABet, encodeAFin, encodeALstQuery, encodeALstReply, encodeB, type Bet } from '../../protocols/lottery/index.ts';
 import { openSession, step, type Effect, type Session, type SessionConfig } from '../../actors/lottery/session.ts';
 
 const cfg: SessionConfig = { mode: 'lottery', agencies: 5, maxFrameBytes: 8192, winnersHoldMs: 1000 };
@@ -51,6 +51,59 @@ test('a protocol B batch split anywhere: one store, then the TP0 line and the ac
     }),
     { numRuns: 100 },
   );
+});
+
+test('the LST resume query split anywhere: asks the store for the agency progress and writes it back; no contract line', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 5 }), fc.nat({ max: 99_999_999 }), fc.nat({ max: 1e9 }), fc.array(fc.nat(), { maxLength: 6 }), (agency, last, rows, cuts) => {
+      const s = fresh();
+      const fx = feed(s, encodeALstQuery(agency), cuts);
+      assert.deepEqual(fx, [{ k: 'no-idle' }, { k: 'progress', agency }]);
+      const after = step(s, { type: 'progress', progress: { lastBatchId: last, rows } });
+      // The connection stays open for the agency's next request (our extension).
+      assert.deepEqual(kinds(after), ['log', 'write', 'idle-on']);
+      assert.deepEqual((after[1] as Extract<Effect, { k: 'write' }>).bufs, [encodeALstReply(agency, last, rows)]);
+      assert.equal(s.state, 'reading');
+    }),
+    { numRuns: 100 },
+  );
+  // An unknown agency, or a store that cannot answer: the connection closes without a reply (the
+  // agency then starts from its first batch), and nothing is logged as a contract failure.
+  const s = fresh();
+  assert.deepEqual(kinds(feed(s, encodeALstQuery(9), [])), ['no-idle', 'log', 'finish']);
+  const t = fresh();
+  feed(t, encodeALstQuery(1), []);
+  assert.deepEqual(kinds(step(t, { type: 'progress-failed', error: 'store gone' })), ['log', 'finish']);
+});
+
+test('a connection that began with LST stays open: BETs split anywhere, each acknowledged in turn, then FIN parks until WIN and closes', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 4 }), fc.array(fc.nat(), { maxLength: 6 }), (batches, cuts) => {
+      const s = fresh();
+      feed(s, encodeALstQuery(2), cuts);
+      step(s, { type: 'progress', progress: { lastBatchId: 0, rows: 0 } });
+      for (let id = 1; id <= batches; id++) {
+        const fx = feed(s, encodeABet([bet(id), bet(id + 100)], id), cuts);
+        assert.deepEqual(kinds(fx), ['no-idle', 'store']);
+        assert.equal((fx[1] as Extract<Effect, { k: 'store' }>).batchId, id);
+        const after = step(s, { type: 'stored', reply: { ok: true, stored: 2 } });
+        assert.deepEqual(kinds(after), ['tp0:apuesta_recibida:success', 'write', 'idle-on']);
+        assert.deepEqual((after[1] as Extract<Effect, { k: 'write' }>).bufs, [encodeAAck(2, id)]);
+      }
+      assert.deepEqual(kinds(feed(s, encodeAFin(2), cuts)), ['no-idle', 'close-agency']);
+      assert.deepEqual(kinds(step(s, { type: 'agency-closed' })), ['tp0:cierre_agencia:success', 'winners']);
+      assert.deepEqual(kinds(step(s, { type: 'winners', answer: { ready: true, documents: ['1'] } })), ['write', 'finish']);
+    }),
+    { numRuns: 50 },
+  );
+  // One request at a time: a second request before the reply is a protocol failure.
+  const s = fresh();
+  feed(s, encodeALstQuery(2), []);
+  assert.deepEqual(kinds(step(s, { type: 'data', chunk: encodeAFin(2) })), ['tp0:recibir_mensaje:fail', 'log', 'finish']);
+  // A legacy connection (no LST) still closes after its one reply.
+  const t = fresh();
+  feed(t, encodeABet([bet(1)], 1), []);
+  assert.deepEqual(kinds(step(t, { type: 'stored', reply: { ok: true, stored: 1 } })), ['tp0:apuesta_recibida:success', 'write', 'finish']);
 });
 
 test('a failed commit answers status 1 and logs the batch as failed', () => {

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeFrame, encodeFrame, unsendable, W_RUN, W_MAIL } from '../../runtime/nodes/codec.ts';
-import { recordStarts } from '../../runtime/nodes/link.ts';
+import { decodeFrame, encodeFrame, unsendable, withinDepth, W_RUN, W_MAIL } from '../../runtime/nodes/codec.ts';
+import { recordStarts } from '../../runtime/nodes/frames.ts';
 import { acceptHandshake, dialHandshake } from '../../runtime/nodes/handshake.ts';
 import type { FrameChannel } from '../../runtime/nodes/transport.ts';
 
@@ -51,19 +51,43 @@ test('what cannot cross is named by its field', () => {
   assert.match(unsendable(deep)!, /is nested deeper than the limit/);
 });
 
-test('decoding refuses garbage, non-lists and frames nested past the limit, with a reason', () => {
+test('decoding refuses garbage and non-lists with a reason; depth is measured per value', () => {
   assert.throws(() => decodeFrame(Uint8Array.from([0xc1])), /malformed frame/);
   assert.throws(() => decodeFrame(encodeFrame(42 as never)), /expected a list of records/);
   let deep: unknown = 1;
-  for (let i = 0; i < 40; i++) deep = [deep];
-  assert.throws(() => decodeFrame(encodeFrame([deep]), 16), /nested deeper than 16 levels/);
+  for (let i = 0; i < 40; i++) deep = i % 3 === 0 ? [deep] : i % 3 === 1 ? { d: deep } : new Map([['k', deep]]);
+  const [back] = decodeFrame(encodeFrame([deep]));
+  assert.equal(withinDepth(back, 40), true);
+  assert.equal(withinDepth(back, 39), false);
+  // a value whose extension type only the encoder's refusals use is not accepted from a peer
+  assert.throws(() => decodeFrame(Uint8Array.from([0x91, 0xd4, 0x11, 0x00])), /malformed frame/);
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
       try {
         decodeFrame(bytes);
       } catch (err) {
-        assert.match((err as Error).message, /malformed frame|expected a list|nested deeper/);
+        assert.match((err as Error).message, /malformed frame|expected a list/);
       }
+    }),
+  );
+});
+
+test('property: a value with something that cannot cross anywhere inside makes the encoder throw, and unsendable names where', () => {
+  const bad = fc.constantFrom<[unknown, string]>([() => 1, 'a function'], [Symbol('s'), 'a symbol'], [new WeakMap(), 'a WeakMap'], [Promise.resolve(), 'a Promise']);
+  const key = fc.string({ minLength: 1, maxLength: 4 }).filter((k) => k !== '__proto__' && !k.includes('.'));
+  fc.assert(
+    fc.property(value, fc.array(fc.oneof(key, fc.nat(3)), { maxLength: 5 }), bad, (base, path, [thing, what]) => {
+      // wrap the thing in objects and arrays along `path`, then put it next to an ordinary value
+      let v: unknown = thing;
+      for (let i = path.length - 1; i >= 0; i--) {
+        const k = path[i];
+        if (typeof k === 'number') v = [...Array<number>(k).fill(0), v];
+        else v = { [k]: v };
+      }
+      const msg = { base, inner: v };
+      assert.throws(() => encodeFrame([W_RUN, '/x', -1, null, -1, [1, msg]]));
+      const where = ['inner', ...path].join('.');
+      assert.equal(unsendable(msg), `field "${where}" is ${what}`);
     }),
   );
 });

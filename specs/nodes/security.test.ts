@@ -1,6 +1,7 @@
 // Links authenticate both ways before any mail crosses; bad peers are refused with a log line
 // naming the peer and the reason, and reach no actor. TLS (wss) with untrusted certificates and
-// mutual TLS; frames over the cap and garbage after the handshake close that link only.
+// mutual TLS; frames over the cap, garbage and records nested too deep after the handshake close
+// that link only.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +9,7 @@ import { WebSocket } from 'ws';
 import { ActorSystem } from '../../runtime/index.ts';
 import { wsTransport } from '../../runtime/nodes/ws-transport.ts';
 import { dialHandshake } from '../../runtime/nodes/handshake.ts';
-import { encodeFrame, W_RUN } from '../../runtime/nodes/codec.ts';
+import { encodeFrame, W_RUN, W_SYS } from '../../runtime/nodes/codec.ts';
 import { startNodeProcess, startLocalNode, linked, waitFor, SECRET, type NodeProcess } from './helpers.ts';
 
 const TLS_DIR = new URL('./fixtures/tls/', import.meta.url).pathname;
@@ -88,6 +89,16 @@ test('wrong secret, no secret, binary before auth, oversized frame and garbage: 
   junk.send(Uint8Array.from([0x93, 0x04, 0xc1, 0xff, 0x00, ...randomBytes(64)]));
   await junkClosed;
   await waitFor(() => logLines(b).some((l) => String(l.msg).startsWith('bad frame from peer node') && l.peer === 'mallory' && typeof l.reason === 'string'), 'b logs the bad frame');
+
+  // a system record nested past the depth limit closes that link (a message nested too deep is
+  // refused alone, the link staying up: refusals.test.ts)
+  const deepSys = await insider(b.url, 'b');
+  const deepClosed = new Promise<string>((r) => (deepSys.onClose = r));
+  let deep: unknown = 1;
+  for (let i = 0; i < 80; i++) deep = { d: deep };
+  deepSys.send(encodeFrame([W_SYS, '/inbox', -1, { t: 'stop', reason: { error: deep } }]));
+  await deepClosed;
+  await waitFor(() => logLines(b).some((l) => String(l.msg).startsWith('bad frame from peer node') && String(l.reason).includes('nested deeper than 64')), 'b logs the deep system record');
 
   // b is still up for honest peers, and its inbox never received anything
   const a = await local('a', [{ name: 'b', url: b.url }]);

@@ -56,6 +56,7 @@ const frameArb: fc.Arbitrary<BrokerFrame> = fc.oneof(
   fc.record({ type: fc.constant('hello' as const), version: fc.constant(1), lbId: fc.uuid() }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('ack' as const), id, seq }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('deliver' as const), id, seq, topic, msg: text }, { noNullPrototype: true }),
+  fc.record({ type: fc.constant('fanout' as const), topic, msg: text, to: fc.array(fc.record({ id, seq }, { noNullPrototype: true }), { minLength: 1, maxLength: 6 }) }, { noNullPrototype: true }),
 );
 
 function payload(f: BrokerFrame, maxFrameBytes?: number): Buffer {
@@ -160,6 +161,9 @@ describe('broker binary frames', () => {
       ['unknown reply flag', [0x81, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8], 'invalid-field', 15],
       ['hello version 2', [0x01, 2, 1, 0x61], 'unsupported-version', 1],
       ['hello empty lbId', [0x01, 1, 0], 'invalid-field', 2],
+      ['fanout to nobody', [0x84, 0, 1, 0x61, 0, 0, 0, 0, 0, 0], 'invalid-field', 8],
+      ['fanout shorter than its count', [0x84, 0, 1, 0x61, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1], 'truncated', 10],
+      ['fanout to id 0', [0x84, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 'invalid-field', 9],
     ];
     for (const [name, bytes, code, offset] of cases) {
       const err = onlyProtocolError(() => decodeBrokerFrame(Buffer.from(bytes)));
@@ -182,6 +186,8 @@ describe('broker binary frames', () => {
       { type: 'recv', rid: 1, id: 1, wait: false, timeoutMs: -1 },
       { type: 'hello', version: 2, lbId: 'x' },
       { type: 'subscribe', rid: 1, id: 1, topic: 'x'.repeat(70000) },
+      { type: 'fanout', topic: 't', msg: 'm', to: [] },
+      { type: 'fanout', topic: 't', msg: 'm', to: [{ id: 0, seq: 1 }] },
     ];
     for (const f of bad) assert.ok(onlyProtocolError(() => encodeBrokerFrame(f)) instanceof ProtocolError, JSON.stringify(f).slice(0, 80));
   });

@@ -16,6 +16,8 @@ import {
   encodeAAck,
   encodeABet,
   encodeAFin,
+  encodeALstQuery,
+  encodeALstReply,
   encodeAWin,
   encodeB,
   encodeBWinners,
@@ -143,6 +145,27 @@ describe('lottery protocol A (§6.1)', () => {
     );
   });
 
+  it('the LST resume query and its reply round trip with exact bytes, in a stream with ACK and WIN', () => {
+    assert.equal(encodeALstQuery(3).toString(), `LST${' '.repeat(19)}3\n`);
+    assert.equal(encodeALstReply(1, 7, 1234).toString(), 'LST,00000009,1,7,1234\n');
+    fc.assert(
+      fc.property(agencyArb, fc.integer({ min: 0, max: 99_999_999 }), fc.nat({ max: 2 ** 40 }), fc.array(docArb, { maxLength: 5 }), cutsArb, (agency, last, rows, docs, cuts) => {
+        const q = feed(aRequestDecoder(), split(encodeALstQuery(agency), cutPositions(cuts, 24)));
+        assert.deepEqual(decodeARequest(q[0]), { type: 'LST', agency });
+        const stream = concat([encodeALstReply(agency, last, rows), encodeAAck(agency, last), encodeAWin(docs)]);
+        const replies = feed(aReplyDecoder(), split(stream, cutPositions(cuts, stream.length))).map(decodeAReply);
+        assert.deepEqual(replies, [{ type: 'LST', agency, lastBatchId: last, rows }, { type: 'ACK', agency, batchId: last }, { type: 'WIN', documents: docs }]);
+      }),
+      { numRuns: RUNS },
+    );
+    for (const bad of ['LST,00000004,1,7\n', 'LST,00000007,1,x,2\n', 'LST,00000009,0,7,1234\n']) {
+      const d = aReplyDecoder();
+      const frames = d.push(Buffer.from(bad));
+      const err = d.error ?? (frames.length > 0 ? onlyProtocolError(() => decodeAReply(frames[0])) : new ProtocolError('truncated', 'incomplete'));
+      assert.ok(err instanceof ProtocolError, `accepted ${JSON.stringify(bad)}`);
+    }
+  });
+
   it('rejects malformed BETs with a ProtocolError only', () => {
     const good = encodeABet([makeBet(2, 'Ana', 'Gómez', '00000000', '2000-02-29', '1')], 1);
     const bad = [
@@ -233,15 +256,15 @@ describe('lottery protocol B (§6.2)', () => {
 describe('protocol detection (§6)', () => {
   it('classifies every first byte', () => {
     for (let b = 0; b < 256; b++) {
-      const expected = b <= 0x1f ? 'B' : b === 0x42 || b === 0x46 ? 'A' : 'invalid';
+      const expected = b <= 0x1f ? 'B' : b === 0x42 || b === 0x46 || b === 0x4c ? 'A' : 'invalid';
       assert.equal(sniff(b), expected, `byte 0x${b.toString(16)}`);
     }
     // A B-length high byte never exceeds 0x1F for L <= 8190.
     assert.equal((B_MAX_FRAME >> 8) <= 0x1f, true);
   });
 
-  it('a first byte of B or F is protocol A only when followed by ET / IN', () => {
-    for (const s of ['BAD', 'FOO', 'BE', 'FIX']) {
+  it('a first byte of B, F or L is protocol A only when followed by ET / IN / ST', () => {
+    for (const s of ['BAD', 'FOO', 'BE', 'FIX', 'LSX', 'LOT']) {
       const d = aRequestDecoder();
       d.push(Buffer.from(s.padEnd(24, ' ')));
       assert.ok(d.error instanceof ProtocolError, s);

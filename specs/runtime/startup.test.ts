@@ -16,9 +16,10 @@ const HOOK = `data:text/javascript,${encodeURIComponent(
   "import{registerHooks}from'node:module';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(seen)+'\\n'))",
 )}`;
 
-// Every thread's loads, one line each as they happen (a worker thread's exit hook does not print).
+// Every thread's loads, one line each as they happen (a worker thread's exit hook does not print),
+// and for each worker thread whether it was started ahead (runtime/threads/prestart.ts).
 const EVERY_THREAD_HOOK = `data:text/javascript,${encodeURIComponent(
-  "import{registerHooks}from'node:module';import{threadId}from'node:worker_threads';registerHooks({load(u,c,n){process.stderr.write('\\nLOAD '+threadId+' '+u+'\\n');return n(u,c)}})",
+  "import{registerHooks}from'node:module';import{threadId,workerData}from'node:worker_threads';if(threadId)process.stderr.write('\\nWORKER '+threadId+' prestarted='+!!workerData?.initPort+'\\n');registerHooks({load(u,c,n){process.stderr.write('\\nLOAD '+threadId+' '+u+'\\n');return n(u,c)}})",
 )}`;
 
 function run(args: string[], env: Record<string, string> = {}, hook = HOOK): Promise<{ code: number | null; loaded: string[]; stdout: string; stderr: string }> {
@@ -72,8 +73,12 @@ test('a topology run loads the subsystems (sections resolved) and workers get th
     const cache = join(dir, 'cache');
     const r = await run(['run', file, '--for', '0.5', '--no-control'], { NODE_COMPILE_CACHE: cache }, EVERY_THREAD_HOOK);
     assert.equal(r.code, 0, r.stderr);
-    const loaded = rel([...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)].map((m) => m[2]));
-    const workerLoaded = [...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)].filter((m) => m[1] !== '0').map((m) => m[2]);
+    const lines = [...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)];
+    const loaded = rel(lines.map((m) => m[2]));
+    const workerLoaded = lines.filter((m) => m[1] !== '0').map((m) => m[2]);
+    // The run's worker thread was started before the file was read (runtime/threads/prestart.ts):
+    // it boots while the main thread loads yaml, zod and the subsystems' schemas.
+    assert.deepEqual([...r.stderr.matchAll(/^WORKER (\d+) prestarted=(\w+)$/gm)].map((m) => m[2]), ['true'], 'one worker thread, the prestarted one');
     assert.ok(workerLoaded.length > 0, 'the hook saw the worker thread load modules');
     assert.ok(loaded.some((u) => u.includes('actors/demo/pipeline.ts')), 'the demo subsystem was loaded');
     // Only the subsystems whose keys the file has, and the adopter (the dispatcher reads original config.json files).
@@ -83,6 +88,12 @@ test('a topology run loads the subsystems (sections resolved) and workers get th
     }
     // The hook runs in the worker thread too (execArgv is inherited): it starts from the entry that preloads early.
     assert.ok(rel(workerLoaded)[0]?.includes('runtime/threads/worker-entry.mjs'), 'the worker started from worker-entry.mjs');
+    // `run` registers only its own command: the other kernel commands' modules are not loaded.
+    for (const other of ['runtime/cli/inspect.ts', 'runtime/cli/view.ts', 'runtime/cli/render.ts', 'bench/cli.ts', 'bench/scenarios/index.ts']) {
+      assert.ok(!loaded.includes(other), `run loaded ${other}`);
+    }
+    // No store was opened, so no thread loaded node:sqlite (runtime/index.ts exports openStore; it loads it on use).
+    assert.ok(!loaded.includes('node:sqlite'), 'node:sqlite loaded although no store was opened');
     // Nothing was logged at the error level, so no thread loaded pino.
     assert.ok(!loaded.some((u) => u.includes('node_modules/pino/')), 'pino loaded although no line was written');
     const { readdirSync } = await import('node:fs');
@@ -137,4 +148,70 @@ test('a wrong top-level key is still named with every expected key (all subsyste
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a one-shot tool loads neither the kernel commands (run, inspect, view, bench) nor transports it does not use', async () => {
+  // UDP to a loopback port nobody listens on: the datagram is sent, the tool exits 0.
+  const r = await run(['signal', '--host', '127.0.0.1:9', 'example/HELLO']);
+  assert.equal(r.code, 0, r.stderr);
+  const loaded = rel(r.loaded);
+  assert.ok(loaded.some((u) => u.includes('actors/eventdispatcher/tools/signal.ts')), 'the tool ran');
+  assert.ok(loaded.includes('node:dgram'), 'UDP was used');
+  for (const bad of ['runtime/cli/run.ts', 'runtime/cli/inspect.ts', 'runtime/cli/view.ts', 'runtime/inspection/control.ts', 'bench/cli.ts', 'bench/scenarios/index.ts', 'node:tls', 'runtime/kernel/system.ts']) {
+    assert.ok(!loaded.includes(bad) && !loaded.some((u) => u.endsWith(bad)), `signal loaded ${bad}`);
+  }
+  // A kernel command still finds its module, and a mistyped one still gets its suggestion.
+  const typo = await run(['rnu']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Did you mean run\?/);
+});
+
+test('a system without worker threads (a one-shot tool, an agency) loads neither the thread pool nor comlink nor node:sqlite', async () => {
+  const script =
+    `import { ActorSystem, defineActor } from ${JSON.stringify(join(root, 'runtime/index.ts'))};` +
+    `const s = await ActorSystem.start({ threads: 0, logLevel: 'error' });` +
+    `const A = defineActor(import.meta.url, 'A', () => ({ receive(_m, ctx) { ctx.reply(1); } }));` +
+    `process.stdout.write(String(await s.spawn(A, { name: 'a' }).ask('x', { timeoutMs: 5000 })));` +
+    `await s.stop(1000);`;
+  const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const c = spawn(process.execPath, ['--import', HOOK, '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error' } });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', (code) => resolve({ code, out, err }));
+  });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, '1', 'the system works');
+  const m = /LOADED (.*)/.exec(r.err);
+  const loaded = rel(m ? (JSON.parse(m[1]) as string[]) : []);
+  assert.ok(loaded.some((u) => u.endsWith('runtime/kernel/system.ts')), 'the hook saw the kernel');
+  for (const bad of ['runtime/threads/threads.ts', 'node_modules/comlink/', 'node:sqlite', 'node:worker_threads']) {
+    assert.ok(!loaded.some((u) => u.includes(bad)), `a thread-less system loaded ${bad}`);
+  }
+});
+
+test('children are given the compile cache base folder, so they share the cache instead of nesting their own', async () => {
+  const hook = `data:text/javascript,${encodeURIComponent(
+    "import{getCompileCacheDir}from'node:module';process.on('exit',()=>process.stderr.write('\\nCC '+JSON.stringify([process.env.NODE_COMPILE_CACHE,getCompileCacheDir()])+'\\n'))",
+  )}`;
+  const env = { ...process.env };
+  delete env.NODE_COMPILE_CACHE;
+  const r = await new Promise<string>((resolve) => {
+    const c = spawn(process.execPath, ['--import', hook, bin, '--help'], { cwd: root, env });
+    let err = '';
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', () => resolve(err));
+  });
+  const [passed, own] = JSON.parse(/CC (.*)/.exec(r)![1]) as [string, string];
+  assert.ok(own, 'the launcher turned the cache on');
+  assert.equal(passed, join(own, '..'), 'NODE_COMPILE_CACHE is the base folder, not the per-version one');
+  // A child started with it uses the very same folder.
+  const child = await new Promise<string>((resolve) => {
+    const c = spawn(process.execPath, ['--input-type=module', '-e', "import{getCompileCacheDir}from'node:module';process.stdout.write(getCompileCacheDir()??'')"], { env: { ...env, NODE_COMPILE_CACHE: passed } });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('close', () => resolve(out));
+  });
+  assert.equal(child, own);
 });

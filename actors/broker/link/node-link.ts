@@ -3,11 +3,12 @@
 // lbId) that dials the server's. The node secret (ACTOR_RUNTIME_NODE_SECRET) authenticates the
 // link both ways; nothing of the broker's own secret is involved.
 
-import type { ActorSystem } from '../../../runtime/index.ts';
+import type { ActorRef, ActorSystem } from '../../../runtime/index.ts';
+import type { LinkNodeSettings } from '../limits.ts';
 import type { FrameTransport, TransportEvents } from './transport.ts';
 import { BROKER_LINK_ACTOR, LinkEndpoint, LocalLinkHub, ServerLinkHub, type LinkMsg, type NodeTransport } from './node-transport.ts';
 
-/** The broker server's node name: every local broker dials it under this name. */
+/** The broker server's default node name: local brokers dial it under this name unless told otherwise. */
 export const SERVER_NODE = 'broker-server';
 
 /** Node frames carry coalesced broker frames (up to ~256 KiB plus one frame), so allow a few frames' worth. */
@@ -25,19 +26,22 @@ type NodeConfig = NonNullable<NonNullable<Parameters<typeof ActorSystem.start>[0
 const PROCESS_SECRET_ENV = 'BROKER_LINK_PROCESS_SECRET';
 let processSecret: string | null = null;
 
-async function startSystem(name: string, node: NodeConfig): Promise<ActorSystem> {
+/** A small system of its own (no worker threads) that is this broker side's node. */
+async function startSystem(name: string, node: NodeConfig, link: LinkNodeSettings): Promise<ActorSystem> {
   const { ActorSystem } = await import('../../../runtime/index.ts');
+  const withLink: NodeConfig = { ...node, ...(link.tls ? { tls: link.tls } : {}) };
+  if (link.secretFile !== null) return ActorSystem.start({ name, threads: 0, statsIntervalMs: 0, node: { ...withLink, secretFile: link.secretFile } });
   const { findSecret } = await import('../../../runtime/nodes/secret.ts');
-  if (findSecret({}) !== null) return ActorSystem.start({ name, threads: 0, statsIntervalMs: 0, node });
+  if (findSecret({}) !== null) return ActorSystem.start({ name, threads: 0, statsIntervalMs: 0, node: withLink });
   if (processSecret === null) {
     const { randomBytes } = await import('node:crypto');
     processSecret = randomBytes(32).toString('base64url');
     const { loggerFor } = await import('../../../runtime/log/log.ts');
-    loggerFor('/broker/link').warn('no node secret (ACTOR_RUNTIME_NODE_SECRET): the broker link accepts only brokers of this process');
+    loggerFor('/broker/link').warn('no node secret (ACTOR_RUNTIME_NODE_SECRET or a secret file): the broker link accepts only brokers of this process');
   }
   process.env[PROCESS_SECRET_ENV] = processSecret;
   try {
-    return await ActorSystem.start({ name, threads: 0, statsIntervalMs: 0, node: { ...node, secretEnv: PROCESS_SECRET_ENV } });
+    return await ActorSystem.start({ name, threads: 0, statsIntervalMs: 0, node: { ...withLink, secretEnv: PROCESS_SECRET_ENV } });
   } finally {
     delete process.env[PROCESS_SECRET_ENV];
   }
@@ -45,27 +49,40 @@ async function startSystem(name: string, node: NodeConfig): Promise<ActorSystem>
 
 export interface ServerLinkNode {
   readonly port: number;
+  /** The node's URL (where local brokers dial). */
+  readonly url: string;
   stop(): Promise<void>;
 }
 
+/**
+ * The server's link endpoint: on `shared` (the topology's system, when it is a runtime node: its
+ * `nodes:` section decides name, listen address, secret and TLS), else on a node of its own built
+ * from the settings.
+ */
 export async function startServerLinkNode(
-  host: string,
-  port: number,
+  s: { listenUrl: string; link: LinkNodeSettings },
   o: { maxFrameBytes: number; heartbeatMs: number },
   accept: (lb: string, bind: (events: TransportEvents) => NodeTransport) => void,
+  shared: ActorSystem | null = null,
 ): Promise<ServerLinkNode> {
-  const h = host.includes(':') ? `[${host}]` : host;
+  const hub = new ServerLinkHub(o.maxFrameBytes, accept);
+  if (shared?.node) {
+    const url = shared.node.url;
+    if (url === null) throw Object.assign(new Error('broker.server: the topology\'s nodes: section has no listen address, so no local broker could reach this server'), { exitCode: 2 });
+    const ref = shared.spawn(LinkEndpoint, { name: BROKER_LINK_ACTOR, props: { hub }, thread: 'main' });
+    return { port: Number(new URL(url).port), url, stop: () => shared.stopActor(ref).then(() => {}) };
+  }
   const system = await startSystem('broker-server', {
-    name: SERVER_NODE,
-    listen: `ws://${h}:${port}`,
+    name: s.link.nodeName ?? SERVER_NODE,
+    listen: s.listenUrl,
     heartbeatMs: o.heartbeatMs,
     downAfterMs: o.heartbeatMs * 3,
+    keepWatchesMs: 0, // every drop ends the link's lives (what was in flight is resent)
     maxFrameBytes: nodeFrameCap(o.maxFrameBytes),
-  });
-  const hub = new ServerLinkHub(o.maxFrameBytes, accept);
+  }, s.link);
   system.spawn(LinkEndpoint, { name: BROKER_LINK_ACTOR, props: { hub }, thread: 'main' });
-  const actual = Number(new URL(system.node!.url!).port);
-  return { port: actual, stop: () => system.stop() };
+  const url = system.node!.url!;
+  return { port: Number(new URL(url).port), url, stop: () => system.stop() };
 }
 
 export interface LocalLinkNode {
@@ -78,23 +95,46 @@ export function localNodeName(lbId: string): string {
   return `lb-${lbId.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 64);
 }
 
-export async function startLocalLinkNode(server: string, lbId: string, o: { maxFrameBytes: number; heartbeatMs: number; connectTimeoutMs: number }): Promise<LocalLinkNode> {
-  const system = await startSystem(`broker-local-${lbId}`, {
-    name: localNodeName(lbId),
-    peers: [{ name: SERVER_NODE, url: server.replace(/\/+$/, '') }],
-    heartbeatMs: o.heartbeatMs,
-    downAfterMs: o.heartbeatMs * 3,
-    reconnect: RECONNECT,
-    maxFrameBytes: nodeFrameCap(o.maxFrameBytes),
-  });
+/**
+ * A local broker's link endpoint: on `shared` (the topology's node; the server becomes its peer
+ * `serverNode` unless `nodes.peers` names it already), else on a node of its own.
+ */
+export async function startLocalLinkNode(
+  s: { server: string; serverNode: string; link: LinkNodeSettings },
+  lbId: string,
+  o: { maxFrameBytes: number; heartbeatMs: number; connectTimeoutMs: number },
+  shared: ActorSystem | null = null,
+): Promise<LocalLinkNode> {
+  const server = s.server.replace(/\/+$/, '');
+  let system: ActorSystem;
+  let stop: () => Promise<void>;
+  let name = BROKER_LINK_ACTOR;
+  if (shared?.node) {
+    system = shared;
+    if (!shared.node.describe().peers.some((p) => p.name === s.serverNode)) shared.node.addPeer(s.serverNode, server);
+    name = `${BROKER_LINK_ACTOR}-${localNodeName(lbId)}`; // several local brokers may share the node
+    stop = async () => {};
+  } else {
+    system = await startSystem(`broker-local-${lbId}`, {
+      name: s.link.nodeName ?? localNodeName(lbId),
+      peers: [{ name: s.serverNode, url: server }],
+      heartbeatMs: o.heartbeatMs,
+      downAfterMs: o.heartbeatMs * 3,
+      keepWatchesMs: 0, // every drop ends the link's lives (what was in flight is resent)
+      reconnect: RECONNECT,
+      maxFrameBytes: nodeFrameCap(o.maxFrameBytes),
+    }, s.link);
+    stop = () => system.stop();
+  }
   const node = system.node!;
-  const hub = new LocalLinkHub(node.ref<LinkMsg>(`${SERVER_NODE}:/${BROKER_LINK_ACTOR}`), o.maxFrameBytes);
-  system.spawn(LinkEndpoint, { name: BROKER_LINK_ACTOR, props: { hub }, thread: 'main' });
+  const hub = new LocalLinkHub(node.ref<LinkMsg>(`${s.serverNode}:/${BROKER_LINK_ACTOR}`), o.maxFrameBytes);
+  const ref: ActorRef<LinkMsg> = system.spawn(LinkEndpoint, { name, props: { hub }, thread: 'main' });
+  if (system === shared) stop = () => shared.stopActor(ref).then(() => {});
   return {
     async dial(events) {
-      await node.connected(SERVER_NODE, o.connectTimeoutMs);
+      await node.connected(s.serverNode, o.connectTimeoutMs);
       return hub.dial(lbId, events);
     },
-    stop: () => system.stop(),
+    stop,
   };
 }

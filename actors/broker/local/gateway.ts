@@ -6,7 +6,7 @@
 
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { BROKER_ERRORS, decodeClientLine, encodeJsonReply, type BrokerReply } from '../../../protocols/broker/index.ts';
+import { BROKER_ERRORS, decodeClientLine, encodeBatchReply, encodeJsonReply, type BrokerReply } from '../../../protocols/broker/index.ts';
 import { ProtocolError } from '../../../protocols/errors.ts';
 import { LinesDecoder } from '../../../protocols/framing/lines.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
@@ -79,6 +79,11 @@ export class LocalGateway {
           const opened = this.#lb.openStream(req, write);
           send(opened.reply);
           if (opened.stream) streams.set(req.rid, opened.stream);
+          continue;
+        }
+        if (req.type === 'publish-batch') {
+          const batch = req.rid;
+          this.#lb.publishBatch(req, (status, errors) => write(encodeBatchReply({ batch, status, errors })));
           continue;
         }
         if (req.type === 'ack') {

@@ -6,10 +6,14 @@ import {
   BROKER_ERRORS as E,
   MAX_STREAM_CREDIT,
   validateId,
+  validateMessage,
   validateRequest,
+  validateTopic,
   type BrokerReply,
   type BrokerRequest,
   type DeliverFrame,
+  type FanoutFrame,
+  type PublishBatch,
   type StreamOpen,
 } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
@@ -61,11 +65,17 @@ export class LocalBroker {
     return box;
   }
 
-  #deliver(f: DeliverFrame): void {
-    const box = this.#byGid.get(f.id);
-    if (!box) return this.link.ack(f.id, f.seq); // an id this broker no longer maps: let the server forget it
+  #deliver(f: DeliverFrame | FanoutFrame): void {
+    if (f.type === 'deliver') return this.#push(f.id, f.seq, f.topic, f.msg);
+    // one message for several of this broker's ids: the fan-out to their inboxes happens here
+    for (const t of f.to) this.#push(t.id, t.seq, f.topic, f.msg);
+  }
+
+  #push(gid: number, seq: number, topic: string, msg: string): void {
+    const box = this.#byGid.get(gid);
+    if (!box) return this.link.ack(gid, seq); // an id this broker no longer maps: let the server forget it
     const prev = box.consumed;
-    const d = { topic: f.topic, msg: f.msg, seq: f.seq };
+    const d = { topic, msg, seq };
     const taken = box.push(d);
     if (taken > 0) this.#consumed(box, d, prev, box.takenBy);
   }
@@ -115,6 +125,44 @@ export class LocalBroker {
     if (req.type === 'unsubscribe' && r.status === 0) box.purgeTopic(req.topic);
     if (req.type === 'destroy') this.#forget(box);
     return { ...r, rid, description: r.description.replace(`id ${box.gid}`, `id ${req.id}`) };
+  }
+
+  /**
+   * A publish batch (json-batch.ts): message i is the publish with rid `b.rid + i`, checked and
+   * forwarded as `handle` would, with a callback instead of a promise per message. `done` gets
+   * every status (and the failures' descriptions) once the last reply is in.
+   */
+  publishBatch(b: PublishBatch, done: (status: number[], errors: [number, string][]) => void): void {
+    const n = b.msgs.length;
+    const status = new Array<number>(n);
+    const errors: [number, string][] = [];
+    let left = n;
+    const settle = (i: number, code: number, description: string): void => {
+      status[i] = code;
+      if (code < 0) errors.push([i, description]);
+      if (--left === 0) done(status, errors.sort((x, y) => x[0] - y[0]));
+    };
+    const failAll = (code: number, description: string): void => {
+      for (let i = 0; i < n; i++) settle(i, code, description);
+    };
+    if (this.#stopping) return failAll(E.SHUTTING_DOWN, 'the local broker is stopping');
+    const bad = validateId(b.id) ?? validateTopic(b.topic, this.#s.limits);
+    if (bad) return failAll(bad.code, bad.description);
+    const box = this.#inboxes.get(b.id);
+    if (!box) return failAll(E.UNKNOWN_ID, `id ${b.id} is not registered at this local broker`);
+    const unknown = `id ${b.id} is not registered at this local broker`;
+    for (let i = 0; i < n; i++) {
+      const msg = b.msgs[i];
+      const badMsg = validateMessage(msg, this.#s.limits);
+      if (badMsg) {
+        settle(i, badMsg.code, badMsg.description);
+        continue;
+      }
+      this.link.send({ type: 'publish', id: box.gid, topic: b.topic, msg }, (r) => {
+        if (r.type === 'reply') settle(i, r.status, r.description);
+        else settle(i, r.code, r.code === E.UNKNOWN_ID ? unknown : r.description);
+      });
+    }
   }
 
   /**

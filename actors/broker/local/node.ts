@@ -2,6 +2,7 @@
 // LocalGateway on a Unix socket.
 
 import { mkdirSync } from 'node:fs';
+import type { ActorSystem } from '../../../runtime/index.ts';
 import { loggerFor } from '../../../runtime/log/log.ts';
 import type { LocalSettings } from '../limits.ts';
 import { LocalGateway } from './gateway.ts';
@@ -16,13 +17,14 @@ export interface LocalHandle {
   stop(): Promise<void>;
 }
 
-export async function startLocalBroker(s: LocalSettings): Promise<LocalHandle> {
+/** `shared`: the topology's system; when it is a runtime node, the link runs on that node. */
+export async function startLocalBroker(s: LocalSettings, shared: ActorSystem | null = null): Promise<LocalHandle> {
   const log = loggerFor('/broker/local');
   mkdirSync(s.dataDir, { recursive: true });
   let linkNode: LocalLinkNode | null = null;
   const broker = new LocalBroker(s, log, (events) => linkNode!.dial(events));
   try {
-    linkNode = await startLocalLinkNode(s.server, broker.ids.lbId, { maxFrameBytes: s.maxFrameBytes, heartbeatMs: s.pingMs, connectTimeoutMs: 5_000 });
+    linkNode = await startLocalLinkNode(s, broker.ids.lbId, { maxFrameBytes: s.maxFrameBytes, heartbeatMs: s.pingMs, connectTimeoutMs: 5_000 }, shared);
   } catch (e) {
     broker.stop();
     throw e;

@@ -12,6 +12,7 @@ import {
   type BrokerReply,
   type BrokerRequest,
   type DeliverFrame,
+  type FanoutFrame,
 } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
 import type { FrameTransport, TransportEvents } from '../link/transport.ts';
@@ -40,7 +41,7 @@ export interface ServerLinkOptions {
   requestTimeoutMs: number;
   nextRid(): number;
   log: Logger;
-  onDeliver(f: DeliverFrame): void;
+  onDeliver(f: DeliverFrame | FanoutFrame): void;
   /** The link is (re)open: the owner re-reports its consumed marks. */
   onOpen(): void;
 }
@@ -50,7 +51,8 @@ type Req = BrokerRequest extends infer R ? (R extends { rid: number } ? Omit<R, 
 interface InFlight {
   frame: BrokerRequest;
   resolve(r: BrokerReply): void;
-  timer: NodeJS.Timeout;
+  /** When it is answered -6 (every request has the same timeout, so the map is in deadline order). */
+  deadline: number;
 }
 
 export class ServerLink {
@@ -62,6 +64,8 @@ export class ServerLink {
   #ackScheduled = false;
   #attempt = 0;
   #retry: NodeJS.Timeout | null = null;
+  /** One timer for the oldest request's deadline, not one per request (the publish path is hot). */
+  #expiry: NodeJS.Timeout | null = null;
 
   constructor(o: ServerLinkOptions) {
     this.#o = o;
@@ -117,13 +121,12 @@ export class ServerLink {
   }
 
   #frame(f: BrokerFrame): void {
-    if (f.type === 'deliver') return this.#o.onDeliver(f);
+    if (f.type === 'fanout' || f.type === 'deliver') return this.#o.onDeliver(f);
     if (f.type === 'reply' || f.type === 'error') {
       if (f.type === 'error' && f.rid === 0) return this.#o.log.warn('broker server reported a link error', { code: f.code, description: f.description });
       const w = this.#inflight.get(f.rid);
       if (!w) return;
       this.#inflight.delete(f.rid);
-      clearTimeout(w.timer);
       w.resolve(f);
       return;
     }
@@ -132,22 +135,37 @@ export class ServerLink {
 
   /** One request to the server; always settles (a reply, an error, or -6 after requestTimeoutMs). */
   request(req: Req): Promise<BrokerReply> {
+    return new Promise((resolve) => this.send(req, resolve));
+  }
+
+  /** `request` with a callback (the publish path: no promise per message); `done` is called exactly once. */
+  send(req: Req, done: (r: BrokerReply) => void): void {
     const rid = this.#o.nextRid();
+    if (this.phase === 'stopped') return done({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping' });
     const frame = { ...req, rid } as BrokerRequest;
-    return new Promise((resolve) => {
-      if (this.phase === 'stopped') return resolve({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping' });
-      const timer = setTimeout(() => {
-        this.#inflight.delete(rid);
-        resolve({
-          type: 'error',
-          rid,
-          code: BROKER_ERRORS.UNAVAILABLE,
-          description: `no reply from broker server within ${this.#o.requestTimeoutMs} ms; the operation may or may not have been applied`,
-        });
-      }, this.#o.requestTimeoutMs);
-      this.#inflight.set(rid, { frame, resolve, timer });
-      if (this.phase === 'open') this.#transport?.send(frame);
-    });
+    this.#inflight.set(rid, { frame, resolve: done, deadline: performance.now() + this.#o.requestTimeoutMs });
+    if (this.#expiry === null) this.#armExpiry(this.#o.requestTimeoutMs);
+    if (this.phase === 'open') this.#transport?.send(frame);
+  }
+
+  #armExpiry(ms: number): void {
+    this.#expiry = setTimeout(() => this.#expire(), Math.max(1, Math.ceil(ms)));
+  }
+
+  /** Answers -6 to every request past its deadline, then waits for the next oldest one. */
+  #expire(): void {
+    this.#expiry = null;
+    const now = performance.now();
+    for (const [rid, w] of this.#inflight) {
+      if (w.deadline > now) return this.#armExpiry(w.deadline - now);
+      this.#inflight.delete(rid);
+      w.resolve({
+        type: 'error',
+        rid,
+        code: BROKER_ERRORS.UNAVAILABLE,
+        description: `no reply from broker server within ${this.#o.requestTimeoutMs} ms; the operation may or may not have been applied`,
+      });
+    }
   }
 
   /** Reports everything of `gid` up to `seq` as returned by recv (coalesced per turn). */
@@ -167,8 +185,9 @@ export class ServerLink {
     this.#machine.send({ type: 'STOP' });
     if (this.#retry) clearTimeout(this.#retry);
     this.#transport?.close('the local broker is stopping');
+    if (this.#expiry) clearTimeout(this.#expiry);
+    this.#expiry = null;
     for (const [rid, w] of this.#inflight) {
-      clearTimeout(w.timer);
       w.resolve({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping; the operation may or may not have been applied' });
     }
     this.#inflight.clear();

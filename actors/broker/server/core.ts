@@ -10,6 +10,7 @@ import {
   type BrokerReply,
   type BrokerRequest,
   type DeliverFrame,
+  type FanoutFrame,
 } from '../../../protocols/broker/index.ts';
 import type { ServerLimits } from '../limits.ts';
 import type { Journal } from './journal.ts';
@@ -18,8 +19,19 @@ import { ServerState, type Client, type Topic } from './state.ts';
 /** Where replies and pushes for one local broker go: its current link. */
 export interface LbSink {
   reply(r: BrokerReply): void;
-  deliver(f: DeliverFrame): void;
+  /** Pushes; the core sends fanout frames (one per message and LB), older peers' tests may send deliver. */
+  deliver(f: DeliverFrame | FanoutFrame): void;
 }
+
+/** One message's pushes to one LB, gathered while pumping (`mid` orders them). */
+interface Gathered {
+  mid: number;
+  /** Usually one; a message to more than FANOUT_CHUNK subscribers of one LB takes several. */
+  frames: FanoutFrame[];
+}
+
+/** Most subscribers named in one fanout frame (well under the u16 count and the frame cap). */
+const FANOUT_CHUNK = 4096;
 
 type Op =
   | { kind: 'req'; lb: string; req: BrokerRequest; sink: LbSink }
@@ -44,6 +56,10 @@ export class BrokerCore {
   #scheduled = false;
   #failed: Error | null = null;
   #dirty = new Set<Client>();
+  /** Payloads no queue references any more, deleted from the store at the end of the group. */
+  #freed: number[] = [];
+  /** Pushes gathered in this turn per LB sink, by message: each message crosses a link once. */
+  #gathered = new Map<LbSink, Map<number, Gathered>>();
   /** Counters for inspection and the benchmark. */
   readonly stats = { commits: 0, ops: 0, pushes: 0 };
 
@@ -71,6 +87,7 @@ export class BrokerCore {
       c.next = c.head;
       this.#pump(c);
     }
+    this.#sendGathered();
   }
 
   detach(lb: string, sink: LbSink): void {
@@ -102,10 +119,14 @@ export class BrokerCore {
     if (batch.length === 0) return;
     const replies: (BrokerReply | null)[] = [];
     try {
-      this.#journal.begin();
+      // a group of `consumed` marks only acknowledges nothing: it needs no sync of its own
+      this.#journal.begin(!batch.some((op) => op.kind === 'req'));
       for (const op of batch) replies.push(op.kind === 'req' ? this.#apply(op.lb, op.req) : (this.#consume(op.lb, op.gid, op.seq), null));
+      if (this.#freed.length > 0) this.#journal.deletePayloads(this.#freed.sort((a, b) => a - b));
+      this.#freed = [];
       this.#journal.commit();
     } catch (e) {
+      this.#freed = [];
       this.#journal.rollback();
       this.#failed = e instanceof Error ? e : new Error(String(e));
       const storage = (e as { code?: string }).code === 'ERR_SQLITE_ERROR';
@@ -127,11 +148,12 @@ export class BrokerCore {
     }
     for (const c of this.#dirty) this.#pump(c);
     this.#dirty.clear();
+    this.#sendGathered();
   }
 
   #apply(lb: string, req: BrokerRequest): BrokerReply {
     const seen = this.state.rids.get(lb)?.get(req.rid);
-    if (seen !== undefined) return JSON.parse(seen) as BrokerReply;
+    if (seen !== undefined) return typeof seen === 'string' ? (JSON.parse(seen) as BrokerReply) : { ...seen, rid: req.rid };
     const reply = this.#execute(lb, req);
     if (reply.type === 'reply') this.#remember(lb, req.rid, reply);
     return reply;
@@ -139,8 +161,9 @@ export class BrokerCore {
 
   #remember(lb: string, rid: number, reply: BrokerReply): void {
     const m = this.state.ridsOf(lb);
-    m.set(rid, JSON.stringify(reply));
-    this.#journal.remember(lb, rid, JSON.stringify(reply));
+    // kept as the object in memory; only a durable journal pays for its JSON
+    m.set(rid, reply);
+    if (this.#journal.durable) this.#journal.remember(lb, rid, JSON.stringify(reply));
     if (m.size > RID_MEMORY * 1.2) {
       const keep = [...m.keys()].sort((a, b) => a - b).slice(-RID_MEMORY);
       const low = keep[0];
@@ -215,14 +238,16 @@ export class BrokerCore {
     const mid = this.state.nextMid++;
     this.#journal.addPayload(mid, t.tid, msg);
     this.state.refs.set(mid, t.subs.size);
+    const rows: [number, number][] = [];
     for (const gid of t.subs) {
       const sub = this.state.clients.get(gid) as Client;
       const seq = sub.nextSeq++;
       sub.queue.push({ seq, mid, topic: t, msg, bytes });
       sub.pendingBytes += bytes;
-      this.#journal.addPending(gid, seq, mid);
+      rows.push([gid, seq]);
       this.#dirty.add(sub);
     }
+    if (this.#journal.durable) this.#journal.addPendings(mid, rows);
     return ok(rid, t.subs.size, `published to ${t.subs.size} subscriber${t.subs.size === 1 ? '' : 's'}`);
   }
 
@@ -283,7 +308,7 @@ export class BrokerCore {
     if (n > 0) this.state.refs.set(mid, n);
     else {
       this.state.refs.delete(mid);
-      this.#journal.deletePayload(mid);
+      if (this.#journal.durable) this.#freed.push(mid);
     }
   }
 
@@ -292,11 +317,40 @@ export class BrokerCore {
     const sink = this.#sinks.get(c.lb);
     if (!sink || !this.state.clients.has(c.gid)) return;
     const limit = Math.min(c.queue.length, c.head + this.#o.pushWindow);
+    if (c.next >= limit) return;
+    let bySink = this.#gathered.get(sink);
+    if (!bySink) this.#gathered.set(sink, (bySink = new Map()));
     while (c.next < limit) {
       const p = c.queue[c.next++];
-      sink.deliver({ type: 'deliver', id: c.gid, seq: p.seq, topic: p.topic.name, msg: p.msg });
+      const g = bySink.get(p.mid);
+      const last = g?.frames[g.frames.length - 1];
+      if (last !== undefined && last.to.length < FANOUT_CHUNK) last.to.push({ id: c.gid, seq: p.seq });
+      else {
+        const frame: FanoutFrame = { type: 'fanout', topic: p.topic.name, msg: p.msg, to: [{ id: c.gid, seq: p.seq }] };
+        if (g !== undefined) g.frames.push(frame);
+        else bySink.set(p.mid, { mid: p.mid, frames: [frame] });
+      }
       this.stats.pushes++;
     }
+  }
+
+  /**
+   * Sends the gathered pushes, one fanout frame per message and LB, in message order: each
+   * subscriber's queue is in message order, so its own pushes keep their FIFO order.
+   */
+  #sendGathered(): void {
+    if (this.#gathered.size === 0) return;
+    for (const [sink, bySink] of this.#gathered) {
+      let prev = 0;
+      let sorted = true;
+      for (const mid of bySink.keys()) {
+        if (mid < prev) sorted = false;
+        prev = mid;
+      }
+      const list = sorted ? bySink.values() : [...bySink.values()].sort((a, b) => a.mid - b.mid);
+      for (const g of list) for (const f of g.frames) sink.deliver(f);
+    }
+    this.#gathered.clear();
   }
 }
 

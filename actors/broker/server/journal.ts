@@ -20,7 +20,12 @@ export interface LoadedState {
 }
 
 export interface Journal {
-  begin(): void;
+  /**
+   * `unsynced`: the group holds only `consumed` marks (nothing is acknowledged after it), so it
+   * commits without its own sync; the next synced commit makes it durable with everything before
+   * it (WAL). A crash in between loses only those marks: the messages come back (at least once).
+   */
+  begin(unsynced?: boolean): void;
   commit(): void;
   rollback(): void;
   setMeta(key: string, value: number): void;
@@ -32,12 +37,16 @@ export interface Journal {
   addSub(tid: number, gid: number): void;
   deleteSub(tid: number, gid: number): void;
   addPayload(mid: number, tid: number, body: string): void;
-  deletePayload(mid: number): void;
-  addPending(gid: number, seq: number, mid: number): void;
+  /** Deletes the payloads of `mids` (ascending): consecutive mids go in one range statement. */
+  deletePayloads(mids: readonly number[]): void;
+  /** One message queued for several subscribers: (gid, seq) pairs, several rows per statement. */
+  addPendings(mid: number, rows: readonly (readonly [gid: number, seq: number])[]): void;
   deletePending(gid: number, seq: number): void;
   /** Removes every pending message of `gid` up to `seq` (a cumulative `consumed`). */
   deletePendingUpTo(gid: number, seq: number): void;
   remember(lb: string, rid: number, reply: string): void;
+  /** False for the memory-only journal: callers skip preparing what it would drop. */
+  readonly durable: boolean;
   forgetRidsBelow(lb: string, rid: number): void;
   load(): LoadedState;
   close(): void;
@@ -56,19 +65,36 @@ CREATE TABLE IF NOT EXISTS rids(lb TEXT NOT NULL, rid INTEGER NOT NULL, reply TE
 /** The store's own files in its data folder (the input-fuzzing test checks nothing else appears). */
 export const SERVER_STORE_FILES = ['broker.sqlite', 'broker.sqlite-wal', 'broker.sqlite-shm'];
 
+const PENDING_ROWS = 16;
+/** The multi-row pending inserts, by row count (1..PENDING_ROWS), so each is prepared once. */
+const PENDING_SQL = Array.from({ length: PENDING_ROWS + 1 }, (_, n) => `INSERT INTO pending(gid, seq, mid) VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}`);
+
 class SqliteJournal implements Journal {
+  readonly durable = true;
   readonly #db: Store;
+  readonly #full: boolean;
+  /** This transaction runs with synchronous=NORMAL (restored to FULL when it ends). */
+  #unsynced = false;
   constructor(dataDir: string, durability: 'full' | 'normal', maxPages: number | undefined) {
+    this.#full = durability === 'full';
     this.#db = openStore(join(dataDir, 'broker.sqlite'), { durability });
     this.#db.exec(SCHEMA);
     // a cap on the file's size: a write past it fails like a full disk (SQLITE_FULL)
     if (maxPages !== undefined) this.#db.exec(`PRAGMA max_page_count = ${Math.floor(maxPages)}`);
   }
-  begin(): void {
+  begin(unsynced = false): void {
+    if (unsynced && this.#full) {
+      this.#db.exec('PRAGMA synchronous = NORMAL');
+      this.#unsynced = true;
+    }
     this.#db.exec('BEGIN IMMEDIATE');
   }
   commit(): void {
-    this.#db.exec('COMMIT');
+    try {
+      this.#db.exec('COMMIT');
+    } finally {
+      this.#synced();
+    }
   }
   rollback(): void {
     try {
@@ -76,6 +102,12 @@ class SqliteJournal implements Journal {
     } catch {
       // no transaction left to undo (SQLite already rolled back after an I/O error)
     }
+    this.#synced();
+  }
+  #synced(): void {
+    if (!this.#unsynced) return;
+    this.#unsynced = false;
+    this.#db.exec('PRAGMA synchronous = FULL');
   }
   setMeta(key: string, value: number): void {
     this.#db.run('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v', key, value);
@@ -103,11 +135,23 @@ class SqliteJournal implements Journal {
   addPayload(mid: number, tid: number, body: string): void {
     this.#db.run('INSERT INTO payloads(mid, tid, body) VALUES (?, ?, ?)', mid, tid, body);
   }
-  deletePayload(mid: number): void {
-    this.#db.run('DELETE FROM payloads WHERE mid = ?', mid);
+  deletePayloads(mids: readonly number[]): void {
+    let from = 0;
+    for (let i = 1; i <= mids.length; i++) {
+      if (i < mids.length && mids[i] === mids[i - 1] + 1) continue;
+      if (i - from === 1) this.#db.run('DELETE FROM payloads WHERE mid = ?', mids[from]);
+      else this.#db.run('DELETE FROM payloads WHERE mid BETWEEN ? AND ?', mids[from], mids[i - 1]);
+      from = i;
+    }
   }
-  addPending(gid: number, seq: number, mid: number): void {
-    this.#db.run('INSERT INTO pending(gid, seq, mid) VALUES (?, ?, ?)', gid, seq, mid);
+  addPendings(mid: number, rows: readonly (readonly [number, number])[]): void {
+    // up to PENDING_ROWS rows per statement: fewer calls into SQLite for a wide fan-out
+    for (let at = 0; at < rows.length; at += PENDING_ROWS) {
+      const n = Math.min(PENDING_ROWS, rows.length - at);
+      const params: number[] = [];
+      for (let i = at; i < at + n; i++) params.push(rows[i][0], rows[i][1], mid);
+      this.#db.run(PENDING_SQL[n], ...params);
+    }
   }
   deletePending(gid: number, seq: number): void {
     this.#db.run('DELETE FROM pending WHERE gid = ? AND seq = ?', gid, seq);
@@ -142,6 +186,7 @@ class SqliteJournal implements Journal {
 
 /** Keeps nothing: state lives only in the server's memory (durability `off`). */
 class NullJournal implements Journal {
+  readonly durable = false;
   begin(): void {}
   commit(): void {}
   rollback(): void {}
@@ -153,8 +198,8 @@ class NullJournal implements Journal {
   addSub(): void {}
   deleteSub(): void {}
   addPayload(): void {}
-  deletePayload(): void {}
-  addPending(): void {}
+  deletePayloads(): void {}
+  addPendings(): void {}
   deletePending(): void {}
   deletePendingUpTo(): void {}
   remember(): void {}

@@ -3,6 +3,7 @@
 // single-writer journal. A failed durable write stops the node (fail-stop, exit 1).
 
 import { mkdirSync } from 'node:fs';
+import type { ActorSystem } from '../../../runtime/index.ts';
 import { loggerFor } from '../../../runtime/log/log.ts';
 import type { ServerSettings } from '../limits.ts';
 import { startServerLinkNode } from '../link/node-link.ts';
@@ -16,13 +17,8 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-export function splitListen(listen: string): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(listen);
-  if (!m) throw Object.assign(new Error(`listen: expected host:port, found ${JSON.stringify(listen)}`), { exitCode: 2 });
-  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-}
-
-export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error) => void): Promise<ServerHandle> {
+/** `shared`: the topology's system; when it is a runtime node, the link runs on that node. */
+export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error) => void, shared: ActorSystem | null = null): Promise<ServerHandle> {
   const log = loggerFor('/broker/server');
   if (s.durability !== 'off') mkdirSync(s.dataDir, { recursive: true });
   const journal = openJournal(s.dataDir, s.durability);
@@ -36,8 +32,7 @@ export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error)
   }, s.defaultTopics);
   const links = new Set<LbLink>();
   const byLb = new Map<string, LbLink>();
-  const { host, port } = splitListen(s.listen);
-  const linkNode = await startServerLinkNode(host, port, { maxFrameBytes: s.limits.maxFrameBytes, heartbeatMs: 10_000 }, (_lb, bind) => {
+  const linkNode = await startServerLinkNode(s, { maxFrameBytes: s.limits.maxFrameBytes, heartbeatMs: 10_000 }, (_lb, bind) => {
     const link = new LbLink(core, log, (lb, l) => {
       // a newer link of the same local broker replaces the old one (it reconnected)
       const old = byLb.get(lb);
@@ -53,12 +48,13 @@ export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error)
         link.closed(reason);
       },
     });
-  }).catch((e: Error) => {
+  }, shared).catch((e: Error) => {
     journal.close();
     throw e;
   });
   const actual = linkNode.port;
-  log.info('broker server listening', { listen: `${host}:${actual}`, dataDir: s.dataDir, durability: s.durability });
+  const u = new URL(linkNode.url);
+  log.info('broker server listening', { listen: `${u.hostname.replace(/^\[|\]$/g, '')}:${actual}`, url: linkNode.url, dataDir: s.dataDir, durability: s.durability });
   return {
     port: actual,
     core,

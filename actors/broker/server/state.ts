@@ -1,6 +1,7 @@
 // The server's in-memory state (broker.md §7 "Model"): topics with their subscriber sets, clients
 // (gids) with their inverse index and FIFO of pending messages, rebuilt from the journal at start.
 
+import type { BrokerReply } from '../../../protocols/broker/index.ts';
 import type { LoadedState } from './journal.ts';
 
 export interface Pending {
@@ -37,7 +38,8 @@ export class ServerState {
   readonly byLb = new Map<string, Set<number>>();
   /** Subscriber queues referencing each stored payload; the payload row goes when it reaches 0. */
   readonly refs = new Map<number, number>();
-  readonly rids = new Map<string, Map<number, string>>();
+  /** Replies by rid per local broker: JSON as loaded from the store, objects once made here. */
+  readonly rids = new Map<string, Map<number, string | BrokerReply>>();
   nextGid = 1;
   nextTid = 1;
   nextMid = 1;
@@ -100,7 +102,7 @@ export class ServerState {
     for (const t of c.topics) t.subs.delete(c.gid);
   }
 
-  ridsOf(lb: string): Map<number, string> {
+  ridsOf(lb: string): Map<number, string | BrokerReply> {
     let m = this.rids.get(lb);
     if (!m) this.rids.set(lb, (m = new Map()));
     return m;

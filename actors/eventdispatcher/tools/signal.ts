@@ -2,10 +2,9 @@
 // service, as one UDP datagram (default, to 127.0.0.1:4041) or as one TCP line whose first reply
 // line is printed with --reply.
 
-import dgram from 'node:dgram';
+// node:dgram and node:tls load only for the transport used (tls alone costs a one-shot run ~10 ms).
 import net from 'node:net';
 import os from 'node:os';
-import tls from 'node:tls';
 import type { Command } from 'commander';
 import { InvalidMessageError, Message } from '../../../protocols/eventdispatcher/index.ts';
 import { encodeDatagram } from '../datagram.ts';
@@ -127,6 +126,7 @@ async function sendUdp(m: Message, to: { host: string; port: number }, secret: s
       throw new ToolError((err as Error).message);
     }
   })();
+  const { default: dgram } = await import('node:dgram');
   const sock = dgram.createSocket(net.isIPv6(to.host) ? 'udp6' : 'udp4');
   try {
     await new Promise<void>((resolve, reject) => sock.send(bytes, to.port, to.host, (err) => (err ? reject(new ToolError(`cannot send to ${to.host}:${to.port}: ${err.message}`)) : resolve())));
@@ -136,9 +136,10 @@ async function sendUdp(m: Message, to: { host: string; port: number }, secret: s
 }
 
 /** Sends one line; resolves with the first line received (TCP, optionally TLS). */
-export function sendTcp(m: Message, to: { host: string; port: number }, encrypt: boolean): Promise<string> {
+export async function sendTcp(m: Message, to: { host: string; port: number }, encrypt: boolean): Promise<string> {
+  const tls = encrypt ? (await import('node:tls')).default : null;
   return new Promise<string>((resolve, reject) => {
-    const sock = encrypt ? tls.connect({ host: to.host, port: to.port, servername: net.isIP(to.host) ? undefined : to.host }) : net.connect(to.port, to.host);
+    const sock = tls ? tls.connect({ host: to.host, port: to.port, servername: net.isIP(to.host) ? undefined : to.host }) : net.connect(to.port, to.host);
     let buf = '';
     const timer = setTimeout(() => finish(new ToolError(`no reply from ${to.host}:${to.port} within ${REPLY_TIMEOUT_MS / 1000} s.`)), REPLY_TIMEOUT_MS);
     const finish = (r: string | Error): void => {
