@@ -53,42 +53,28 @@ async function swallowingProxy(target: number, downMs: number): Promise<{ port: 
 }
 
 describe('faults: a lost protocol B close', () => {
-  it('a close answered by a dropped connection is not taken as confirmed: sent again before asking for winners', async () => {
-    const dir = tmp();
-    const file = writeAgencyFile(dir, 1, ['Ana,Pérez,30111222,1990-01-01,7574', 'Luis,Núñez,30111223,1980-12-31,42']);
-    const srv = await startInProcess({ agencies: 1, winnersHoldMs: 300 });
-    const proxy = await swallowingProxy(srv.port, 0);
-    try {
-      const out = await Promise.race([
-        runAgencies(srv.system, [clientSettings(1, proxy.port, file, { protocol: 'B', maxAmount: 5 })]),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the agency never got its winners (its dropped close was taken as confirmed)')), 15_000)),
-      ]);
-      assert.equal(proxy.swallowed(), 1);
-      assert.equal(out.code, 0);
-      assert.equal(out.winners[1], 1);
-    } finally {
-      proxy.close();
-      await srv.stop();
-    }
-  });
-
-
-  it('the agency sends the close again after reconnecting; the draw happens and it gets its winners', async () => {
-    const dir = tmp();
-    const file = writeAgencyFile(dir, 1, ['Ana,Pérez,30111222,1990-01-01,7574', 'Luis,Núñez,30111223,1980-12-31,42']);
-    const srv = await startInProcess({ agencies: 1, winnersHoldMs: 300 });
-    const proxy = await swallowingProxy(srv.port, 400);
-    try {
-      const out = await Promise.race([
-        runAgencies(srv.system, [clientSettings(1, proxy.port, file, { protocol: 'B', maxAmount: 5 })]),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the agency never got its winners (the draw never happened)')), 20_000)),
-      ]);
-      assert.equal(proxy.swallowed(), 1);
-      assert.equal(out.code, 0);
-      assert.equal(out.winners[1], 1);
-    } finally {
-      proxy.close();
-      await srv.stop();
-    }
-  });
+  const cases = [
+    { name: 'a close answered by a dropped connection is not taken as confirmed: sent again before asking for winners', downMs: 0, timeoutMs: 15_000, why: 'its dropped close was taken as confirmed' },
+    { name: 'the agency sends the close again after reconnecting; the draw happens and it gets its winners', downMs: 400, timeoutMs: 20_000, why: 'the draw never happened' },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const dir = tmp();
+      const file = writeAgencyFile(dir, 1, ['Ana,Pérez,30111222,1990-01-01,7574', 'Luis,Núñez,30111223,1980-12-31,42']);
+      const srv = await startInProcess({ agencies: 1, winnersHoldMs: 300 });
+      const proxy = await swallowingProxy(srv.port, c.downMs);
+      try {
+        const out = await Promise.race([
+          runAgencies(srv.system, [clientSettings(1, proxy.port, file, { protocol: 'B', maxAmount: 5 })]),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the agency never got its winners (${c.why})`)), c.timeoutMs)),
+        ]);
+        assert.equal(proxy.swallowed(), 1);
+        assert.equal(out.code, 0);
+        assert.equal(out.winners[1], 1);
+      } finally {
+        proxy.close();
+        await srv.stop();
+      }
+    });
+  }
 });
