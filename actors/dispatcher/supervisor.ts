@@ -66,7 +66,9 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
       if (drainResult !== null) return;
       drainResult = r;
       ctx.timers.cancel('drain-timeout');
-      (r.abandoned > 0 || r.open > 0 ? log.warn : log.info)('drain finished', { abandoned: r.abandoned, stillOpen: r.open });
+      // -1: the I/O thread never reported (drain-timeout), so what it abandoned is unknown, not none.
+      if (r.abandoned < 0) log.warn('drain timed out: the I/O thread did not report, so the abandoned and still-open counts are unknown');
+      else (r.abandoned > 0 || r.open > 0 ? log.warn : log.info)('drain finished', { abandoned: r.abandoned, stillOpen: r.open });
       for (const w of drainWaiters.splice(0)) w.resolve(r);
       if (escalation !== null) {
         for (const w of escalationWaiters.splice(0)) w.resolve(escalation);
