@@ -18,6 +18,7 @@ export async function startBrokerSection(system: ActorSystem, config: BrokerSect
   // with a `nodes:` section the links run on the topology's node: its name, listen address,
   // secret and TLS; the broker's own link keys would contradict it
   const shared = system.node !== null ? system : null;
+  if (shared) await needsEveryDrop(env.file);
   if (config.server) {
     if (shared) noOwnLink(config.server as Record<string, unknown>, 'broker.server', ['listen', 'nodeName', 'secretFile', 'tls'], 'nodes.name, nodes.listen, nodes.secretFile and nodes.tls');
     const s = serverSettings(config.server, 'broker.server', env.dir);
@@ -56,5 +57,18 @@ export async function startBrokerSection(system: ActorSystem, config: BrokerSect
 function noOwnLink(o: Record<string, unknown>, where: string, keys: string[], instead: string): void {
   for (const k of keys) {
     if (o[k] !== undefined) throw new ConfigError(`${where}.${k}: this topology has a nodes: section, so the broker links run on that node; set ${instead} there instead`);
+  }
+}
+
+/**
+ * The broker resends what was in flight when a link life ends, so it must hear of every dropped
+ * node link at once: the topology's node has to say `keepWatchesMs: 0` (watches otherwise outlive
+ * a short drop, and frames lost in it would never be resent).
+ */
+async function needsEveryDrop(file: string): Promise<void> {
+  const { readDocument } = await import('../../runtime/config/index.ts');
+  const nodes = (readDocument(file) as { nodes?: { keepWatchesMs?: unknown } } | null)?.nodes;
+  if (nodes?.keepWatchesMs !== 0) {
+    throw new ConfigError('nodes.keepWatchesMs: the broker link runs on this node and resends what was in flight when a link drops, so it must hear of every drop: set keepWatchesMs: 0');
   }
 }

@@ -1,5 +1,6 @@
-// `lottery run`: one command for a whole run. Starts the server process and N agency processes,
-// prints the combined stream as the official harness reads it (`<source> | <line>` and
+// `lottery run`: one command for a whole run. Starts the server process and the N agencies (one shared
+// process, or one each with --agency-processes), prints the combined stream as the official harness
+// reads it (`<source> | <line>` and
 // `<source> exited with code <n>`), stops the server once every agency has exited, checks the
 // stream against the log contract, and exits 0 when every agency exited 0 after the draw.
 

@@ -41,7 +41,7 @@ function nextMessage(ch: FrameChannel, timeoutMs: number): Promise<Record<string
     };
     ch.onFrame = (data) => {
       clearTimeout(timer);
-      ch.onFrame = () => {};
+      ch.onFrame = null; // whatever follows waits for the link (or the next step) to read it
       ch.onClose = prevClose;
       if (typeof data !== 'string') return reject(new Error('a binary frame before authentication'));
       if (data.length > MAX_TEXT) return reject(new Error('handshake message too large'));

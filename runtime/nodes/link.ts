@@ -194,17 +194,19 @@ export class Link {
     this.everUp = true;
     this.upSince = this.lastHeard = this.lastSent = this.lastTick = performance.now();
     this.retryIndex = this.policy.restartIndex;
-    ch.onFrame = (data) => {
-      this.lastHeard = performance.now();
-      if (typeof data === 'string') return ch.close('a text frame after the handshake');
-      this.ev.frame(this, data);
-    };
     ch.onClose = (why) => {
       if (this.channel === ch) this.lost(why);
     };
     this.beat ??= setInterval(() => this.heartbeat(), this.o.heartbeatMs);
     this.beat.unref();
+    // up first (a restarted peer's old node life ends), then the frames that arrived with the
+    // handshake's last message are read
     this.ev.up(this, restarted);
+    ch.onFrame = (data) => {
+      this.lastHeard = performance.now();
+      if (typeof data === 'string') return ch.close('a text frame after the handshake');
+      this.ev.frame(this, data);
+    };
     if (this.messages > 0) this.flush();
   }
 

@@ -10,7 +10,11 @@ export interface FrameChannel {
   /** Bytes accepted by send() and not yet written to the network (backpressure). */
   bufferedBytes(): number;
   close(reason: string): void;
-  onFrame: (data: Uint8Array | string) => void;
+  /**
+   * Null: frames are held until a handler is set (and then handed to it in order), so nothing
+   * the peer sends right after the handshake is lost before the link takes the channel.
+   */
+  onFrame: ((data: Uint8Array | string) => void) | null;
   /** Called once, whichever side closed, with why. */
   onClose: (why: string) => void;
 }

@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { FrameChannel, Listener, Transport, TransportOptions } from './transport.ts';
 
+/** Frames held while nobody reads (a handshake step, the link taking the channel): a few at most. */
+const MAX_EARLY = 1024;
+
 class WsChannel implements FrameChannel {
   readonly remote: string;
   onClose: (why: string) => void = () => {};
@@ -14,13 +17,13 @@ class WsChannel implements FrameChannel {
   /** Frames that arrived before anyone listened (the challenge can come with the upgrade). */
   private early: (Uint8Array | string)[] = [];
 
-  get onFrame(): (data: Uint8Array | string) => void {
-    return this.handler ?? ((d) => this.early.push(d));
+  get onFrame(): ((data: Uint8Array | string) => void) | null {
+    return this.handler;
   }
 
-  set onFrame(f: (data: Uint8Array | string) => void) {
+  set onFrame(f: ((data: Uint8Array | string) => void) | null) {
     this.handler = f;
-    while (this.early.length > 0 && this.handler === f && !this.closed) f(this.early.shift()!);
+    while (f !== null && this.early.length > 0 && this.handler === f && !this.closed) f(this.early.shift()!);
   }
   private ws: WebSocket;
   private closed = false;
@@ -32,7 +35,10 @@ class WsChannel implements FrameChannel {
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (this.closed) return;
-      this.onFrame(isBinary ? (data as Buffer) : (data as Buffer).toString('utf8'));
+      const frame = isBinary ? (data as Buffer) : (data as Buffer).toString('utf8');
+      if (this.handler !== null) this.handler(frame);
+      else if (this.early.length < MAX_EARLY) this.early.push(frame);
+      else this.close('too many frames before the link was ready');
     });
     ws.on('error', (err) => (this.why ||= err.message));
     ws.on('close', (code, reason) => this.finish(this.why || reason.toString() || `closed (${code})`));

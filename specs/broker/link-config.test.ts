@@ -79,14 +79,30 @@ describe('broker link configuration', () => {
     assert.ok(!lb.lines.some((l) => l.includes('server link open')));
   });
 
+  it('a missing secret or certificate file stops the node with one line and exit 1', async () => {
+    const dir = tmp();
+    for (const extra of [['--secret-file', join(dir, 'none.secret')], ['--listen', 'wss://127.0.0.1:0', '--tls-cert', join(dir, 'none.pem'), '--tls-key', join(dir, 'none-key.pem')]]) {
+      const r = await run(['broker', 'server', '--listen', '127.0.0.1:0', '--data', join(dir, 'srv'), '--durability', 'off', ...extra]);
+      assert.equal(r.code, 1, r.err);
+      const errors = r.err.split('\n').filter((l) => l.startsWith('error: '));
+      assert.equal(errors.length, 1, r.err);
+      assert.match(errors[0], /^error: broker link node broker-server: .*(none\.secret|none\.pem)/);
+      assert.ok(!/\n\s+at /.test(r.err), 'no stack trace');
+    }
+  });
+
   it("a topology's nodes: section carries the link (node names and the peer from it)", async () => {
     const dir = tmp();
     process.env.BROKER_LINK_TEST_SECRET = 'topology-node-secret-0123456789';
     const env = (): RunEnv => ({ file: join(dir, 't.yaml'), dir, log: null as unknown as Logger, stop: () => {}, fail: () => {} });
-    const srv = await ActorSystem.start({ name: 'bt-srv', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'hub', listen: 'ws://127.0.0.1:0', secretEnv: 'BROKER_LINK_TEST_SECRET' } });
+    const srv = await ActorSystem.start({ name: 'bt-srv', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'hub', listen: 'ws://127.0.0.1:0', secretEnv: 'BROKER_LINK_TEST_SECRET', keepWatchesMs: 0 } });
     systems.push(srv);
+    // the section reads the topology file: without keepWatchesMs: 0 the node would hide short drops
+    writeFileSync(join(dir, 't.yaml'), 'nodes: { name: hub }\n');
+    await assert.rejects(startBrokerSection(srv, { server: { dataDir: 'srv', durability: 'off' }, local: [] }, env()), /nodes\.keepWatchesMs: .*set keepWatchesMs: 0/);
+    writeFileSync(join(dir, 't.yaml'), 'nodes: { name: hub, keepWatchesMs: 0 }\n');
     sections.push(await startBrokerSection(srv, { server: { dataDir: 'srv', durability: 'off' }, local: [] }, env()));
-    const lbs = await ActorSystem.start({ name: 'bt-lb', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'edge-1', peers: [{ name: 'hub', url: srv.node!.url! }], secretEnv: 'BROKER_LINK_TEST_SECRET', reconnect: '0.1' } });
+    const lbs = await ActorSystem.start({ name: 'bt-lb', threads: 0, statsIntervalMs: 0, logLevel: 'warn', node: { name: 'edge-1', peers: [{ name: 'hub', url: srv.node!.url! }], secretEnv: 'BROKER_LINK_TEST_SECRET', reconnect: '0.1', keepWatchesMs: 0 } });
     systems.push(lbs);
     const h = await startBrokerSection(lbs, { local: [{ dataDir: 'lb', serverNode: 'hub' }] }, env());
     sections.push(h);

@@ -100,7 +100,7 @@ function pair(): [FrameChannel, FrameChannel] {
     onClose: () => {},
     send(f) {
       const o = this.other!;
-      queueMicrotask(() => o.onFrame(f));
+      queueMicrotask(() => o.onFrame?.(f));
     },
     bufferedBytes: () => 0,
     close(why) {

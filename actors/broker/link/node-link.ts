@@ -28,6 +28,15 @@ let processSecret: string | null = null;
 
 /** A small system of its own (no worker threads) that is this broker side's node. */
 async function startSystem(name: string, node: NodeConfig, link: LinkNodeSettings): Promise<ActorSystem> {
+  try {
+    return await startOwnSystem(name, node, link);
+  } catch (e) {
+    // a missing secret or certificate file, an address in use: one line for the user, no stack
+    throw Object.assign(new Error(`broker link node ${node.name}: ${(e as Error).message}`), { exitCode: 1 });
+  }
+}
+
+async function startOwnSystem(name: string, node: NodeConfig, link: LinkNodeSettings): Promise<ActorSystem> {
   const { ActorSystem } = await import('../../../runtime/index.ts');
   const withLink: NodeConfig = { ...node, ...(link.tls ? { tls: link.tls } : {}) };
   if (link.secretFile !== null) return ActorSystem.start({ name, threads: 0, statsIntervalMs: 0, node: { ...withLink, secretFile: link.secretFile } });

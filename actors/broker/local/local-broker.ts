@@ -149,13 +149,17 @@ export class LocalBroker {
     const bad = validateId(b.id) ?? validateTopic(b.topic, this.#s.limits);
     if (bad) return failAll(bad.code, bad.description);
     const box = this.#inboxes.get(b.id);
-    if (!box) return failAll(E.UNKNOWN_ID, `id ${b.id} is not registered at this local broker`);
     const unknown = `id ${b.id} is not registered at this local broker`;
     for (let i = 0; i < n; i++) {
       const msg = b.msgs[i];
+      // the order of checks of a single publish: arguments first, then the id
       const badMsg = validateMessage(msg, this.#s.limits);
       if (badMsg) {
         settle(i, badMsg.code, badMsg.description);
+        continue;
+      }
+      if (!box) {
+        settle(i, E.UNKNOWN_ID, unknown);
         continue;
       }
       this.link.send({ type: 'publish', id: box.gid, topic: b.topic, msg }, (r) => {

@@ -248,7 +248,7 @@ export class BrokerCore {
       this.#dirty.add(sub);
     }
     if (this.#journal.durable) this.#journal.addPendings(mid, rows);
-    return ok(rid, t.subs.size, `published to ${t.subs.size} subscriber${t.subs.size === 1 ? '' : 's'}`);
+    return ok(rid, t.subs.size, published(t.subs.size));
   }
 
   #newTopic(name: string): Topic | null {
@@ -352,6 +352,13 @@ export class BrokerCore {
     }
     this.#gathered.clear();
   }
+}
+
+/** Publish descriptions, made once for the usual subscriber counts (one per publish otherwise). */
+const PUBLISHED = Array.from({ length: 65 }, (_, n) => `published to ${n} subscriber${n === 1 ? '' : 's'}`);
+
+function published(n: number): string {
+  return n < PUBLISHED.length ? PUBLISHED[n] : `published to ${n} subscribers`;
 }
 
 function ok(rid: number, status: number, description: string): BrokerReply {

@@ -5,7 +5,6 @@
 // acceptor processes drain first (their store exchanges in flight finish against the core), then
 // the store closes (`close_store`), then `stop_threads` and `shutdown`.
 
-import { mkdirSync } from 'node:fs';
 import { serverSettingsFromUpstream, type ServerCliOptions, type ServerSettings } from '../config.ts';
 import { logServerConfig } from '../processes.ts';
 import { Tp0Log } from '../tp0log.ts';
@@ -24,7 +23,10 @@ export async function runClusterServerProcess(o: ServerCliOptions): Promise<void
     die((err as Error).message);
   }
   if (settings.mode === 'echo') die('--processes serves the lottery (SERVER_MODE lottery or bet), not the echo mode');
-  mkdirSync(settings.dataDir, { recursive: true });
+  // The same data folder rule as the one-process server (data-dir.ts): no folder chain made unasked.
+  const { prepareDataDir } = await import('../data-dir.ts');
+  const problem = prepareDataDir(settings.dataDir, settings.createDataDir === true);
+  if (problem) die(problem);
   const log = new Tp0Log({ level: settings.loggingLevel });
   let stopRequested = false;
   let stopNow: (() => void) | null = null;
