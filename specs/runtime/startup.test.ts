@@ -239,6 +239,7 @@ test('a dispatcher run: the main thread loads none of the I/O subtree (no listen
     const main = rel(lines.filter((m) => m[1] === '0').map((m) => m[2]));
     const workers = rel(lines.filter((m) => m[1] !== '0').map((m) => m[2]));
     assert.ok(main.includes('actors/dispatcher/supervisor.ts'), 'the section ran on the main thread');
+    assert.ok(!main.includes('runtime/nodes/config.ts'), 'a file without nodes: builds no nodes schema');
     for (const bad of ['actors/dispatcher/io.ts', 'actors/dispatcher/acceptor.ts', 'actors/dispatcher/connection.ts', 'actors/dispatcher/runners/index.ts', 'runtime/io/listener.ts', 'runtime/index.ts', 'node_modules/xstate/']) {
       assert.ok(!main.some((u) => u.includes(bad)), `the main thread loaded ${bad}`);
       if (!bad.includes('xstate') && bad !== 'runtime/index.ts') assert.ok(workers.some((u) => u.includes(bad)), `no worker loaded ${bad}`);
