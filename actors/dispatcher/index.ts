@@ -28,8 +28,6 @@ import { dispatcherWorkerModules } from './modules.ts';
 
 export { ConfigError, type DispatcherConfig } from './config/index.ts';
 
-const here = (f: string): string => new URL(f, import.meta.url).href;
-
 /** Resolves a `dispatchers` section to one config per dispatcher (throws ConfigError, exit 2). */
 export function resolveSection(config: SectionConfig, topologyFile: string, topologyDir: string): DispatcherConfig[] {
   const out: DispatcherConfig[] = [];
