@@ -5,8 +5,11 @@
 
 import { resolve } from 'node:path';
 import { CliError } from '../../runtime/cli/errors.ts';
-import { ActorError, type ActorRef, type ActorSystem, type RunEnv, type SectionHandle, type Subsystem } from '../../runtime/index.ts';
-import { onSignal } from '../../runtime/io/index.ts';
+// Kernel modules directly (not runtime/index.ts, runtime/io/index.ts): the main thread's start-up
+// loads only what the section needs there (see supervisor.ts).
+import type { ActorRef, ActorSystem, RunEnv, SectionHandle, Subsystem } from '../../runtime/index.ts';
+import { ActorError } from '../../runtime/actor/errors.ts';
+import { onSignal } from '../../runtime/io/signals.ts';
 import {
   ConfigError,
   looksLegacy,
@@ -21,10 +24,9 @@ import {
 import { DispatchersSection, type StartFailure } from './supervisor.ts';
 import type { SupMsg } from './messages.ts';
 import { registerDispatcherCommands } from './commands.ts';
+import { dispatcherWorkerModules } from './modules.ts';
 
 export { ConfigError, type DispatcherConfig } from './config/index.ts';
-
-const here = (f: string): string => new URL(f, import.meta.url).href;
 
 /** Resolves a `dispatchers` section to one config per dispatcher (throws ConfigError, exit 2). */
 export function resolveSection(config: SectionConfig, topologyFile: string, topologyDir: string): DispatcherConfig[] {
@@ -153,7 +155,7 @@ function adoptFile(raw: unknown, file: string): Record<string, unknown> | null {
 export const dispatcherSubsystem: Subsystem = {
   name: 'dispatcher',
   // The I/O subtree runs on worker threads: they import its modules at start.
-  modules: [here('./io.ts'), here('./acceptor.ts'), here('./group.ts'), here('./connection.ts'), here('./queue.ts'), here('./worker.ts')],
+  modules: dispatcherWorkerModules,
   sections: [{ key: 'dispatchers', schema: sectionSchema, start: startDispatchers }],
   adoptFile,
   commands: registerDispatcherCommands,

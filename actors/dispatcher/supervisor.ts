@@ -6,12 +6,22 @@
 //
 // `Dispatchers` is the parent of all supervisors of one topology section: independent children.
 
-import { ActorError, defineActor, supervisors, type ActorRef, type Reply } from '../../runtime/index.ts';
+// The kernel's modules, not runtime/index.ts, and the I/O actor by reference, not by import: this
+// module runs on the main thread, whose start-up then loads none of the I/O subtree's code
+// (listeners, connections, handler runners, xstate), which only the worker threads need.
+import { defineActor, type Reply } from '../../runtime/actor/behavior.ts';
+import type { ActorRef } from '../../runtime/actor/types.ts';
+import { ActorError } from '../../runtime/actor/errors.ts';
+import { supervisors } from '../../runtime/supervision/supervision.ts';
+import { defRef } from '../../runtime/kernel/def-ref.ts';
 import { acquireLock, releaseLock, type LockInfo } from './lock.ts';
 import { dispatcherLogger } from './log.ts';
-import { DispatcherIo } from './io.ts';
+import type { IoProps } from './io.ts';
 import type { DispatcherConfig } from './config/index.ts';
 import type { IoMsg, SupMsg } from './messages.ts';
+
+/** The dispatcher's I/O actor (io.ts), spawned on its worker thread. */
+const DispatcherIo = defRef<IoMsg, IoProps>(new URL('./io.ts', import.meta.url).href, 'DispatcherIo');
 import type { Counters } from './shared.ts';
 
 export interface SupervisorProps {

@@ -8,7 +8,7 @@ import { flushCompileCache } from 'node:module';
 import type { Command } from 'commander';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { Topology } from '../kernel/topology.ts';
-import { loadSubsystems, loadSubsystemsFor, registeredSubsystems, type SectionHandle } from '../kernel/subsystem.ts';
+import { declaredModulesFor, loadSubsystems, loadSubsystemsFor, registeredSubsystems, type SectionHandle } from '../kernel/subsystem.ts';
 import type { ControlServer } from '../inspection/control.ts';
 import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
@@ -72,6 +72,8 @@ async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> 
   // Only the subsystems whose keys the file has are imported (and the adopters): the document is read first.
   const { readDocument } = await import('../config/index.ts');
   const doc = readDocument(file);
+  // The waiting threads start on the modules the subsystems declare without being loaded (bin/subsystems.ts).
+  hintPreload(declaredModulesFor(doc));
   const [{ ActorSystem }, { validateTopology }, { startControlServer }, { loggerFor }, allLoaded] = await Promise.all([
     import('../kernel/system.ts'),
     import('../kernel/topology.ts'),

@@ -65,6 +65,11 @@ export interface LazySubsystem {
   sections?: string[];
   /** It converts foreign files (`adoptFile`): always loaded, since any file may be one. */
   adopts?: boolean;
+  /**
+   * Its actor modules for worker threads (what `load()`'s `modules` will say), when a light module
+   * can name them: `run` hints them to the waiting threads as soon as the file's keys are read.
+   */
+  modules?: string[];
 }
 
 const lazy: LazySubsystem[] = [];
@@ -107,6 +112,12 @@ function loadOne(l: LazySubsystem): Promise<void> {
     loading.set(l.name, p);
   }
   return p;
+}
+
+/** The declared worker-thread modules of the lazy subsystems owning one of the document's top-level keys. */
+export function declaredModulesFor(doc: unknown): string[] {
+  const keys = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc) : [];
+  return lazy.filter((l) => l.sections?.some((k) => keys.includes(k))).flatMap((l) => l.modules ?? []);
 }
 
 /** Imports every lazily registered subsystem (once): all sections known, e.g. to report a wrong key. */

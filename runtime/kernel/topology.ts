@@ -2,11 +2,12 @@
 // registered subsystem contributes a section schema. Errors name the file, the path inside it,
 // what was expected and what was found, and never carry a stack trace.
 
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { registeredSubsystems, type TopologySection } from './subsystem.ts';
 import { ConfigError, describeValue, formatIssue, readDocument } from '../config/index.ts';
-import { nodesSchema, type NodesConfig } from '../nodes/config.ts';
+import type { NodesConfig } from '../nodes/config.ts';
 
 // zod validates configuration only, once per start (no message is parsed with it): its JIT,
 // which compiles a parser per object schema on first use, costs more than it saves here.
@@ -35,8 +36,8 @@ const kernelShape = {
   runForSeconds: z.number().positive().optional(),
   /** Thread for actors by path (`main`, `any` or a worker index), overriding what the code asks. */
   placement: z.record(z.string().regex(/^\//, 'an actor path starting with /'), z.union([z.literal('main'), z.literal('any'), z.number().int().min(0)])).optional(),
-  /** This system as a runtime node linked to its peers over ws (runtime/nodes/config.ts). */
-  nodes: nodesSchema.optional(),
+  /** This system as a runtime node linked to its peers over ws (runtime/nodes/config.ts; built only for a file that has the key). */
+  nodes: z.undefined().optional(),
   /** The live web view: `[host:]port`, or the address and a file holding the node secret. */
   view: z.union([z.string(), z.number().int().min(0).max(65535), z.strictObject({ address: z.union([z.string(), z.number().int().min(0).max(65535)]), secretFile: z.string().optional() })]).optional(),
 };
@@ -66,8 +67,22 @@ function sectionsInUse(): TopologySection<any>[] {
   return registeredSubsystems().flatMap((s) => s.sections ?? []);
 }
 
-export function topologySchema(): z.ZodType {
+/**
+ * The `nodes:` schema, loaded and built only for a file that has the key: building zod schemas
+ * is a large part of `run`'s start-up, and most topologies are not nodes. (A synchronous
+ * require of our own ES module: validation stays synchronous.)
+ */
+let nodesSchema: z.ZodType | null = null;
+function nodesSchemaLoaded(): z.ZodType {
+  nodesSchema ??= (createRequire(import.meta.url)('../nodes/config.ts') as typeof import('../nodes/config.ts')).nodesSchema;
+  return nodesSchema;
+}
+
+/** The schema of a whole topology; `doc`: the file being judged (kernel keys it lacks get no schema built). */
+export function topologySchema(doc?: unknown): z.ZodType {
   const shape: Record<string, z.ZodType> = { ...kernelShape };
+  const has = (k: string): boolean => doc === undefined || (doc !== null && typeof doc === 'object' && (doc as Record<string, unknown>)[k] !== undefined);
+  if (has('nodes')) shape.nodes = nodesSchemaLoaded().optional();
   for (const s of sectionsInUse()) shape[s.key] = s.schema.optional();
   return z.strictObject(shape);
 }
@@ -91,8 +106,9 @@ export function validateTopology(displayPath: string, file: string, raw: unknown
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(displayPath, [`expected a mapping of top-level keys, found ${describeValue(doc)}`]);
   }
-  const result = topologySchema().safeParse(doc, { reportInput: true });
-  if (!result.success) throw new ConfigError(displayPath, result.error.issues.map((i) => formatIssue(i, doc, { expectedKeys })));
+  const schema = topologySchema(doc);
+  const result = schema.safeParse(doc, { reportInput: true });
+  if (!result.success) throw new ConfigError(displayPath, result.error.issues.map((i) => formatIssue(i, doc, { expectedKeys: (path) => expectedKeys(schema, path) })));
   const data = result.data as Record<string, unknown>;
   const sections = sectionsInUse()
     .filter((s) => data[s.key] !== undefined)
@@ -103,9 +119,9 @@ export function validateTopology(displayPath: string, file: string, raw: unknown
 }
 
 /** The keys allowed at `path` of the topology (for unknown-key messages). */
-function expectedKeys(path: readonly PropertyKey[]): string {
+function expectedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string {
   if (path.length === 0) return [...Object.keys(kernelShape), ...sectionsInUse().map((s) => s.key)].join(', ');
-  return keysAt(topologySchema(), path)?.join(', ') ?? 'see the section schema';
+  return keysAt(schema, path)?.join(', ') ?? 'see the section schema';
 }
 
 /** Keys of the object schema found at `path` (through optional/default wrappers, lists and records). */

@@ -215,3 +215,47 @@ test('children are given the compile cache base folder, so they share the cache 
   });
   assert.equal(child, own);
 });
+
+test('a dispatcher run: the main thread loads none of the I/O subtree (no listener, connection, runner or xstate code); its worker does and listens', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'startup-test-'));
+  try {
+    const net = await import('node:net');
+    const port = await new Promise<number>((res) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as import('node:net').AddressInfo).port;
+        s.close(() => res(p));
+      });
+    });
+    const echo = join(root, 'bench/load/echo-handler.ts');
+    const file = join(dir, 'd.yaml');
+    // The bench's start-up topology (bench/scenarios/startup.ts): a module handler on its handler thread.
+    writeFileSync(
+      file,
+      `threads: 1\nlogLevel: error\ndispatchers:\n  instances:\n    - { Name: echo, IP: 127.0.0.1, Port: ${port}, Framing: length32, Protocol: json, LockFile: ${join(dir, 'd.lock')}, Handler: { Kind: module, Module: ${echo}, Export: handle }, Workers: { Min: 1, Max: 1 } }\n`,
+    );
+    const r = await run(['run', file, '--for', '1', '--no-control'], {}, EVERY_THREAD_HOOK);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = [...r.stderr.matchAll(/^LOAD (\d+) (.*)$/gm)];
+    const main = rel(lines.filter((m) => m[1] === '0').map((m) => m[2]));
+    const workers = rel(lines.filter((m) => m[1] !== '0').map((m) => m[2]));
+    assert.ok(main.includes('actors/dispatcher/supervisor.ts'), 'the section ran on the main thread');
+    assert.ok(!main.includes('runtime/nodes/config.ts'), 'a file without nodes: builds no nodes schema');
+    for (const bad of ['actors/dispatcher/io.ts', 'actors/dispatcher/acceptor.ts', 'actors/dispatcher/connection.ts', 'actors/dispatcher/runners/index.ts', 'runtime/io/listener.ts', 'runtime/index.ts', 'node_modules/xstate/']) {
+      assert.ok(!main.some((u) => u.includes(bad)), `the main thread loaded ${bad}`);
+      if (!bad.includes('xstate') && bad !== 'runtime/index.ts') assert.ok(workers.some((u) => u.includes(bad)), `no worker loaded ${bad}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the dispatcher worker modules bin/subsystems.ts names before loading it are the ones the loaded subsystem declares', async () => {
+  await import('../../bin/subsystems.ts');
+  const { declaredModulesFor, loadSubsystemsFor, registeredSubsystems } = await import('../../runtime/kernel/subsystem.ts');
+  const doc = { dispatchers: {} };
+  const declared = declaredModulesFor(doc);
+  assert.ok(declared.some((u) => u.endsWith('actors/dispatcher/io.ts')), 'the I/O actor is among them');
+  await loadSubsystemsFor(doc);
+  assert.deepEqual(declared, registeredSubsystems().find((s) => s.name === 'dispatcher')?.modules);
+  assert.deepEqual(declaredModulesFor({ demo: {} }), [], 'a subsystem that declares none hints nothing');
+});

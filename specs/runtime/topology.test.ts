@@ -52,6 +52,14 @@ test('kernel values: negative counts, nested lists', () => {
   assert.ok(p.includes('nodes.peers[0].url: expected string, found number 42'), p.join('\n'));
 });
 
+test('the nodes schema is built for a file that has the key: its unknown keys are named with the allowed ones', () => {
+  const p = problems('nodes-key.yaml', 'nodes:\n  name: a\n  peerz: []\n').problems;
+  assert.equal(p.length, 1, p.join('\n'));
+  assert.match(p[0], /^nodes: unknown key "peerz" \(expected one of: name, listen, peers, .*\)$/);
+  // A file without the key, and one with a value of the wrong kind.
+  assert.match(problems('nodes-null.yaml', 'nodes: 3\n').problems[0], /^nodes: expected object, found number 3$/);
+});
+
 test('an unknown key is named with the keys allowed at that place (top level and inside a section)', () => {
   const top = problems('unknown.yaml', 'treads: 2\n').problems;
   assert.equal(top.length, 1);
