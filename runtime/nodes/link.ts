@@ -30,7 +30,8 @@ export interface LinkOptions {
 export interface LinkEvents {
   /** `restarted`: the peer is another process than the one this link reached before. */
   up(link: Link, restarted: boolean): void;
-  down(link: Link, why: string): void;
+  /** `deliberate`: this node or the peer stopped on purpose (not a lost link). */
+  down(link: Link, why: string, deliberate: boolean): void;
   frame(link: Link, bytes: Uint8Array): void;
   /** Records that will never be sent (link lost, frame too large): dead letters, failed asks. */
   lost(link: Link, records: unknown[], why: string): void;
@@ -194,8 +195,8 @@ export class Link {
     this.everUp = true;
     this.upSince = this.lastHeard = this.lastSent = this.lastTick = performance.now();
     this.retryIndex = this.policy.restartIndex;
-    ch.onClose = (why) => {
-      if (this.channel === ch) this.lost(why);
+    ch.onClose = (why, deliberate) => {
+      if (this.channel === ch) this.lost(why, deliberate);
     };
     this.beat ??= setInterval(() => this.heartbeat(), this.o.heartbeatMs);
     this.beat.unref();
@@ -231,7 +232,7 @@ export class Link {
   }
 
   /** The channel is gone: what was not sent is lost, the peer is down, dial again if we dial. */
-  lost(why: string): void {
+  lost(why: string, deliberate = false): void {
     if (this.state === 'down' && this.channel === null) return;
     const lived = this.state === 'up' ? performance.now() - this.upSince : 0;
     const wasUp = this.state === 'up';
@@ -241,7 +242,7 @@ export class Link {
     this.beat = null;
     this.unblock();
     // down first: what was gathered and is lost is then judged knowing the peer may come back
-    if (wasUp) this.ev.down(this, why);
+    if (wasUp) this.ev.down(this, why, deliberate);
     if (this.messages > 0) this.ev.lost(this, this.take(), `node ${this.peer} is down (${why})`);
     if (this.url !== null && !this.closed) {
       const p = this.policy.pause(this.policy.restartIndex);
@@ -319,8 +320,8 @@ export class Link {
     const ch = this.channel;
     if (ch) {
       this.flush();
-      ch.close(why);
+      ch.close(why, true);
     }
-    this.lost(why);
+    this.lost(why, true);
   }
 }
