@@ -19,6 +19,8 @@ export function ask<R>(h: Host, ref: Ref<any>, message: unknown, options: AskOpt
     const c = h.current;
     const prio = options?.priority ?? 0;
     if (ref.thread === h.thread) {
+      // A node-qualified path (no leading '/') goes straight to the node router, as a tell does.
+      if (h.remote !== null && ref.path.charCodeAt(0) !== 47) return void h.remote.mail(ref.path, message, c === null ? null : c.self, id, prio, -2);
       const cell = localCell(h, ref);
       if (cell === undefined) h.holdMail(ref.path, message, c === null ? null : c.self, id, prio, -2);
       else h.deliverLocal(cell, message, c === null ? null : c.self, id, prio, -2);

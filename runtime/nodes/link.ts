@@ -61,6 +61,9 @@ export class Link {
   private flushScheduled = false;
   private lastSent = 0;
   private lastHeard = 0;
+  /** A frame left / arrived since the last heartbeat tick: flags, not a clock read per frame. */
+  private sentSinceTick = false;
+  private heardSinceTick = false;
   private lastTick = 0;
   private beat: NodeJS.Timeout | null = null;
   private drainPoll: NodeJS.Timeout | null = null;
@@ -161,7 +164,7 @@ export class Link {
       return;
     }
     sendFrames(ch, records, this.framing);
-    this.lastSent = performance.now();
+    this.sentSinceTick = true;
     if (!this.blocked && ch.bufferedBytes() > this.o.highWaterBytes) this.block();
   }
 
@@ -204,7 +207,7 @@ export class Link {
     // handshake's last message are read
     this.ev.up(this, restarted);
     ch.onFrame = (data) => {
-      this.lastHeard = performance.now();
+      this.heardSinceTick = true;
       if (typeof data === 'string') return ch.close('a text frame after the handshake');
       this.ev.frame(this, data);
     };
@@ -219,6 +222,10 @@ export class Link {
     // peer's, and its frames may be waiting in the socket. Give it a fresh window.
     if (now - this.lastTick > this.o.heartbeatMs * 3) this.lastHeard = now;
     this.lastTick = now;
+    // Frames since the last tick count as heard / sent now (at most one heartbeat late).
+    if (this.heardSinceTick) this.lastHeard = now;
+    if (this.sentSinceTick) this.lastSent = now;
+    this.heardSinceTick = this.sentSinceTick = false;
     if (now - this.lastHeard > this.o.downAfterMs) {
       this.log.warn('peer node silent; closing the link', { peer: this.peer, remote: ch.remote, silentMs: Math.round(now - this.lastHeard) });
       ch.close(`heartbeat timeout (nothing for ${Math.round(now - this.lastHeard)} ms)`);
@@ -253,7 +260,8 @@ export class Link {
 
   /** How long until the peer is declared down: `downAfterMs` after it was last heard from. */
   downInMs(): number {
-    return Math.max(0, this.lastHeard + this.o.downAfterMs - performance.now());
+    const now = performance.now();
+    return Math.max(0, (this.heardSinceTick ? now : this.lastHeard) + this.o.downAfterMs - now);
   }
 
   /**

@@ -12,6 +12,9 @@ const MAX_EARLY = 1024;
 /** Close codes (4000-4999 are the application's): a dropped link, and a node stopping on purpose. */
 const CLOSE_DROPPED = 4000;
 const CLOSE_STOPPING = 4001;
+/** ws.send options, made once (not an object per frame). */
+const BINARY = { binary: true };
+const TEXT = { binary: false };
 
 class WsChannel implements FrameChannel {
   readonly remote: string;
@@ -53,7 +56,7 @@ class WsChannel implements FrameChannel {
 
   send(frame: Uint8Array | string): void {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(frame, { binary: typeof frame !== 'string' });
+    this.ws.send(frame, typeof frame === 'string' ? TEXT : BINARY);
   }
 
   bufferedBytes(): number {
