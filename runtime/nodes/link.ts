@@ -2,7 +2,7 @@
 // binary frame by frames.ts), the state of its channel, heartbeats, backpressure from the
 // socket's buffered bytes, and reconnection by the policy when this node is the one that dials.
 
-import { encodeFrame, W_BEAT, W_MAIL, W_RUN } from './codec.ts';
+import { encodeFrame, W_BEAT, W_MAIL, W_REPLY, W_RUN } from './codec.ts';
 import { sendFrames, type Framing } from './frames.ts';
 import type { FrameChannel } from './transport.ts';
 import type { ReconnectPolicy } from '../io/reconnect.ts';
@@ -126,6 +126,14 @@ export class Link {
     this.messages++;
     this.runAt = -1;
     this.out.push(W_MAIL, to, toThread, msg, fromPath, fromThread, askId, priority);
+    this.pushed();
+  }
+
+  /** An ask's answer (the common record on an answering node: no rest-argument array). */
+  reply(askId: number, ok: 0 | 1, value: unknown): void {
+    this.messages++;
+    this.runAt = -1;
+    this.out.push(W_REPLY, askId, ok, value);
     this.pushed();
   }
 

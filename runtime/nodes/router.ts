@@ -355,9 +355,9 @@ export class NodeRouter implements RemoteRoute {
   private answer(link: Link, incarnation: string, askId: number, ok: boolean, v: unknown): void {
     if (link.state !== 'up' || link.incarnation !== incarnation) return; // the asker's node life is over
     // A reply that cannot cross is turned into an `unsendable` error by the link (see Link.flush).
-    if (ok) return link.record(W_REPLY, askId, 1, v);
+    if (ok) return link.reply(askId, 1, v);
     const e = v instanceof ActorError ? { code: v.code, message: v.message } : { code: 'remote-error', message: describeError(v) };
-    link.record(W_REPLY, askId, 0, e);
+    link.reply(askId, 0, e);
   }
 
   /** A message nested past the depth limit is refused alone: a dead letter here, its ask fails. */
