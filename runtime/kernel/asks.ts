@@ -19,6 +19,8 @@ export function ask<R>(h: Host, ref: Ref<any>, message: unknown, options: AskOpt
     const c = h.current;
     const prio = options?.priority ?? 0;
     if (ref.thread === h.thread) {
+      // A node-qualified path (no leading '/') goes straight to the node router, as a tell does.
+      if (h.remote !== null && ref.path.charCodeAt(0) !== 47) return void h.remote.mail(ref.path, message, c === null ? null : c.self, id, prio, -2);
       const cell = localCell(h, ref);
       if (cell === undefined) h.holdMail(ref.path, message, c === null ? null : c.self, id, prio, -2);
       else h.deliverLocal(cell, message, c === null ? null : c.self, id, prio, -2);
@@ -56,10 +58,28 @@ export function settle(h: Host, askId: number, ok: number, value: unknown): void
   }
 }
 
+/** A pending ask answered through a callback: one object per forwarded ask, no closures. */
+class ProxyAsk implements PendingAsk {
+  private readonly done: (ok: boolean, value: unknown) => void;
+  readonly thread: number;
+  readonly path: string;
+  constructor(done: (ok: boolean, value: unknown) => void, thread: number, path: string) {
+    this.done = done;
+    this.thread = thread;
+    this.path = path;
+  }
+  resolve(v: unknown): void {
+    this.done(true, v);
+  }
+  reject(e: unknown): void {
+    this.done(false, e);
+  }
+}
+
 /** Opens an ask on behalf of a remote asker: the answer (or its failure) goes to `done`. */
 export function proxyAsk(h: Host, path: string, timeoutMs: number, done: (ok: boolean, value: unknown) => void): number {
   const id = h.askSeq++ * 128 + (h.thread + 2);
-  h.pending.set(id, { resolve: (v) => done(true, v), reject: (e) => done(false, e), thread: h.thread, path });
+  h.pending.set(id, new ProxyAsk(done, h.thread, path));
   h.deadlines.add(id, timeoutMs);
   return id;
 }

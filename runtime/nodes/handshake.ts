@@ -34,10 +34,10 @@ function nextMessage(ch: FrameChannel, timeoutMs: number): Promise<Record<string
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no handshake answer within ${timeoutMs} ms`)), timeoutMs);
     const prevClose = ch.onClose;
-    ch.onClose = (why) => {
+    ch.onClose = (why, deliberate) => {
       clearTimeout(timer);
       reject(new Error(`closed during the handshake: ${why}`));
-      prevClose(why);
+      prevClose(why, deliberate);
     };
     ch.onFrame = (data) => {
       clearTimeout(timer);

@@ -2,7 +2,7 @@
 // binary frame by frames.ts), the state of its channel, heartbeats, backpressure from the
 // socket's buffered bytes, and reconnection by the policy when this node is the one that dials.
 
-import { encodeFrame, W_BEAT, W_MAIL, W_RUN } from './codec.ts';
+import { encodeFrame, W_BEAT, W_MAIL, W_REPLY, W_RUN } from './codec.ts';
 import { sendFrames, type Framing } from './frames.ts';
 import type { FrameChannel } from './transport.ts';
 import type { ReconnectPolicy } from '../io/reconnect.ts';
@@ -30,7 +30,8 @@ export interface LinkOptions {
 export interface LinkEvents {
   /** `restarted`: the peer is another process than the one this link reached before. */
   up(link: Link, restarted: boolean): void;
-  down(link: Link, why: string): void;
+  /** `deliberate`: this node or the peer stopped on purpose (not a lost link). */
+  down(link: Link, why: string, deliberate: boolean): void;
   frame(link: Link, bytes: Uint8Array): void;
   /** Records that will never be sent (link lost, frame too large): dead letters, failed asks. */
   lost(link: Link, records: unknown[], why: string): void;
@@ -60,6 +61,9 @@ export class Link {
   private flushScheduled = false;
   private lastSent = 0;
   private lastHeard = 0;
+  /** A frame left / arrived since the last heartbeat tick: flags, not a clock read per frame. */
+  private sentSinceTick = false;
+  private heardSinceTick = false;
   private lastTick = 0;
   private beat: NodeJS.Timeout | null = null;
   private drainPoll: NodeJS.Timeout | null = null;
@@ -125,6 +129,14 @@ export class Link {
     this.pushed();
   }
 
+  /** An ask's answer (the common record on an answering node: no rest-argument array). */
+  reply(askId: number, ok: 0 | 1, value: unknown): void {
+    this.messages++;
+    this.runAt = -1;
+    this.out.push(W_REPLY, askId, ok, value);
+    this.pushed();
+  }
+
   /** Any other record (reply, system message, inspection); `fields` follow the kind. */
   record(kind: number, ...fields: unknown[]): void {
     this.messages++;
@@ -160,7 +172,7 @@ export class Link {
       return;
     }
     sendFrames(ch, records, this.framing);
-    this.lastSent = performance.now();
+    this.sentSinceTick = true;
     if (!this.blocked && ch.bufferedBytes() > this.o.highWaterBytes) this.block();
   }
 
@@ -194,8 +206,8 @@ export class Link {
     this.everUp = true;
     this.upSince = this.lastHeard = this.lastSent = this.lastTick = performance.now();
     this.retryIndex = this.policy.restartIndex;
-    ch.onClose = (why) => {
-      if (this.channel === ch) this.lost(why);
+    ch.onClose = (why, deliberate) => {
+      if (this.channel === ch) this.lost(why, deliberate);
     };
     this.beat ??= setInterval(() => this.heartbeat(), this.o.heartbeatMs);
     this.beat.unref();
@@ -203,7 +215,7 @@ export class Link {
     // handshake's last message are read
     this.ev.up(this, restarted);
     ch.onFrame = (data) => {
-      this.lastHeard = performance.now();
+      this.heardSinceTick = true;
       if (typeof data === 'string') return ch.close('a text frame after the handshake');
       this.ev.frame(this, data);
     };
@@ -218,6 +230,10 @@ export class Link {
     // peer's, and its frames may be waiting in the socket. Give it a fresh window.
     if (now - this.lastTick > this.o.heartbeatMs * 3) this.lastHeard = now;
     this.lastTick = now;
+    // Frames since the last tick count as heard / sent now (at most one heartbeat late).
+    if (this.heardSinceTick) this.lastHeard = now;
+    if (this.sentSinceTick) this.lastSent = now;
+    this.heardSinceTick = this.sentSinceTick = false;
     if (now - this.lastHeard > this.o.downAfterMs) {
       this.log.warn('peer node silent; closing the link', { peer: this.peer, remote: ch.remote, silentMs: Math.round(now - this.lastHeard) });
       ch.close(`heartbeat timeout (nothing for ${Math.round(now - this.lastHeard)} ms)`);
@@ -231,7 +247,7 @@ export class Link {
   }
 
   /** The channel is gone: what was not sent is lost, the peer is down, dial again if we dial. */
-  lost(why: string): void {
+  lost(why: string, deliberate = false): void {
     if (this.state === 'down' && this.channel === null) return;
     const lived = this.state === 'up' ? performance.now() - this.upSince : 0;
     const wasUp = this.state === 'up';
@@ -241,7 +257,7 @@ export class Link {
     this.beat = null;
     this.unblock();
     // down first: what was gathered and is lost is then judged knowing the peer may come back
-    if (wasUp) this.ev.down(this, why);
+    if (wasUp) this.ev.down(this, why, deliberate);
     if (this.messages > 0) this.ev.lost(this, this.take(), `node ${this.peer} is down (${why})`);
     if (this.url !== null && !this.closed) {
       const p = this.policy.pause(this.policy.restartIndex);
@@ -252,7 +268,8 @@ export class Link {
 
   /** How long until the peer is declared down: `downAfterMs` after it was last heard from. */
   downInMs(): number {
-    return Math.max(0, this.lastHeard + this.o.downAfterMs - performance.now());
+    const now = performance.now();
+    return Math.max(0, (this.heardSinceTick ? now : this.lastHeard) + this.o.downAfterMs - now);
   }
 
   /**
@@ -319,8 +336,8 @@ export class Link {
     const ch = this.channel;
     if (ch) {
       this.flush();
-      ch.close(why);
+      ch.close(why, true);
     }
-    this.lost(why);
+    this.lost(why, true);
   }
 }

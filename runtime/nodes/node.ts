@@ -211,10 +211,12 @@ export class RuntimeNode {
           this.system.host.emit({ type: 'node', thread: -1, node: l.peer, state: 'up', reason: l.dialedHere ? 'dialed' : 'accepted' });
           this.router.up(l, restarted);
         },
-        down: (l, why) => {
+        down: (l, why, deliberate) => {
           this.stopFeed(l);
           if (inspector) return void this.inspectors.delete(l);
-          this.log.warn('peer node down', { peer: l.peer, reason: why });
+          // A node stopping on purpose (this one or the peer) is news, not a fault.
+          if (deliberate) this.log.info('peer node down', { peer: l.peer, reason: why });
+          else this.log.warn('peer node down', { peer: l.peer, reason: why });
           this.system.host.emit({ type: 'node', thread: -1, node: l.peer, state: 'down', reason: why });
           this.router.down(l, why);
         },
@@ -283,7 +285,7 @@ export class RuntimeNode {
 
   /** A restarted peer (another incarnation) ends the old node life first; a newer channel replaces a stale one. */
   private adopt(link: Link, ch: FrameChannel, dialedHere: boolean, incarnation: string): void {
-    if (link.closed) return ch.close('node stopping');
+    if (link.closed) return ch.close('node stopping', true);
     if (link.state === 'up' && link.channel !== null) {
       const old = link.channel;
       if (link.incarnation !== incarnation) link.lost(`node ${link.peer} restarted`);

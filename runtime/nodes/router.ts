@@ -18,6 +18,7 @@ import type { Logger } from '../actor/types.ts';
 /** How long an ask from a peer may stay open here (the asker has its own, usually shorter, deadline). */
 const PROXY_ASK_MS = 120_000;
 const FORGET_ASKS_AFTER_MS = 600_000;
+const SWEEP_MS = 30_000;
 const MAX_ADDRESSES = 65_536;
 
 export const nodeDown = (path: string, node: string, why: string): ActorError =>
@@ -26,7 +27,8 @@ export const nodeDown = (path: string, node: string, why: string): ActorError =>
 interface ForwardedAsk {
   peer: string;
   path: string;
-  at: number;
+  /** The sweep count when it was sent (a coarse clock: no clock read per ask). */
+  sweep: number;
 }
 
 export interface RouterOptions {
@@ -57,6 +59,7 @@ export class NodeRouter implements RemoteRoute {
   private lastPath: string | null = null;
   private lastAddress: NodeAddress | null = null;
   private sweeper: NodeJS.Timeout;
+  private sweeps = 0;
 
   constructor(host: Host, o: RouterOptions) {
     this.host = host;
@@ -64,7 +67,7 @@ export class NodeRouter implements RemoteRoute {
     this.self = o.self;
     this.watches = new NodeWatches(host, o.log);
     this.refs = new PeerRefs(host, o.self);
-    this.sweeper = setInterval(() => this.forgetOldAsks(), 30_000);
+    this.sweeper = setInterval(() => this.forgetOldAsks(), SWEEP_MS);
     this.sweeper.unref();
   }
 
@@ -103,7 +106,7 @@ export class NodeRouter implements RemoteRoute {
     const fromPath = from === null ? null : from.path;
     const fromT = from === null ? -1 : from.thread;
     if (askId !== 0) {
-      this.asks.set(askId, { peer: a.node, path, at: performance.now() });
+      this.asks.set(askId, { peer: a.node, path, sweep: this.sweeps });
       link.mail(a.path, hint, msg, fromPath, fromT, askId, priority);
     } else if (priority === 0) link.tell(a.path, hint, msg, fromPath, fromT);
     else link.mail(a.path, hint, msg, fromPath, fromT, 0, priority);
@@ -352,9 +355,9 @@ export class NodeRouter implements RemoteRoute {
   private answer(link: Link, incarnation: string, askId: number, ok: boolean, v: unknown): void {
     if (link.state !== 'up' || link.incarnation !== incarnation) return; // the asker's node life is over
     // A reply that cannot cross is turned into an `unsendable` error by the link (see Link.flush).
-    if (ok) return link.record(W_REPLY, askId, 1, v);
+    if (ok) return link.reply(askId, 1, v);
     const e = v instanceof ActorError ? { code: v.code, message: v.message } : { code: 'remote-error', message: describeError(v) };
-    link.record(W_REPLY, askId, 0, e);
+    link.reply(askId, 0, e);
   }
 
   /** A message nested past the depth limit is refused alone: a dead letter here, its ask fails. */
@@ -365,7 +368,7 @@ export class NodeRouter implements RemoteRoute {
   }
 
   private forgetOldAsks(): void {
-    const old = performance.now() - FORGET_ASKS_AFTER_MS;
-    for (const [id, f] of this.asks) if (f.at < old) this.asks.delete(id);
+    const old = ++this.sweeps - FORGET_ASKS_AFTER_MS / SWEEP_MS;
+    for (const [id, f] of this.asks) if (f.sweep < old) this.asks.delete(id);
   }
 }

@@ -9,14 +9,15 @@ export interface FrameChannel {
   send(frame: Uint8Array | string): void;
   /** Bytes accepted by send() and not yet written to the network (backpressure). */
   bufferedBytes(): number;
-  close(reason: string): void;
+  /** `deliberate`: this node is stopping on purpose (the peer is told so, and logs it at info). */
+  close(reason: string, deliberate?: boolean): void;
   /**
    * Null: frames are held until a handler is set (and then handed to it in order), so nothing
    * the peer sends right after the handshake is lost before the link takes the channel.
    */
   onFrame: ((data: Uint8Array | string) => void) | null;
-  /** Called once, whichever side closed, with why. */
-  onClose: (why: string) => void;
+  /** Called once, whichever side closed, with why; `deliberate`: either side stopped on purpose. */
+  onClose: (why: string, deliberate: boolean) => void;
 }
 
 export interface TlsOptions {

@@ -9,10 +9,16 @@ import type { FrameChannel, Listener, Transport, TransportOptions } from './tran
 
 /** Frames held while nobody reads (a handshake step, the link taking the channel): a few at most. */
 const MAX_EARLY = 1024;
+/** Close codes (4000-4999 are the application's): a dropped link, and a node stopping on purpose. */
+const CLOSE_DROPPED = 4000;
+const CLOSE_STOPPING = 4001;
+/** ws.send options, made once (not an object per frame). */
+const BINARY = { binary: true };
+const TEXT = { binary: false };
 
 class WsChannel implements FrameChannel {
   readonly remote: string;
-  onClose: (why: string) => void = () => {};
+  onClose: (why: string, deliberate: boolean) => void = () => {};
   private handler: ((data: Uint8Array | string) => void) | null = null;
   /** Frames that arrived before anyone listened (the challenge can come with the upgrade). */
   private early: (Uint8Array | string)[] = [];
@@ -41,36 +47,40 @@ class WsChannel implements FrameChannel {
       else this.close('too many frames before the link was ready');
     });
     ws.on('error', (err) => (this.why ||= err.message));
-    ws.on('close', (code, reason) => this.finish(this.why || reason.toString() || `closed (${code})`));
+    ws.on('close', (code, reason) => {
+      const text = reason.toString();
+      if (code === CLOSE_STOPPING) this.finish(`peer node stopping${text && text !== 'node stopping' ? ` (${text})` : ''}`, true);
+      else this.finish(this.why || text || `closed (${code})`, false);
+    });
   }
 
   send(frame: Uint8Array | string): void {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(frame, { binary: typeof frame !== 'string' });
+    this.ws.send(frame, typeof frame === 'string' ? TEXT : BINARY);
   }
 
   bufferedBytes(): number {
     return this.ws.bufferedAmount;
   }
 
-  close(reason: string): void {
+  close(reason: string, deliberate = false): void {
     if (this.closed) return;
     this.why ||= reason;
-    // Code 4000 with the reason: the peer's log says why it was dropped.
+    // A close code with the reason: the peer's log says why it was dropped, and whether on purpose.
     try {
-      this.ws.close(4000, reason.slice(0, 120));
+      this.ws.close(deliberate ? CLOSE_STOPPING : CLOSE_DROPPED, reason.slice(0, 120));
     } catch {
       this.ws.terminate();
     }
     // A peer that never answers the close handshake is cut off.
     setTimeout(() => this.ws.terminate(), 1000).unref();
-    this.finish(reason);
+    this.finish(reason, deliberate);
   }
 
-  private finish(why: string): void {
+  private finish(why: string, deliberate: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    this.onClose(why);
+    this.onClose(why, deliberate);
   }
 }
 

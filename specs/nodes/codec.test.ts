@@ -103,9 +103,9 @@ function pair(): [FrameChannel, FrameChannel] {
       queueMicrotask(() => o.onFrame?.(f));
     },
     bufferedBytes: () => 0,
-    close(why) {
+    close(why, deliberate = false) {
       const o = this.other!;
-      queueMicrotask(() => o.onClose(why));
+      queueMicrotask(() => o.onClose(why, deliberate));
     },
   });
   const a = mk();
