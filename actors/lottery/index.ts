@@ -28,10 +28,12 @@ export async function startLotterySection(system: ActorSystem, config: LotteryCo
     dataDir: rel(config.server.dataDir),
     source: config.prefixLines ? 'server' : undefined,
   };
-  if (config.server.resetOnStart) {
+  // An acceptor node keeps nothing (the store lives on the core node): it neither resets nor needs a data folder.
+  const keepsData = config.role !== 'acceptor';
+  if (keepsData && config.server.resetOnStart) {
     for (const f of ['lottery.sqlite', 'lottery.sqlite-wal', 'lottery.sqlite-shm', 'bets.csv']) rmSync(resolve(settings.dataDir, f), { force: true });
   }
-  const problem = prepareDataDir(settings.dataDir, config.server.createDataDir);
+  const problem = keepsData ? prepareDataDir(settings.dataDir, config.server.createDataDir) : null;
   if (problem) throw new CliError(problem, 2);
   logServerConfig(settings);
   const server = config.processes || config.role !== 'server' ? await (await import('./cluster/section.ts')).startClusterSection(system, settings, config, env) : await startServer(system, settings);

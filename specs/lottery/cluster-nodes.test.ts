@@ -52,25 +52,32 @@ describe('lottery with one topology per node', () => {
     // The acceptors first: they wait for the core's link before they listen.
     const accs = ['a', 'b'].map((n) => run(join(dir, `acceptor-${n}.yaml`), env));
     const core = run(join(dir, 'core.yaml'), env);
-    // The agencies retry until an acceptor listens (connect-retry-ms).
-    const agencies = [1, 2].map((id) =>
-      lottery(['agency', '--id', String(id), '--server', `127.0.0.1:${port}`, '--file', join(dir, 'data', `agency-${id}.csv`), '--protocol', 'A', '--batch-max', '10', '--connect-retry-ms', '20000']),
-    );
-    for (const a of agencies) assert.equal(await a.exited, 0, a.stderr.join('\n'));
-    for (const r of [...accs, core]) r.child.kill('SIGTERM');
-    for (const r of [...accs, core]) assert.equal(await r.exited, 0, r.errs.join('\n'));
-    // The nodes' lines in time order (the acceptors' before the core's within a second: every
-    // batch is acknowledged before the draw that follows the last close).
-    const at = (l: string): string => /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.exec(l)?.[0] ?? '';
-    const servers = [...accs.flatMap((a) => a.lines), ...core.lines].sort((x, y) => at(x).localeCompare(at(y)));
-    const report = lint([...servers, ...prefixed('client1', agencies[0].lines), ...prefixed('client2', agencies[1].lines)], {
-      expectDraw: true,
-      expectedBets: 1000,
-      expectedWinners: { client1: gen.winners[1], client2: gen.winners[2] },
-    });
-    assert.equal(report.sorteo, 1);
-    assert.ok(core.lines.some((l) => l.includes('action: sorteo')), 'the draw is the core\'s');
-    assert.equal(betsCsv(join(dir, 'server')).length, 1000);
+    const procs: { child: import('node:child_process').ChildProcess }[] = [...accs, core];
+    try {
+      // The agencies retry until an acceptor listens (connect-retry-ms).
+      const agencies = [1, 2].map((id) =>
+        lottery(['agency', '--id', String(id), '--server', `127.0.0.1:${port}`, '--file', join(dir, 'data', `agency-${id}.csv`), '--protocol', 'A', '--batch-max', '10', '--connect-retry-ms', '20000']),
+      );
+      for (const a of agencies) procs.push(a);
+      for (const a of agencies) assert.equal(await a.exited, 0, a.stderr.join('\n'));
+      for (const r of [...accs, core]) r.child.kill('SIGTERM');
+      for (const r of [...accs, core]) assert.equal(await r.exited, 0, r.errs.join('\n'));
+      // The nodes' lines in time order (the acceptors' before the core's within a second: every
+      // batch is acknowledged before the draw that follows the last close).
+      const at = (l: string): string => /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.exec(l)?.[0] ?? '';
+      const servers = [...accs.flatMap((a) => a.lines), ...core.lines].sort((x, y) => at(x).localeCompare(at(y)));
+      const report = lint([...servers, ...prefixed('client1', agencies[0].lines), ...prefixed('client2', agencies[1].lines)], {
+        expectDraw: true,
+        expectedBets: 1000,
+        expectedWinners: { client1: gen.winners[1], client2: gen.winners[2] },
+      });
+      assert.equal(report.sorteo, 1);
+      assert.ok(core.lines.some((l) => l.includes('action: sorteo')), 'the draw is the core\'s');
+      assert.equal(betsCsv(join(dir, 'server')).length, 1000);
+    } finally {
+      // a failed assertion must not leave the nodes running (they would hold the suite open)
+      for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    }
   });
 
   it('role without a nodes: section: one line, exit 1', async () => {
