@@ -59,17 +59,11 @@ export const LotteryServer = defineActor<LotteryServerMsg, LotteryServerProps>(
               thread: props.threads > 0 ? i % props.threads : 'main',
               props: {
                 index: i,
-                mode: s.mode,
                 host: s.host,
                 port: s.port,
                 listenBacklog: s.listenBacklog,
                 maxConnections: perAcceptor,
-                agencies: s.agencies,
-                idleTimeoutMs: s.idleTimeoutMs,
-                winnersHoldMs: s.winnersHoldMs,
-                maxFrameBytes: s.maxFrameBytes,
-                loggingLevel: s.loggingLevel,
-                source: s.source,
+                ...connectionSettings(s),
                 store: storeLoc,
                 coordinator: drawLoc,
               },
@@ -161,4 +155,9 @@ export async function startServer(system: ActorSystem, settings: ServerSettings,
     },
     status: () => ref.ask<CoordinatorStatus | null>({ t: 'status' }, { timeoutMs: 5000 }),
   };
+}
+
+/** What each acceptor's connections need from the server's settings (threads and processes alike). */
+export function connectionSettings(s: ServerSettings) {
+  return { mode: s.mode, agencies: s.agencies, idleTimeoutMs: s.idleTimeoutMs, winnersHoldMs: s.winnersHoldMs, maxFrameBytes: s.maxFrameBytes, loggingLevel: s.loggingLevel, source: s.source };
 }

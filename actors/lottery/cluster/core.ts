@@ -7,7 +7,7 @@
 // agency whose connection was cut reconnects to one of them (and is resent-recognised, protocol A).
 
 import type { ActorSystem } from '../../../runtime/index.ts';
-import { freePort, startServer, type ServerHandle } from '../server.ts';
+import { connectionSettings, freePort, startServer, type ServerHandle } from '../server.ts';
 import type { ServerSettings } from '../config.ts';
 import type { CoordinatorStatus } from '../coordinator.ts';
 import { CLUSTER_SECRET_ENV, CORE_NODE, newClusterSecret, type AcceptorLaunch } from './launch.ts';
@@ -72,15 +72,7 @@ export async function startCluster(system: ActorSystem, settings: ServerSettings
     maxConnections: Math.max(1, Math.ceil(s.maxConnections / k)),
     heartbeatMs: CORE_HEARTBEAT_MS,
     drainMs: 2500,
-    connection: {
-      mode: s.mode,
-      agencies: s.agencies,
-      idleTimeoutMs: s.idleTimeoutMs,
-      winnersHoldMs: s.winnersHoldMs,
-      maxFrameBytes: s.maxFrameBytes,
-      loggingLevel: s.loggingLevel,
-      source: s.source,
-    },
+    connection: connectionSettings(s),
   }));
   let giveUp!: (why: string) => void;
   const gaveUp = new Promise<string>((r) => (giveUp = r));
