@@ -132,8 +132,8 @@ interface Sample {
 
 const EXIT_RSS_HOOK = "process.on('exit',()=>process.stderr.write('\\nmaxrss '+process.resourceUsage().maxRSS+'\\n'))";
 
-/** One timed start of `argv` (spawn to the case's moment). The process is killed afterwards. */
-async function sample(argv: string[], until: StartupCase['until'], port: number, measureRss = false, socket?: string): Promise<Sample> {
+/** One timed start of `argv` (spawn to the case's moment). The process is killed afterwards (after it settles, with `settle`). */
+async function sample(argv: string[], until: StartupCase['until'], port: number, measureRss = false, socket?: string, settle = false): Promise<Sample> {
   const timeoutMs = 30_000;
   let firstByte: Promise<void> | null = null;
   let sink: net.Server | null = null;
@@ -175,6 +175,10 @@ async function sample(argv: string[], until: StartupCase['until'], port: number,
     }
     return { ms, rssMb };
   } finally {
+    // A warm-up lets a one-shot tool end by itself (up to 5 s): Node writes a process's new
+    // compile-cache entries only at a normal exit, so a tool killed at its first byte never
+    // warms the cache that a user's earlier run would have.
+    if (settle && child.exitCode === null && child.signalCode === null) await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
     sink?.close();
@@ -198,14 +202,14 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
       const unix = c.unix ? socket : undefined;
       // Warm-up: fills the compile cache (a user's second start onwards).
       const warm = await freePort();
-      await sample(argv(warm), c.until, warm, false, unix);
+      await sample(argv(warm), c.until, warm, false, unix, true);
       const ours: number[] = [];
       const base: number[] = [];
       const other: number[] = [];
       const otherArgv = (port: number): string[] => [COMPARE!, ...c.args({ port, dir, socket })];
       if (COMPARE) {
         const w = await freePort();
-        await sample(otherArgv(w), c.until, w, false, unix);
+        await sample(otherArgv(w), c.until, w, false, unix, true);
       }
       // Interleaved, so that a burst of load elsewhere on the machine hits both alike.
       for (let i = 0; i < n; i++) {
