@@ -157,6 +157,10 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
   const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients, placement: 'main', progress, exitLines: shared } });
   terminate = () => group.tell({ t: 'terminate' });
   if (early) terminate();
+  // Once the agency is under way its modules are compiled: cache them now, as run and the server
+  // do, so the next start is warm even when this one ends by kill -9 (which skips the exit's write).
+  const { flushCompileCache } = await import('node:module');
+  setTimeout(() => flushCompileCache(), 100).unref();
   const outcome = await groupOutcome(group.path);
   await system.stop(3000);
   process.exit(outcome.code);
