@@ -1,6 +1,5 @@
 // `actor-runtime inspect` and `top`: attach to a running system through its control socket.
 
-import type { Command } from 'commander';
 import { findSockets, request } from '../inspection/control.ts';
 import { renderSnapshot } from './render.ts';
 import type { SystemSnapshot } from '../kernel/system.ts';
@@ -15,7 +14,7 @@ function pickSocket(opts: { socket?: string; name?: string }): string {
 }
 
 /** Options that attach to a remote node over an authenticated link instead of the local socket. */
-interface NodeOpts {
+export interface NodeOpts {
   node?: string;
   peer?: string;
   secretFile?: string;
@@ -25,16 +24,6 @@ interface NodeOpts {
   key?: string;
 }
 
-function nodeOptions(c: Command): Command {
-  return c
-    .option('--node <url>', 'attach to a runtime node over its link (ws:// or wss://), authenticated with the link secret')
-    .option('--peer <name>', "with --node: show that node's peer, read over their link")
-    .option('--secret-file <path>', 'with --node: file holding the link secret (default: $ACTOR_RUNTIME_NODE_SECRET)')
-    .option('--secret-env <name>', 'with --node: environment variable holding the link secret')
-    .option('--ca <file>', 'with --node wss://: CA certificate(s) to trust (PEM)')
-    .option('--cert <file>', 'with --node wss://: client certificate for mutual TLS (PEM)')
-    .option('--key <file>', 'with --node wss://: its key (PEM)');
-}
 
 async function openNode(o: NodeOpts) {
   const { openInspector } = await import('../nodes/inspect-client.ts');
@@ -56,60 +45,46 @@ async function snapshot(path: string): Promise<SystemSnapshot> {
   return snap;
 }
 
-export function registerInspectCommands(program: Command): void {
-  nodeOptions(program
-    .command('inspect'))
-    .description('print the live actor tree of a running system (threads, mailbox depths, restarts, actor details)')
-    .option('--socket <path>', 'control socket of the system (default: the only running one)')
-    .option('--name <name>', 'pick the running system by name')
-    .option('--json', 'print the raw snapshot as JSON')
-    .option('--events', 'follow the event stream (spawn, stop, restart, crash, dead letters), one JSON line per event')
-    .action(async (opts: { socket?: string; name?: string; json?: boolean; events?: boolean } & NodeOpts) => {
-      if (opts.node) {
-        const ins = await openNode(opts);
-        if (opts.events) return ins.events((ev) => void process.stdout.write(`${JSON.stringify(ev)}\n`));
-        const snap = await ins.snapshot(opts.peer).finally(() => ins.close());
-        process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
-        return;
-      }
-      const path = pickSocket(opts);
-      if (opts.events) {
-        await request(path, 'events', (r) => {
-          process.stdout.write(`${JSON.stringify(r.event)}\n`);
-          return true;
-        });
-        return;
-      }
-      const snap = await snapshot(path);
-      process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
+/** The `inspect` command's work (its definition is in commands.ts). */
+export async function inspectCommand(opts: { socket?: string; name?: string; json?: boolean; events?: boolean } & NodeOpts): Promise<void> {
+  if (opts.node) {
+    const ins = await openNode(opts);
+    if (opts.events) return ins.events((ev) => void process.stdout.write(`${JSON.stringify(ev)}\n`));
+    const snap = await ins.snapshot(opts.peer).finally(() => ins.close());
+    process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
+    return;
+  }
+  const path = pickSocket(opts);
+  if (opts.events) {
+    await request(path, 'events', (r) => {
+      process.stdout.write(`${JSON.stringify(r.event)}\n`);
+      return true;
     });
+    return;
+  }
+  const snap = await snapshot(path);
+  process.stdout.write(opts.json ? `${JSON.stringify(snap, null, 2)}\n` : `${renderSnapshot(snap)}\n`);
+}
 
-  nodeOptions(program
-    .command('top'))
-    .description('refresh the actor tree every second with message rates (Ctrl-C to leave)')
-    .option('--socket <path>', 'control socket of the system')
-    .option('--name <name>', 'pick the running system by name')
-    .option('--interval <ms>', 'refresh interval in ms', '1000')
-    .option('--count <n>', 'stop after n refreshes (0 = forever)', '0')
-    .action(async (opts: { socket?: string; name?: string; interval: string; count: string } & NodeOpts) => {
-      const ins = opts.node ? await openNode(opts) : null;
-      const path = ins ? '' : pickSocket(opts);
-      const interval = Math.max(100, Number(opts.interval) || 1000);
-      const count = Number(opts.count) || 0;
-      let prev: SystemSnapshot | null = null;
-      for (let i = 0; count === 0 || i < count; i++) {
-        const snap = ins ? await ins.snapshot(opts.peer) : await snapshot(path);
-        const rates = new Map<string, number>();
-        if (prev) {
-          const dt = (snap.uptimeMs - prev.uptimeMs) / 1000;
-          const before = new Map(prev.actors.map((a) => [a.path, a.processed]));
-          for (const a of snap.actors) rates.set(a.path, dt > 0 ? (a.processed - (before.get(a.path) ?? 0)) / dt : 0);
-        }
-        if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-        process.stdout.write(`${renderSnapshot(snap, rates, { panels: true })}\n`);
-        prev = snap;
-        if (count === 0 || i + 1 < count) await new Promise((r) => setTimeout(r, interval));
-      }
-      ins?.close();
-    });
+/** The `top` command's work (its definition is in commands.ts). */
+export async function topCommand(opts: { socket?: string; name?: string; interval: string; count: string } & NodeOpts): Promise<void> {
+  const ins = opts.node ? await openNode(opts) : null;
+  const path = ins ? '' : pickSocket(opts);
+  const interval = Math.max(100, Number(opts.interval) || 1000);
+  const count = Number(opts.count) || 0;
+  let prev: SystemSnapshot | null = null;
+  for (let i = 0; count === 0 || i < count; i++) {
+    const snap = ins ? await ins.snapshot(opts.peer) : await snapshot(path);
+    const rates = new Map<string, number>();
+    if (prev) {
+      const dt = (snap.uptimeMs - prev.uptimeMs) / 1000;
+      const before = new Map(prev.actors.map((a) => [a.path, a.processed]));
+      for (const a of snap.actors) rates.set(a.path, dt > 0 ? (a.processed - (before.get(a.path) ?? 0)) / dt : 0);
+    }
+    if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+    process.stdout.write(`${renderSnapshot(snap, rates, { panels: true })}\n`);
+    prev = snap;
+    if (count === 0 || i + 1 < count) await new Promise((r) => setTimeout(r, interval));
+  }
+  ins?.close();
 }

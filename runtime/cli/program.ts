@@ -15,9 +15,9 @@ export interface KernelCommands {
 
 /** The kernel's own commands, each imported only when the command line may need it. */
 const KERNEL_COMMANDS: KernelCommands[] = [
-  { names: ['run'], register: async (p) => (await import('./run.ts')).registerRunCommand(p) },
-  { names: ['inspect', 'top'], register: async (p) => (await import('./inspect.ts')).registerInspectCommands(p) },
-  { names: ['view'], register: async (p) => (await import('./view.ts')).registerViewCommand(p) },
+  { names: ['run'], register: async (p) => (await import('./commands.ts')).registerRunCommand(p) },
+  { names: ['inspect', 'top'], register: async (p) => (await import('./commands.ts')).registerInspectCommands(p) },
+  { names: ['view'], register: async (p) => (await import('./commands.ts')).registerViewCommand(p) },
 ];
 
 /**

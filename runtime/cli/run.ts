@@ -5,7 +5,6 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { flushCompileCache } from 'node:module';
-import type { Command } from 'commander';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { Topology } from '../kernel/topology.ts';
 import { declaredModulesFor, loadSubsystems, loadSubsystemsFor, registeredSubsystems, type SectionHandle } from '../kernel/subsystem.ts';
@@ -203,44 +202,32 @@ async function boundedClose(control: ControlServer | null): Promise<void> {
   clearTimeout(t);
 }
 
-export function registerRunCommand(program: Command): void {
-  program
-    .command('run')
-    .description('start a system from a topology file (JSON or YAML; the original dispatcher config.json also loads)')
-    .argument('<topology>', 'topology file')
-    .option('--for <seconds>', 'stop by itself after this many seconds')
-    .option('--threads <n>', 'worker threads (overrides the file; default one per core)')
-    .option('--control <path>', 'control socket path for inspect/top')
-    .option('--no-control', 'do not open a control socket')
-    .option('--stop-timeout <ms>', 'graceful stop deadline before threads are terminated', '10000')
-    .option('--view <[host:]port>', 'serve the live web page (loopback unless a secret is set; see `view --help`)')
-    .option('--view-secret-file <path>', 'file holding the node secret the page must prove (or ACTOR_RUNTIME_NODE_SECRET; ACTOR_RUNTIME_SECRET is read as an alias)')
-    .action(async (file: string, opts: RunOptions) => {
-      // Handlers first: a signal during start-up stops the system as soon as it is up.
-      let running: RunningSystem | null = null;
-      let early: NodeJS.Signals | null = null;
-      let signals = 0;
-      const onStopSignal = (sig: NodeJS.Signals): void => {
-        if (++signals > 1) {
-          process.stderr.write(`second ${sig}: exiting at once\n`);
-          process.exit(130);
-        }
-        if (running) void running.shutdown(sig);
-        else early = sig;
-      };
-      const offSignals = onSignal(['SIGINT', 'SIGTERM'], onStopSignal);
-      try {
-        running = await startFromTopology(file, opts);
-      } catch (err) {
-        offSignals();
-        throw err;
-      }
-      if (early) void running.shutdown(early);
-      const code = await running.done;
-      offSignals();
-      process.exitCode = code;
-      // The system has stopped: whatever still holds the event loop (a client attached to the
-      // control socket, a socket not yet closed) does not delay the exit beyond the grace.
-      setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
-    });
+/** The `run` command's work (its definition is in commands.ts). */
+export async function runCommand(file: string, opts: RunOptions): Promise<void> {
+  // Handlers first: a signal during start-up stops the system as soon as it is up.
+  let running: RunningSystem | null = null;
+  let early: NodeJS.Signals | null = null;
+  let signals = 0;
+  const onStopSignal = (sig: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      process.stderr.write(`second ${sig}: exiting at once\n`);
+      process.exit(130);
+    }
+    if (running) void running.shutdown(sig);
+    else early = sig;
+  };
+  const offSignals = onSignal(['SIGINT', 'SIGTERM'], onStopSignal);
+  try {
+    running = await startFromTopology(file, opts);
+  } catch (err) {
+    offSignals();
+    throw err;
+  }
+  if (early) void running.shutdown(early);
+  const code = await running.done;
+  offSignals();
+  process.exitCode = code;
+  // The system has stopped: whatever still holds the event loop (a client attached to the
+  // control socket, a socket not yet closed) does not delay the exit beyond the grace.
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }

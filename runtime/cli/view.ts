@@ -3,7 +3,6 @@
 
 import net from 'node:net';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { ViewServer, ViewSource } from '../view/index.ts';
 import { findSockets } from '../inspection/control.ts';
@@ -44,7 +43,7 @@ function alive(path: string): Promise<boolean> {
   });
 }
 
-interface ViewOpts {
+export interface ViewOpts {
   listen: string;
   socket?: string;
   name?: string;
@@ -102,48 +101,35 @@ async function remoteSource(view: View, opts: ViewOpts & { node: string }): Prom
   };
 }
 
-export function registerViewCommand(program: Command): void {
-  program
-    .command('view')
-    .description('serve the live web page (actor tree, charts, failures, subsystem panels) of a running system')
-    .option('--listen <[host:]port>', 'where to serve the page (loopback unless a secret is set)', '127.0.0.1:8090')
-    .option('--socket <path>', 'control socket of the system (default: the only running one)')
-    .option('--name <name>', 'pick the running system by name')
-    .option('--node <url>', 'attach to a runtime node over its link (ws:// or wss://), authenticated with the node secret')
-    .option('--secret-file <path>', 'file holding the node secret (links; pages must prove it too); default $ACTOR_RUNTIME_NODE_SECRET')
-    .option('--secret-env <name>', 'environment variable holding the node secret')
-    .option('--ca <file>', 'with --node wss://: CA certificate(s) to trust (PEM)')
-    .option('--cert <file>', 'with --node wss://: client certificate for mutual TLS (PEM)')
-    .option('--key <file>', 'with --node wss://: its key (PEM)')
-    .action(async (opts: ViewOpts) => {
-      const view = await import('../view/index.ts');
-      let addr;
-      let secret;
-      try {
-        addr = view.parseViewAddress(opts.listen);
-        secret = view.loadSecret(opts.secretFile, opts.secretEnv);
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
-      const node = opts.node;
-      const { source, label, gone } = node ? await remoteSource(view, { ...opts, node }) : await socketSource(view, opts);
-      const server = await start(() => view.startViewServer({ ...addr, secret, source }));
-      process.stdout.write(`live view of ${label} at ${server.url}\n`);
-      // Serve until Ctrl-C or until the system (or the node link) goes away.
-      let stopped!: () => void;
-      const stop = new Promise<void>((r) => (stopped = r));
-      const why = await new Promise<string>((res) => {
-        const done = (reason: string): void => {
-          process.off('SIGINT', done);
-          process.off('SIGTERM', done);
-          res(reason);
-        };
-        void gone(stop).then(done);
-        process.once('SIGINT', done);
-        process.once('SIGTERM', done);
-      });
-      stopped();
-      await server.close();
-      process.stderr.write(`view stopped: ${why}\n`);
-    });
+/** The `view` command's work (its definition is in commands.ts). */
+export async function viewCommand(opts: ViewOpts): Promise<void> {
+  const view = await import('../view/index.ts');
+  let addr;
+  let secret;
+  try {
+    addr = view.parseViewAddress(opts.listen);
+    secret = view.loadSecret(opts.secretFile, opts.secretEnv);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  const node = opts.node;
+  const { source, label, gone } = node ? await remoteSource(view, { ...opts, node }) : await socketSource(view, opts);
+  const server = await start(() => view.startViewServer({ ...addr, secret, source }));
+  process.stdout.write(`live view of ${label} at ${server.url}\n`);
+  // Serve until Ctrl-C or until the system (or the node link) goes away.
+  let stopped!: () => void;
+  const stop = new Promise<void>((r) => (stopped = r));
+  const why = await new Promise<string>((res) => {
+    const done = (reason: string): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      res(reason);
+    };
+    void gone(stop).then(done);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  stopped();
+  await server.close();
+  process.stderr.write(`view stopped: ${why}\n`);
 }
