@@ -1,17 +1,11 @@
 // `actor-runtime inspect` and `top`: attach to a running system through its control socket.
 
-import { findSockets, request } from '../inspection/control.ts';
+import { request } from '../inspection/control.ts';
+import { pickSocket } from './pick-socket.ts';
 import { renderSnapshot } from './render.ts';
 import type { SystemSnapshot } from '../kernel/system.ts';
 import { CliError } from './errors.ts';
 
-function pickSocket(opts: { socket?: string; name?: string }): string {
-  if (opts.socket) return opts.socket;
-  const found = findSockets(opts.name);
-  if (found.length === 0) throw new CliError(`no running system found${opts.name ? ` named ${opts.name}` : ''} (start one with: actor-runtime run <topology>)`, 1);
-  if (found.length > 1) throw new CliError(`several systems are running; choose one with --socket:\n${found.map((f) => `  ${f}`).join('\n')}`, 2);
-  return found[0];
-}
 
 /** Options that attach to a remote node over an authenticated link instead of the local socket. */
 export interface NodeOpts {

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { resolve } from 'node:path';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { ViewServer, ViewSource } from '../view/index.ts';
-import { findSockets } from '../inspection/control.ts';
+import { pickSocket } from './pick-socket.ts';
 import { CliError } from './errors.ts';
 
 export type ViewSetting = string | number | { address: string | number; secretFile?: string };
@@ -59,13 +59,7 @@ type View = typeof import('../view/index.ts');
 
 /** The system through its control socket; `gone` resolves when it stops answering. */
 async function socketSource(view: View, opts: ViewOpts): Promise<{ source: ViewSource; label: string; gone: (stop: Promise<void>) => Promise<string> }> {
-  let path = opts.socket;
-  if (!path) {
-    const found = findSockets(opts.name);
-    if (found.length === 0) throw new CliError(`no running system found${opts.name ? ` named ${opts.name}` : ''} (start one with: actor-runtime run <topology>)`, 1);
-    if (found.length > 1) throw new CliError(`several systems are running; choose one with --socket:\n${found.map((f) => `  ${f}`).join('\n')}`, 2);
-    path = found[0];
-  }
+  const path = pickSocket(opts);
   if (!(await alive(path))) throw new CliError(`cannot reach the system at ${path}`, 1);
   const at = path;
   return {
