@@ -12,6 +12,8 @@ import { dirname } from 'node:path';
 enableCompileCache();
 // The base directory (getCompileCacheDir() adds a per-version folder; see actor-runtime.mjs).
 if (!process.env.NODE_COMPILE_CACHE && getCompileCacheDir()) process.env.NODE_COMPILE_CACHE = dirname(getCompileCacheDir()!);
+// `run` starts booting its worker threads before the command line loads (runtime/cli/run-early.ts)
+if (process.argv[2] === 'run') (await import('../runtime/cli/run-early.ts')).prestartForRun(process.argv.slice(3));
 // a one-shot broker client command skips the command-line framework (actors/broker/cli-fast.ts)
 const brokerClient = process.argv[2] === 'broker' ? (await import('../actors/broker/cli-fast.ts')).brokerClientFast(process.argv.slice(3)) : null;
 if (brokerClient !== null) process.exitCode = await brokerClient();

@@ -1,8 +1,6 @@
 // `actor-runtime run <topology>`: load and validate the file, start the system and its sections,
 // expose the control socket, and stop gracefully on SIGINT/SIGTERM (children first, stop hooks run).
 
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { flushCompileCache } from 'node:module';
 import type { ActorSystem } from '../kernel/system.ts';
 import type { SectionHandle } from '../kernel/subsystem.ts';
@@ -12,6 +10,7 @@ import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
 import { discardPrestarted, prestartWorkers } from '../threads/prestart.ts';
+import { takeEarlyPrestart, threadsHint } from './run-early.ts';
 
 export interface RunOptions {
   for?: string;
@@ -37,25 +36,13 @@ export interface RunningSystem {
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
   // The worker threads boot while this thread reads and validates the file (a wrong guess of
   // their number costs a thread started or terminated later, nothing else).
-  prestartWorkers(threadsHint(file, o));
+  // (Unless the command line started them already, before parsing: run-early.ts.)
+  if (!takeEarlyPrestart()) prestartWorkers(threadsHint(file, o.threads));
   try {
     return await startSystem(file, o);
   } finally {
     discardPrestarted(); // a failed start must not leave waiting threads
   }
-}
-
-/** The worker threads a run will likely use, before the file is parsed: --threads, a top-level `threads:` key, or one per core. */
-function threadsHint(file: string, o: RunOptions): number {
-  if (o.threads !== undefined) return Number(o.threads) || 0;
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return 0; // the reader reports it
-  }
-  const m = /^threads:\s*(\d+)\b/m.exec(text) ?? /^\s{0,4}"threads"\s*:\s*(\d+)/m.exec(text);
-  return m ? Number(m[1]) : availableParallelism();
 }
 
 async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> {
