@@ -93,9 +93,9 @@ test('a second run of an unchanged topology loads no yaml, zod or schema on its 
     assert.ok(hitIn(second), `the second run came from the cache; it loaded ${second.loaded.filter((u) => VALIDATION.some((m) => u.includes(m))).join(', ')}`);
     // Turned off: validated in full again, and nothing written.
     rmSync(s.cache, { recursive: true, force: true });
-    const off = await run(s.args, { ...s.env, ACTOR_RUNTIME_TOPOLOGY_CACHE: '0' });
+    const off = await run(s.args, { ...s.env, ACTOR_RUNTIME_CACHE: '0' });
     assert.equal(off.code, 0, off.stderr);
-    assert.ok(validatedIn(off), 'ACTOR_RUNTIME_TOPOLOGY_CACHE=0 validates');
+    assert.ok(validatedIn(off), 'ACTOR_RUNTIME_CACHE=0 validates');
     assert.deepEqual(s.entries(), [], 'and writes no entry');
   } finally {
     rmSync(s.dir, { recursive: true, force: true });
@@ -111,7 +111,7 @@ test('an edited topology is validated again, its errors reported exactly as with
     for (const bad of [good.replace(/Port: \d+/, 'Port: 99999'), `${good}lotery: {}\n`]) {
       writeFileSync(s.file, bad);
       const cached = await run(s.args, s.env);
-      const plain = await run(s.args, { ...s.env, ACTOR_RUNTIME_TOPOLOGY_CACHE: '0' });
+      const plain = await run(s.args, { ...s.env, ACTOR_RUNTIME_CACHE: '0' });
       assert.equal(cached.code, 2, cached.stderr);
       assert.equal(cached.stderr, plain.stderr, 'the same message');
       assert.ok(cached.stderr.includes(s.file), 'it names the file');
@@ -139,7 +139,7 @@ test('an edit to a file the topology names (the dispatcher config.json) is notic
     assert.ok(hitIn(await run(args, env)), 'a hit while config.json is unchanged');
     writeFileSync(config, JSON.stringify(entry(99999)));
     const cached = await run(args, env);
-    const plain = await run(args, { ...env, ACTOR_RUNTIME_TOPOLOGY_CACHE: '0' });
+    const plain = await run(args, { ...env, ACTOR_RUNTIME_CACHE: '0' });
     assert.equal(cached.code, 2, cached.stderr);
     assert.match(cached.stderr, /dispatch01\.Port/);
     assert.equal(cached.stderr, plain.stderr, 'the same message as without the cache');
