@@ -12,9 +12,16 @@ import { dirname } from 'node:path';
 enableCompileCache();
 // The base directory (getCompileCacheDir() adds a per-version folder; see actor-runtime.mjs).
 if (!process.env.NODE_COMPILE_CACHE && getCompileCacheDir()) process.env.NODE_COMPILE_CACHE = dirname(getCompileCacheDir()!);
-// `run` starts booting its worker threads before the command line loads (runtime/cli/run-early.ts)
-if (process.argv[2] === 'run') (await import('../runtime/cli/run-early.ts')).prestartForRun(process.argv.slice(3));
-// a one-shot broker client command skips the command-line framework (actors/broker/cli-fast.ts)
-const brokerClient = process.argv[2] === 'broker' ? (await import('../actors/broker/cli-fast.ts')).brokerClientFast(process.argv.slice(3)) : null;
-if (brokerClient !== null) process.exitCode = await brokerClient();
-else await import('./cli-main.ts');
+const args = process.argv.slice(2);
+// Help is printed from the help text cache while the code that built it is unchanged (runtime/cli/help-cache.ts).
+const help = args.includes('--help') || args.includes('-h') || args[0] === 'help' ? await import('../runtime/cli/help-cache.ts') : null;
+if (help?.replayHelp(args)) process.exitCode = 0;
+else {
+  help?.recordHelp(args);
+  // `run` starts booting its worker threads before the command line loads (runtime/cli/run-early.ts)
+  if (args[0] === 'run') (await import('../runtime/cli/run-early.ts')).prestartForRun(args.slice(1));
+  // a one-shot broker client command skips the command-line framework (actors/broker/cli-fast.ts)
+  const brokerClient = args[0] === 'broker' ? (await import('../actors/broker/cli-fast.ts')).brokerClientFast(args.slice(1)) : null;
+  if (brokerClient !== null) process.exitCode = await brokerClient();
+  else await import('./cli-main.ts');
+}
