@@ -2,13 +2,13 @@
 // subsystem's command definitions) to print a text that changes only with that code. A help run
 // that ends well (exit 0, nothing on stderr) keeps what it printed as a derived cache
 // (runtime/kernel/derived-cache.ts), stamped with every module it loaded; a later run with the same
-// arguments, working folder, Node, terminal width and colour settings prints it again, loading none
+// arguments, working folder, Node, environment and terminal width prints it again, loading none
 // of them, while every one of those modules is unchanged. It is never written by hand and cannot
 // drift: any edit to a command definition, to commander or to this code is a miss, and the help is
 // built as before. ACTOR_RUNTIME_CACHE=0 turns it off.
 
 import { fileURLToPath } from 'node:url';
-import { DERIVED_CACHE_MODULE, derivedCacheDir, readEntry, stampFiles, stampsHold, textHash, watchLoads, writeEntry } from '../kernel/derived-cache.ts';
+import { commandLineKey, DERIVED_CACHE_MODULE, derivedCacheDir, readEntry, stampFiles, stampsHold, textHash, watchLoads, writeEntry } from '../kernel/derived-cache.ts';
 
 /** Bumped when the entry's layout or meaning changes. */
 const FORMAT = 1;
@@ -16,12 +16,10 @@ const FORMAT = 1;
 /** Modules loaded before the watch starts that decide what a help run prints: the entry and this file. */
 const ENTRY_MODULES = [fileURLToPath(new URL('../../bin/actor-runtime.ts', import.meta.url)), fileURLToPath(import.meta.url), DERIVED_CACHE_MODULE];
 
-/** Everything besides the code that commander's help output depends on. */
+/** Everything besides the code that commander's help output depends on (the environment covers its colour settings). */
 function keyOf(args: string[]): string {
   const out = process.stdout;
-  const tty = out.isTTY ? [out.columns, out.hasColors?.()] : null;
-  const env = ['NO_COLOR', 'FORCE_COLOR', 'CLICOLOR_FORCE'].map((k) => process.env[k] ?? null);
-  return JSON.stringify([FORMAT, args, process.cwd(), process.version, tty, env]);
+  return commandLineKey(args, FORMAT, out.isTTY ? [out.columns, out.hasColors?.()] : null);
 }
 
 /** Prints the cached help for `args` and returns true, or returns false (a miss: build it). */

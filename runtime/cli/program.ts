@@ -2,7 +2,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { subsystemCommands } from '../kernel/subsystem.ts';
-import { CliError } from './errors.ts';
+import { reportError } from './errors.ts';
 
 /** Adds commands to the program; may import its module first. */
 export type CommandRegistrar = (p: Command) => void | Promise<void>;
@@ -67,15 +67,6 @@ export async function main(program: Command, argv = process.argv): Promise<void>
       process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
       return;
     }
-    // A CliError, or any error that names its exit code (a subsystem's start or tool error), is
-    // meant for the user: one line, no stack.
-    const code = (err as { exitCode?: unknown } | null)?.exitCode;
-    if (err instanceof CliError || (err instanceof Error && typeof code === 'number')) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = code as number;
-      return;
-    }
-    process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    reportError(err);
   }
 }

@@ -37,6 +37,26 @@ export function textHash(s: string): string {
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
+/**
+ * What a command line's result may depend on besides the code: its arguments, the working folder,
+ * Node's version and the whole environment (by hash: a default taken from a variable is covered).
+ */
+export function commandLineKey(args: string[], ...more: unknown[]): string {
+  const env = Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([args, process.cwd(), process.version, textHash(JSON.stringify(env)), ...more]);
+}
+
+/** Only what JSON gives back unchanged: null, booleans, finite numbers, strings, arrays, plain objects (an undefined property is dropped alike). */
+export function isPlainJson(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => x !== undefined && isPlainJson(x));
+  if (typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.values(v as Record<string, unknown>).every((x) => x === undefined || isPlainJson(x));
+}
+
 /** The entry `name` of a cache folder, parsed, or null. */
 export function readEntry(dir: string, name: string): Record<string, unknown> | null {
   try {

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelConfig } from './topology.ts';
-import { DERIVED_CACHE_MODULE, derivedCacheDir, readEntry, stampFiles, stampsHold, textHash, writeEntry, type CodeStamp } from './derived-cache.ts';
+import { DERIVED_CACHE_MODULE, derivedCacheDir, isPlainJson, readEntry, stampFiles, stampsHold, textHash, writeEntry, type CodeStamp } from './derived-cache.ts';
 
 export { textHash, watchLoads } from './derived-cache.ts';
 
@@ -105,14 +105,3 @@ export function writeCachedTopology(file: string, text: string, value: CachedTop
 
 /** This module, the rules of the derived caches and the registry of subsystems: what decides which keys exist, loaded before any watch. */
 const ALWAYS = [fileURLToPath(import.meta.url), DERIVED_CACHE_MODULE, fileURLToPath(new URL('./subsystem.ts', import.meta.url)), fileURLToPath(new URL('../../bin/subsystems.ts', import.meta.url))];
-
-/** Only what JSON gives back unchanged: null, booleans, finite numbers, strings, arrays, plain objects (an undefined property is dropped alike). */
-function isPlainJson(v: unknown): boolean {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
-  if (typeof v === 'number') return Number.isFinite(v);
-  if (Array.isArray(v)) return v.every((x) => x !== undefined && isPlainJson(x));
-  if (typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return false;
-  return Object.values(v as Record<string, unknown>).every((x) => x === undefined || isPlainJson(x));
-}

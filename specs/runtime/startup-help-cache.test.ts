@@ -2,7 +2,7 @@
 // compile cache folder of the test's own: a repeated `--help` prints exactly what the command line
 // builds, without loading commander or any command definition; a change of a module that built it
 // (its stamp), a corrupt entry or other arguments build it again; ACTOR_RUNTIME_CACHE=0 turns it off.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,9 @@ const HOOK = `data:text/javascript,${encodeURIComponent(
   "import{registerHooks}from'node:module';import{writeFileSync}from'node:fs';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>writeFileSync(process.env.LOADED_TO,JSON.stringify(seen)))",
 )}`;
 
+const LOADS = mkdtempSync(join(tmpdir(), 'startup-loads-'));
+after(() => rmSync(LOADS, { recursive: true, force: true }));
+
 interface Run {
   code: number | null;
   stdout: string;
@@ -25,7 +28,8 @@ interface Run {
 
 function run(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const loadedTo = join(mkdtempSync(join(tmpdir(), 'help-cache-loads-')), 'loaded.json');
+    // One path for every run (the environment is part of the cache's key).
+    const loadedTo = join(LOADS, 'loaded.json');
     const child = spawn(process.execPath, ['--import', HOOK, bin, ...args], { cwd: root, env: { ...process.env, ...env, LOADED_TO: loadedTo } });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -34,7 +38,7 @@ function run(args: string[], env: Record<string, string>): Promise<Run> {
     child.on('close', (code) => {
       clearTimeout(timer);
       const loaded = (JSON.parse(readFileSync(loadedTo, 'utf8')) as string[]).map((u) => u.replace(`file://${root}`, ''));
-      rmSync(join(loadedTo, '..'), { recursive: true, force: true });
+      rmSync(loadedTo, { force: true });
       resolve({ code, stdout, loaded });
     });
   });
