@@ -25,6 +25,8 @@ export interface ParsedCall {
   params: unknown[];
 }
 
+const PROJECT = new URL('../../', import.meta.url).href;
+
 let recording: { key: string; stop: () => string[] } | null = null;
 
 /** The recorded call for these arguments (after `actor-runtime`), or null (a miss: parse them). */
@@ -34,6 +36,8 @@ export function cachedCall(args: string[]): ParsedCall | null {
   const key = commandLineKey(args, FORMAT);
   const e = readEntry(dir, textHash(key));
   if (e === null || e.key !== key || typeof e.module !== 'string' || typeof e.name !== 'string' || !Array.isArray(e.params) || !stampsHold(e.code)) return null;
+  // Only our own modules are ever called (what moduleAction records).
+  if (!e.module.startsWith(PROJECT)) return null;
   return { module: e.module, name: e.name, params: e.params };
 }
 

@@ -9,7 +9,7 @@
 // (NODE_DISABLE_COMPILE_CACHE=1, or the kernel used as a library) there is none.
 // Loads no crypto module: a hit must cost far less than what it saves.
 
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,14 +57,27 @@ export function isPlainJson(v: unknown): boolean {
   return Object.values(v as Record<string, unknown>).every((x) => x === undefined || isPlainJson(x));
 }
 
-/** The entry `name` of a cache folder, parsed, or null. */
+/**
+ * The entry `name` of a cache folder, parsed, or null. Only from a folder and a file of this user
+ * that no one else may write: an entry names modules to import and files to run (the default
+ * folder is in the shared temp folder, where another user could plant one).
+ */
 export function readEntry(dir: string, name: string): Record<string, unknown> | null {
   try {
-    const v = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as unknown;
+    const file = join(dir, `${name}.json`);
+    if (!ownedHere(dir) || !ownedHere(file)) return null;
+    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+function ownedHere(path: string): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st === undefined) return false;
+  const uid = process.getuid?.();
+  return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
 }
 
 /** Writes an entry (silently nothing when the folder cannot be written: a cache is only faster). */
@@ -75,9 +88,20 @@ export function writeEntry(dir: string, name: string, entry: object): void {
     const tmp = `${target}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
     renameSync(tmp, target);
+    trim(dir);
   } catch {
     // a cache that cannot be written is only slower
   }
+}
+
+/** Entries kept per folder: one per command line or topology used, the least recently written go first. */
+export const MAX_ENTRIES = 200;
+
+function trim(dir: string): void {
+  const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  if (names.length <= MAX_ENTRIES) return;
+  const aged = names.map((n) => ({ n, t: statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 })).sort((a, b) => a.t - b.t);
+  for (const { n } of aged.slice(0, names.length - MAX_ENTRIES)) rmSync(join(dir, n), { force: true });
 }
 
 /** The files' current stamps (throws when one is missing: nothing is cached then). */

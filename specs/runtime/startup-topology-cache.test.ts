@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +177,11 @@ test('a corrupt entry, an unreadable one, and an entry written by other code are
     assert.equal(changed.code, 0, changed.stderr);
     assert.ok(validatedIn(changed), 'a change of the code validates in full');
     assert.ok(hitIn(await run(s.args, s.env)), 'and the next run is a hit again');
+    // Writable by others (planted, or made so): not trusted, validated in full (and replaced).
+    chmodSync(entry, 0o666);
+    const open = await run(s.args, s.env);
+    assert.equal(open.code, 0, open.stderr);
+    assert.ok(validatedIn(open), 'an entry others may write is not used');
     // Unreadable: the entry's path is a folder (it can be neither read nor replaced).
     rmSync(entry);
     mkdirSync(entry);
@@ -199,4 +204,18 @@ test('textHash: equal texts hash alike; a one-character edit changes the hash', 
       if (edited !== s) assert.notEqual(textHash(edited), textHash(s));
     }),
   );
+});
+
+test('a cache folder keeps at most MAX_ENTRIES entries, the least recently written going first', async () => {
+  const { MAX_ENTRIES, readEntry, writeEntry } = await import('../../runtime/kernel/derived-cache.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'derived-cache-'));
+  try {
+    const folder = join(dir, 'c');
+    for (let i = 0; i < MAX_ENTRIES + 5; i++) writeEntry(folder, `e${i}`, { i });
+    const names = readdirSync(folder);
+    assert.equal(names.length, MAX_ENTRIES);
+    assert.deepEqual(readEntry(folder, `e${MAX_ENTRIES + 4}`), { i: MAX_ENTRIES + 4 }, 'the newest is kept');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
