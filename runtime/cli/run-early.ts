@@ -16,21 +16,27 @@ let early = false;
 
 /** Prestarts the threads `run <args>` will likely use (none for --help or without a file). */
 export function prestartForRun(args: string[]): void {
+  const guess = runArgsGuess(args);
+  if (guess === null) return;
+  prestartWorkers(threadsHint(guess.file, guess.threads));
+  early = true;
+}
+
+/** The topology file and --threads of `run <args>` as commander will read them, or null (help, no file). */
+export function runArgsGuess(args: string[]): { file: string; threads?: string } | null {
   let file: string | undefined;
   let threads: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--help' || a === '-h') return;
+    if (a === '--help' || a === '-h') return null;
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq < 0 ? a : a.slice(0, eq);
-      const value = eq < 0 && WITH_VALUE.has(name) ? args[++i] : a.slice(eq + 1);
+      const value = eq < 0 ? (WITH_VALUE.has(name) ? args[++i] : undefined) : a.slice(eq + 1);
       if (name === '--threads') threads = value;
     } else file ??= a;
   }
-  if (file === undefined) return;
-  prestartWorkers(threadsHint(file, threads));
-  early = true;
+  return file === undefined ? null : { file, threads };
 }
 
 /** True once after prestartForRun started the threads: `run` then does not start them again. */
