@@ -6,3 +6,4 @@ export * from './protocol-b.ts';
 export * from './sniff.ts';
 export * from './batch.ts';
 export * from './a-packer.ts';
+export * from './a-rows.ts';
