@@ -108,18 +108,40 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', LOTTERY_PROGRESS: bars ? 'ipc' : 'none' };
   delete baseEnv.CLI_LOG_LEVEL;
 
+  /** Whole lines that already carry their source: passed on as they come, one write per read. */
+  const emitLines = (text: string): void => {
+    collected += text;
+    if (bars) bars.log(text);
+    else writeAllSync(1, text);
+  };
+  const forwardLines = (input: NodeJS.ReadableStream): void => {
+    let partial = '';
+    input.setEncoding('utf8');
+    input.on('data', (chunk: string) => {
+      const text = partial + chunk;
+      const cut = text.lastIndexOf('\n') + 1;
+      partial = text.slice(cut);
+      if (cut > 0) emitLines(text.slice(0, cut));
+    });
+    input.on('end', () => partial && emitLines(`${partial}\n`));
+  };
+
   const children = new Set<ChildProcess>();
-  /** `prefixed`: the process's stdout lines already carry their source (the shared agency process). */
-  const start = (source: string, args: string[], env: NodeJS.ProcessEnv, prefixed?: (line: string) => void): { child: ChildProcess; closed: Promise<number> } => {
+  /**
+   * `prefixed`: the process's stdout lines already carry their source (the shared agency process);
+   * `forward`: they do and need no reading either (the server, LOTTERY_LOG_SOURCE).
+   */
+  const start = (source: string, args: string[], env: NodeJS.ProcessEnv, prefixed?: ((line: string) => void) | 'forward'): { child: ChildProcess; closed: Promise<number> } => {
     const child = spawn(process.execPath, [ENTRY, 'lottery', ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     children.add(child);
-    createInterface({ input: child.stdout! }).on('line', (l) => (prefixed ? prefixed(l) : emit(`${source} | ${l}`)));
+    if (prefixed === 'forward') forwardLines(child.stdout!);
+    else createInterface({ input: child.stdout! }).on('line', (l) => (prefixed ? prefixed(l) : emit(`${source} | ${l}`)));
     createInterface({ input: child.stderr! }).on('line', (l) => process.stderr.write(`${source} | ${l}\n`));
     const closed = new Promise<number>((resolve) =>
       child.on('close', (code, signal) => {
         children.delete(child);
         const c = exitCode(code, signal);
-        if (!prefixed) emit(`${source} exited with code ${c}`);
+        if (typeof prefixed !== 'function') emit(`${source} exited with code ${c}`);
         resolve(c);
       }),
     );
@@ -139,10 +161,9 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   const startServerProcess = (): void => {
     const serverArgs = ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData];
     if (o.processes) serverArgs.push('--processes');
-    server = start('server', serverArgs, {
-      ...baseEnv,
-      AGENCIES: String(n),
-    });
+    // One server process prefixes its own lines (its acceptor processes, with --processes, do not).
+    const forward = !o.processes;
+    server = start('server', serverArgs, { ...baseEnv, AGENCIES: String(n), ...(forward ? { LOTTERY_LOG_SOURCE: 'server' } : {}) }, forward ? 'forward' : undefined);
   };
   /**
    * Agencies started before the server is up wait at their gate (server-first): each is let
