@@ -90,7 +90,11 @@ export class WalSync {
     try {
       fd = this.wal();
     } catch (err) {
-      return this.failAll(`wal sync failed: ${(err as Error).message}`, group);
+      // The WAL could not be opened: nothing was synced, so only this group fails (not sticky).
+      const reason = `wal sync failed: ${(err as Error).message}`;
+      this.onError(reason, group.length);
+      for (const w of group) w.fail(reason);
+      return;
     }
     this.inFlight.push(group);
     this.syncs++;
