@@ -53,7 +53,7 @@ export function storePath(dataDir: string): string {
 
 export function openBetStore(dataDir: string, durability: 'full' | 'normal' = 'full'): Store {
   const s = openStore(storePath(dataDir), { durability });
-  s.exec(SCHEMA);
+  s.exec(`BEGIN; ${SCHEMA} COMMIT;`); // one commit for the whole schema (a new store: one instead of five)
   return s;
 }
 
@@ -77,7 +77,7 @@ export function rewriteBetsCsv(store: Store, dataDir: string): number {
       n++;
     }
     if (chunk) writeSync(fd, chunk);
-    fsyncSync(fd);
+    if (n > 0) fsyncSync(fd); // an empty file has nothing to lose (a fresh store: no sync on the way to listening)
   } finally {
     closeSync(fd);
   }
