@@ -63,6 +63,8 @@ export class ConnectionCore implements LifecycleHost {
   released = false;
   rtArmed = false;
   lastActivity: number;
+  /** The clock read once per read event, shared by its frames' deadlines and the replies it writes (0: not inside one). */
+  private readAt = 0;
   /** The decoder's watch for frames that take too long (null: FrameTimeoutMs is 0). */
   readonly frameDeadline: FrameDeadline<Buffer> | null;
 
@@ -180,12 +182,18 @@ export class ConnectionCore implements LifecycleHost {
 
   private onFrames(frames: Buffer[]): void {
     if (!this.accepting) return;
-    this.lastActivity = Date.now();
+    const now = Date.now();
+    this.lastActivity = now;
     const n = frames.length;
     this.s.counters.frames += n;
     const held = this.held;
     for (let i = 0; i < n; i++) held.push(frames[i]);
-    this.progress();
+    this.readAt = now;
+    try {
+      this.progress();
+    } finally {
+      this.readAt = 0;
+    }
   }
 
   private onFramingError(message: string): void {
@@ -225,7 +233,7 @@ export class ConnectionCore implements LifecycleHost {
     const win = this.win;
     const proto = this.proto;
     let queued = false;
-    let now = 0;
+    let now = this.readAt;
     while (this.heldHead < held.length && !win.full) {
       const frame = held[this.heldHead]!;
       const d = this.blockedDecoded ?? proto.decode(frame);
@@ -291,7 +299,7 @@ export class ConnectionCore implements LifecycleHost {
     // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
     this.conn.write(encodeFrames(this.s.cfg.Framing, out, this.proto.ascii));
     out.length = 0;
-    const now = Date.now();
+    const now = this.readAt || Date.now();
     this.row.numOps += n;
     this.row.lastOp = now;
     this.lastActivity = now;
