@@ -186,8 +186,14 @@ export class ConnectionCore implements LifecycleHost {
     this.lastActivity = now;
     const n = frames.length;
     this.s.counters.frames += n;
-    const held = this.held;
-    for (let i = 0; i < n; i++) held.push(frames[i]);
+    // Nothing held (the usual case): the decoder's fresh array becomes the held list as it is.
+    if (this.heldHead >= this.held.length) {
+      this.held = frames;
+      this.heldHead = 0;
+    } else {
+      const held = this.held;
+      for (let i = 0; i < n; i++) held.push(frames[i]);
+    }
     this.readAt = now;
     try {
       this.progress();
@@ -278,7 +284,8 @@ export class ConnectionCore implements LifecycleHost {
       held[this.heldHead++] = undefined;
     }
     if (this.heldHead >= held.length) {
-      held.length = 0;
+      // A new empty list (setting length 0 is a runtime call, dearer than this).
+      this.held = [];
       this.heldHead = 0;
     }
     if (queued) {
@@ -297,8 +304,8 @@ export class ConnectionCore implements LifecycleHost {
     const n = this.win.takeReady(out);
     if (n === 0) return false;
     // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
-    this.conn.write(encodeFrames(this.s.cfg.Framing, out, this.proto.ascii));
-    out.length = 0;
+    this.conn.write(encodeFrames(this.s.cfg.Framing, out, this.proto.ascii, n));
+    for (let i = 0; i < n; i++) out[i] = ''; // keeps no reply alive (cheaper than setting the length)
     const now = this.readAt || Date.now();
     this.row.numOps += n;
     this.row.lastOp = now;
