@@ -20,7 +20,7 @@ import { actorDead, askTimeout, mailboxFull, threadDied } from '../actor/errors.
 import type { RuntimeEvent } from '../inspection/events.ts';
 import type { ActorRef, AskOptions, Logger, Placement, SupervisorOptions } from '../actor/types.ts';
 import { isRemotePath, type HostMsg, type HostOptions, type HostSnapshot, type Link, type PendingAsk, type RemoteRoute, type SysMsg } from './host-types.ts';
-import { awaitResult, schedule, turn } from './scheduler.ts';
+import { awaitResult, deliverRun, schedule, turn } from './scheduler.ts';
 import { ask, failAsks, proxyAsk, replyError, replyOk, settle } from './asks.ts';
 import { answerLookup, localCell, lookup, lookupAnswered, place, refFor } from './directory.ts';
 import { unblock, writable } from './backpressure.ts';
@@ -202,6 +202,11 @@ export class Host implements RefHost {
         if (askId) replyError(this, askId, mailboxFull(cell.path, mb.capacity));
         return false;
     }
+  }
+
+  /** `n` tells of `msgs` from one sender that arrived together (a node frame's run). */
+  deliverRun(cell: Cell, msgs: unknown[], n: number, from: Ref<unknown> | null): void {
+    deliverRun(this, cell, msgs, n, from);
   }
 
   sendSys(ref: ActorRef<unknown>, sys: SysMsg): void {

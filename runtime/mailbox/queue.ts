@@ -25,6 +25,23 @@ export class TripleQueue {
     this.length++;
   }
 
+  /** Appends `n` messages of `msgs` with one sender (a run that arrived together): one growth check. */
+  pushRun(msgs: unknown[], n: number, from: unknown): void {
+    while (this.length + n > this.mask + 1) this.grow();
+    const buf = this.buf;
+    const mask = this.mask;
+    let t = this.tail;
+    for (let k = 0; k < n; k++) {
+      const i = t * 3;
+      buf[i] = msgs[k];
+      buf[i + 1] = from;
+      buf[i + 2] = 0;
+      t = (t + 1) & mask;
+    }
+    this.tail = t;
+    this.length += n;
+  }
+
   /** Removes the head; its three fields are left in `out` (reused, no allocation). */
   shift(out: Slot): boolean {
     if (this.length === 0) return false;

@@ -88,6 +88,12 @@ export class NodeRouter implements RemoteRoute {
   }
 
   mail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
+    // A tell to the path told last, over a link that is up: nothing to look up again.
+    const fast = this.lastLink;
+    if (path === this.lastPath && askId === 0 && priority === 0 && fast !== null && fast.state === 'up') {
+      fast.tell(this.lastAddress!.path, this.refs.hintFor(path), msg, from === null ? null : from.path, from === null ? -1 : from.thread);
+      return !fast.blocked || this.heldBack(fast.peer, path, fromThread);
+    }
     const a = path === this.lastPath ? this.lastAddress : this.address(path);
     if (a === null) return this.refuse(path, askId, 'malformed-address', `"${path}" is not a node address (node:/path)`);
     if (a.node === this.self) {
@@ -95,13 +101,15 @@ export class NodeRouter implements RemoteRoute {
       return true;
     }
     // The last link used is kept: consecutive tells mostly go to the same node.
-    const link = this.lastLink !== null && this.lastLink.peer === a.node ? this.lastLink : (this.lastLink = this.o.linkFor(a.node));
+    const link = this.lastLink !== null && this.lastLink.peer === a.node ? this.lastLink : this.o.linkFor(a.node);
     if (link === null) return this.refuse(path, askId, 'node-unknown', `no link to node ${a.node} (not among the peers)`);
     if (link.state === 'down') link.dialNow();
     if (!link.accepting()) return this.refuse(path, askId, 'node-down', `node ${a.node} is down`);
     // What cannot cross makes the frame's encoder throw; the link then refuses just that mail.
+    // The last path, its address and its link always go together (the fast path above).
     this.lastPath = path;
     this.lastAddress = a;
+    this.lastLink = link;
     const hint = this.refs.hintFor(path);
     const fromPath = from === null ? null : from.path;
     const fromT = from === null ? -1 : from.thread;
@@ -110,10 +118,14 @@ export class NodeRouter implements RemoteRoute {
       link.mail(a.path, hint, msg, fromPath, fromT, askId, priority);
     } else if (priority === 0) link.tell(a.path, hint, msg, fromPath, fromT);
     else link.mail(a.path, hint, msg, fromPath, fromT, 0, priority);
-    if (!link.blocked) return true;
+    return !link.blocked || this.heldBack(a.node, path, fromThread);
+  }
+
+  /** The link to `peer` is over its high-water mark: a sender on a worker thread is told to hold back. */
+  private heldBack(peer: string, path: string, fromThread: number): false {
     if (fromThread >= -1 && fromThread !== this.host.thread) {
-      let s = this.overSenders.get(a.node);
-      if (!s) this.overSenders.set(a.node, (s = new Set()));
+      let s = this.overSenders.get(peer);
+      if (!s) this.overSenders.set(peer, (s = new Set()));
       const key = `${fromThread} ${path}`;
       if (!s.has(key)) {
         s.add(key);
@@ -246,14 +258,17 @@ export class NodeRouter implements RemoteRoute {
           const from = this.refs.senderRef(peer, r[i + 3], r[i + 4]);
           const list = r[i + 5];
           if (!Array.isArray(list)) throw new Error('a run without a message list');
-          // The target is found once per run when it lives on this thread (the common case).
+          // The target is found once per run when it lives on this thread (the common case), and
+          // the run goes into its mailbox at once.
           const cell = thread === host.thread ? host.cells.get(to) : undefined;
+          let n = 0;
           for (let j = 0; j < list.length; j++) {
             const m = this.refs.rehydrate(list[j], peer, depth);
             if (m === TOO_DEEP) this.tooDeep(link, to, 0);
-            else if (cell !== undefined) host.deliverLocal(cell, m, from, 0, 0, -2);
+            else if (cell !== undefined) list[n++] = m;
             else host.deliverFromNode(to, thread, m, from, 0, 0);
           }
+          if (cell !== undefined) host.deliverRun(cell, list, n, from);
           i += 6;
           break;
         }
