@@ -88,12 +88,18 @@ export class NodeRouter implements RemoteRoute {
   }
 
   mail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
-    // A tell to the path told last, over a link that is up: nothing to look up again.
+    // A tell to the path told last, over a link that is up: nothing to look up again (and a
+    // body small enough to be inlined where tells are made).
     const fast = this.lastLink;
     if (path === this.lastPath && askId === 0 && priority === 0 && fast !== null && fast.state === 'up') {
       fast.tell(this.lastAddress!.path, this.refs.hintFor(path), msg, from === null ? null : from.path, from === null ? -1 : from.thread);
       return !fast.blocked || this.heldBack(fast.peer, path, fromThread);
     }
+    return this.route(path, msg, from, askId, priority, fromThread);
+  }
+
+  /** Mail by the whole route: address, own node, link, its state; asks are remembered. */
+  private route(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
     const a = path === this.lastPath ? this.lastAddress : this.address(path);
     if (a === null) return this.refuse(path, askId, 'malformed-address', `"${path}" is not a node address (node:/path)`);
     if (a.node === this.self) {
@@ -252,26 +258,10 @@ export class NodeRouter implements RemoteRoute {
       const k = r[i];
       if (link.inspector && k !== W_CTRL && k !== W_BEAT) throw new Error('an inspector link carries no mail');
       switch (k) {
-        case W_RUN: {
-          const to = localPath(r[i + 1]);
-          const thread = this.refs.threadFor(to, r[i + 2]);
-          const from = this.refs.senderRef(peer, r[i + 3], r[i + 4]);
-          const list = r[i + 5];
-          if (!Array.isArray(list)) throw new Error('a run without a message list');
-          // The target is found once per run when it lives on this thread (the common case), and
-          // the run goes into its mailbox at once.
-          const cell = thread === host.thread ? host.cells.get(to) : undefined;
-          let n = 0;
-          for (let j = 0; j < list.length; j++) {
-            const m = this.refs.rehydrate(list[j], peer, depth);
-            if (m === TOO_DEEP) this.tooDeep(link, to, 0);
-            else if (cell !== undefined) list[n++] = m;
-            else host.deliverFromNode(to, thread, m, from, 0, 0);
-          }
-          if (cell !== undefined) host.deliverRun(cell, list, n, from);
+        case W_RUN:
+          this.run(link, r, i);
           i += 6;
           break;
-        }
         case W_MAIL: {
           const to = localPath(r[i + 1]);
           const thread = this.refs.threadFor(to, r[i + 2]);
@@ -336,6 +326,26 @@ export class NodeRouter implements RemoteRoute {
           throw new Error(`unknown record kind ${JSON.stringify(k)} at ${i}`);
       }
     }
+  }
+
+  /**
+   * A run of tells to one actor from one sender. A target on this thread (the common case) is
+   * found once and the run goes into its mailbox at once; what nests too deep is refused alone.
+   * The per-message loop is `PeerRefs.rehydrateRun` (small, so it compiles small).
+   */
+  private run(link: Link, r: unknown[], i: number): void {
+    const host = this.host;
+    const to = localPath(r[i + 1]);
+    const thread = this.refs.threadFor(to, r[i + 2]);
+    const from = this.refs.senderRef(link.peer, r[i + 3], r[i + 4]);
+    const list = r[i + 5];
+    if (!Array.isArray(list)) throw new Error('a run without a message list');
+    const all = list.length;
+    const n = this.refs.rehydrateRun(list, link.peer, this.o.maxDepth);
+    if (n < all) host.countDeadLetters(to, all - n, `a message from node ${link.peer} nests deeper than ${this.o.maxDepth} levels`);
+    const cell = thread === host.thread ? host.cells.get(to) : undefined;
+    if (cell !== undefined) host.deliverRun(cell, list, n, from);
+    else for (let j = 0; j < n; j++) host.deliverFromNode(to, thread, list[j], from, 0, 0);
   }
 
   /** System messages from a peer name its actors by their local paths: qualify them. */
