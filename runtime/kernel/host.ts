@@ -21,7 +21,7 @@ import type { RuntimeEvent } from '../inspection/events.ts';
 import type { ActorRef, AskOptions, Logger, Placement, SupervisorOptions } from '../actor/types.ts';
 import { isRemotePath, type HostMsg, type HostOptions, type HostSnapshot, type Link, type PendingAsk, type RemoteRoute, type SysMsg } from './host-types.ts';
 import { awaitResult, deliverRun, schedule, turn } from './scheduler.ts';
-import { ask, failAsks, proxyAsk, replyError, replyOk, settle } from './asks.ts';
+import { ask, failAsks, forwardedAskId, replyError, replyOk, settle } from './asks.ts';
 import { answerLookup, localCell, lookup, lookupAnswered, place, refFor } from './directory.ts';
 import { unblock, writable } from './backpressure.ts';
 import { Root, spawnArrived, spawnChild } from './spawning.ts';
@@ -352,8 +352,9 @@ export class Host implements RefHost {
     afterPush(this, thread, box);
   }
 
-  proxyAsk(path: string, timeoutMs: number, done: (ok: boolean, value: unknown) => void): number {
-    return proxyAsk(this, path, timeoutMs, done);
+  /** An ask id for mail from a peer node: its answer goes to `remote.answer`, not to a promise. */
+  forwardedAskId(): number {
+    return forwardedAskId(this);
   }
 
   lookup<T>(path: string): Promise<ActorRef<T> | undefined> {

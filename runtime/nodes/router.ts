@@ -10,6 +10,7 @@ import { ActorError, describeError } from '../actor/errors.ts';
 import { parseAddress, qualify, type NodeAddress } from './address.ts';
 import { localPath, PeerRefs, TOO_DEEP } from './peer-refs.ts';
 import { NodeWatches } from './watches.ts';
+import { ForwardedAsks } from './forwarded-asks.ts';
 import { decodeFrame, withinDepth, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
 import type { Link } from './link.ts';
 import { recordStarts } from './frames.ts';
@@ -49,6 +50,7 @@ export class NodeRouter implements RemoteRoute {
   private asks = new Map<number, ForwardedAsk>();
   private readonly watches: NodeWatches;
   private readonly refs: PeerRefs;
+  private readonly forwarded: ForwardedAsks;
   /** Senders on worker threads told to hold back, by peer: `thread path` keys. */
   private overSenders = new Map<string, Set<string>>();
   private waiters = new Map<string, (() => void)[]>();
@@ -67,6 +69,7 @@ export class NodeRouter implements RemoteRoute {
     this.self = o.self;
     this.watches = new NodeWatches(host, o.log);
     this.refs = new PeerRefs(host, o.self);
+    this.forwarded = new ForwardedAsks(host, o.self);
     this.sweeper = setInterval(() => this.forgetOldAsks(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -275,10 +278,7 @@ export class NodeRouter implements RemoteRoute {
             i += 8;
             break;
           }
-          if (typeof askId === 'number' && askId !== 0) {
-            const inc = link.incarnation;
-            local = host.proxyAsk(qualify(this.self, to), PROXY_ASK_MS, (ok, v) => this.answer(link, inc, askId, ok, v));
-          }
+          if (typeof askId === 'number' && askId !== 0) local = this.forwarded.add(link, askId, to, this.sweeps);
           host.deliverFromNode(to, thread, msg, from, local, prio);
           i += 8;
           break;
@@ -377,12 +377,9 @@ export class NodeRouter implements RemoteRoute {
     }
   }
 
-  private answer(link: Link, incarnation: string, askId: number, ok: boolean, v: unknown): void {
-    if (link.state !== 'up' || link.incarnation !== incarnation) return; // the asker's node life is over
-    // A reply that cannot cross is turned into an `unsendable` error by the link (see Link.flush).
-    if (ok) return link.reply(askId, 1, v);
-    const e = v instanceof ActorError ? { code: v.code, message: v.message } : { code: 'remote-error', message: describeError(v) };
-    link.reply(askId, 0, e);
+  /** The answer to an ask a peer sent here (RemoteRoute.answer, from the kernel's reply routing). */
+  answer(askId: number, ok: number, value: unknown): void {
+    this.forwarded.answer(askId, ok, value);
   }
 
   /** A message nested past the depth limit is refused alone: a dead letter here, its ask fails. */
@@ -395,5 +392,6 @@ export class NodeRouter implements RemoteRoute {
   private forgetOldAsks(): void {
     const old = ++this.sweeps - FORGET_ASKS_AFTER_MS / SWEEP_MS;
     for (const [id, f] of this.asks) if (f.sweep < old) this.asks.delete(id);
+    this.forwarded.expire(this.sweeps - PROXY_ASK_MS / SWEEP_MS, PROXY_ASK_MS);
   }
 }
