@@ -96,6 +96,7 @@ export class ServerLink {
       if (ended) return;
       ended = true;
       if (this.#transport === transport) this.#transport = null;
+      this.#ackScheduled = false; // a report waiting on that link is made again by onOpen
       if (this.phase === 'stopped' || this.phase === 'backoff') return;
       this.#machine.send({ type: 'LOST' });
       const delay = Math.min(100 * 2 ** this.#attempt++, 10_000);
@@ -176,15 +177,19 @@ export class ServerLink {
     }
   }
 
-  /** Reports everything of `gid` up to `seq` as returned by recv (coalesced per turn). */
+  /**
+   * Reports everything of `gid` up to `seq` as returned by recv: coalesced per turn (the last seq
+   * of each gid), and sent with the turn's other frames in the same link message.
+   */
   ack(gid: number, seq: number): void {
     this.#acks.set(gid, seq);
-    if (this.#ackScheduled) return;
+    const t = this.#transport;
+    if (this.#ackScheduled || this.phase !== 'open' || t === null) return; // re-reported by onOpen after the reconnect
     this.#ackScheduled = true;
-    setImmediate(() => {
+    t.sendLater(() => {
       this.#ackScheduled = false;
-      if (this.phase !== 'open' || !this.#transport) return; // re-reported by onOpen after the reconnect
-      for (const [id, s] of this.#acks) this.#transport.send({ type: 'ack', id, seq: s });
+      if (this.#transport !== t) return;
+      for (const [id, s] of this.#acks) t.send({ type: 'ack', id, seq: s });
       this.#acks.clear();
     });
   }

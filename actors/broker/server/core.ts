@@ -197,6 +197,7 @@ export class BrokerCore {
         const t = known ?? this.#newTopic(req.topic);
         if (!t) return this.#topicLimit(req.rid);
         t.subs.add(c.gid);
+        t.members = null;
         c.topics.add(t);
         this.#journal.addSub(t.tid, c.gid);
         return ok(req.rid, 0, `subscribed to ${req.topic}`);
@@ -205,6 +206,7 @@ export class BrokerCore {
         const t = s.topics.get(req.topic);
         if (!t || !c.topics.has(t)) return ok(req.rid, 1, `id was not subscribed to ${req.topic}`);
         t.subs.delete(c.gid);
+        t.members = null;
         c.topics.delete(t);
         this.#journal.deleteSub(t.tid, c.gid);
         this.#purge(c, t);
@@ -253,10 +255,10 @@ export class BrokerCore {
   #publishOne(t: Topic, msg: string): number {
     const limits = this.#o.limits;
     const bytes = Buffer.byteLength(msg, 'utf8');
+    const members = this.state.membersOf(t);
     let full = 0;
-    for (const gid of t.subs) {
-      const sub = this.state.clients.get(gid) as Client;
-      if (this.state.pendingCount(sub) >= limits.maxPendingMessages || sub.pendingBytes + bytes > limits.maxPendingBytes) full++;
+    for (const sub of members) {
+      if (sub.seqs.length - sub.head >= limits.maxPendingMessages || sub.pendingBytes + bytes > limits.maxPendingBytes) full++;
     }
     if (full > 0) {
       this.#why = `${full} subscriber queue${full === 1 ? ' is' : 's are'} full (limit ${limits.maxPendingMessages} messages or ${limits.maxPendingBytes} bytes); nothing was queued`;
@@ -264,19 +266,18 @@ export class BrokerCore {
     }
     const mid = this.state.nextMid++;
     this.#journal.addPayload(mid, t.tid, msg);
-    const m: Msg = { mid, topic: t, msg, bytes, refs: t.subs.size };
+    const m: Msg = { mid, topic: t, msg, bytes, refs: members.length };
     const durable = this.#journal.durable;
-    const rows: [number, number][] = [];
-    for (const gid of t.subs) {
-      const sub = this.state.clients.get(gid) as Client;
+    const rows: [number, number][] | null = durable ? [] : null;
+    for (const sub of members) {
       const seq = sub.nextSeq++;
       sub.seqs.push(seq);
       sub.msgs.push(m);
       sub.pendingBytes += bytes;
-      if (durable) rows.push([gid, seq]);
+      rows?.push([sub.gid, seq]);
       this.#dirty.add(sub);
     }
-    if (durable) this.#journal.addPendings(mid, rows);
+    if (rows !== null) this.#journal.addPendings(mid, rows);
     return t.subs.size;
   }
 

@@ -18,6 +18,8 @@ export interface Topic {
   tid: number;
   name: string;
   subs: Set<number>;
+  /** The subscribers' records in `subs` order, made on the first publish after a change (null: stale). */
+  members: Client[] | null;
 }
 
 export interface Client {
@@ -65,6 +67,7 @@ export class ServerState {
       const c = s.clients.get(gid);
       if (t && c) {
         t.subs.add(gid);
+        t.members = null;
         c.topics.add(t);
       }
     }
@@ -87,7 +90,7 @@ export class ServerState {
   }
 
   addTopic(tid: number, name: string): Topic {
-    const t: Topic = { tid, name, subs: new Set() };
+    const t: Topic = { tid, name, subs: new Set(), members: null };
     this.topics.set(name, t);
     this.topicById.set(tid, t);
     if (tid >= this.nextTid) this.nextTid = tid + 1;
@@ -106,13 +109,21 @@ export class ServerState {
   removeClient(c: Client): void {
     this.clients.delete(c.gid);
     this.byLb.get(c.lb)?.delete(c.gid);
-    for (const t of c.topics) t.subs.delete(c.gid);
+    for (const t of c.topics) {
+      t.subs.delete(c.gid);
+      t.members = null;
+    }
   }
 
   ridsOf(lb: string): Map<number, string | BrokerReply | ReplyBatchFrame> {
     let m = this.rids.get(lb);
     if (!m) this.rids.set(lb, (m = new Map()));
     return m;
+  }
+
+  /** The subscribers of `t` (cached until its set changes). */
+  membersOf(t: Topic): Client[] {
+    return t.members ?? (t.members = [...t.subs].map((gid) => this.clients.get(gid) as Client));
   }
 
   pendingCount(c: Client): number {
