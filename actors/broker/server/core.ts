@@ -267,17 +267,15 @@ export class BrokerCore {
     const mid = this.state.nextMid++;
     this.#journal.addPayload(mid, t.tid, msg);
     const m: Msg = { mid, topic: t, msg, bytes, refs: members.length };
-    const durable = this.#journal.durable;
-    const rows: [number, number][] | null = durable ? [] : null;
+    const journal = this.#journal.durable ? this.#journal : null;
     for (const sub of members) {
       const seq = sub.nextSeq++;
       sub.seqs.push(seq);
       sub.msgs.push(m);
       sub.pendingBytes += bytes;
-      rows?.push([sub.gid, seq]);
+      journal?.addPending(sub.gid, seq, mid);
       this.#dirty.add(sub);
     }
-    if (rows !== null) this.#journal.addPendings(mid, rows);
     return t.subs.size;
   }
 
