@@ -186,13 +186,16 @@ export class BrokerClient {
     process.nextTick(() => this.#flush());
   }
 
-  /** The gathered publishes become one line: a plain publish for one, a batch line for more. */
+  /**
+   * The gathered publishes become one batch line, even a run of one: the batch path carries no
+   * description per success and no promise per message in the local broker (`call` keeps the
+   * spec's publish line, whose reply has the description).
+   */
   #closeRun(): void {
     const r = this.#run;
     if (r === null) return;
     this.#run = null;
-    const line = r.msgs.length === 1 ? encodeJsonRequest({ type: 'publish', rid: r.rid, id: r.id, topic: r.topic, msg: r.msgs[0] }) : encodePublishBatch(r);
-    this.#out += line + '\n';
+    this.#out += encodePublishBatch(r) + '\n';
   }
 
   #flush(): void {
