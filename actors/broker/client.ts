@@ -43,7 +43,15 @@ export interface RecvOptions {
 export interface ConnectOptions {
   /** The local broker's socket; default $BROKER_LOCAL_SOCKET, else ./data/lb/lb.sock. */
   socket?: string;
+  /**
+   * The longest line the local broker takes (its `maxFrameBytes`, default 1 MiB): a batch of
+   * pipelined publishes is cut so that its line stays under it.
+   */
+  maxLineBytes?: number;
 }
+
+/** The local broker's default line cap (maxFrameBytes, broker.md §6.2). */
+const DEFAULT_MAX_LINE = 1 << 20;
 
 export interface MessagesOptions {
   /** Ends the iteration (the stream closes; what was not consumed stays pending). */
@@ -77,12 +85,18 @@ export class BrokerClient {
   #scheduled = false;
   #closed = false;
   /** The publishes of this tick to one id and topic so far: they leave as one batch line (json-batch.ts). */
-  #run: { rid: number; id: number; topic: string; msgs: string[] } | null = null;
+  #run: { rid: number; id: number; topic: string; msgs: string[]; bytes: number } | null = null;
+  /**
+   * The most a batch line may hold by the estimate of 3 bytes a UTF-16 unit: JSON escapes take at
+   * most 6 a unit, so a line is at most twice the estimate: the estimate stays under half the cap.
+   */
+  readonly #runCap: number;
   /** Publishes waiting for their status, by rid. */
   readonly #pubs = new Map<number, { resolve(status: number): void; reject(e: BrokerError): void }>();
 
-  private constructor(sock: Socket) {
+  private constructor(sock: Socket, maxLineBytes: number) {
     this.#sock = sock;
+    this.#runCap = Math.max(1, Math.floor(maxLineBytes / 2) - 256);
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => this.#data(chunk));
     sock.on('error', () => {});
@@ -95,7 +109,7 @@ export class BrokerClient {
       const sock = connect(path);
       sock.once('connect', () => {
         sock.removeAllListeners('error');
-        resolve(new BrokerClient(sock));
+        resolve(new BrokerClient(sock, options.maxLineBytes ?? DEFAULT_MAX_LINE));
       });
       sock.once('error', (e: NodeJS.ErrnoException) => {
         reject(new BrokerError(BROKER_ERRORS.UNAVAILABLE, `cannot reach the local broker at ${path} (${e.code ?? e.message})`));
@@ -244,12 +258,14 @@ export class BrokerClient {
     return new Promise((resolve, reject) => {
       this.#pubs.set(rid, { resolve, reject });
       const run = this.#run;
-      if (run !== null && run.id === id && run.topic === topic && run.rid + run.msgs.length === rid && run.msgs.length < MAX_PUBLISH_BATCH) {
+      const cost = 3 * msg.length + 4;
+      if (run !== null && run.id === id && run.topic === topic && run.rid + run.msgs.length === rid && run.msgs.length < MAX_PUBLISH_BATCH && run.bytes + cost <= this.#runCap) {
         run.msgs.push(msg);
+        run.bytes += cost;
         return;
       }
       this.#closeRun();
-      this.#run = { rid, id, topic, msgs: [msg] };
+      this.#run = { rid, id, topic, msgs: [msg], bytes: 64 + 3 * topic.length + cost };
       this.#schedule();
     });
   }
