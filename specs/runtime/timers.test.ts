@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ticker } from './fixtures/actors.ts';
-import { record, sleep, systemsForFile } from './helpers.ts';
+import { record, sleep, systemsForFile, waitFor } from './helpers.ts';
 
 const start = systemsForFile(after);
 const median = (xs: number[]): number => {
@@ -58,19 +58,25 @@ test('every skips the ticks missed while its thread was blocked, and stays on it
   const sys = await start(1);
   const t = sys.spawn(Ticker, { name: 't', props: undefined, thread: 0 });
   const period = 40;
+  const ticksNow = (): Promise<number[]> => t.ask<number[]>({ type: 'ticks' });
   await t.ask({ type: 'every', ms: period });
-  await sleep(100);
+  await waitFor(async () => (await ticksNow()).length >= 3, 'three ticks before the block', 10_000);
   await t.ask({ type: 'block', ms: 300 }, { timeoutMs: 5000 });
-  await sleep(300);
+  const atUnblock = (await ticksNow()).length;
+  await waitFor(async () => (await ticksNow()).length >= atUnblock + 5, 'five ticks after the block', 10_000);
   await t.ask({ type: 'cancel' });
-  const ticks = await t.ask<number[]>({ type: 'ticks' });
+  const ticks = await ticksNow();
   const span = ticks.at(-1)! - ticks[0];
   const gaps = ticks.slice(1).map((x, i) => x - ticks[i]);
-  // ~700 ms at 40 ms is ~17 slots; about 7 of them fell in the block and are skipped, not replayed.
-  assert.ok(ticks.length >= 7 && ticks.length <= 13, `${ticks.length} ticks (gaps ${gaps.map((g) => g.toFixed(0)).join(' ')})`);
-  assert.ok(Math.max(...gaps) >= 280, 'one long gap: the block');
-  const bunched = gaps.filter((g) => g < period / 4);
-  assert.ok(bunched.length === 0, `no burst of catch-up ticks after the block (gaps ${gaps.map((g) => g.toFixed(0)).join(' ')})`);
+  const shown = `gaps ${gaps.map((g) => g.toFixed(0)).join(' ')}`;
+  // At most one tick per slot of the grid: the ~7 slots that fell in the block are skipped, not
+  // replayed (a replay would add them all after the block).
+  assert.ok(ticks.length <= Math.round(span / period) + 2, `${ticks.length} ticks over ${span.toFixed(0)} ms (${shown})`);
+  assert.ok(Math.max(...gaps) >= 280, `one long gap: the block (${shown})`);
+  // A tick made late by a loaded machine may sit close to the next one; a catch-up burst puts three
+  // or more together.
+  const burst = gaps.some((g, i) => i > 0 && g + gaps[i - 1] < period / 2);
+  assert.ok(!burst, `no burst of catch-up ticks after the block (${shown})`);
   // After the late tick that ends the block, ticks fall on the original grid again.
   const after = ticks.slice(ticks.length - 4);
   const phase = after.map((x) => {
