@@ -130,10 +130,13 @@ export function stampsHold(stamps: unknown): boolean {
  * loaded again, yet what the next one derives may depend on it too.
  */
 export function watchLoads(): () => string[] {
+  // A resolve hook, not a load hook (no module's source passes through it); every module
+  // resolved here is then loaded.
   const hooks = registerHooks({
-    load(url, context, next) {
-      if (url.startsWith('file:')) seen.add(codeFile(fileURLToPath(url)));
-      return next(url, context);
+    resolve(specifier, context, next) {
+      const r = next(specifier, context);
+      if (r.url.startsWith('file:')) seen.add(codeFile(fileURLToPath(r.url)));
+      return r;
     },
   });
   return () => {
