@@ -38,8 +38,7 @@ else {
       // The subsystems are registered as for a parsed command line (their command definitions load no commander).
       await import('./subsystems.ts');
       await (await import('../runtime/cli/errors.ts')).reportErrors(() => calls!.callParsed(call));
-    }
-    else {
+    } else {
       calls?.recordCall(args);
       await import('./cli-main.ts');
     }

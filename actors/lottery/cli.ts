@@ -12,6 +12,16 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
+/** `lottery server`'s work: acceptor threads in this process, or acceptor processes (--processes). */
+export async function serverCommand(o: ServerCliOptions & { processes?: boolean }): Promise<void> {
+  if (o.processes) {
+    const { runClusterServerProcess } = await import('./cluster/server-process.ts');
+    return runClusterServerProcess(o);
+  }
+  const { runServerProcess } = await import('./processes.ts');
+  await runServerProcess(o);
+}
+
 export function registerLotteryCommands(program: Command): void {
   const l = program.command('lottery').description('the TP0 lottery: agencies, lottery servers and the draw (see actors/lottery/README.md)');
 
@@ -29,14 +39,8 @@ export function registerLotteryCommands(program: Command): void {
     .option('--durability <d>', 'full (default: fsync every commit) or normal')
     .option('--create-data-dir', "create --data when it is missing (only folders inside the project's .data/ are created unasked)")
     .option('--processes', 'the acceptors as separate processes sharing this one\'s store and draw over node links (see cluster/)')
-    .action(async (o: ServerCliOptions & { processes?: boolean }) => {
-      if (o.processes) {
-        const { runClusterServerProcess } = await import('./cluster/server-process.ts');
-        return runClusterServerProcess(o);
-      }
-      const { runServerProcess } = await import('./processes.ts');
-      await runServerProcess(o);
-    });
+    // Called at once by a start with the same command line as before (runtime/cli/action-cache.ts).
+    .action(moduleAction(new URL(import.meta.url), 'serverCommand' satisfies keyof typeof import('./cli.ts')));
 
   l.command('agency')
     .description('run one lottery agency (CLI_ID, NOMBRE… and client/config.yaml, upstream style; flags override)')

@@ -38,13 +38,20 @@ export function textHash(s: string): string {
 }
 
 /**
- * What a command line's result may depend on besides the code: its arguments, the working folder,
- * Node's version and the whole environment (by hash: a default taken from a variable is covered).
+ * What a command line's result may depend on besides the code: the installation, its arguments,
+ * the working folder, Node's version and the whole environment (by hash: a default taken from a
+ * variable is covered).
  */
 export function commandLineKey(args: string[], ...more: unknown[]): string {
   const env = Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([args, process.cwd(), process.version, textHash(JSON.stringify(env)), ...more]);
+  return JSON.stringify([INSTALLATION, args, process.cwd(), process.version, textHash(JSON.stringify(env)), ...more]);
 }
+
+/**
+ * This installation's folder: part of every key, so that two installations sharing a cache folder
+ * (another checkout, another version) never take each other's entries.
+ */
+export const INSTALLATION = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Only what JSON gives back unchanged: null, booleans, finite numbers, strings, arrays, plain objects (an undefined property is dropped alike). */
 export function isPlainJson(v: unknown): boolean {
@@ -130,10 +137,13 @@ export function stampsHold(stamps: unknown): boolean {
  * loaded again, yet what the next one derives may depend on it too.
  */
 export function watchLoads(): () => string[] {
+  // A resolve hook, not a load hook (no module's source passes through it); every module
+  // resolved here is then loaded.
   const hooks = registerHooks({
-    load(url, context, next) {
-      if (url.startsWith('file:')) seen.add(codeFile(fileURLToPath(url)));
-      return next(url, context);
+    resolve(specifier, context, next) {
+      const r = next(specifier, context);
+      if (r.url.startsWith('file:')) seen.add(codeFile(fileURLToPath(r.url)));
+      return r;
     },
   });
   return () => {

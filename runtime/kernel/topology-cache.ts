@@ -2,7 +2,8 @@
 // parsing it with yaml, which costs more than the rest of its start. The result, plain JSON data,
 // is kept as a derived cache (derived-cache.ts: beside Node's compile cache, never beside the
 // user's file) and used again while nothing it came from has changed:
-//   - the topology file's bytes, the path it was given by, its absolute path and the working folder;
+//   - the topology file's bytes, the path it was given by, its absolute path, the working folder
+//     and this installation;
 //   - every file read while validating and preparing (runtime/config's readDocument and
 //     readConfigText, e.g. the dispatcher's config.json), by the hash of its text, or its absence;
 //   - the code that did it: every module loaded while validating, plus this file and the
@@ -15,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelConfig } from './topology.ts';
-import { DERIVED_CACHE_MODULE, derivedCacheDir, isPlainJson, readEntry, stampFiles, stampsHold, textHash, writeEntry, type CodeStamp } from './derived-cache.ts';
+import { DERIVED_CACHE_MODULE, derivedCacheDir, INSTALLATION, isPlainJson, readEntry, stampFiles, stampsHold, textHash, writeEntry, type CodeStamp } from './derived-cache.ts';
 
 export { textHash, watchLoads } from './derived-cache.ts';
 
@@ -32,6 +33,8 @@ export interface CachedTopology {
 
 interface Entry {
   format: number;
+  /** The installation that wrote it (another checkout sharing the folder has entries of its own). */
+  installation: string;
   file: string;
   abs: string;
   cwd: string;
@@ -47,7 +50,7 @@ export function topologyCacheDir(): string | null {
 }
 
 function entryName(file: string, abs: string): string {
-  return textHash(`${file}\0${abs}\0${process.cwd()}`);
+  return textHash(`${INSTALLATION}\0${file}\0${abs}\0${process.cwd()}`);
 }
 
 /** The cached topology for `file` whose bytes are `text`, or null (any doubt is a miss). */
@@ -57,7 +60,7 @@ export function readCachedTopology(file: string, text: string): CachedTopology |
   const abs = resolve(file);
   try {
     const e = readEntry(dir, entryName(file, abs)) as Entry | null;
-    if (e === null || e.format !== FORMAT || e.file !== file || e.abs !== abs || e.cwd !== process.cwd() || e.text !== textHash(text)) return null;
+    if (e === null || e.format !== FORMAT || e.installation !== INSTALLATION || e.file !== file || e.abs !== abs || e.cwd !== process.cwd() || e.text !== textHash(text)) return null;
     for (const [f, hash] of e.reads) if (readHash(f) !== hash) return null;
     if (!stampsHold(e.code)) return null;
     const v = e.value;
@@ -92,6 +95,7 @@ export function writeCachedTopology(file: string, text: string, value: CachedTop
   }
   const entry: Entry = {
     format: FORMAT,
+    installation: INSTALLATION,
     file,
     abs,
     cwd: process.cwd(),

@@ -177,6 +177,14 @@ test('a corrupt entry, an unreadable one, and an entry written by other code are
     assert.equal(changed.code, 0, changed.stderr);
     assert.ok(validatedIn(changed), 'a change of the code validates in full');
     assert.ok(hitIn(await run(s.args, s.env)), 'and the next run is a hit again');
+    // Written by another installation sharing the folder (another checkout or version): not used.
+    const other = JSON.parse(readFileSync(entry, 'utf8')) as { installation: string };
+    assert.equal(other.installation, root, 'the entry names the installation that wrote it');
+    other.installation = '/elsewhere/actor-runtime/';
+    writeFileSync(entry, JSON.stringify(other));
+    const foreign = await run(s.args, s.env);
+    assert.equal(foreign.code, 0, foreign.stderr);
+    assert.ok(validatedIn(foreign), "another installation's entry is not used");
     // Writable by others (planted, or made so): not trusted, validated in full (and replaced).
     chmodSync(entry, 0o666);
     const open = await run(s.args, s.env);
