@@ -111,8 +111,13 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   /** Whole lines that already carry their source: passed on as they come, one write per read. */
   const emitLines = (text: string): void => {
     collected += text;
-    if (bars) bars.log(text);
-    else writeAllSync(1, text);
+    if (!bars) return writeAllSync(1, text);
+    // The bars redraw below what they log: one line per log call (a block of lines loses some).
+    for (let at = 0; at < text.length; ) {
+      const nl = text.indexOf('\n', at) + 1;
+      bars.log(text.slice(at, nl));
+      at = nl;
+    }
   };
   const forwardLines = (input: NodeJS.ReadableStream): void => {
     let partial = '';
