@@ -4,7 +4,8 @@
 
 import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import type { ActorRef } from '../../runtime/actor/types.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
 import { AgencyClient, type AgencyMsg, type AgencyNotice } from './agency.ts';
 import type { ClientSettings } from './config.ts';
 import { setThreadSink, writeLine } from './tp0log.ts';

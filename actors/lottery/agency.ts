@@ -6,7 +6,8 @@
 // so reading and parsing the file are not on the path between two round trips.
 
 import { createActor } from 'xstate';
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import type { ActorRef } from '../../runtime/actor/types.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
 import {
   encodeABet,
   encodeAFin,

@@ -7,7 +7,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
-import { defineActor } from '../../runtime/index.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
 import { APacker, Batcher, parseAgencyCsvRow, sizer, type Bet, type WireProtocol } from '../../protocols/lottery/index.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
 import { Tp0Log } from './tp0log.ts';
