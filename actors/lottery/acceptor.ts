@@ -4,7 +4,8 @@
 // between threads). Connections are capped at maxConnections per acceptor's share.
 
 import { defineActor, supervisors, type ActorRef, type Reply } from '../../runtime/index.ts';
-import { giveHandle, Listener } from '../../runtime/io/index.ts';
+import { Listener } from '../../runtime/io/listener.ts'; // not io/index.ts: the server loads no datagram, signal or reconnect code
+import { giveHandle } from '../../runtime/io/handoff.ts';
 import { Connection, type ConnectionMsg, type ConnectionProps, type ConnectionReleased } from './connection.ts';
 import { Tp0Log } from './tp0log.ts';
 

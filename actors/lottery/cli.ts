@@ -57,7 +57,7 @@ export function registerLotteryCommands(program: Command): void {
     .action(moduleAction(new URL('./processes.ts', import.meta.url), 'runAgencyProcess' satisfies keyof typeof import('./processes.ts')));
 
   l.command('run')
-    .description('a whole run: the server and N agency processes, with the combined log stream')
+    .description('a whole run: the server process and N agencies (in this process; one process each with --agency-processes), with the combined log stream')
     .requiredOption('--agencies <n>', 'number of agencies (0 works)')
     .option('--data <dir>', 'folder of agency-N.csv files or a zip (default: the official data set)')
     .option('--servers <k>', 'server acceptor threads', '1')
@@ -68,7 +68,7 @@ export function registerLotteryCommands(program: Command): void {
     .option('--server-data <dir>', 'folder for bets.csv and the store (default: a fresh temp folder)')
     .option('--log-level <level>', "agencies' log.level")
     .option('--start-order <order>', 'server-first (default) or random (agencies started before the server retry)', 'server-first')
-    .option('--agency-processes', 'one process per agency, as the official harness runs them (default: the agencies share one process)')
+    .option('--agency-processes', 'one process per agency, as the official harness runs them (default: the agencies run in this process)')
     .option('--no-check', 'skip the log-contract check at the end')
     .action(async (o) => {
       const { runAll } = await import('./run.ts');

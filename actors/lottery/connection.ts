@@ -10,7 +10,8 @@
 
 import type { Socket } from 'node:net';
 import { defineActor, type StopReason } from '../../runtime/index.ts';
-import { StreamConnection, takeHandle, type HandleToken } from '../../runtime/io/index.ts';
+import { StreamConnection } from '../../runtime/io/stream.ts'; // not io/index.ts (server start-up)
+import { takeHandle, type HandleToken } from '../../runtime/io/handoff.ts';
 import { openSession, step, type Effect, type ServerMode, type Session, type SessionEvent } from './session.ts';
 import { Tp0Log } from './tp0log.ts';
 import type { BetStoreMsg, StoreProgress, StoreReply } from './betstore.ts';

@@ -11,12 +11,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type cliProgress from 'cli-progress';
+import type { ServerCliOptions } from './config.ts';
 import { resolveDataset, OFFICIAL_WINNERS } from './dataset.ts';
 import { checkLog } from './logcheck.ts';
 import { startInProcessAgencies, type InProcessAgencies } from './run-agencies.ts';
 import { writeAllSync } from './tp0log.ts';
 
 export const ENTRY = new URL('./main.ts', import.meta.url).pathname;
+/** The one server process of a run without --processes: `lottery server` without its command line (server-main.ts). */
+const SERVER_ENTRY = new URL('./server-main.ts', import.meta.url).pathname;
 
 /** A free loopback port for the server (here, not server.ts's: the launcher loads no server code). */
 function freePort(): Promise<number> {
@@ -111,8 +114,13 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   /** Whole lines that already carry their source: passed on as they come, one write per read. */
   const emitLines = (text: string): void => {
     collected += text;
-    if (bars) bars.log(text);
-    else writeAllSync(1, text);
+    if (!bars) return writeAllSync(1, text);
+    // The bars redraw below what they log: one line per log call (a block of lines loses some).
+    for (let at = 0; at < text.length; ) {
+      const nl = text.indexOf('\n', at) + 1;
+      bars.log(text.slice(at, nl));
+      at = nl;
+    }
   };
   const forwardLines = (input: NodeJS.ReadableStream): void => {
     let partial = '';
@@ -132,7 +140,8 @@ export async function runAll(o: RunAllOptions): Promise<number> {
    * `forward`: they do and need no reading either (the server, LOTTERY_LOG_SOURCE).
    */
   const start = (source: string, args: string[], env: NodeJS.ProcessEnv, prefixed?: ((line: string) => void) | 'forward'): { child: ChildProcess; closed: Promise<number> } => {
-    const child = spawn(process.execPath, [ENTRY, 'lottery', ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const argv = args[0] === SERVER_ENTRY ? args : [ENTRY, 'lottery', ...args];
+    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     children.add(child);
     if (prefixed === 'forward') forwardLines(child.stdout!);
     else createInterface({ input: child.stdout! }).on('line', (l) => (prefixed ? prefixed(l) : emit(`${source} | ${l}`)));
@@ -159,11 +168,16 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   if (o.startOrder !== undefined && !random && o.startOrder !== 'server-first') throw new Error(`--start-order must be server-first or random, got ${o.startOrder}`);
   let server!: { child: ChildProcess; closed: Promise<number> };
   const startServerProcess = (): void => {
-    const serverArgs = ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData];
-    if (o.processes) serverArgs.push('--processes');
-    // One server process prefixes its own lines (its acceptor processes, with --processes, do not).
-    const forward = !o.processes;
-    server = start('server', serverArgs, { ...baseEnv, AGENCIES: String(n), ...(forward ? { LOTTERY_LOG_SOURCE: 'server' } : {}) }, forward ? 'forward' : undefined);
+    const env = { ...baseEnv, AGENCIES: String(n) };
+    if (o.processes) {
+      const serverArgs = ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData, '--processes'];
+      server = start('server', serverArgs, env);
+      return;
+    }
+    // One server process: started without a command line to parse (server-main.ts), and it
+    // prefixes its own lines (`server | `), which are passed on unread.
+    const options: ServerCliOptions = { host: '127.0.0.1', port: String(port), agencies: String(n), servers: String(k), data: serverData };
+    server = start('server', [SERVER_ENTRY], { ...env, LOTTERY_LOG_SOURCE: 'server', LOTTERY_SERVER_OPTIONS: JSON.stringify(options) }, 'forward');
   };
   /**
    * Agencies started before the server is up wait at their gate (server-first): each is let

@@ -1,6 +1,6 @@
 // The lottery end to end as a user runs it (performance.md): `actor-runtime lottery run
 // --agencies 5` on the official data set, a whole process with its defaults (the server process,
-// five agencies in one shared agency process, the draw, the log-contract check), timed from spawn to exit, against the
+// the five agencies in the launcher's own process, the draw, the log-contract check), timed from spawn to exit, against the
 // parse-and-store baseline of the ingest scenario measured back to back with it. Target ≤ 3x.
 // The only flag given is --server-data (a scratch folder the bench removes; the default is a
 // fresh temp folder that the run leaves for the user to read).

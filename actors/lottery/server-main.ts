@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// `lottery run`'s server process: `lottery server` without a command line to parse. run.ts builds
+// the options itself and passes them as JSON in LOTTERY_SERVER_OPTIONS, so this process loads no
+// commander (nor the stdin stream its `import process from 'node:process'` creates): a few
+// milliseconds less before the server listens, on the run's critical path.
+// First: a SIGINT/SIGTERM during loading is kept for the server's handler.
+import '../../runtime/io/early-signals.ts';
+import type { ServerCliOptions } from './config.ts';
+
+const raw = process.env.LOTTERY_SERVER_OPTIONS;
+let options: ServerCliOptions;
+try {
+  options = JSON.parse(raw ?? '') as ServerCliOptions;
+} catch {
+  process.stderr.write('error: server-main.ts is started by `lottery run` with LOTTERY_SERVER_OPTIONS (JSON); use `actor-runtime lottery server` instead\n');
+  process.exit(2);
+}
+delete process.env.LOTTERY_SERVER_OPTIONS;
+const { runServerProcess } = await import('./processes.ts');
+await runServerProcess(options);
