@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import { createActor, type Actor } from 'xstate';
 import type { ActorContext } from '../../runtime/index.ts';
-import { StreamConnection } from '../../runtime/io/index.ts';
+import { StreamConnection } from '../../runtime/io/stream.ts';
 import { requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import { encodeFrames } from './reply-frames.ts';
 import { FrameDeadline, replyOverCap } from './frame-limits.ts';
@@ -63,6 +63,8 @@ export class ConnectionCore implements LifecycleHost {
   released = false;
   rtArmed = false;
   lastActivity: number;
+  /** The clock read once per read event, shared by its frames' deadlines and the replies it writes (0: not inside one). */
+  private readAt = 0;
   /** The decoder's watch for frames that take too long (null: FrameTimeoutMs is 0). */
   readonly frameDeadline: FrameDeadline<Buffer> | null;
 
@@ -180,12 +182,24 @@ export class ConnectionCore implements LifecycleHost {
 
   private onFrames(frames: Buffer[]): void {
     if (!this.accepting) return;
-    this.lastActivity = Date.now();
+    const now = Date.now();
+    this.lastActivity = now;
     const n = frames.length;
     this.s.counters.frames += n;
-    const held = this.held;
-    for (let i = 0; i < n; i++) held.push(frames[i]);
-    this.progress();
+    // Nothing held (the usual case): the decoder's fresh array becomes the held list as it is.
+    if (this.heldHead >= this.held.length) {
+      this.held = frames;
+      this.heldHead = 0;
+    } else {
+      const held = this.held;
+      for (let i = 0; i < n; i++) held.push(frames[i]);
+    }
+    this.readAt = now;
+    try {
+      this.progress();
+    } finally {
+      this.readAt = 0;
+    }
   }
 
   private onFramingError(message: string): void {
@@ -225,7 +239,7 @@ export class ConnectionCore implements LifecycleHost {
     const win = this.win;
     const proto = this.proto;
     let queued = false;
-    let now = 0;
+    let now = this.readAt;
     while (this.heldHead < held.length && !win.full) {
       const frame = held[this.heldHead]!;
       const d = this.blockedDecoded ?? proto.decode(frame);
@@ -270,7 +284,8 @@ export class ConnectionCore implements LifecycleHost {
       held[this.heldHead++] = undefined;
     }
     if (this.heldHead >= held.length) {
-      held.length = 0;
+      // A new empty list (setting length 0 is a runtime call, dearer than this).
+      this.held = [];
       this.heldHead = 0;
     }
     if (queued) {
@@ -289,9 +304,9 @@ export class ConnectionCore implements LifecycleHost {
     const n = this.win.takeReady(out);
     if (n === 0) return false;
     // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
-    this.conn.write(encodeFrames(this.s.cfg.Framing, out, this.proto.ascii));
-    out.length = 0;
-    const now = Date.now();
+    this.conn.write(encodeFrames(this.s.cfg.Framing, out, this.proto.ascii, n));
+    for (let i = 0; i < n; i++) out[i] = ''; // keeps no reply alive (cheaper than setting the length)
+    const now = this.readAt || Date.now();
     this.row.numOps += n;
     this.row.lastOp = now;
     this.lastActivity = now;

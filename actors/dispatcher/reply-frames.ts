@@ -9,9 +9,11 @@ import { encodeFrame, type DispatchFraming } from '../../protocols/dispatcher/in
 /** Byte lengths of the texts of the batch being framed (reused). */
 let lengths = new Int32Array(64);
 
-/** `texts` framed in `mode`, in order, in one buffer. `ascii`: every text is pure ASCII (latin1 is exact and faster). */
-export function encodeFrames(mode: DispatchFraming, texts: readonly string[], ascii: boolean): Buffer {
-  const n = texts.length;
+/**
+ * The first `n` of `texts` (default: all) framed in `mode`, in order, in one buffer. `ascii`:
+ * every text is pure ASCII (latin1 is exact and faster).
+ */
+export function encodeFrames(mode: DispatchFraming, texts: readonly string[], ascii: boolean, n = texts.length): Buffer {
   if (n === 1) return encodeFrame(mode, texts[0], ascii);
   if (lengths.length < n) lengths = new Int32Array(n * 2);
   const enc = ascii ? 'latin1' : 'utf8';

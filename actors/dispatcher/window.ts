@@ -65,12 +65,13 @@ export class ReorderWindow<Req, R = Buffer> {
   }
 
   /**
-   * Moves every reply that is next in seq order into `out` (emptied first; reused by the caller so
-   * the write path allocates nothing) and returns how many.
+   * Moves every reply that is next in seq order into `out[0]`, `out[1]`... and returns how many
+   * (`n`); entries of `out` from `n` on are left as they were. `out` is reused by the caller so the
+   * write path allocates nothing and never resizes it.
    */
   takeReady(out: R[]): number {
-    out.length = 0;
     const max = this.max;
+    let n = 0;
     while (this.nextWrite < this.nextSeq) {
       const idx = this.nextWrite % max;
       const b = this.ready[idx];
@@ -78,8 +79,8 @@ export class ReorderWindow<Req, R = Buffer> {
       this.ready[idx] = null;
       this.reqs[idx] = undefined;
       this.nextWrite++;
-      out.push(b);
+      out[n++] = b;
     }
-    return out.length;
+    return n;
   }
 }

@@ -1,13 +1,10 @@
 // The dispatcher benchmark's baseline: a plain Node `net` echo server with the same length32
 // framing: the complete frames of each chunk are written back as they are, in one write.
 
-import net from 'node:net';
+import { startPlainServer, type PlainServer } from './plain-server.ts';
 
-export function startEchoServer(host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.setNoDelay(true);
+export function startEchoServer(host = '127.0.0.1'): Promise<PlainServer> {
+  return startPlainServer((sock) => {
     let pending: Buffer | null = null;
     sock.on('data', (chunk: Buffer) => {
       const b = pending === null ? chunk : Buffer.concat([pending, chunk]);
@@ -20,19 +17,5 @@ export function startEchoServer(host = '127.0.0.1'): Promise<{ port: number; clo
       if (off > 0) sock.write(b.subarray(0, off));
       pending = off === b.length ? null : Buffer.from(b.subarray(off));
     });
-    sock.on('error', () => {});
-    sock.on('close', () => sockets.delete(sock));
-  });
-  return new Promise((resolve) => {
-    server.listen({ port: 0, host, backlog: 2048 }, () => {
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  }, host);
 }

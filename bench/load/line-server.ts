@@ -1,15 +1,12 @@
 // The event dispatcher benchmark's baseline: a plain Node `net` server that splits the same lines
 // and writes one fixed reply line per line (in one write per chunk). It parses nothing.
 
-import net from 'node:net';
+import { startPlainServer, type PlainServer } from './plain-server.ts';
 
 const REPLY = 'bench:load/ABSOLUTELY reply_timestamp=1700000000.000000000\n';
 
-export function startLineServer(host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.setNoDelay(true);
+export function startLineServer(host = '127.0.0.1'): Promise<PlainServer> {
+  return startPlainServer((sock) => {
     let pending = '';
     sock.setEncoding('latin1');
     sock.on('data', (chunk: string) => {
@@ -24,19 +21,5 @@ export function startLineServer(host = '127.0.0.1'): Promise<{ port: number; clo
       pending = b.slice(off);
       if (n > 0) sock.write(REPLY.repeat(n));
     });
-    sock.on('error', () => {});
-    sock.on('close', () => sockets.delete(sock));
-  });
-  return new Promise((resolve) => {
-    server.listen({ port: 0, host, backlog: 2048 }, () => {
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  }, host);
 }

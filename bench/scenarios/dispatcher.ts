@@ -33,6 +33,8 @@ export interface LoadResult {
   max: number;
   errors: number;
   lost: number;
+  /** The load generator's own CPU per reply (µs). */
+  clientCpuUsPerReq: number;
 }
 
 /** Runs the load generator in a child process against a port. */

@@ -27,3 +27,12 @@ test('the ASCII path gives the same bytes for ASCII texts', () => {
     }),
   );
 });
+
+test('with a count, only the first n texts are framed (the rest of a reused list is ignored)', () => {
+  fc.assert(
+    fc.property(fc.constantFrom(...modes), fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 30 }), fc.nat(), (mode, texts, k) => {
+      const n = 1 + (k % texts.length);
+      assert.deepEqual(encodeFrames(mode, texts, false, n), Buffer.concat(texts.slice(0, n).map((t) => encodeFrame(mode, t, false))));
+    }),
+  );
+});

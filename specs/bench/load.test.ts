@@ -1,0 +1,106 @@
+// The load generators of the request/response benchmarks (bench/load/closed-loop.ts and its two
+// protocols) against their plain baselines over real loopback sockets: every reply counted and
+// checked, nothing lost, and a server that answers wrongly is counted as errors.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startEchoServer } from '../../bench/load/echo-server.ts';
+import { startLineServer } from '../../bench/load/line-server.ts';
+import { startPlainServer } from '../../bench/load/plain-server.ts';
+
+const CLIENT = fileURLToPath(new URL('../../bench/load/client.ts', import.meta.url));
+const ED_CLIENT = fileURLToPath(new URL('../../bench/load/ed-client.ts', import.meta.url));
+
+interface Line {
+  connections: number;
+  depth: number;
+  rps: number;
+  requests: number;
+  errors: number;
+  lost: number;
+  p99: number;
+}
+
+function runClient(file: string, port: number, conns: number, depth: number): Promise<Line> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file, String(port), String(conns), String(depth), '100', '300'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as Line) : reject(new Error(`client exited ${code}`))));
+  });
+}
+
+describe('bench load generators', () => {
+  it('client.ts against the net echo server: replies counted and matched, none lost', async () => {
+    const srv = await startEchoServer();
+    try {
+      const r = await runClient(CLIENT, srv.port, 20, 4);
+      assert.equal(r.connections, 20);
+      assert.equal(r.depth, 4);
+      assert.ok(r.requests > 0 && r.rps > 0, JSON.stringify(r));
+      assert.equal(r.errors, 0);
+      assert.equal(r.lost, 0);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('client.ts counts a reply that is not its request as an error', async () => {
+    // Echoes every frame with its last payload byte changed.
+    const srv = await startPlainServer((sock) => {
+      let pending = Buffer.alloc(0);
+      sock.on('data', (chunk: Buffer) => {
+        const b = Buffer.concat([pending, chunk]);
+        let off = 0;
+        while (b.length - off >= 4 && b.length - off - 4 >= b.readUInt32BE(off)) {
+          const end = off + 4 + b.readUInt32BE(off);
+          const frame = Buffer.from(b.subarray(off, end));
+          frame[frame.length - 1] ^= 1;
+          sock.write(frame);
+          off = end;
+        }
+        pending = Buffer.from(b.subarray(off));
+      });
+    });
+    try {
+      const r = await runClient(CLIENT, srv.port, 2, 1);
+      assert.ok(r.errors > 0 && r.errors >= r.requests, JSON.stringify(r));
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('ed-client.ts against the line server: every line answered, none lost', async () => {
+    const srv = await startLineServer();
+    try {
+      const r = await runClient(ED_CLIENT, srv.port, 10, 8);
+      assert.ok(r.requests > 0, JSON.stringify(r));
+      assert.equal(r.errors, 0);
+      assert.equal(r.lost, 0);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('ed-client.ts counts a reply out of order as an error', async () => {
+    // Answers each line with a serial one ahead of the one it was sent.
+    const srv = await startPlainServer((sock) => {
+      sock.setEncoding('latin1');
+      let pending = '';
+      sock.on('data', (chunk: string) => {
+        const lines = (pending + chunk).split('\n');
+        pending = lines.pop()!;
+        for (const l of lines) sock.write(`reply serial=${Number(/serial=([0-9]+)/.exec(l)![1]) + 1}\n`);
+      });
+    });
+    try {
+      const r = await runClient(ED_CLIENT, srv.port, 2, 1);
+      assert.ok(r.errors > 0 && r.errors >= r.requests, JSON.stringify(r));
+    } finally {
+      await srv.close();
+    }
+  });
+});
