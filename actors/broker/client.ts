@@ -6,7 +6,8 @@
 import { connect, type Socket } from 'node:net';
 // the JSON codecs only (not protocols/broker/index.ts): a one-shot CLI run loads nothing of the binary link codec
 import { encodeJsonRequest, replyToJson, type JsonReply } from '../../protocols/broker/json.ts';
-import { decodeLbLine, encodeStreamAck, encodeStreamOpen } from '../../protocols/broker/json-stream.ts';
+import { decodeLbLine } from '../../protocols/broker/json-stream.ts';
+import { messageStream, type StreamHandler, type StreamIo } from './client-stream.ts';
 import { encodePublishBatch, MAX_PUBLISH_BATCH, type BatchReply } from '../../protocols/broker/json-batch.ts';
 import { brokerErrorName, BROKER_ERRORS, type BrokerRequest, type Delivery } from '../../protocols/broker/types.ts';
 
@@ -60,12 +61,6 @@ export interface MessagesOptions {
   credit?: number;
   /** Ignored: kept so callers of the polling version still type-check. */
   pollMs?: number;
-}
-
-/** What a stream's lines go to: a batch of messages, or the broker ending it. */
-interface StreamHandler {
-  batch(msgs: Delivery[]): void;
-  end(code: number, description: string): void;
 }
 
 type RequestBody = BrokerRequest extends infer R ? (R extends { rid: number } ? Omit<R, 'rid'> : never) : never;
@@ -293,140 +288,32 @@ export class BrokerClient {
    * acknowledges them once the loop body has taken them (at the end of each batch, or every half
    * window), so a message is consumed only after the caller asked for the next one. Only one
    * stream or waiting recv per id at a time (-4 otherwise); recv on a streamed id gives -4.
-   * The iterator hands out the messages of a pushed batch one by one from that batch (an already
-   * settled promise each), and waits only when the batch is used up.
+   * The iterator hands out the messages of a pushed batch from that batch (client-stream.ts).
    */
   messages(id: number, options: MessagesOptions = {}): AsyncIterableIterator<BrokerMessage> {
-    const credit = options.credit ?? 1024;
-    const signal = options.signal;
-    const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
-    let phase: 'new' | 'open' | 'done' = 'new';
-    let rid = 0;
-    let q: BrokerMessage[] = [];
-    let head = 0;
-    let ended: BrokerError | null = null;
-    let wake: (() => void) | null = null;
-    const poke = (): void => {
-      const w = wake;
-      wake = null;
-      w?.();
-    };
-    let acked = 0;
-    let last = 0;
-    let sinceAck = 0;
-    /** A message was handed out and the caller has not come back for the next one yet. */
-    let out = false;
-    const finish = (): void => {
-      if (phase === 'done') return;
-      const wasOpen = phase === 'open';
-      phase = 'done';
-      this.#streams.delete(rid);
-      this.#waiting.delete(rid);
-      signal?.removeEventListener('abort', poke);
-      if (wasOpen && !this.#sock.destroyed && !this.#sock.writableEnded && ended === null) {
-        this.#write(encodeStreamAck({ rid, seq: last > acked ? last : acked, close: true }));
-      }
-    };
-    /** The next result if one is ready (null: wait for a batch). Throws the broker's end of the stream. */
-    const step = (): IteratorResult<BrokerMessage, undefined> | null => {
-      if (out) {
-        out = false;
-        // acknowledged only once the caller comes back for more, so a crash inside the loop body
-        // gets the message again (at least once)
-        if (++sinceAck * 2 >= credit || head === q.length) {
-          this.#write(encodeStreamAck({ rid, seq: last, close: false }));
-          acked = last;
-          sinceAck = 0;
-        }
-      }
-      if (head < q.length) {
-        const m = q[head++];
-        last = m.seq; // taken once handed out (a `break` in the body keeps it taken, as recv would)
-        out = true;
-        return { value: m, done: false };
-      }
-      if (head > 0) {
-        q = [];
-        head = 0;
-      }
-      if (ended) {
-        finish();
-        throw ended;
-      }
-      if (signal?.aborted || this.#closed) {
-        finish();
-        return DONE;
-      }
-      return null;
-    };
-    const open = async (): Promise<void> => {
-      rid = this.#nextRid();
-      phase = 'open';
-      this.#streams.set(rid, {
-        batch: (msgs) => {
-          if (head === q.length) {
-            q = msgs; // the decoded batch itself: no copy
-            head = 0;
-          } else for (const m of msgs) q.push(m);
-          poke();
-        },
-        end: (code, description) => {
-          ended = new BrokerError(code, description);
-          poke();
-        },
-      });
-      signal?.addEventListener('abort', poke);
-      const opened = await new Promise<JsonReply>((resolve) => {
-        this.#waiting.set(rid, resolve);
-        this.#write(encodeStreamOpen({ rid, id, credit }));
-      });
-      if (opened.status < 0) {
-        ended = new BrokerError(opened.status, opened.description);
-        finish();
-        throw ended;
-      }
-    };
-    const next = async (): Promise<IteratorResult<BrokerMessage, undefined>> => {
-      if (phase === 'new') {
-        if (signal?.aborted || this.#closed) {
-          phase = 'done';
-          return DONE;
-        }
-        await open();
-      }
-      for (;;) {
-        if (phase === 'done') return DONE;
-        const r = step();
-        if (r !== null) return r;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-    };
-    const iterator: AsyncIterableIterator<BrokerMessage> = {
-      next: () => {
-        // the common case, a message of the current batch, takes no async function call
-        if (phase === 'open' && wake === null && (out || head < q.length)) {
-          try {
-            const r = step();
-            if (r !== null) return Promise.resolve(r);
-          } catch (e) {
-            return Promise.reject(e);
-          }
-        }
-        return next();
+    const io: StreamIo = {
+      nextRid: () => this.#nextRid(),
+      register: (rid, h) => this.#streams.set(rid, h),
+      unregister: (rid) => {
+        this.#streams.delete(rid);
+        this.#waiting.delete(rid);
       },
-      return: () => {
-        finish();
-        return Promise.resolve(DONE);
+      request: (rid, line) =>
+        new Promise<JsonReply>((resolve) => {
+          this.#waiting.set(rid, resolve);
+          this.#write(line);
+        }),
+      write: (line) => this.#write(line),
+      error: (code, description) => new BrokerError(code, description),
+      get closed() {
+        return client.#closed;
       },
-      throw: (e?: unknown) => {
-        finish();
-        return Promise.reject(e);
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
+      get writable() {
+        return !client.#sock.destroyed && !client.#sock.writableEnded;
       },
     };
-    return iterator;
+    const client = this;
+    return messageStream(io, id, options);
   }
 
   async destroy(id: number): Promise<void> {

@@ -2,8 +2,10 @@
 // `subs` subscribers on one topic, `count` messages of `size` bytes, through each system's own
 // Node client: ours (BrokerClient over the local broker's socket, streaming receive), NATS (`nats`), Redis pub/sub
 // (`ioredis`) and MQTT QoS 0 (`mqtt`, for Mosquitto). The publisher keeps at most `window`
-// publishes unacknowledged where the client has acknowledgements. Prints one JSON line:
-// {delivered, expected, seconds, rate}. Usage: broker-fanout.ts '<json config>'
+// publishes unacknowledged where the client has acknowledgements. A warm-up of `warmup` messages
+// through the same path (JIT, connections, buffers) runs first and is not timed, for every system
+// alike. Prints one JSON line: {delivered, expected, seconds, rate} of the timed part.
+// Usage: broker-fanout.ts '<json config>'
 
 import { BrokerClient } from '../../actors/broker/client.ts';
 
@@ -16,6 +18,8 @@ interface Config {
   size: number;
   window: number;
   timeoutMs: number;
+  /** Messages sent and delivered before the timed part (default 0). */
+  warmup?: number;
 }
 
 const c = JSON.parse(process.argv[2]) as Config;
@@ -25,18 +29,25 @@ let delivered = 0;
 /** Publishes answered -5 (a full subscriber queue) and sent again: the broker's backpressure at work. */
 let retries = 0;
 const expected = c.count * c.subs;
-let finish: () => void = () => {};
-const done = new Promise<void>((r) => (finish = r));
+/** Deliveries that end the current phase, and what it resolves. */
+let target = Infinity;
+let reached: () => void = () => {};
 const got = (): void => {
-  if (++delivered === expected) finish();
+  if (++delivered === target) reached();
 };
 
-/** Sends `count` publishes with at most `window` in flight. */
-async function publishAll(send: () => Promise<unknown>): Promise<void> {
+/** A phase of `n` publishes: resolves once each of them reached every subscriber. */
+function phase(n: number): Promise<void> {
+  target = delivered + n * c.subs;
+  return new Promise((r) => (reached = r));
+}
+
+/** Sends `n` publishes with at most `window` in flight. */
+async function publishAll(n: number, send: () => Promise<unknown>): Promise<void> {
   let sent = 0;
   await Promise.all(
     Array.from({ length: c.window }, async () => {
-      while (sent < c.count) {
+      while (sent < n) {
         sent++;
         await send();
       }
@@ -44,45 +55,52 @@ async function publishAll(send: () => Promise<unknown>): Promise<void> {
   );
 }
 
-async function ours(): Promise<() => Promise<void>> {
+interface System {
+  /** Publishes `n` messages; resolves once all were delivered to every subscriber. */
+  run(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function ours(): Promise<System> {
   const subs: BrokerClient[] = [];
   for (let i = 0; i < c.subs; i++) {
     const s = await BrokerClient.connect({ socket: c.target });
     const id = await s.create();
     await s.subscribe(id, topic);
     subs.push(s);
-    // a streaming receive: the local broker pushes batches under a credit window
+    // a streaming receive: the local broker pushes batches under a credit window (ends on close)
     void (async () => {
-      let mine = 0;
-      for await (const _ of s.messages(id, { credit: 4096 })) {
-        got();
-        if (++mine === c.count) return;
-      }
+      for await (const _ of s.messages(id, { credit: 4096 })) got();
     })().catch(() => {});
   }
   const pub = await BrokerClient.connect({ socket: c.target });
   const pid = await pub.create();
-  return async () => {
-    // a full subscriber queue (-5) is the broker's backpressure: wait a little and publish again
-    const publish = async (): Promise<void> => {
-      for (;;) {
-        try {
-          await pub.publish(pid, payload, topic);
-          return;
-        } catch (e) {
-          if ((e as { code?: number }).code !== -5) throw e;
-          retries++;
-          await new Promise((r) => setTimeout(r, 2));
-        }
+  // a full subscriber queue (-5) is the broker's backpressure: wait a little and publish again
+  const publish = async (): Promise<void> => {
+    for (;;) {
+      try {
+        await pub.publish(pid, payload, topic);
+        return;
+      } catch (e) {
+        if ((e as { code?: number }).code !== -5) throw e;
+        retries++;
+        await new Promise((r) => setTimeout(r, 2));
       }
-    };
-    await publishAll(publish);
-    await done;
-    for (const s of [pub, ...subs]) s.close();
+    }
+  };
+  return {
+    async run(n) {
+      const all = phase(n);
+      await publishAll(n, publish);
+      await all;
+    },
+    async close() {
+      for (const s of [pub, ...subs]) s.close();
+    },
   };
 }
 
-async function nats(): Promise<() => Promise<void>> {
+async function nats(): Promise<System> {
   const { connect } = await import('nats');
   const subs: Awaited<ReturnType<typeof connect>>[] = [];
   for (let i = 0; i < c.subs; i++) {
@@ -93,18 +111,23 @@ async function nats(): Promise<() => Promise<void>> {
   }
   const pub = await connect({ port: Number(c.target) });
   const data = new TextEncoder().encode(payload);
-  return async () => {
-    for (let i = 0; i < c.count; i++) {
-      pub.publish(topic, data);
-      if (i % c.window === c.window - 1) await pub.flush();
-    }
-    await pub.flush();
-    await done;
-    for (const nc of [pub, ...subs]) await nc.close();
+  return {
+    async run(n) {
+      const all = phase(n);
+      for (let i = 0; i < n; i++) {
+        pub.publish(topic, data);
+        if (i % c.window === c.window - 1) await pub.flush();
+      }
+      await pub.flush();
+      await all;
+    },
+    async close() {
+      for (const nc of [pub, ...subs]) await nc.close();
+    },
   };
 }
 
-async function redis(): Promise<() => Promise<void>> {
+async function redis(): Promise<System> {
   const { Redis } = await import('ioredis');
   const subs: InstanceType<typeof Redis>[] = [];
   for (let i = 0; i < c.subs; i++) {
@@ -114,14 +137,19 @@ async function redis(): Promise<() => Promise<void>> {
     subs.push(r);
   }
   const pub = new Redis({ port: Number(c.target), host: '127.0.0.1' });
-  return async () => {
-    await publishAll(() => pub.publish(topic, payload));
-    await done;
-    for (const r of [pub, ...subs]) r.disconnect();
+  return {
+    async run(n) {
+      const all = phase(n);
+      await publishAll(n, () => pub.publish(topic, payload));
+      await all;
+    },
+    async close() {
+      for (const r of [pub, ...subs]) r.disconnect();
+    },
   };
 }
 
-async function mqtt(): Promise<() => Promise<void>> {
+async function mqtt(): Promise<System> {
   const { connectAsync } = await import('mqtt');
   const subs: Awaited<ReturnType<typeof connectAsync>>[] = [];
   for (let i = 0; i < c.subs; i++) {
@@ -131,22 +159,35 @@ async function mqtt(): Promise<() => Promise<void>> {
     subs.push(m);
   }
   const pub = await connectAsync(`mqtt://127.0.0.1:${c.target}`);
-  return async () => {
-    await publishAll(() => pub.publishAsync(topic, payload, { qos: 0 }));
-    await done;
-    for (const m of [pub, ...subs]) await m.endAsync(true);
+  return {
+    async run(n) {
+      const all = phase(n);
+      await publishAll(n, () => pub.publishAsync(topic, payload, { qos: 0 }));
+      await all;
+    },
+    async close() {
+      for (const m of [pub, ...subs]) await m.endAsync(true);
+    },
   };
 }
 
 const setup = { ours, nats, redis, mqtt }[c.kind];
-const go = await setup();
-const t0 = performance.now();
+let t0 = performance.now();
+let from = 0;
 const timer = setTimeout(() => {
-  process.stdout.write(JSON.stringify({ delivered, expected, seconds: (performance.now() - t0) / 1000, rate: 0, error: 'timeout' }) + '\n');
+  const got = delivered - from;
+  process.stdout.write(JSON.stringify({ delivered: got, expected, seconds: (performance.now() - t0) / 1000, rate: 0, error: 'timeout' }) + '\n');
   process.exit(1);
 }, c.timeoutMs);
-await go();
+const system = await setup();
+if ((c.warmup ?? 0) > 0) await system.run(c.warmup as number);
+const retriedInWarmup = retries;
+from = delivered;
+t0 = performance.now();
+await system.run(c.count);
 const seconds = (performance.now() - t0) / 1000;
+const timed = delivered - from;
 clearTimeout(timer);
-process.stdout.write(JSON.stringify({ delivered, expected, seconds, rate: delivered / seconds, retries }) + '\n');
+await system.close();
+process.stdout.write(JSON.stringify({ delivered: timed, expected, seconds, rate: timed / seconds, retries: retries - retriedInWarmup }) + '\n');
 process.exit(0);

@@ -85,7 +85,8 @@ async function stop(children: ChildProcess[]): Promise<void> {
 }
 
 function fanout(kind: string, target: string, count: number): Promise<Fanout> {
-  const cfg = { kind, target, count, subs: 4, size: 64, window: 256, timeoutMs: 120_000 };
+  // a tenth of the count first, untimed, for every system alike (the runner's warm-up, performance.md)
+  const cfg = { kind, target, count, subs: 4, size: 64, window: 256, timeoutMs: 120_000, warmup: Math.round(count / 10) };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [LOAD, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
