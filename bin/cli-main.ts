@@ -4,10 +4,4 @@
 import './subsystems.ts';
 import { buildProgram, main } from '../runtime/cli/program.ts';
 
-// `actor-runtime inspect --events | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
-
 await main(await buildProgram([{ names: ['bench'], register: async (p) => (await import('../bench/cli.ts')).registerBenchCommand(p) }]));

@@ -43,7 +43,15 @@ export interface RecvOptions {
 export interface ConnectOptions {
   /** The local broker's socket; default $BROKER_LOCAL_SOCKET, else ./data/lb/lb.sock. */
   socket?: string;
+  /**
+   * The longest line the local broker takes (its `maxFrameBytes`, default 1 MiB): a batch of
+   * pipelined publishes is cut so that its line stays under it.
+   */
+  maxLineBytes?: number;
 }
+
+/** The local broker's default line cap (maxFrameBytes, broker.md §6.2). */
+const DEFAULT_MAX_LINE = 1 << 20;
 
 export interface MessagesOptions {
   /** Ends the iteration (the stream closes; what was not consumed stays pending). */
@@ -77,12 +85,18 @@ export class BrokerClient {
   #scheduled = false;
   #closed = false;
   /** The publishes of this tick to one id and topic so far: they leave as one batch line (json-batch.ts). */
-  #run: { rid: number; id: number; topic: string; msgs: string[] } | null = null;
+  #run: { rid: number; id: number; topic: string; msgs: string[]; bytes: number } | null = null;
+  /**
+   * The most a batch line may hold by the estimate of 3 bytes a UTF-16 unit: JSON escapes take at
+   * most 6 a unit, so a line is at most twice the estimate: the estimate stays under half the cap.
+   */
+  readonly #runCap: number;
   /** Publishes waiting for their status, by rid. */
   readonly #pubs = new Map<number, { resolve(status: number): void; reject(e: BrokerError): void }>();
 
-  private constructor(sock: Socket) {
+  private constructor(sock: Socket, maxLineBytes: number) {
     this.#sock = sock;
+    this.#runCap = Math.max(1, Math.floor(maxLineBytes / 2) - 256);
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => this.#data(chunk));
     sock.on('error', () => {});
@@ -95,7 +109,7 @@ export class BrokerClient {
       const sock = connect(path);
       sock.once('connect', () => {
         sock.removeAllListeners('error');
-        resolve(new BrokerClient(sock));
+        resolve(new BrokerClient(sock, options.maxLineBytes ?? DEFAULT_MAX_LINE));
       });
       sock.once('error', (e: NodeJS.ErrnoException) => {
         reject(new BrokerError(BROKER_ERRORS.UNAVAILABLE, `cannot reach the local broker at ${path} (${e.code ?? e.message})`));
@@ -186,13 +200,16 @@ export class BrokerClient {
     process.nextTick(() => this.#flush());
   }
 
-  /** The gathered publishes become one line: a plain publish for one, a batch line for more. */
+  /**
+   * The gathered publishes become one batch line, even a run of one: the batch path carries no
+   * description per success and no promise per message in the local broker (`call` keeps the
+   * spec's publish line, whose reply has the description).
+   */
   #closeRun(): void {
     const r = this.#run;
     if (r === null) return;
     this.#run = null;
-    const line = r.msgs.length === 1 ? encodeJsonRequest({ type: 'publish', rid: r.rid, id: r.id, topic: r.topic, msg: r.msgs[0] }) : encodePublishBatch(r);
-    this.#out += line + '\n';
+    this.#out += encodePublishBatch(r) + '\n';
   }
 
   #flush(): void {
@@ -241,12 +258,14 @@ export class BrokerClient {
     return new Promise((resolve, reject) => {
       this.#pubs.set(rid, { resolve, reject });
       const run = this.#run;
-      if (run !== null && run.id === id && run.topic === topic && run.rid + run.msgs.length === rid && run.msgs.length < MAX_PUBLISH_BATCH) {
+      const cost = 3 * msg.length + 4;
+      if (run !== null && run.id === id && run.topic === topic && run.rid + run.msgs.length === rid && run.msgs.length < MAX_PUBLISH_BATCH && run.bytes + cost <= this.#runCap) {
         run.msgs.push(msg);
+        run.bytes += cost;
         return;
       }
       this.#closeRun();
-      this.#run = { rid, id, topic, msgs: [msg] };
+      this.#run = { rid, id, topic, msgs: [msg], bytes: 64 + 3 * topic.length + cost };
       this.#schedule();
     });
   }
@@ -274,12 +293,15 @@ export class BrokerClient {
    * acknowledges them once the loop body has taken them (at the end of each batch, or every half
    * window), so a message is consumed only after the caller asked for the next one. Only one
    * stream or waiting recv per id at a time (-4 otherwise); recv on a streamed id gives -4.
+   * The iterator hands out the messages of a pushed batch one by one from that batch (an already
+   * settled promise each), and waits only when the batch is used up.
    */
-  async *messages(id: number, options: MessagesOptions = {}): AsyncGenerator<BrokerMessage> {
+  messages(id: number, options: MessagesOptions = {}): AsyncIterableIterator<BrokerMessage> {
     const credit = options.credit ?? 1024;
     const signal = options.signal;
-    if (signal?.aborted || this.#closed) return;
-    const rid = this.#nextRid();
+    const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+    let phase: 'new' | 'open' | 'done' = 'new';
+    let rid = 0;
     let q: BrokerMessage[] = [];
     let head = 0;
     let ended: BrokerError | null = null;
@@ -289,56 +311,122 @@ export class BrokerClient {
       wake = null;
       w?.();
     };
-    this.#streams.set(rid, {
-      batch: (msgs) => {
-        for (const m of msgs) q.push(m);
-        poke();
-      },
-      end: (code, description) => {
-        ended = new BrokerError(code, description);
-        poke();
-      },
-    });
-    signal?.addEventListener('abort', poke);
     let acked = 0;
     let last = 0;
-    try {
+    let sinceAck = 0;
+    /** A message was handed out and the caller has not come back for the next one yet. */
+    let out = false;
+    const finish = (): void => {
+      if (phase === 'done') return;
+      const wasOpen = phase === 'open';
+      phase = 'done';
+      this.#streams.delete(rid);
+      this.#waiting.delete(rid);
+      signal?.removeEventListener('abort', poke);
+      if (wasOpen && !this.#sock.destroyed && !this.#sock.writableEnded && ended === null) {
+        this.#write(encodeStreamAck({ rid, seq: last > acked ? last : acked, close: true }));
+      }
+    };
+    /** The next result if one is ready (null: wait for a batch). Throws the broker's end of the stream. */
+    const step = (): IteratorResult<BrokerMessage, undefined> | null => {
+      if (out) {
+        out = false;
+        // acknowledged only once the caller comes back for more, so a crash inside the loop body
+        // gets the message again (at least once)
+        if (++sinceAck * 2 >= credit || head === q.length) {
+          this.#write(encodeStreamAck({ rid, seq: last, close: false }));
+          acked = last;
+          sinceAck = 0;
+        }
+      }
+      if (head < q.length) {
+        const m = q[head++];
+        last = m.seq; // taken once handed out (a `break` in the body keeps it taken, as recv would)
+        out = true;
+        return { value: m, done: false };
+      }
+      if (head > 0) {
+        q = [];
+        head = 0;
+      }
+      if (ended) {
+        finish();
+        throw ended;
+      }
+      if (signal?.aborted || this.#closed) {
+        finish();
+        return DONE;
+      }
+      return null;
+    };
+    const open = async (): Promise<void> => {
+      rid = this.#nextRid();
+      phase = 'open';
+      this.#streams.set(rid, {
+        batch: (msgs) => {
+          if (head === q.length) {
+            q = msgs; // the decoded batch itself: no copy
+            head = 0;
+          } else for (const m of msgs) q.push(m);
+          poke();
+        },
+        end: (code, description) => {
+          ended = new BrokerError(code, description);
+          poke();
+        },
+      });
+      signal?.addEventListener('abort', poke);
       const opened = await new Promise<JsonReply>((resolve) => {
         this.#waiting.set(rid, resolve);
         this.#write(encodeStreamOpen({ rid, id, credit }));
       });
-      if (opened.status < 0) throw new BrokerError(opened.status, opened.description);
-      let sinceAck = 0;
+      if (opened.status < 0) {
+        ended = new BrokerError(opened.status, opened.description);
+        finish();
+        throw ended;
+      }
+    };
+    const next = async (): Promise<IteratorResult<BrokerMessage, undefined>> => {
+      if (phase === 'new') {
+        if (signal?.aborted || this.#closed) {
+          phase = 'done';
+          return DONE;
+        }
+        await open();
+      }
       for (;;) {
-        if (head < q.length) {
-          const m = q[head++];
-          last = m.seq; // taken once yielded (a `break` in the body keeps it taken, as recv would)
-          yield m;
-          // acknowledged only once the caller comes back for more, so a crash inside the body
-          // gets the message again (at least once)
-          if (++sinceAck * 2 >= credit || head === q.length) {
-            this.#write(encodeStreamAck({ rid, seq: last, close: false }));
-            acked = last;
-            sinceAck = 0;
+        if (phase === 'done') return DONE;
+        const r = step();
+        if (r !== null) return r;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    };
+    const iterator: AsyncIterableIterator<BrokerMessage> = {
+      next: () => {
+        // the common case, a message of the current batch, takes no async function call
+        if (phase === 'open' && wake === null && (out || head < q.length)) {
+          try {
+            const r = step();
+            if (r !== null) return Promise.resolve(r);
+          } catch (e) {
+            return Promise.reject(e);
           }
-          continue;
         }
-        if (head > 0) {
-          q = [];
-          head = 0;
-        }
-        if (ended) throw ended;
-        if (signal?.aborted || this.#closed) return;
-        await new Promise<void>((r) => (wake = r));
-      }
-    } finally {
-      this.#streams.delete(rid);
-      this.#waiting.delete(rid);
-      signal?.removeEventListener('abort', poke);
-      if (!this.#sock.destroyed && !this.#sock.writableEnded && ended === null) {
-        this.#write(encodeStreamAck({ rid, seq: last > acked ? last : acked, close: true }));
-      }
-    }
+        return next();
+      },
+      return: () => {
+        finish();
+        return Promise.resolve(DONE);
+      },
+      throw: (e?: unknown) => {
+        finish();
+        return Promise.reject(e);
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
   }
 
   async destroy(id: number): Promise<void> {

@@ -4,8 +4,9 @@
 // and gauges (§9.2).
 
 import type net from 'node:net';
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
-import { Listener, type Admission, type BindError, type Peer } from '../../runtime/io/index.ts';
+import type { ActorRef } from '../../runtime/index.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts';
+import { Listener, type Admission, type BindError, type Peer } from '../../runtime/io/listener.ts';
 import { freeSlot, shared, type IoConns, type IoShared } from './shared.ts';
 import type { AcceptorMsg, ConnMsg, GroupMsg, IoMsg } from './messages.ts';
 

@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import { createActor, type Actor } from 'xstate';
 import type { ActorContext } from '../../runtime/index.ts';
-import { StreamConnection } from '../../runtime/io/index.ts';
+import { StreamConnection } from '../../runtime/io/stream.ts';
 import { requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import { encodeFrames } from './reply-frames.ts';
 import { FrameDeadline, replyOverCap } from './frame-limits.ts';

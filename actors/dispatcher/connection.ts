@@ -2,7 +2,7 @@
 // table, runs a ConnectionCore on it (connection-core.ts) and hands it its messages. Lives on its
 // dispatcher's I/O thread (it owns a socket); an exception closes only this connection.
 
-import { defineActor } from '../../runtime/index.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts';
 import { ConnectionCore, type ConnectionProps, type ConnView } from './connection-core.ts';
 import { freeSlot, shared } from './shared.ts';
 import type { ConnMsg } from './messages.ts';

@@ -4,7 +4,8 @@
 // sockets closed, their slots freed) by the kernel before it restarts; connections are never
 // restarted themselves.
 
-import { defineActor, supervisors } from '../../runtime/index.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts';
+import { supervisors } from '../../runtime/supervision/supervision.ts';
 import { Connection } from './connection.ts';
 import { shared, type IoConns } from './shared.ts';
 import type { ConnMsg, GroupMsg } from './messages.ts';

@@ -6,7 +6,10 @@
 // reported as before (§7.1: a request arriving early waits, it never fails because of the start).
 // The dispatcher is ready when it listens and its handlers are up. It runs the drain of §6.2.
 
-import { defineActor, supervisors, type ActorRef } from '../../runtime/index.ts';
+import type { ActorRef } from '../../runtime/index.ts';
+// Kernel modules directly (not runtime/index.ts): a worker thread loads only what it runs.
+import { defineActor } from '../../runtime/actor/behavior.ts';
+import { supervisors } from '../../runtime/supervision/supervision.ts';
 import { Acceptor, dispatcherView } from './acceptor.ts';
 import { ConnectionGroup } from './group.ts';
 import { RequestQueue } from './queue.ts';

@@ -4,7 +4,8 @@
 // depth; the queue wakes paused connections when it has room, and asks the pool to grow when
 // every worker is busy and envelopes wait.
 
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import type { ActorRef } from '../../runtime/index.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts';
 import { shared, type IoAdmission, type IoSetup } from './shared.ts';
 import type { ConnMsg, Envelope, PoolMsg, QueueMsg, WorkerMsg } from './messages.ts';
 

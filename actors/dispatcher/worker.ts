@@ -6,7 +6,10 @@
 // dispatcher's supervisor applies the quick-death rule. The pool starts `Workers.Min` workers,
 // grows toward `Workers.Max` under queue pressure, and surplus workers retire after `IdleMs`.
 
-import { ActorError, defineActor, supervisors, type ActorRef, type ChildFailure } from '../../runtime/index.ts';
+import type { ActorRef, ChildFailure } from '../../runtime/index.ts';
+import { ActorError } from '../../runtime/actor/errors.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts';
+import { supervisors } from '../../runtime/supervision/supervision.ts';
 import { createRunner, type Runner, type RunnerHost } from './runners/index.ts';
 import { shared, type IoConns, type IoPhase, type IoSetup, type IoStats } from './shared.ts';
 import type { ConnMsg, Envelope, IoMsg, Outcome, PoolMsg, QueueMsg, SupMsg, WorkerMsg } from './messages.ts';

@@ -1,13 +1,16 @@
 // The event dispatcher's commands: `message parse|format`, `signal`, `stop` and
 // `check-certificate`. Declared here; each loads its code only when it runs.
 
-import { InvalidArgumentError, type Command } from 'commander';
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
 
 const DEFAULT_MAX_LINE = 16 * 1024 * 1024;
 
 function byteCount(v: string): number {
   const n = Number(v);
   if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > 2 ** 32) {
+    // commander is loaded by then (it is parsing); a start that needs no parsing never loads it here
+    const { InvalidArgumentError } = createRequire(import.meta.url)('commander') as typeof import('commander');
     throw new InvalidArgumentError('expected a positive integer number of bytes');
   }
   return n;

@@ -10,11 +10,10 @@
 // Like a TCP peer that vanishes, a message written just before the reader died may be lost with it
 // (the kernel's pipe buffer goes with the last reader).
 
-import { constants, existsSync, open, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import net from 'node:net';
+import type net from 'node:net';
 import { Message } from '../../protocols/eventdispatcher/index.ts';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { ensureFifo, openFifoWriter } from '../../runtime/io/index.ts';
 import { realClock } from './clock.ts';
 import { PermanentConnection } from './permanent.ts';
 import { makePolicy, type PolicyConfig } from './reconnect.ts';
@@ -40,14 +39,6 @@ export interface PermanentFifoInfo {
   reopened: number;
 }
 
-/** Opens the FIFO for writing without waiting: ENXIO (no reader yet) is a failed attempt. */
-function openWriter(path: string, done: (r: net.Socket | Error) => void): void {
-  open(path, constants.O_WRONLY | constants.O_NONBLOCK, (err, fd) => {
-    if (err) return done(err.code === 'ENXIO' ? new Error(`FIFO ${path} has no reader`) : err);
-    done(new net.Socket({ fd, readable: false, writable: true }));
-  });
-}
-
 export const PermanentFifoWriter = defineActor<PermanentFifoMsg, PermanentFifoProps>(import.meta.url, 'PermanentFifoWriter', (props, ctx) => {
   const self = ctx.self as ActorRef<PermanentFifoMsg>;
   let socket: net.Socket | null = null;
@@ -57,7 +48,7 @@ export const PermanentFifoWriter = defineActor<PermanentFifoMsg, PermanentFifoPr
     policy: makePolicy(props.pauses ?? '1'),
     log: ctx.log,
     attempt: (done) =>
-      openWriter(props.path, (r) => {
+      openFifoWriter(props.path, (r) => {
         if (r instanceof Error) return done(r);
         const s = r;
         // EPIPE (the reader went away) or any other error: the connection drops; close follows.
@@ -77,11 +68,7 @@ export const PermanentFifoWriter = defineActor<PermanentFifoMsg, PermanentFifoPr
   const info = (): PermanentFifoInfo => ({ connected: perm.isConnected(), state: perm.state, attempts: perm.attemptCount, cached: perm.cached, reopened: Math.max(0, connects - 1) });
   return {
     started() {
-      if (!existsSync(props.path)) {
-        if (!props.create) throw new Error(`FIFO ${props.path} does not exist`);
-        execFileSync('mkfifo', ['-m', '600', props.path]);
-      }
-      if (!statSync(props.path).isFIFO()) throw new Error(`${props.path} is not a FIFO`);
+      ensureFifo(props.path, props.create ?? false);
       perm.start();
     },
     receive(msg) {

@@ -8,11 +8,9 @@
 //   ThreadDoneConnection fires once when a worker thread it started ends
 // Inter-thread messages are the kernel's own `tell` between actors on different threads.
 
-import { execFileSync } from 'node:child_process';
-import { constants, existsSync, openSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import { ensureFifo, openFifoReader } from '../../runtime/io/index.ts';
 import { realClock } from './clock.ts';
 import { FILE_EVENT, FS_WATCH_BLIND, reportable } from './file-masks.ts';
 import { existingEntries, findInotifywait, watchWithFs, watchWithInotify, type Watch, type WatchSink } from './file-watch.ts';
@@ -80,13 +78,8 @@ export const FifoConnection = defineActor<never, FifoProps>(import.meta.url, 'Fi
   const parent = ctx.parent as ActorRef<KindReport>;
   return {
     started() {
-      if (!existsSync(props.path)) {
-        if (!props.create) throw new Error(`FIFO ${props.path} does not exist`);
-        execFileSync('mkfifo', ['-m', '600', props.path]);
-      }
-      if (!statSync(props.path).isFIFO()) throw new Error(`${props.path} is not a FIFO`);
-      const fd = openSync(props.path, constants.O_RDWR | constants.O_NONBLOCK);
-      const socket = new net.Socket({ fd, readable: true, writable: false });
+      ensureFifo(props.path, props.create ?? false);
+      const socket = openFifoReader(props.path);
       stream = new MessageStream(socket, {
         log: ctx.log,
         label: `fifo ${props.path}`,

@@ -4,12 +4,21 @@
 
 import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import type { ActorRef } from '../../runtime/actor/types.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
 import { AgencyClient, type AgencyMsg, type AgencyNotice } from './agency.ts';
 import type { ClientSettings } from './config.ts';
-import { setThreadSink, writeAllSync } from './tp0log.ts';
+import { setThreadSink, writeLine } from './tp0log.ts';
 
-export type ProgressMode = 'none' | 'ipc' | 'bar';
+/** `sink`: to the thread's progress sink (setProgressSink; `lottery run`'s bars, agencies in its process). */
+export type ProgressMode = 'none' | 'ipc' | 'bar' | 'sink';
+
+let progressSink: ((id: number, pct: number, bets: number) => void) | null = null;
+
+/** Where this thread's AgencyGroups with progress `sink` report. */
+export function setProgressSink(fn: ((id: number, pct: number, bets: number) => void) | null): void {
+  progressSink = fn;
+}
 
 type CliProgress = typeof cliProgressTypes;
 /** Loaded only for bars on a terminal (fast start of the non-interactive agency processes). */
@@ -94,13 +103,14 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
           case 'progress': {
             const pct = msg.total > 0 ? Math.min(100, Math.round((100 * msg.bytes) / msg.total)) : 0;
             bar.get(msg.id)?.update(pct, { bets: msg.bets });
+            if (props.progress === 'sink') progressSink?.(msg.id, pct, msg.bets);
             if (props.progress === 'ipc' && process.send && process.connected) process.send({ t: 'progress', id: msg.id, pct, bets: msg.bets }, undefined, {}, () => {});
             return;
           }
           case 'agency-done':
             // Agencies sharing one process under `lottery run`: the exit line the launcher writes for
             // a process of its own, written here in order after the agency's last line.
-            if (props.exitLines) writeAllSync(1, `client${msg.id} exited with code ${msg.code}\n`);
+            if (props.exitLines) writeLine(`client${msg.id} exited with code ${msg.code}\n`);
             codes[msg.id] = msg.code;
             winners[msg.id] = msg.winners;
             if (msg.code === 0) bar.get(msg.id)?.update(100);

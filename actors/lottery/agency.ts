@@ -6,7 +6,8 @@
 // so reading and parsing the file are not on the path between two round trips.
 
 import { createActor } from 'xstate';
-import { defineActor, type ActorRef } from '../../runtime/index.ts';
+import type { ActorRef } from '../../runtime/actor/types.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
 import {
   encodeABet,
   encodeAFin,
@@ -14,6 +15,7 @@ import {
   encodeB,
   makeBet,
   parseAgency,
+  setABatchId,
   type Bet,
 } from '../../protocols/lottery/index.ts';
 import type { ClientSettings } from './config.ts';
@@ -37,6 +39,11 @@ export interface AgencyProps {
 }
 
 const POLL_MAX_MS = 10_000;
+
+/** A protocol A BET for this batch id: the reader's packet (built from the file's bytes), or encoded from its bets. */
+function aPacket(batch: BatchOut, id: number): Buffer {
+  return batch.packet ? setABatchId(batch.packet, id) : encodeABet(batch.bets, id, batch.firstBetId);
+}
 
 export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url, 'AgencyClient', (props, ctx) => {
   const s = props.settings;
@@ -146,7 +153,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
         if (stopping) return post({ type: 'halt' });
         const id = ++batchId;
         const packet =
-          s.protocol === 'A' ? encodeABet(batch.bets, id, batch.firstBetId) : encodeB({ type: 'StoreBatch', agency: s.id, bets: batch.bets });
+          s.protocol === 'A' ? aPacket(batch, id) : encodeB({ type: 'StoreBatch', agency: s.id, bets: batch.bets });
         attempt(
           'apuesta_enviada',
           () => {
@@ -163,7 +170,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
               (r.kind === 'A' && r.reply.type === 'ACK' && r.reply.agency === s.id && r.reply.batchId === id) ||
               (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0);
             if (!ok) {
-              log.info('apuesta_enviada', 'fail', { cantidad: batch.bets.length });
+              log.info('apuesta_enviada', 'fail', { cantidad: batch.count });
               return unexpected('apuesta_enviada', r);
             }
             post({ type: 'acked', batch });
@@ -290,8 +297,8 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     },
     sendNext: () => sendNext(),
     acked: (event) => {
-      betsAcked += event.batch.bets.length;
-      log.debug('batch_enviado', 'success', { cantidad: event.batch.bets.length });
+      betsAcked += event.batch.count;
+      log.debug('batch_enviado', 'success', { cantidad: event.batch.count });
       notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
     },
     closeFile: () => {

@@ -4,7 +4,8 @@
 // other commands load none of the lottery.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ClientCliOptions, ServerCliOptions } from './config.ts';
+import type { ServerCliOptions } from './config.ts';
+import { moduleAction } from '../../runtime/cli/action-cache.ts';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`error: ${message}\n`);
@@ -48,10 +49,8 @@ export function registerLotteryCommands(program: Command): void {
     .option('--mode <mode>', 'CLI_MODE: batch (default), bet or echo')
     .option('--log-level <level>', 'log.level')
     .option('--connect-retry-ms <ms>', 'how long to retry an unreachable server (default 30000)')
-    .action(async (o: ClientCliOptions) => {
-      const { runAgencyProcess } = await import('./processes.ts');
-      await runAgencyProcess(o);
-    });
+    // Called at once by a start with the same command line as before (runtime/cli/action-cache.ts).
+    .action(moduleAction(new URL('./processes.ts', import.meta.url), 'runAgencyProcess' satisfies keyof typeof import('./processes.ts')));
 
   l.command('run')
     .description('a whole run: the server and N agency processes, with the combined log stream')

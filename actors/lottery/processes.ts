@@ -40,13 +40,15 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   let settings: ServerSettings;
   try {
     settings = serverSettingsFromUpstream(o);
+    // `lottery run` has the server prefix its own lines (`server | `), so it forwards them unread.
+    if (process.env.LOTTERY_LOG_SOURCE) settings = { ...settings, source: process.env.LOTTERY_LOG_SOURCE };
   } catch (err) {
     die((err as Error).message);
   }
   const { prepareDataDir } = await import('./data-dir.ts');
   const problem = prepareDataDir(settings.dataDir, settings.createDataDir === true);
   if (problem) die(problem);
-  const log = new Tp0Log({ level: settings.loggingLevel });
+  const log = new Tp0Log({ level: settings.loggingLevel, source: settings.source });
   // Signals are handled from the first moment: a SIGTERM during start-up waits for it, then stops.
   let stopRequested: string | null = null;
   let stopNow: ((sig: string) => void) | null = null;

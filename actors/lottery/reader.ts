@@ -1,11 +1,15 @@
 // BetReader (lottery.md §2, §3 Ex6): streams `agency-N.csv` (CRLF or LF, UTF-8, no header, a
 // trailing empty line ignored) and yields batches grouped exactly: `maxAmount` bets per batch
 // except the last, closed early only when the next bet would push the packet past 8 kB.
+// For protocol A the batches leave as finished BET packets built from the file's bytes
+// (protocols/lottery/a-packer.ts: no string, Bet or array per row; the agency's hot path); for
+// protocol B as bets, encoded by the agency.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
-import { defineActor } from '../../runtime/index.ts';
-import { Batcher, parseAgencyCsvRow, sizer, type Bet, type WireProtocol } from '../../protocols/lottery/index.ts';
+import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
+import { APacker, Batcher, parseAgencyCsvRow, sizer, type Bet, type WireProtocol } from '../../protocols/lottery/index.ts';
+import { ProtocolError } from '../../protocols/errors.ts';
 import { Tp0Log } from './tp0log.ts';
 
 export interface ReaderProps {
@@ -18,7 +22,12 @@ export interface ReaderProps {
 }
 
 export interface BatchOut {
+  /** Protocol B: the bets, encoded by the agency. Empty for protocol A (see packet). */
   bets: Bet[];
+  /** Protocol A: the whole BET packet, its batch id still 0 (setABatchId). */
+  packet?: Buffer;
+  /** Bets in the batch. */
+  count: number;
   firstBetId: number;
   closedEarly: boolean;
   /** How much of the file the batches so far cover, and its size (progress). */
@@ -114,19 +123,141 @@ export class LineSource {
   }
 }
 
+/**
+ * Pull-based line splitter over a file's bytes (protocol A's packer reads these): the same lines
+ * as LineSource (LF or CRLF, empty lines skipped, a leading BOM dropped), as views of the buffer.
+ */
+export class ByteLineSource {
+  private fh: FileHandle | null = null;
+  private buf = Buffer.allocUnsafe(CHUNK);
+  /** Bytes of buf read but not yet handed out, from `at` to `end`. */
+  private at = 0;
+  private end = 0;
+  private eof = false;
+  private first = true;
+  lineNo = 0;
+  /** Bytes of the lines handed out so far, line endings included (progress). */
+  consumed = 0;
+  totalBytes = 0;
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  async open(): Promise<void> {
+    this.fh = await open(this.path, 'r');
+    this.totalBytes = (await this.fh.stat()).size;
+  }
+
+  get isOpen(): boolean {
+    return this.fh !== null;
+  }
+
+  /** The next buffered non-empty line (a view, valid until the next fill); undefined: fill first; null: end of file. */
+  nextBuffered(): Buffer | null | undefined {
+    for (;;) {
+      const nl = this.buf.indexOf(0x0a, this.at);
+      let stop: number;
+      if (nl >= 0 && nl < this.end) stop = nl;
+      else if (this.eof && this.at < this.end) stop = this.end;
+      else return this.eof ? null : undefined;
+      const from = this.at;
+      this.at = stop < this.end ? stop + 1 : stop;
+      this.consumed += this.at - from;
+      this.lineNo++;
+      const to = stop > from && this.buf[stop - 1] === 0x0d ? stop - 1 : stop;
+      if (to > from) return this.buf.subarray(from, to);
+    }
+  }
+
+  async fill(): Promise<void> {
+    if (!this.fh) throw new Error('file not open');
+    // Keep the partial line at the front; a line longer than the buffer grows it.
+    const rest = this.end - this.at;
+    if (rest >= this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, this.at, this.end);
+      this.buf = bigger;
+    } else if (this.at > 0) this.buf.copy(this.buf, 0, this.at, this.end);
+    this.at = 0;
+    this.end = rest;
+    const { bytesRead } = await this.fh.read(this.buf, rest, this.buf.length - rest, null);
+    this.end += bytesRead;
+    if (bytesRead === 0) this.eof = true;
+    if (this.first && this.end >= 3) {
+      this.first = false;
+      if (this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) this.at = 3; // a BOM, as TextDecoder drops it
+    } else if (this.eof) this.first = false;
+  }
+
+  async close(): Promise<boolean> {
+    const fh = this.fh;
+    this.fh = null;
+    if (!fh) return false;
+    await fh.close();
+    return true;
+  }
+}
+
 export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'BetReader', (props, ctx) => {
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
-  const src = new LineSource(props.file);
-  const batcher = new Batcher(sizer(props.protocol, props.agency), props.maxAmount);
+  const packer = props.protocol === 'A' ? new APacker(props.agency, props.maxAmount) : null;
+  const bytes = packer ? new ByteLineSource(props.file) : null;
+  const lines = packer ? null : new LineSource(props.file);
+  const src: ByteLineSource | LineSource = bytes ?? lines!;
+  const batcher = packer ? null : new Batcher(sizer(props.protocol, props.agency), props.maxAmount);
   let done = false;
   let toSkip = 0;
 
-  async function next(): Promise<BatchOut | null> {
-    if (!src.isOpen && !done) await src.open();
+  /** A row the agency cannot send: one fail line, then the next row. */
+  function invalidRow(err: unknown): void {
+    log.info('leer_apuesta', 'fail', { linea: src.lineNo });
+    ctx.log.warn('invalid row skipped', { file: props.file, line: src.lineNo, error: (err as Error).message });
+  }
+
+  function out(b: { bets: Bet[]; packet?: Buffer; count: number; firstBetId: number }, closedEarly: boolean, end: boolean): BatchOut {
+    if (closedEarly) log.debug('batch_cerrado', 'success', { cantidad: b.count, motivo: '8kB' });
+    return { ...b, closedEarly, bytesRead: end ? src.totalBytes : Math.min(src.consumed, src.totalBytes), totalBytes: src.totalBytes };
+  }
+
+  /** Protocol A: the next BET packet, built from the line bytes. */
+  async function nextPacket(s: ByteLineSource, p: APacker): Promise<BatchOut | null> {
     while (!done) {
-      const line = src.nextBuffered();
+      const line = s.nextBuffered();
       if (line === undefined) {
-        await src.fill();
+        await s.fill();
+        continue;
+      }
+      if (line === null) {
+        done = true;
+        break;
+      }
+      try {
+        p.row(line);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err; // not UTF-8: the file is unreadable, as for LineSource
+        invalidRow(err);
+        continue;
+      }
+      if (toSkip > 0) {
+        toSkip--;
+        continue;
+      }
+      const b = p.push();
+      if (b) return out({ bets: [], packet: b.packet, count: b.count, firstBetId: b.firstBetId }, b.closedEarly, false);
+    }
+    const last = p.flush();
+    await s.close();
+    return last ? out({ bets: [], packet: last.packet, count: last.count, firstBetId: last.firstBetId }, false, true) : null;
+  }
+
+  /** Protocol B: the next batch of bets. */
+  async function nextBets(s: LineSource, g: Batcher): Promise<BatchOut | null> {
+    while (!done) {
+      const line = s.nextBuffered();
+      if (line === undefined) {
+        await s.fill();
         continue;
       }
       if (line === null) {
@@ -137,23 +268,24 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
       try {
         bet = parseAgencyCsvRow(props.agency, line);
       } catch (err) {
-        log.info('leer_apuesta', 'fail', { linea: src.lineNo });
-        ctx.log.warn('invalid row skipped', { file: props.file, line: src.lineNo, error: (err as Error).message });
+        invalidRow(err);
         continue;
       }
       if (toSkip > 0) {
         toSkip--;
         continue;
       }
-      const b = batcher.add(bet);
-      if (b) {
-        if (batcher.closedEarly) log.debug('batch_cerrado', 'success', { cantidad: b.bets.length, motivo: '8kB' });
-        return { ...b, closedEarly: batcher.closedEarly, bytesRead: Math.min(src.consumed, src.totalBytes), totalBytes: src.totalBytes };
-      }
+      const b = g.add(bet);
+      if (b) return out({ ...b, count: b.bets.length }, g.closedEarly, false);
     }
-    const last = batcher.flush();
-    await src.close();
-    return last ? { ...last, closedEarly: false, bytesRead: src.totalBytes, totalBytes: src.totalBytes } : null;
+    const last = g.flush();
+    await s.close();
+    return last ? out({ ...last, count: last.bets.length }, false, true) : null;
+  }
+
+  async function next(): Promise<BatchOut | null> {
+    if (!src.isOpen && !done) await src.open();
+    return bytes ? nextPacket(bytes, packer!) : nextBets(lines!, batcher!);
   }
 
   return {

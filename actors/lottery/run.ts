@@ -1,5 +1,5 @@
-// `lottery run`: one command for a whole run. Starts the server process and the N agencies (one shared
-// process, or one each with --agency-processes), prints the combined stream as the official harness
+// `lottery run`: one command for a whole run. Starts the server process and the N agencies (in this
+// process, run-agencies.ts, or one process each with --agency-processes), prints the combined stream as the official harness
 // reads it (`<source> | <line>` and
 // `<source> exited with code <n>`), stops the server once every agency has exited, checks the
 // stream against the log contract, and exits 0 when every agency exited 0 after the draw.
@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import type cliProgress from 'cli-progress';
 import { resolveDataset, OFFICIAL_WINNERS } from './dataset.ts';
 import { checkLog } from './logcheck.ts';
+import { startInProcessAgencies, type InProcessAgencies } from './run-agencies.ts';
 import { writeAllSync } from './tp0log.ts';
 
 export const ENTRY = new URL('./main.ts', import.meta.url).pathname;
@@ -107,18 +108,40 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', LOTTERY_PROGRESS: bars ? 'ipc' : 'none' };
   delete baseEnv.CLI_LOG_LEVEL;
 
+  /** Whole lines that already carry their source: passed on as they come, one write per read. */
+  const emitLines = (text: string): void => {
+    collected += text;
+    if (bars) bars.log(text);
+    else writeAllSync(1, text);
+  };
+  const forwardLines = (input: NodeJS.ReadableStream): void => {
+    let partial = '';
+    input.setEncoding('utf8');
+    input.on('data', (chunk: string) => {
+      const text = partial + chunk;
+      const cut = text.lastIndexOf('\n') + 1;
+      partial = text.slice(cut);
+      if (cut > 0) emitLines(text.slice(0, cut));
+    });
+    input.on('end', () => partial && emitLines(`${partial}\n`));
+  };
+
   const children = new Set<ChildProcess>();
-  /** `prefixed`: the process's stdout lines already carry their source (the shared agency process). */
-  const start = (source: string, args: string[], env: NodeJS.ProcessEnv, prefixed?: (line: string) => void): { child: ChildProcess; closed: Promise<number> } => {
+  /**
+   * `prefixed`: the process's stdout lines already carry their source (the shared agency process);
+   * `forward`: they do and need no reading either (the server, LOTTERY_LOG_SOURCE).
+   */
+  const start = (source: string, args: string[], env: NodeJS.ProcessEnv, prefixed?: ((line: string) => void) | 'forward'): { child: ChildProcess; closed: Promise<number> } => {
     const child = spawn(process.execPath, [ENTRY, 'lottery', ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     children.add(child);
-    createInterface({ input: child.stdout! }).on('line', (l) => (prefixed ? prefixed(l) : emit(`${source} | ${l}`)));
+    if (prefixed === 'forward') forwardLines(child.stdout!);
+    else createInterface({ input: child.stdout! }).on('line', (l) => (prefixed ? prefixed(l) : emit(`${source} | ${l}`)));
     createInterface({ input: child.stderr! }).on('line', (l) => process.stderr.write(`${source} | ${l}\n`));
     const closed = new Promise<number>((resolve) =>
       child.on('close', (code, signal) => {
         children.delete(child);
         const c = exitCode(code, signal);
-        if (!prefixed) emit(`${source} exited with code ${c}`);
+        if (typeof prefixed !== 'function') emit(`${source} exited with code ${c}`);
         resolve(c);
       }),
     );
@@ -127,6 +150,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
 
   const onSignal = (): void => {
     for (const c of children) c.kill('SIGTERM');
+    inProcess?.terminate();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -137,10 +161,9 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   const startServerProcess = (): void => {
     const serverArgs = ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData];
     if (o.processes) serverArgs.push('--processes');
-    server = start('server', serverArgs, {
-      ...baseEnv,
-      AGENCIES: String(n),
-    });
+    // One server process prefixes its own lines (its acceptor processes, with --processes, do not).
+    const forward = !o.processes;
+    server = start('server', serverArgs, { ...baseEnv, AGENCIES: String(n), ...(forward ? { LOTTERY_LOG_SOURCE: 'server' } : {}) }, forward ? 'forward' : undefined);
   };
   /**
    * Agencies started before the server is up wait at their gate (server-first): each is let
@@ -184,32 +207,15 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     return r.closed;
   };
   /**
-   * Every agency in one process (the default): one Node start-up instead of N on the run's
-   * critical path. Each agency still writes its own `clientN | ` lines, and the process writes
-   * each agency's exit line after its last one (the process's exit code for any it could not).
+   * Every agency in this process (the default, run-agencies.ts): no agency process to start. Each
+   * agency still writes its own `clientN | ` lines and, when it finishes, its exit line.
    */
-  const startSharedAgencies = (): Promise<number>[] => {
+  let inProcess: InProcessAgencies | null = null;
+  const startAgenciesHere = (): Promise<number>[] => {
     const opts = files.map((_, idx) => agencyOptions(idx));
     for (const a of opts) if (bars) bar.set(Number(a.id), bars.create(100, 0, { agency: `client${a.id}`, bets: 0 }));
-    const settle = new Map<number, (code: number) => void>();
-    const runs = opts.map((a) => new Promise<number>((resolve) => settle.set(Number(a.id), resolve)));
-    const exited = (id: number, code: number, line: boolean): void => {
-      const s = settle.get(id);
-      if (!s) return;
-      settle.delete(id);
-      if (line) emit(`client${id} exited with code ${code}`);
-      s(code);
-    };
-    const r = start('agencies', ['agency'], { ...baseEnv, LOTTERY_AGENCIES: JSON.stringify(opts), LOTTERY_AGENCY_GATE: 'ipc' }, (l) => {
-      emit(l);
-      const m = /^client(\d+) exited with code (\d+)$/.exec(l);
-      if (m) exited(Number(m[1]), Number(m[2]), false);
-    });
-    gateAndProgress(r.child, true);
-    void r.closed.then((code) => {
-      for (const id of [...settle.keys()]) exited(id, code, true);
-    });
-    return runs;
+    inProcess = startInProcessAgencies(opts, baseEnv, emit, bars ? (id, pct, bets) => bar.get(id)?.update(pct, { bets }) : null);
+    return inProcess.runs;
   };
   let agencyRuns: Promise<number>[];
   if (random) {
@@ -225,10 +231,10 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     agencyRuns = runs;
   } else {
     startServerProcess();
-    // The agency processes start while the server does (each loads its code, then waits at its
+    // The agencies load while the server starts (here, or in their own processes that wait at a
     // gate); they are let through, all at once, when the server listens: no agency connects
     // before the server is up, and neither waits for the other's start-up.
-    agencyRuns = o.agencyProcesses || files.length === 0 ? files.map((_, idx) => startAgency(idx, true)) : startSharedAgencies();
+    agencyRuns = o.agencyProcesses || files.length === 0 ? files.map((_, idx) => startAgency(idx, true)) : startAgenciesHere();
     const ready = await new Promise<boolean>((resolve) => {
       server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(true));
       void server.closed.then(() => resolve(false));
@@ -239,18 +245,21 @@ export async function runAll(o: RunAllOptions): Promise<number> {
       process.stderr.write('lottery run: the server did not start\n');
       serverState = 'failed';
       for (const c of gated) release(c);
+      (inProcess as InProcessAgencies | null)?.cancel();
       await Promise.all(agencyRuns);
       return 1;
     }
     serverState = 'up';
     for (const c of gated) release(c);
+    (inProcess as InProcessAgencies | null)?.go();
   }
-  // Counted for the final check while the processes run (reading the files is not on their path).
-  let expectedBets = 0;
-  for (const f of files) expectedBets += countRows(f);
   const codes = await Promise.all(agencyRuns);
   server.child.kill('SIGTERM');
   const killTimer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);
+  // Counted for the final check while the server stops (~30 ms of reading and counting, on no
+  // process's path then; during the ingest it took CPU from the server and the agencies).
+  let expectedBets = 0;
+  for (const f of files) expectedBets += countRows(f);
   const serverCode = await server.closed;
   clearTimeout(killTimer);
   bars?.stop();

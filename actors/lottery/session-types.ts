@@ -2,7 +2,7 @@
 // the socket adapter (connection.ts) feeds it, the effects it asks for, and its state. Kept apart
 // so the adapter, the tests and the state machine share one definition.
 
-import type { Bet, BetRow } from '../../protocols/lottery/index.ts';
+import type { BetRow } from '../../protocols/lottery/index.ts';
 import type { FixedHeaderDecoder } from '../../protocols/framing/fixed-header.ts';
 import type { Length16Decoder } from '../../protocols/framing/length16.ts';
 import type { StoreProgress, StoreReply } from './betstore.ts';
@@ -61,7 +61,8 @@ export type Effect =
   | { k: 'retry'; ms: number };
 
 export type Pending =
-  | { kind: 'store'; protocol: 'A' | 'B'; agency: number; bets: Bet[]; batchId: number; single: boolean }
+  /** A batch: its storage rows and the same rows as bets.csv lines. */
+  | { kind: 'store'; protocol: 'A' | 'B'; agency: number; rows: BetRow[]; csv: string; batchId: number; single: boolean }
   | { kind: 'close'; protocol: 'A' | 'B'; agency: number }
   | { kind: 'progress'; protocol: 'A'; agency: number }
   | { kind: 'draw'; protocol: 'A' | 'B'; agency: number; hold: boolean };

@@ -19,6 +19,7 @@ import {
   bFrameCount,
   bFrameDecoder,
   bFrameType,
+  decodeABetRows,
   decodeARequest,
   decodeB,
   encodeAAck,
@@ -185,7 +186,25 @@ function protocolFailure(s: Session, what: string, err: unknown, fx: Effect[]): 
 
 // ---- requests ------------------------------------------------------------------------------------
 
+/** Decoded bets as storage rows and bets.csv lines. */
+function rowsOf(bets: readonly Bet[]): { rows: BetRow[]; csv: string } {
+  const rows: BetRow[] = new Array(bets.length);
+  let csv = '';
+  for (let i = 0; i < rows.length; i++) {
+    const r = toRow(bets[i]);
+    rows[i] = r;
+    csv += formatBetsCsvRow(r);
+  }
+  return { rows, csv };
+}
+
 function onFrameA(s: Session, f: HeaderFrame, fx: Effect[]): void {
+  // The common shape straight from the bytes (protocols/lottery/a-rows.ts); anything else decoded in full.
+  const fast = decodeABetRows(f);
+  if (fast) {
+    s.pending = { kind: 'store', protocol: 'A', agency: fast.agency, rows: fast.rows, csv: fast.csv, batchId: fast.batchId, single: s.cfg.mode === 'bet' && fast.rows.length === 1 };
+    return;
+  }
   let req;
   try {
     req = decodeARequest(f);
@@ -194,7 +213,7 @@ function onFrameA(s: Session, f: HeaderFrame, fx: Effect[]): void {
     return protocolFailure(s, f.header[0] === 0x46 ? 'FIN' : 'LST', err, fx);
   }
   if (req.type === 'BET') {
-    s.pending = { kind: 'store', protocol: 'A', agency: req.agency, bets: req.bets, batchId: req.batchId, single: s.cfg.mode === 'bet' && req.bets.length === 1 };
+    s.pending = { kind: 'store', protocol: 'A', agency: req.agency, ...rowsOf(req.bets), batchId: req.batchId, single: s.cfg.mode === 'bet' && req.bets.length === 1 };
   } else if (req.type === 'LST') {
     s.keepAlive = true;
     s.pending = { kind: 'progress', protocol: 'A', agency: req.agency };
@@ -214,10 +233,10 @@ function onFrameB(s: Session, frame: Buffer, fx: Effect[]): void {
   }
   switch (p.type) {
     case 'StoreBet':
-      s.pending = { kind: 'store', protocol: 'B', agency: p.bet.agency, bets: [p.bet], batchId: 0, single: true };
+      s.pending = { kind: 'store', protocol: 'B', agency: p.bet.agency, ...rowsOf([p.bet]), batchId: 0, single: true };
       return;
     case 'StoreBatch':
-      s.pending = { kind: 'store', protocol: 'B', agency: p.agency, bets: p.bets, batchId: 0, single: false };
+      s.pending = { kind: 'store', protocol: 'B', agency: p.agency, ...rowsOf(p.bets), batchId: 0, single: false };
       return;
     case 'AgencyClose':
       s.pending = { kind: 'close', protocol: 'B', agency: p.agency };
@@ -236,16 +255,9 @@ function startPending(s: Session, fx: Effect[]): void {
   if (p.kind === 'store') {
     if (p.agency > s.cfg.agencies) {
       s.pending = null;
-      return failBatch(s, p.protocol, p.bets.length, `agency ${p.agency} is outside 1..${s.cfg.agencies}`, fx);
+      return failBatch(s, p.protocol, p.rows.length, `agency ${p.agency} is outside 1..${s.cfg.agencies}`, fx);
     }
-    const rows: BetRow[] = new Array(p.bets.length);
-    let csv = '';
-    for (let i = 0; i < rows.length; i++) {
-      const r = toRow(p.bets[i]);
-      rows[i] = r;
-      csv += formatBetsCsvRow(r);
-    }
-    fx.push({ k: 'store', agency: p.agency, rows, csv, batchId: p.protocol === 'A' ? p.batchId : undefined });
+    fx.push({ k: 'store', agency: p.agency, rows: p.rows, csv: p.csv, batchId: p.protocol === 'A' ? p.batchId : undefined });
   } else if (p.kind === 'close') {
     if (p.agency > s.cfg.agencies) {
       fx.push(tp0('info', 'cierre_agencia', 'fail', { agencia: p.agency }), log('warn', 'close for an unknown agency', { agency: p.agency, agencies: s.cfg.agencies }));
@@ -266,10 +278,10 @@ function startPending(s: Session, fx: Effect[]): void {
 function onStored(s: Session, p: Extract<Pending, { kind: 'store' }>, r: StoreReply, fx: Effect[]): void {
   if (!r.ok) {
     s.pending = null;
-    return failBatch(s, p.protocol, p.bets.length, r.reason, fx);
+    return failBatch(s, p.protocol, p.rows.length, r.reason, fx);
   }
-  if (p.single) fx.push(tp0('info', 'apuesta_almacenada', 'success', { dni: p.bets[0].document, numero: p.bets[0].number }));
-  else fx.push(tp0('info', 'apuesta_recibida', 'success', { cantidad: p.bets.length }));
+  if (p.single) fx.push(tp0('info', 'apuesta_almacenada', 'success', { dni: p.rows[0][3], numero: p.rows[0][5] }));
+  else fx.push(tp0('info', 'apuesta_recibida', 'success', { cantidad: p.rows.length }));
   reply(s, [p.protocol === 'A' ? encodeAAck(p.agency, p.batchId) : encodeB({ type: 'StoreResponse', status: 0 })], fx);
 }
 

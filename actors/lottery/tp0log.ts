@@ -65,6 +65,12 @@ export function setThreadSink(fn: ((line: string) => void) | null): void {
   threadSink = fn;
 }
 
+/** Writes one whole line where this thread's TP0 lines go (the sink, else stdout). */
+export function writeLine(text: string): void {
+  if (threadSink) threadSink(text);
+  else writeAllSync(1, text);
+}
+
 export interface Tp0LogOptions {
   /** Minimum level written (default INFO). */
   level?: string;

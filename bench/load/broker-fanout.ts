@@ -22,6 +22,8 @@ const c = JSON.parse(process.argv[2]) as Config;
 const payload = 'x'.repeat(c.size);
 const topic = 'bench';
 let delivered = 0;
+/** Publishes answered -5 (a full subscriber queue) and sent again: the broker's backpressure at work. */
+let retries = 0;
 const expected = c.count * c.subs;
 let finish: () => void = () => {};
 const done = new Promise<void>((r) => (finish = r));
@@ -69,6 +71,7 @@ async function ours(): Promise<() => Promise<void>> {
           return;
         } catch (e) {
           if ((e as { code?: number }).code !== -5) throw e;
+          retries++;
           await new Promise((r) => setTimeout(r, 2));
         }
       }
@@ -145,5 +148,5 @@ const timer = setTimeout(() => {
 await go();
 const seconds = (performance.now() - t0) / 1000;
 clearTimeout(timer);
-process.stdout.write(JSON.stringify({ delivered, expected, seconds, rate: delivered / seconds }) + '\n');
+process.stdout.write(JSON.stringify({ delivered, expected, seconds, rate: delivered / seconds, retries }) + '\n');
 process.exit(0);

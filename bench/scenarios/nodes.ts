@@ -5,7 +5,7 @@
 //   same codec (bench/load/ws-raw.ts). Target >= 0.8x.
 // - nodes.ask: sequential remote ask round trips; baseline: a raw ws ping-pong of one message
 //   per frame. Target >= 0.8x.
-// Peak RSS of both processes is reported for ours and the baseline.
+// Peak RSS and CPU time per message of both processes are reported for ours and the baseline.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,8 @@ const MB = 2 ** 20;
 interface Proc {
   child: ChildProcess;
   next<T>(): Promise<T>;
-  stop(): Promise<number>;
+  /** Peak RSS and CPU time (ms, since it was ready) of the process. */
+  stop(): Promise<{ peakRss: number; cpuMs: number }>;
 }
 
 function start(file: string, args: string[], timeoutMs: number): Proc {
@@ -42,11 +43,11 @@ function start(file: string, args: string[], timeoutMs: number): Proc {
     child,
     next,
     async stop() {
-      if (child.exitCode !== null) return 0;
+      if (child.exitCode !== null) return { peakRss: 0, cpuMs: 0 };
       child.send({ op: 'stop' });
-      const r = await next<{ peakRss: number }>().catch(() => ({ peakRss: 0 }));
+      const r = await next<{ peakRss: number; cpuMs: number }>().catch(() => ({ peakRss: 0, cpuMs: 0 }));
       await new Promise((res) => (child.exitCode !== null ? res(null) : child.once('exit', res)));
-      return r.peakRss;
+      return r;
     },
   };
 }
@@ -55,6 +56,9 @@ interface Pair {
   rate: number;
   serverRss: number;
   clientRss: number;
+  /** CPU time per message (or ask) in ns: the client over its measured stretch, the server from ready to stop. */
+  clientCpuNs: number;
+  serverCpuNs: number;
 }
 
 async function pair(serverFile: string, serverArgs: string[], clientFile: string, clientArgs: (url: string) => string[], timeoutMs: number): Promise<Pair> {
@@ -63,8 +67,11 @@ async function pair(serverFile: string, serverArgs: string[], clientFile: string
     const { url } = await server.next<{ url: string }>();
     const client = start(clientFile, clientArgs(url), timeoutMs);
     try {
-      const r = await client.next<{ ms: number; n: number }>();
-      return { rate: r.n / (r.ms / 1000), clientRss: await client.stop(), serverRss: await server.stop() };
+      const r = await client.next<{ ms: number; n: number; cpuMs: number }>();
+      const c = await client.stop();
+      const s = await server.stop();
+      const per = 1e6 / r.n;
+      return { rate: r.n / (r.ms / 1000), clientRss: c.peakRss, serverRss: s.peakRss, clientCpuNs: Math.round(r.cpuMs * per), serverCpuNs: Math.round(s.cpuMs * per) };
     } finally {
       client.child.kill('SIGKILL');
     }
@@ -96,6 +103,11 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
       peakRssEchoMB: Math.round(ourTell.serverRss / MB),
       baselinePeakRssClientMB: Math.round(rawTell.clientRss / MB),
       baselinePeakRssServerMB: Math.round(rawTell.serverRss / MB),
+      // CPU time is steadier than throughput on a loaded machine (one run's sample)
+      cpuNsPerMsgSender: ourTell.clientCpuNs,
+      cpuNsPerMsgEcho: ourTell.serverCpuNs,
+      baselineCpuNsPerMsgClient: rawTell.clientCpuNs,
+      baselineCpuNsPerMsgServer: rawTell.serverCpuNs,
     },
   });
 
@@ -114,6 +126,10 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
       peakRssEchoMB: Math.round(ourAsk.serverRss / MB),
       baselinePeakRssClientMB: Math.round(rawAsk.clientRss / MB),
       baselinePeakRssServerMB: Math.round(rawAsk.serverRss / MB),
+      cpuNsPerAskAsker: ourAsk.clientCpuNs,
+      cpuNsPerAskEcho: ourAsk.serverCpuNs,
+      baselineCpuNsPerAskClient: rawAsk.clientCpuNs,
+      baselineCpuNsPerAskServer: rawAsk.serverCpuNs,
     },
   });
   return out;

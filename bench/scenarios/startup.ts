@@ -1,6 +1,9 @@
 // Start-up (performance.md): whole `actor-runtime` processes as a user starts them (the installed
 // command, bin/actor-runtime.mjs, with a warm compile cache), timed from spawn to the moment that
-// matters, against `node -e 0` with the same Node in the same run:
+// matters, against `node -e 0` with the same Node in the same run. Every start of a case is the same
+// command line with the same files (one port per case), as a user's next start of a command is, so
+// the start-up caches (README "Start-up caches") are warm too; ACTOR_RUNTIME_CACHE=0 in the bench's
+// environment measures starts without them:
 //   --help to its exit (≤ 2x); a one-shot tool to its first byte on the wire (≤ 3x); a server
 //   to listening (≤ 4x). Peak resident memory is reported for each.
 //
@@ -181,7 +184,8 @@ async function sample(argv: string[], until: StartupCase['until'], port: number,
     if (settle && child.exitCode === null && child.signalCode === null) await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
-    sink?.close();
+    // Closed before the next start listens on the same port.
+    if (sink) await new Promise<void>((r) => sink!.close(() => r()));
   }
 }
 
@@ -198,36 +202,33 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
     const node = async (): Promise<number> => (await sample(['-e', '0'], 'exit', 0)).ms;
     for (const c of STARTUP_CASES) {
       const socket = join(dir, `${c.name}.sock`);
-      const argv = (port: number): string[] => [BIN, ...c.args({ port, dir, socket })];
+      // One port per case, for every start of it: each start is the same command line with the same
+      // files, as a user's next start is (the start-up caches, README "Start-up caches", apply;
+      // `ACTOR_RUNTIME_CACHE=0 … bench startup` measures starts without them).
+      const port = await freePort();
+      const argv = (): string[] => [BIN, ...c.args({ port, dir, socket })];
       const unix = c.unix ? socket : undefined;
-      // Warm-up: fills the compile cache (a user's second start onwards).
-      const warm = await freePort();
-      await sample(argv(warm), c.until, warm, false, unix, true);
+      // Warm-up: fills the compile cache and the start-up caches (a user's second start onwards).
+      await sample(argv(), c.until, port, false, unix, true);
       const ours: number[] = [];
       const base: number[] = [];
       const other: number[] = [];
-      const otherArgv = (port: number): string[] => [COMPARE!, ...c.args({ port, dir, socket })];
-      if (COMPARE) {
-        const w = await freePort();
-        await sample(otherArgv(w), c.until, w, false, unix, true);
-      }
+      const otherArgv = (): string[] => [COMPARE!, ...c.args({ port, dir, socket })];
+      if (COMPARE) await sample(otherArgv(), c.until, port, false, unix, true);
       // Interleaved, so that a burst of load elsewhere on the machine hits both alike.
       for (let i = 0; i < n; i++) {
         base.push(await node());
         const mine = async (): Promise<void> => {
-          const port = await freePort();
-          ours.push((await sample(argv(port), c.until, port, false, unix)).ms);
+          ours.push((await sample(argv(), c.until, port, false, unix)).ms);
         };
         const theirs = async (): Promise<void> => {
-          const port = await freePort();
-          other.push((await sample(otherArgv(port), c.until, port, false, unix)).ms);
+          other.push((await sample(otherArgv(), c.until, port, false, unix)).ms);
         };
         if (!COMPARE) await mine();
         else if (i % 2 === 0) await mine().then(theirs);
         else await theirs().then(mine);
       }
-      const port = await freePort();
-      const rss = await sample(argv(port), c.until, port, true, unix);
+      const rss = await sample(argv(), c.until, port, true, unix);
       const baseRss = await sample(['-e', '0'], 'exit', 0, true);
       const value = median(ours);
       const baseline = median(base);
@@ -243,8 +244,7 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
         extra: { until: c.until, samples: n, minMs: Math.min(...ours), maxMs: Math.max(...ours), peakRssMb: rss.rssMb ?? '-', baselinePeakRssMb: baseRss.rssMb ?? '-' },
       });
       if (COMPARE) {
-        const p2 = await freePort();
-        const otherRss = await sample(otherArgv(p2), c.until, p2, true, unix);
+        const otherRss = await sample(otherArgv(), c.until, port, true, unix);
         results.push({
           name: `startup.${c.name}.compare`,
           value: median(other),

@@ -5,8 +5,8 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../errors.ts';
 import { asBuffer } from '../framing/bytes.ts';
-import { RECV_FLAGS, REPLY_FLAGS } from './encode.ts';
-import { BROKER_PROTOCOL_VERSION, MAX_ID, OPCODES, type BrokerFrame, type BrokerFrameType } from './types.ts';
+import { MAX_BATCH, RECV_FLAGS, REPLY_FLAGS } from './encode.ts';
+import { BROKER_PROTOCOL_VERSION, MAX_ID, OPCODES, type BatchedMessage, type BrokerFrame, type BrokerFrameType, type StatusRun } from './types.ts';
 
 const TYPES = new Map<number, BrokerFrameType>(Object.entries(OPCODES).map(([k, v]) => [v, k as BrokerFrameType]));
 const TWO_32 = 2 ** 32;
@@ -183,11 +183,69 @@ export function decodeBrokerFrame(payload: Uint8Array): BrokerFrame {
       frame = { type, topic, msg, to };
       break;
     }
+    case 'publish-batch': {
+      const ridv = rid(r);
+      const id = r.i64('id', 1);
+      const topic = r.str(r.u16('topic length'), 'topic');
+      const n = count(r, 'publish-batch message count');
+      const msgs = new Array<string>(n);
+      for (let i = 0; i < n; i++) msgs[i] = r.str(r.u32('message length'), 'message');
+      frame = { type, rid: ridv, id, topic, msgs };
+      break;
+    }
+    case 'reply-batch': {
+      const ridv = rid(r);
+      const n = count(r, 'reply-batch run count');
+      const runs = new Array<StatusRun>(n);
+      for (let i = 0; i < n; i++) {
+        const c = count(r, 'run count');
+        const statusAt = r.pos;
+        const status = r.i64('status', -MAX_ID);
+        const description = r.str(r.u16('description length'), 'description');
+        if (status < 0 && description === '') throw new ProtocolError('invalid-field', `error ${status} has no description`, statusAt);
+        runs[i] = { count: c, status, description };
+      }
+      frame = { type, rid: ridv, runs };
+      break;
+    }
+    case 'deliver-batch': {
+      const ntAt = r.pos;
+      const nt = r.u16('topic count');
+      if (nt === 0) throw new ProtocolError('invalid-field', 'deliver-batch names no topic', ntAt);
+      const topics = new Array<string>(nt);
+      for (let i = 0; i < nt; i++) topics[i] = r.str(r.u16('topic length'), 'topic');
+      const n = count(r, 'deliver-batch message count');
+      const msgs = new Array<BatchedMessage>(n);
+      for (let i = 0; i < n; i++) {
+        const tAt = r.pos;
+        const t = r.u16('topic index');
+        if (t >= nt) throw new ProtocolError('invalid-field', `topic index ${t} is outside the frame's ${nt} topics`, tAt);
+        const msg = r.str(r.u32('message length'), 'message');
+        const pairs = count(r, 'subscriber count');
+        r.need(16 * pairs, 'subscribers');
+        const to = new Array<number>(2 * pairs);
+        for (let j = 0; j < to.length; j += 2) {
+          to[j] = r.i64('id', 1);
+          to[j + 1] = r.i64('seq', 0);
+        }
+        msgs[i] = { topic: t, msg, to };
+      }
+      frame = { type, topics, msgs };
+      break;
+    }
   }
   if (r.pos !== payload.length) {
     throw new ProtocolError('trailing-bytes', `${payload.length - r.pos} bytes after the end of a ${type} frame`, r.pos);
   }
   return frame;
+}
+
+/** A batch's u32 count, 1..MAX_BATCH. */
+function count(r: Reader, what: string): number {
+  const at = r.pos;
+  const n = r.u32(what);
+  if (n < 1 || n > MAX_BATCH) throw new ProtocolError('invalid-field', `${what} ${n} is outside 1..${MAX_BATCH}`, at);
+  return n;
 }
 
 function rid(r: Reader): number {

@@ -20,6 +20,8 @@ export const RECV_FLAGS = { wait: FLAG_WAIT, timeout: FLAG_TIMEOUT } as const;
 export const REPLY_FLAGS = { id: FLAG_ID, delivery: FLAG_DELIVERY } as const;
 
 const TWO_32 = 2 ** 32;
+/** Most entries (messages, runs, subscribers of one message) a batch frame holds; the frame cap usually binds first. */
+export const MAX_BATCH = 0xffff;
 
 function bad(detail: string): ProtocolError {
   return new ProtocolError('invalid-field', detail);
@@ -84,6 +86,8 @@ export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {
   let topicBytes = 0;
   let msgBytes = 0;
   let textBytes = 0;
+  /** Byte lengths of a batch frame's strings, in write order (computed once in the size pass). */
+  let lens: number[] = [];
   switch (frame.type) {
     case 'hello':
       if (frame.version !== BROKER_PROTOCOL_VERSION) throw new ProtocolError('unsupported-version', `hello version ${frame.version} is not ${BROKER_PROTOCOL_VERSION}`);
@@ -167,6 +171,49 @@ export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {
       msgBytes = strLen('message', frame.msg, max);
       size += 2 + topicBytes + 4 + msgBytes + 2 + 16 * frame.to.length;
       break;
+    case 'publish-batch':
+      checkRid(frame.rid, false);
+      checkId('id', frame.id, 1);
+      if (frame.msgs.length < 1 || frame.msgs.length > MAX_BATCH) throw bad(`publish-batch holds ${frame.msgs.length} messages; it holds 1..${MAX_BATCH}`);
+      topicBytes = strLen('topic', frame.topic, 0xffff);
+      size += 4 + 8 + 2 + topicBytes + 4;
+      lens = new Array<number>(frame.msgs.length);
+      for (let i = 0; i < frame.msgs.length; i++) size += 4 + (lens[i] = strLen('message', frame.msgs[i], max));
+      break;
+    case 'reply-batch':
+      checkRid(frame.rid, false);
+      if (frame.runs.length < 1 || frame.runs.length > MAX_BATCH) throw bad(`reply-batch holds ${frame.runs.length} runs; it holds 1..${MAX_BATCH}`);
+      size += 4 + 4;
+      lens = new Array<number>(frame.runs.length);
+      for (let i = 0; i < frame.runs.length; i++) {
+        const r = frame.runs[i];
+        if (!Number.isInteger(r.count) || r.count < 1 || r.count > MAX_BATCH) throw bad(`run count ${r.count} must be an integer in 1..${MAX_BATCH}`);
+        if (!Number.isSafeInteger(r.status)) throw bad(`status ${r.status} must be a safe integer`);
+        lens[i] = strLen('description', r.description, 0xffff);
+        if (r.status < 0 && lens[i] === 0) throw bad(`error ${r.status} has no description`);
+        size += 4 + 8 + 2 + lens[i];
+      }
+      break;
+    case 'deliver-batch': {
+      const nt = frame.topics.length;
+      if (nt < 1 || nt > 0xffff) throw bad(`deliver-batch names ${nt} topics; it holds 1..${0xffff}`);
+      if (frame.msgs.length < 1 || frame.msgs.length > MAX_BATCH) throw bad(`deliver-batch holds ${frame.msgs.length} messages; it holds 1..${MAX_BATCH}`);
+      lens = new Array<number>(nt + frame.msgs.length);
+      size += 2 + 4;
+      for (let i = 0; i < nt; i++) size += 2 + (lens[i] = strLen('topic', frame.topics[i], 0xffff));
+      for (let i = 0; i < frame.msgs.length; i++) {
+        const m = frame.msgs[i];
+        if (!Number.isInteger(m.topic) || m.topic < 0 || m.topic >= nt) throw bad(`message ${i} names topic ${m.topic}; the frame has ${nt}`);
+        const pairs = m.to.length / 2;
+        if (pairs < 1 || !Number.isInteger(pairs) || pairs > MAX_BATCH) throw bad(`message ${i} goes to ${m.to.length / 2} subscribers; it holds 1..${MAX_BATCH} (id, seq) pairs`);
+        for (let j = 0; j < m.to.length; j += 2) {
+          checkId('id', m.to[j], 1);
+          checkId('seq', m.to[j + 1], 0);
+        }
+        size += 2 + 4 + (lens[nt + i] = strLen('message', m.msg, max)) + 4 + 8 * m.to.length;
+      }
+      break;
+    }
     default:
       throw new ProtocolError('unknown-type', `unknown broker frame type "${String((frame as { type: unknown }).type)}"`);
   }
@@ -254,6 +301,46 @@ export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {
         w.i64(t.seq);
       }
       break;
+    case 'publish-batch':
+      w.u32(frame.rid);
+      w.i64(frame.id);
+      w.u16(topicBytes);
+      w.str(frame.topic, topicBytes);
+      w.u32(frame.msgs.length);
+      for (let i = 0; i < frame.msgs.length; i++) {
+        w.u32(lens[i]);
+        w.str(frame.msgs[i], lens[i]);
+      }
+      break;
+    case 'reply-batch':
+      w.u32(frame.rid);
+      w.u32(frame.runs.length);
+      for (let i = 0; i < frame.runs.length; i++) {
+        const r = frame.runs[i];
+        w.u32(r.count);
+        w.i64(r.status);
+        w.u16(lens[i]);
+        w.str(r.description, lens[i]);
+      }
+      break;
+    case 'deliver-batch': {
+      const nt = frame.topics.length;
+      w.u16(nt);
+      for (let i = 0; i < nt; i++) {
+        w.u16(lens[i]);
+        w.str(frame.topics[i], lens[i]);
+      }
+      w.u32(frame.msgs.length);
+      for (let i = 0; i < frame.msgs.length; i++) {
+        const m = frame.msgs[i];
+        w.u16(m.topic);
+        w.u32(lens[nt + i]);
+        w.str(m.msg, lens[nt + i]);
+        w.u32(m.to.length / 2);
+        for (let j = 0; j < m.to.length; j++) w.i64(m.to[j]);
+      }
+      break;
+    }
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // JSON lines for the CLI <-> local broker socket, and the argument rules of broker.md §6.2.
 
 export * from './types.ts';
-export { encodeBrokerFrame, DEFAULT_MAX_FRAME_BYTES, RECV_FLAGS, REPLY_FLAGS, type EncodeOptions } from './encode.ts';
+export { encodeBrokerFrame, DEFAULT_MAX_FRAME_BYTES, MAX_BATCH, RECV_FLAGS, REPLY_FLAGS, type EncodeOptions } from './encode.ts';
 export { decodeBrokerFrame } from './decode.ts';
 export { BrokerStreamDecoder } from './stream.ts';
 export { decodeJsonRequest, encodeJsonRequest, decodeJsonReply, encodeJsonReply, replyToJson, type JsonReply } from './json.ts';

@@ -5,6 +5,7 @@
 //   client -> LB  {rid, op:"stream", id, credit}     one reply line: status 0 (open) or an error
 //                 {rid, op:"ack", seq, close?}        rid = the stream's rid; no reply
 //   LB -> client  {stream: rid, msgs: [[topic, msg, seq], ...]}
+//                 {stream: rid, topic, seq, msgs: [msg, ...]}   one topic, seqs seq, seq+1, ... (the usual batch)
 //                 {stream: rid, end: code, description}   the broker ended the stream (code < 0)
 // Shape errors throw ProtocolError (-> -9); value rules (id, credit range) are checked by the LB.
 
@@ -86,8 +87,24 @@ export function encodeStreamAck(a: Omit<StreamAck, 'type'>): string {
   return JSON.stringify(a.close ? { rid: a.rid, op: 'ack', seq: a.seq, close: true } : { rid: a.rid, op: 'ack', seq: a.seq });
 }
 
-/** One batch line (no newline); the messages are [topic, msg, seq] tuples to keep lines short. */
+/**
+ * One batch line (no newline). A batch of one topic with consecutive seqs (the usual case) names
+ * the topic and the first seq once and lists the texts; any other is [topic, msg, seq] tuples.
+ */
 export function encodeStreamBatch(stream: number, msgs: readonly Delivery[]): string {
+  const n = msgs.length;
+  if (n > 0) {
+    const topic = msgs[0].topic;
+    const seq = msgs[0].seq;
+    const texts = new Array<string>(n);
+    let i = 0;
+    for (; i < n; i++) {
+      const d = msgs[i];
+      if (d.topic !== topic || d.seq !== seq + i) break;
+      texts[i] = d.msg;
+    }
+    if (i === n) return JSON.stringify({ stream, topic, seq, msgs: texts });
+  }
   const tuples = new Array<[string, string, number]>(msgs.length);
   for (let i = 0; i < msgs.length; i++) tuples[i] = [msgs[i].topic, msgs[i].msg, msgs[i].seq];
   return JSON.stringify({ stream, msgs: tuples });
@@ -110,8 +127,22 @@ export function decodeLbLine(line: string | Uint8Array): BrokerReply | StreamBat
     if (typeof o.description !== 'string' || o.description === '') throw field(what, '"description" must be a non-empty string');
     return { type: 'end', stream, code, description: o.description };
   }
-  onlyKeys(o, ['stream', 'msgs'], what);
   if (!Array.isArray(o.msgs)) throw field(what, '"msgs" must be an array');
+  if (Object.hasOwn(o, 'topic')) {
+    onlyKeys(o, ['stream', 'topic', 'seq', 'msgs'], what);
+    const texts = o.msgs as unknown[];
+    if (typeof o.topic !== 'string') throw field(what, '"topic" must be a string');
+    const topic = o.topic;
+    const seq = int(o, 'seq', what, 0, Number.MAX_SAFE_INTEGER - Math.max(0, texts.length - 1));
+    const msgs: Delivery[] = new Array(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      const msg = texts[i];
+      if (typeof msg !== 'string') throw field(what, `message ${i} must be a string`);
+      msgs[i] = { topic, msg, seq: seq + i };
+    }
+    return { type: 'batch', stream, msgs };
+  }
+  onlyKeys(o, ['stream', 'msgs'], what);
   const msgs: Delivery[] = new Array(o.msgs.length);
   for (let i = 0; i < o.msgs.length; i++) {
     const t: unknown = o.msgs[i];

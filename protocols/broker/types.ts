@@ -142,8 +142,66 @@ export interface FanoutFrame {
 /** Most subscribers one fanout frame names (u16 count). */
 export const MAX_FANOUT = 0xffff;
 
+// ---- batch frames: what one event-loop turn of a busy link carries as one frame
+
+/**
+ * n publishes of one id to one topic as one link request (one rid): each is still its own
+ * operation with its own atomic fan-out and status, applied in order. Answered by one
+ * `reply-batch` (or one `error` frame when the whole batch failed, e.g. -7).
+ */
+export interface PublishBatchFrame {
+  type: 'publish-batch';
+  rid: number;
+  id: number;
+  topic: string;
+  msgs: string[];
+}
+
+/** `count` consecutive publishes of a batch with the same outcome (`description` '' for a success). */
+export interface StatusRun {
+  count: number;
+  status: number;
+  description: string;
+}
+
+/** The outcomes of a `publish-batch`, in order, as runs of equal status (one run when all succeeded alike). */
+export interface ReplyBatchFrame {
+  type: 'reply-batch';
+  rid: number;
+  runs: StatusRun[];
+}
+
+/** One queued message of a `deliver-batch`: `to` is flat (id, seq) pairs of this LB's subscribers. */
+export interface BatchedMessage {
+  /** Index into the frame's `topics`. */
+  topic: number;
+  msg: string;
+  to: number[];
+}
+
+/**
+ * The pushes of one server turn to one LB: many messages, each with the (id, seq) of every
+ * subscriber of this LB it goes to, in the order they were queued (so each subscriber's FIFO holds).
+ * Same meaning as one `deliver` per (message, id).
+ */
+export interface DeliverBatchFrame {
+  type: 'deliver-batch';
+  topics: string[];
+  msgs: BatchedMessage[];
+}
+
 export type BrokerReply = ReplyFrame | ErrorFrame;
-export type BrokerFrame = BrokerRequest | HelloFrame | AckFrame | ReplyFrame | ErrorFrame | DeliverFrame | FanoutFrame;
+export type BrokerFrame =
+  | BrokerRequest
+  | HelloFrame
+  | AckFrame
+  | ReplyFrame
+  | ErrorFrame
+  | DeliverFrame
+  | FanoutFrame
+  | PublishBatchFrame
+  | ReplyBatchFrame
+  | DeliverBatchFrame;
 export type BrokerFrameType = BrokerFrame['type'];
 
 /** Wire opcodes (first payload byte). */
@@ -156,8 +214,11 @@ export const OPCODES = {
   recv: 0x06,
   destroy: 0x07,
   ack: 0x08,
+  'publish-batch': 0x09,
   reply: 0x81,
   error: 0x82,
   deliver: 0x83,
   fanout: 0x84,
+  'reply-batch': 0x85,
+  'deliver-batch': 0x86,
 } as const satisfies Record<BrokerFrameType, number>;

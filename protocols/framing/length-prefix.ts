@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../errors.ts';
 import { asBuffer, EMPTY, tooLarge } from './bytes.ts';
-import type { FrameDecoder } from './types.ts';
+import type { FrameDecoder, Framer } from './types.ts';
 
 export type PrefixSize = 2 | 4;
 
@@ -165,4 +165,16 @@ export class LengthPrefixDecoder implements FrameDecoder<Buffer> {
     }
     return null;
   }
+}
+
+/** The Framer of a length-prefixed format; the options are checked once, here. */
+export function lengthPrefixFramer(name: 'length16' | 'length32', prefix: PrefixSize, options: LengthPrefixOptions, decoder: (o: LengthPrefixOptions) => LengthPrefixDecoder): Framer {
+  const opts = { ...options };
+  decoder(opts); // validates the options now
+  return {
+    name,
+    maxFrameSize: opts.maxFrameSize,
+    encode: (payload) => encodeLengthPrefixed(prefix, payload, opts),
+    decoder: () => decoder(opts),
+  };
 }

@@ -2,7 +2,7 @@
 // N = 0 is an 'empty-frame' error unless `allowEmpty`; N > maxFrameSize is 'frame-too-large'.
 
 import type { Buffer } from 'node:buffer';
-import { encodeLengthPrefixed, encodePrefix, LengthPrefixDecoder, type LengthPrefixOptions } from './length-prefix.ts';
+import { encodeLengthPrefixed, encodePrefix, LengthPrefixDecoder, lengthPrefixFramer, type LengthPrefixOptions } from './length-prefix.ts';
 import type { Framer } from './types.ts';
 
 /** maxFrameSize must be at most 65535. */
@@ -23,12 +23,5 @@ export class Length16Decoder extends LengthPrefixDecoder {
 }
 
 export function length16(options: Length16Options): Framer {
-  const opts = { ...options };
-  new Length16Decoder(opts);
-  return {
-    name: 'length16',
-    maxFrameSize: opts.maxFrameSize,
-    encode: (payload) => encodeLengthPrefixed(2, payload, opts),
-    decoder: () => new Length16Decoder(opts),
-  };
+  return lengthPrefixFramer('length16', 2, options, (o) => new Length16Decoder(o));
 }

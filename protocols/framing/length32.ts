@@ -2,7 +2,7 @@
 // N = 0 is an 'empty-frame' error unless `allowEmpty`; N > maxFrameSize is 'frame-too-large'.
 
 import type { Buffer } from 'node:buffer';
-import { encodeLengthPrefixed, encodePrefix, LengthPrefixDecoder, type LengthPrefixOptions } from './length-prefix.ts';
+import { encodeLengthPrefixed, encodePrefix, LengthPrefixDecoder, lengthPrefixFramer, type LengthPrefixOptions } from './length-prefix.ts';
 import type { Framer } from './types.ts';
 
 export type Length32Options = LengthPrefixOptions;
@@ -24,12 +24,5 @@ export class Length32Decoder extends LengthPrefixDecoder {
 }
 
 export function length32(options: Length32Options): Framer {
-  const opts = { ...options };
-  new Length32Decoder(opts); // validates the options now
-  return {
-    name: 'length32',
-    maxFrameSize: opts.maxFrameSize,
-    encode: (payload) => encodeLengthPrefixed(4, payload, opts),
-    decoder: () => new Length32Decoder(opts),
-  };
+  return lengthPrefixFramer('length32', 4, options, (o) => new Length32Decoder(o));
 }

@@ -5,3 +5,5 @@ export * from './protocol-a.ts';
 export * from './protocol-b.ts';
 export * from './sniff.ts';
 export * from './batch.ts';
+export * from './a-packer.ts';
+export * from './a-rows.ts';

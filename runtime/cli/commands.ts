@@ -2,7 +2,7 @@
 // its module when it runs, so `--help` and a typo's suggestions load none of them.
 
 import type { Command } from 'commander';
-import type { RunOptions } from './run.ts';
+import { moduleAction } from './action-cache.ts';
 import type { NodeOpts } from './inspect.ts';
 import type { ViewOpts } from './view.ts';
 
@@ -29,7 +29,7 @@ export function registerRunCommand(program: Command): void {
     .option('--stop-timeout <ms>', 'graceful stop deadline before threads are terminated', '10000')
     .option('--view <[host:]port>', 'serve the live web page (loopback unless a secret is set; see `view --help`)')
     .option('--view-secret-file <path>', 'file holding the node secret the page must prove (or ACTOR_RUNTIME_NODE_SECRET; ACTOR_RUNTIME_SECRET is read as an alias)')
-    .action(async (file: string, opts: RunOptions) => (await import('./run.ts')).runCommand(file, opts));
+    .action(moduleAction(new URL('./run.ts', import.meta.url), 'runCommand' satisfies keyof typeof import('./run.ts')));
 }
 
 export function registerInspectCommands(program: Command): void {

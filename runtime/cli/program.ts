@@ -2,7 +2,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { subsystemCommands } from '../kernel/subsystem.ts';
-import { CliError } from './errors.ts';
+import { reportError } from './errors.ts';
 
 /** Adds commands to the program; may import its module first. */
 export type CommandRegistrar = (p: Command) => void | Promise<void>;
@@ -27,29 +27,34 @@ const KERNEL_COMMANDS: KernelCommands[] = [
  * suggestions need every name) gets every command. Start-up is what a tool pays on every run.
  */
 export async function buildProgram(extra: (CommandRegistrar | KernelCommands)[] = [], argv = process.argv): Promise<Command> {
-  const program = new Command('actor-runtime')
+  const asked = argv[2];
+  const groups = [...KERNEL_COMMANDS, ...extra.map((e) => (typeof e === 'function' ? { names: [], register: e } : e))];
+  const own = groups.find((g) => asked !== undefined && g.names.includes(asked));
+  // A subsystem's command: its commands registered once, on the program itself (no probe first).
+  if (own === undefined && asked !== undefined && !asked.startsWith('-')) {
+    const program = newProgram();
+    for (const add of subsystemCommands()) add(program);
+    if (program.commands.some((c) => c.name() === asked || c.aliases().includes(asked))) return finish(program);
+  }
+  const program = newProgram();
+  // In order, so that --help lists them as always.
+  for (const g of own ? [own] : groups) await g.register(program);
+  for (const add of subsystemCommands()) add(program);
+  return finish(program);
+}
+
+function newProgram(): Command {
+  return new Command('actor-runtime')
     .description('An actor-model runtime for Node.js: supervised actors on worker threads, typed mailboxes, state machines.')
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  const asked = argv[2];
-  if (!isSubsystemCommand(asked)) {
-    const groups = [...KERNEL_COMMANDS, ...extra.map((e) => (typeof e === 'function' ? { names: [], register: e } : e))];
-    const own = groups.find((g) => asked !== undefined && g.names.includes(asked));
-    // In order, so that --help lists them as always.
-    for (const g of own ? [own] : groups) await g.register(program);
-  }
-  for (const add of subsystemCommands()) add(program);
-  // Every subcommand reports usage errors the same way.
-  for (const c of program.commands) c.exitOverride().showHelpAfterError('(add --help for usage)');
-  return program;
 }
 
-function isSubsystemCommand(name: string | undefined): boolean {
-  if (name === undefined || name.startsWith('-')) return false;
-  const probe = new Command();
-  for (const add of subsystemCommands()) add(probe);
-  return probe.commands.some((c) => c.name() === name || c.aliases().includes(name));
+/** Every subcommand reports usage errors the same way. */
+function finish(program: Command): Command {
+  for (const c of program.commands) c.exitOverride().showHelpAfterError('(add --help for usage)');
+  return program;
 }
 
 /** Parses and runs; maps usage errors to exit 2 and CliErrors to their code, without stacks. */
@@ -62,15 +67,6 @@ export async function main(program: Command, argv = process.argv): Promise<void>
       process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : 2;
       return;
     }
-    // A CliError, or any error that names its exit code (a subsystem's start or tool error), is
-    // meant for the user: one line, no stack.
-    const code = (err as { exitCode?: unknown } | null)?.exitCode;
-    if (err instanceof CliError || (err instanceof Error && typeof code === 'number')) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = code as number;
-      return;
-    }
-    process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    reportError(err);
   }
 }

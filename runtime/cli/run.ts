@@ -1,18 +1,16 @@
 // `actor-runtime run <topology>`: load and validate the file, start the system and its sections,
 // expose the control socket, and stop gracefully on SIGINT/SIGTERM (children first, stop hooks run).
 
-import { resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { flushCompileCache } from 'node:module';
 import type { ActorSystem } from '../kernel/system.ts';
-import type { Topology } from '../kernel/topology.ts';
-import { declaredModulesFor, loadSubsystems, loadSubsystemsFor, registeredSubsystems, type SectionHandle } from '../kernel/subsystem.ts';
+import type { SectionHandle } from '../kernel/subsystem.ts';
+import { planRun, type RunPlan } from './run-plan.ts';
 import type { ControlServer } from '../inspection/control.ts';
 import { onSignal } from '../io/signals.ts';
 import { CliError } from './errors.ts';
 import type { ViewServer } from '../view/index.ts';
-import { discardPrestarted, hintPreload, prestartWorkers } from '../threads/prestart.ts';
+import { discardPrestarted, prestartWorkers } from '../threads/prestart.ts';
+import { takeEarlyPrestart, threadsHint } from './run-early.ts';
 
 export interface RunOptions {
   for?: string;
@@ -26,7 +24,8 @@ export interface RunOptions {
 
 export interface RunningSystem {
   system: ActorSystem;
-  topology: Topology;
+  /** What was started: the topology's kernel settings and sections (validated, or from the cache). */
+  topology: RunPlan;
   control: ControlServer | null;
   view: ViewServer | null;
   /** Resolves when the system has stopped; the value is the exit code. */
@@ -37,7 +36,8 @@ export interface RunningSystem {
 export async function startFromTopology(file: string, o: RunOptions = {}): Promise<RunningSystem> {
   // The worker threads boot while this thread reads and validates the file (a wrong guess of
   // their number costs a thread started or terminated later, nothing else).
-  prestartWorkers(threadsHint(file, o));
+  // (Unless the command line started them already, before parsing: run-early.ts.)
+  if (!takeEarlyPrestart()) prestartWorkers(threadsHint(file, o.threads));
   try {
     return await startSystem(file, o);
   } finally {
@@ -45,53 +45,15 @@ export async function startFromTopology(file: string, o: RunOptions = {}): Promi
   }
 }
 
-/** The actor modules of the loaded subsystems that own a top-level key of the (not yet validated) document. */
-function modulesForKeys(doc: unknown): string[] {
-  const keys = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc) : [];
-  return registeredSubsystems()
-    .filter((s) => s.sections?.some((sec) => keys.includes(sec.key)))
-    .flatMap((s) => s.modules ?? []);
-}
-
-/** The worker threads a run will likely use, before the file is parsed: --threads, a top-level `threads:` key, or one per core. */
-function threadsHint(file: string, o: RunOptions): number {
-  if (o.threads !== undefined) return Number(o.threads) || 0;
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return 0; // the reader reports it
-  }
-  const m = /^threads:\s*(\d+)\b/m.exec(text) ?? /^\s{0,4}"threads"\s*:\s*(\d+)/m.exec(text);
-  return m ? Number(m[1]) : availableParallelism();
-}
-
 async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> {
   // Imported here, not at the top: `actor-runtime --help` and the one-shot tools never need them.
-  // Only the subsystems whose keys the file has are imported (and the adopters): the document is read first.
-  const { readDocument } = await import('../config/index.ts');
-  const doc = readDocument(file);
-  // The waiting threads start on the modules the subsystems declare without being loaded (bin/subsystems.ts).
-  hintPreload(declaredModulesFor(doc));
-  const [{ ActorSystem }, { validateTopology }, { startControlServer }, { loggerFor }, allLoaded] = await Promise.all([
+  const [plan, { ActorSystem }, { startControlServer }, { loggerFor }] = await Promise.all([
+    planRun(file),
     import('../kernel/system.ts'),
-    import('../kernel/topology.ts'),
     import('../inspection/control.ts'),
     import('../log/log.ts'),
-    // As soon as the subsystems are known, the waiting threads start on their actor modules.
-    loadSubsystemsFor(doc).then((all) => (hintPreload(modulesForKeys(doc)), all)),
   ]);
-  // A bad file throws a ConfigError: a CliError with exit code 2. It is judged against every
-  // subsystem's sections (a wrong key is named with all the expected ones), as before.
-  let topology: Topology;
-  try {
-    topology = validateTopology(file, resolve(file), doc);
-  } catch (err) {
-    if (allLoaded) throw err;
-    await loadSubsystems();
-    topology = validateTopology(file, resolve(file), doc);
-  }
-  const k = topology.kernel;
+  const k = plan.kernel;
   const log = loggerFor('run');
   const seconds = o.for !== undefined ? Number(o.for) : k.runForSeconds;
   if (seconds !== undefined && !(seconds > 0)) throw new CliError(`--for expects a positive number of seconds, found ${o.for}`, 2);
@@ -103,11 +65,9 @@ async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> 
     supervisor: k.supervisor,
     placement: k.placement,
     // Worker threads import the actor modules of the subsystems this topology uses, not all of them.
-    preload: registeredSubsystems()
-      .filter((s) => s.sections?.some((sec) => topology.sections.some((t) => t.section === sec)))
-      .flatMap((s) => s.modules ?? []),
+    preload: plan.modules,
     node: k.nodes,
-    baseDir: topology.dir,
+    baseDir: plan.dir,
   }).catch((err: Error) => {
     throw k.nodes ? new CliError(`cannot start node ${k.nodes.name}: ${err.message}`, 1) : err;
   });
@@ -153,7 +113,7 @@ async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> 
   if (viewSetting !== undefined) {
     try {
       const { serveView } = await import('./view.ts'); // only when a page is asked for
-      view = await serveView(system, viewSetting, o.viewSecretFile, topology.dir);
+      view = await serveView(system, viewSetting, o.viewSecretFile, plan.dir);
     } catch (err) {
       await system.stop(2000);
       await control?.close();
@@ -161,8 +121,8 @@ async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> 
     }
   }
   try {
-    for (const { section, config } of topology.sections) {
-      const h = await section.start(system, config, { file: topology.file, dir: topology.dir, log: loggerFor(section.key), stop, fail: stop });
+    for (const { key, start, config } of plan.sections) {
+      const h = await start(system, config, { file: plan.file, dir: plan.dir, log: loggerFor(key), stop, fail: stop });
       if (h) handles.push(h);
     }
   } catch (err) {
@@ -179,15 +139,15 @@ async function startSystem(file: string, o: RunOptions): Promise<RunningSystem> 
   log.info('system running', {
     name: system.name,
     threads: system.threads,
-    sections: topology.sections.map((s) => s.section.key),
-    adoptedFrom: topology.adoptedBy,
+    sections: plan.sections.map((s) => s.key),
+    adoptedFrom: plan.adoptedBy,
     control: control?.path,
     view: view?.url,
     details: handles.flatMap((h) => h.describe?.() ?? []),
   });
   if (stopWhenStarted !== null) void shutdown(stopWhenStarted);
   if (seconds !== undefined) setTimeout(() => void shutdown(`ran for ${seconds}s`), seconds * 1000).unref();
-  return { system, topology, control, view, done, shutdown };
+  return { system, topology: plan, control, view, done, shutdown };
 }
 
 /** How long closing the control socket may take before the run ends anyway. */

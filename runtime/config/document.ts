@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { CliError } from '../cli/errors.ts';
 
 /** At most this many problems are printed; the rest are counted. */
@@ -44,13 +44,44 @@ export interface ReadOptions {
   optional?: boolean;
 }
 
+/**
+ * The files read while `fn` runs (through readDocument or readConfigText), each with its text, or
+ * null when it could not be read: what a result derived from them (a cached, validated topology,
+ * runtime/kernel/topology-cache.ts) depends on besides the code.
+ */
+export function recordReads<T>(fn: () => T): { value: T; reads: [file: string, text: string | null][] } {
+  const outer = recorder;
+  const mine = new Map<string, string | null>();
+  recorder = mine;
+  try {
+    return { value: fn(), reads: [...mine] };
+  } finally {
+    recorder = outer;
+    if (outer) for (const [f, t] of mine) outer.set(f, t);
+  }
+}
+
+let recorder: Map<string, string | null> | null = null;
+
+/** readFileSync(file, 'utf8'), noted by recordReads (an unreadable file is noted as null, then the error is thrown). */
+export function readConfigText(file: string): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    recorder?.set(resolve(file), text);
+    return text;
+  } catch (err) {
+    recorder?.set(resolve(file), null);
+    throw err;
+  }
+}
+
 /** Reads and parses `file` (as the user wrote it: messages name it that way). */
 export function readDocument(file: string, o: ReadOptions & { optional: true }): unknown;
 export function readDocument(file: string, o?: ReadOptions): unknown;
 export function readDocument(file: string, o: ReadOptions = {}): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readConfigText(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (o.optional && code === 'ENOENT') return undefined;

@@ -3,5 +3,5 @@
 // parses (JSON, YAML or a parser given by the caller) or throws a ConfigError(file, problems,
 // exitCode = 2); formatIssue(issue, root, { prefix, expectedKeys }) turns a zod issue into
 // `<path>: expected ..., found ...`.
-export { ConfigError, MAX_PRINTED_PROBLEMS, problemLines, readDocument, parseDocument, type DocumentFormat, type ReadOptions } from './document.ts';
+export { ConfigError, MAX_PRINTED_PROBLEMS, problemLines, readDocument, parseDocument, readConfigText, recordReads, type DocumentFormat, type ReadOptions } from './document.ts';
 export { formatIssue, formatPath, describeValue, valueAt, type IssueOptions } from './issues.ts';

@@ -46,6 +46,10 @@
 //   gives the pause at step i and the next step (null: give up). The pause list of
 //   eventdispatcher.md §4.1 or exponential backoff; pure, so one policy serves many links.
 //   `new ReconnectCursor(policy)` (or PauseDurations / ExponentialBackoff) walks it with state.
+//
+// Named pipes (fifo.ts)
+//   ensureFifo(path, create); openFifoReader(path) -> a read-only Socket held read-write (writers
+//   may come and go); openFifoWriter(path, cb) fails at once with "has no reader" (ENXIO).
 
 export { Listener, listen, BindError, endQuietly, peerOf, describeTarget, type ListenTarget, type ListenerOptions, type Peer, type Admission } from './listener.ts';
 export { StreamConnection, type StreamHandlers, type StreamOptions } from './stream.ts';
@@ -61,3 +65,4 @@ export {
   type DatagramTarget,
 } from './datagram.ts';
 export { reconnectPolicy, pauseListPolicy, exponentialPolicy, ReconnectCursor, PauseDurations, ExponentialBackoff, type ReconnectPolicy, type ReconnectSpec, type ReconnectWalk } from './reconnect.ts';
+export { ensureFifo, openFifoReader, openFifoWriter } from './fifo.ts';

@@ -44,10 +44,14 @@ export function replyError(h: Host, askId: number, error: unknown): void {
 export function routeReply(h: Host, askId: number, ok: number, value: unknown): void {
   const thread = (askId % 128) - 2;
   if (thread === h.thread) settle(h, askId, ok, value);
-  else pushRecord(h, thread, K_REPLY, askId, ok, value);
+  else if (thread !== FORWARDED) pushRecord(h, thread, K_REPLY, askId, ok, value);
+  // an ask from a peer node: answered by the router on the main thread
+  else if (h.remote !== null) h.remote.answer(askId, ok, value);
+  else pushRecord(h, -1, K_REPLY, askId, ok, value);
 }
 
 export function settle(h: Host, askId: number, ok: number, value: unknown): void {
+  if (h.remote !== null && (askId % 128) - 2 === FORWARDED) return h.remote.answer(askId, ok, value);
   const p = h.pending.get(askId);
   if (!p) return;
   h.pending.delete(askId);
@@ -58,30 +62,15 @@ export function settle(h: Host, askId: number, ok: number, value: unknown): void
   }
 }
 
-/** A pending ask answered through a callback: one object per forwarded ask, no closures. */
-class ProxyAsk implements PendingAsk {
-  private readonly done: (ok: boolean, value: unknown) => void;
-  readonly thread: number;
-  readonly path: string;
-  constructor(done: (ok: boolean, value: unknown) => void, thread: number, path: string) {
-    this.done = done;
-    this.thread = thread;
-    this.path = path;
-  }
-  resolve(v: unknown): void {
-    this.done(true, v);
-  }
-  reject(e: unknown): void {
-    this.done(false, e);
-  }
-}
+/**
+ * The "thread" code of asks opened here for an asker on another node: their answers go to the
+ * node router (RemoteRoute.answer) and no pending entry, promise or deadline is kept for them.
+ */
+export const FORWARDED = 125;
 
-/** Opens an ask on behalf of a remote asker: the answer (or its failure) goes to `done`. */
-export function proxyAsk(h: Host, path: string, timeoutMs: number, done: (ok: boolean, value: unknown) => void): number {
-  const id = h.askSeq++ * 128 + (h.thread + 2);
-  h.pending.set(id, new ProxyAsk(done, h.thread, path));
-  h.deadlines.add(id, timeoutMs);
-  return id;
+/** An ask id for mail forwarded from a peer node (see FORWARDED). */
+export function forwardedAskId(h: Host): number {
+  return h.askSeq++ * 128 + (FORWARDED + 2);
 }
 
 /** Rejects the pending asks to a thread (null: all of them) with the error made for each. */

@@ -50,6 +50,8 @@ export interface RemoteRoute {
   mail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean;
   sys(path: string, sys: SysMsg): void;
   writable(path: string): Promise<void>;
+  /** The answer to an ask forwarded from a peer (an id from `forwardedAskId`); ok 0: an error. */
+  answer(askId: number, ok: number, value: unknown): void;
 }
 
 /** A node-qualified path (`b:/x`) rather than a local one (`/x`). */

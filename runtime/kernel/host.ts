@@ -20,8 +20,8 @@ import { actorDead, askTimeout, mailboxFull, threadDied } from '../actor/errors.
 import type { RuntimeEvent } from '../inspection/events.ts';
 import type { ActorRef, AskOptions, Logger, Placement, SupervisorOptions } from '../actor/types.ts';
 import { isRemotePath, type HostMsg, type HostOptions, type HostSnapshot, type Link, type PendingAsk, type RemoteRoute, type SysMsg } from './host-types.ts';
-import { awaitResult, schedule, turn } from './scheduler.ts';
-import { ask, failAsks, proxyAsk, replyError, replyOk, settle } from './asks.ts';
+import { awaitResult, deliverRun, schedule, turn } from './scheduler.ts';
+import { ask, failAsks, forwardedAskId, replyError, replyOk, settle } from './asks.ts';
 import { answerLookup, localCell, lookup, lookupAnswered, place, refFor } from './directory.ts';
 import { unblock, writable } from './backpressure.ts';
 import { Root, spawnArrived, spawnChild } from './spawning.ts';
@@ -204,6 +204,11 @@ export class Host implements RefHost {
     }
   }
 
+  /** `n` tells of `msgs` from one sender that arrived together (a node frame's run). */
+  deliverRun(cell: Cell, msgs: unknown[], n: number, from: Ref<unknown> | null): void {
+    deliverRun(this, cell, msgs, n, from);
+  }
+
   sendSys(ref: ActorRef<unknown>, sys: SysMsg): void {
     if (ref.thread === this.thread) {
       if (this.remote !== null && isRemotePath(ref.path)) return this.remote.sys(ref.path, sys);
@@ -347,8 +352,9 @@ export class Host implements RefHost {
     afterPush(this, thread, box);
   }
 
-  proxyAsk(path: string, timeoutMs: number, done: (ok: boolean, value: unknown) => void): number {
-    return proxyAsk(this, path, timeoutMs, done);
+  /** An ask id for mail from a peer node: its answer goes to `remote.answer`, not to a promise. */
+  forwardedAskId(): number {
+    return forwardedAskId(this);
   }
 
   lookup<T>(path: string): Promise<ActorRef<T> | undefined> {

@@ -22,6 +22,18 @@ export function schedule(h: Host, cell: Cell): void {
   }
 }
 
+/**
+ * Tells that arrived together from one sender (a node frame's run): one state check and one
+ * mailbox write loop when the whole run fits, else one by one through the overflow policy.
+ */
+export function deliverRun(h: Host, cell: Cell, msgs: unknown[], n: number, from: Ref<unknown> | null): void {
+  if (cell.state !== 'dead' && cell.state !== 'stopping' && cell.mailbox.offerRun(msgs, n, from)) {
+    if (!cell.scheduled) schedule(h, cell);
+    return;
+  }
+  for (let i = 0; i < n; i++) h.deliverLocal(cell, msgs[i], from, 0, 0, -2);
+}
+
 export function turn(h: Host): void {
   h.turnScheduled = false;
   let budget = TURN_BUDGET;

@@ -32,9 +32,19 @@ export interface TopologySection<C = unknown> {
   /** Key in the topology file, e.g. `dispatchers` or `lottery`. */
   key: string;
   schema: z.ZodType<C>;
+  /**
+   * What the start would otherwise work out from the configuration and the files it names (e.g.
+   * the dispatcher resolving its config.json): done once the file is validated, and cached with it
+   * (runtime/kernel/topology-cache.ts), so its result must be plain JSON data. Files are read
+   * through runtime/config (readDocument, readConfigText) so that an edit to one is noticed. When
+   * set, `start` receives its result instead of the validated section.
+   */
+  prepare?(config: C, at: { file: string; dir: string }): unknown;
   /** Spawns the section's actors into the running system. */
   start(system: ActorSystem, config: C, env: RunEnv): Promise<SectionHandle | void>;
 }
+
+export type SectionStart = TopologySection<any>['start'];
 
 export interface Subsystem {
   name: string;
@@ -70,6 +80,11 @@ export interface LazySubsystem {
    * can name them: `run` hints them to the waiting threads as soon as the file's keys are read.
    */
   modules?: string[];
+  /**
+   * Its sections' `start` by key, from modules that load no schema: all a run from a cached,
+   * already validated topology needs (zod is not loaded). Unset: the whole subsystem is loaded.
+   */
+  starters?(): Promise<Record<string, SectionStart>>;
 }
 
 const lazy: LazySubsystem[] = [];
@@ -135,4 +150,31 @@ export async function loadSubsystemsFor(doc: unknown): Promise<boolean> {
   const wanted = keys === null ? lazy : lazy.filter((l) => l.adopts || l.sections === undefined || l.sections.some((k) => keys.includes(k)));
   await Promise.all(wanted.map(loadOne));
   return wanted.length === lazy.length;
+}
+
+/**
+ * For a run from an already validated topology: each section's start, in registration order, and
+ * the worker modules of their subsystems. A lazy subsystem with `starters` and declared `modules`
+ * is not loaded (no schema, no zod); any other is loaded as for a validation.
+ */
+export async function startersFor(keys: string[]): Promise<{ starts: { key: string; start: SectionStart }[]; modules: string[] }> {
+  const starts = new Map<string, SectionStart>();
+  const modules: string[] = [];
+  const wanted = lazy.filter((l) => l.sections === undefined || l.sections.some((k) => keys.includes(k)));
+  await Promise.all(
+    wanted.map(async (l) => {
+      if (l.starters && l.modules) {
+        for (const [k, start] of Object.entries(await l.starters())) if (keys.includes(k)) starts.set(k, start);
+        modules.push(...l.modules);
+      } else await loadOne(l);
+    }),
+  );
+  for (const s of subsystems) {
+    const mine = (s.sections ?? []).filter((sec) => keys.includes(sec.key) && !starts.has(sec.key));
+    for (const sec of mine) starts.set(sec.key, sec.start.bind(sec));
+    if (mine.length > 0) modules.push(...(s.modules ?? []));
+  }
+  const missing = keys.filter((k) => !starts.has(k));
+  if (missing.length > 0) throw new Error(`no subsystem starts the section ${missing.join(', ')}`);
+  return { starts: keys.map((key) => ({ key, start: starts.get(key)! })), modules: [...new Set(modules)] };
 }

@@ -51,6 +51,20 @@ export class Mailbox {
     return this.overflow === 'backpressure' && this.size >= this.capacity ? 'over' : 'ok';
   }
 
+  /**
+   * Enqueues a run of `n` tells from one sender at the default priority at once when all of it
+   * fits below capacity (the common case for mail that arrived in one frame); false when it does
+   * not, and nothing was enqueued: the caller offers them one by one (the overflow policy).
+   */
+  offerRun(msgs: unknown[], n: number, from: unknown): boolean {
+    if (this.size + n >= this.capacity) return false;
+    const levels = this.levels;
+    const level = levels.length === 1 && levels[0].priority === 0 ? levels[0] : this.levelFor(0);
+    level.queue.pushRun(msgs, n, from);
+    this.size += n;
+    return true;
+  }
+
   shift(out: Slot): boolean {
     const levels = this.levels;
     for (let i = 0; i < levels.length; i++) {

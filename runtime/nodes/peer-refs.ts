@@ -68,6 +68,19 @@ export class PeerRefs {
     return msg;
   }
 
+  /**
+   * `rehydrate` over a run's messages in place, leaving out those nested too deep: how many are
+   * left at the front of `list`.
+   */
+  rehydrateRun(list: unknown[], peer: string, depth: number): number {
+    let n = 0;
+    for (let j = 0; j < list.length; j++) {
+      const m = this.rehydrate(list[j], peer, depth);
+      if (m !== TOO_DEEP) list[n++] = m;
+    }
+    return n;
+  }
+
   private refFrom(v: { path: unknown; thread?: unknown }, peer: string): unknown {
     if (typeof v.path !== 'string') return v;
     const a = parseAddress(v.path);

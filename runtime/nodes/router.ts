@@ -10,6 +10,7 @@ import { ActorError, describeError } from '../actor/errors.ts';
 import { parseAddress, qualify, type NodeAddress } from './address.ts';
 import { localPath, PeerRefs, TOO_DEEP } from './peer-refs.ts';
 import { NodeWatches } from './watches.ts';
+import { ForwardedAsks } from './forwarded-asks.ts';
 import { decodeFrame, withinDepth, W_BEAT, W_CTRL, W_CTRL_REPLY, W_EVENT, W_MAIL, W_REPLY, W_RUN, W_SYS } from './codec.ts';
 import type { Link } from './link.ts';
 import { recordStarts } from './frames.ts';
@@ -49,6 +50,7 @@ export class NodeRouter implements RemoteRoute {
   private asks = new Map<number, ForwardedAsk>();
   private readonly watches: NodeWatches;
   private readonly refs: PeerRefs;
+  private readonly forwarded: ForwardedAsks;
   /** Senders on worker threads told to hold back, by peer: `thread path` keys. */
   private overSenders = new Map<string, Set<string>>();
   private waiters = new Map<string, (() => void)[]>();
@@ -67,6 +69,7 @@ export class NodeRouter implements RemoteRoute {
     this.self = o.self;
     this.watches = new NodeWatches(host, o.log);
     this.refs = new PeerRefs(host, o.self);
+    this.forwarded = new ForwardedAsks(host, o.self);
     this.sweeper = setInterval(() => this.forgetOldAsks(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -88,6 +91,18 @@ export class NodeRouter implements RemoteRoute {
   }
 
   mail(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
+    // A tell to the path told last, over a link that is up: nothing to look up again (and a
+    // body small enough to be inlined where tells are made).
+    const fast = this.lastLink;
+    if (path === this.lastPath && askId === 0 && priority === 0 && fast !== null && fast.state === 'up') {
+      fast.tell(this.lastAddress!.path, this.refs.hintFor(path), msg, from === null ? null : from.path, from === null ? -1 : from.thread);
+      return !fast.blocked || this.heldBack(fast.peer, path, fromThread);
+    }
+    return this.route(path, msg, from, askId, priority, fromThread);
+  }
+
+  /** Mail by the whole route: address, own node, link, its state; asks are remembered. */
+  private route(path: string, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number, fromThread: number): boolean {
     const a = path === this.lastPath ? this.lastAddress : this.address(path);
     if (a === null) return this.refuse(path, askId, 'malformed-address', `"${path}" is not a node address (node:/path)`);
     if (a.node === this.self) {
@@ -95,13 +110,15 @@ export class NodeRouter implements RemoteRoute {
       return true;
     }
     // The last link used is kept: consecutive tells mostly go to the same node.
-    const link = this.lastLink !== null && this.lastLink.peer === a.node ? this.lastLink : (this.lastLink = this.o.linkFor(a.node));
+    const link = this.lastLink !== null && this.lastLink.peer === a.node ? this.lastLink : this.o.linkFor(a.node);
     if (link === null) return this.refuse(path, askId, 'node-unknown', `no link to node ${a.node} (not among the peers)`);
     if (link.state === 'down') link.dialNow();
     if (!link.accepting()) return this.refuse(path, askId, 'node-down', `node ${a.node} is down`);
     // What cannot cross makes the frame's encoder throw; the link then refuses just that mail.
+    // The last path, its address and its link always go together (the fast path above).
     this.lastPath = path;
     this.lastAddress = a;
+    this.lastLink = link;
     const hint = this.refs.hintFor(path);
     const fromPath = from === null ? null : from.path;
     const fromT = from === null ? -1 : from.thread;
@@ -110,10 +127,14 @@ export class NodeRouter implements RemoteRoute {
       link.mail(a.path, hint, msg, fromPath, fromT, askId, priority);
     } else if (priority === 0) link.tell(a.path, hint, msg, fromPath, fromT);
     else link.mail(a.path, hint, msg, fromPath, fromT, 0, priority);
-    if (!link.blocked) return true;
+    return !link.blocked || this.heldBack(a.node, path, fromThread);
+  }
+
+  /** The link to `peer` is over its high-water mark: a sender on a worker thread is told to hold back. */
+  private heldBack(peer: string, path: string, fromThread: number): false {
     if (fromThread >= -1 && fromThread !== this.host.thread) {
-      let s = this.overSenders.get(a.node);
-      if (!s) this.overSenders.set(a.node, (s = new Set()));
+      let s = this.overSenders.get(peer);
+      if (!s) this.overSenders.set(peer, (s = new Set()));
       const key = `${fromThread} ${path}`;
       if (!s.has(key)) {
         s.add(key);
@@ -240,23 +261,10 @@ export class NodeRouter implements RemoteRoute {
       const k = r[i];
       if (link.inspector && k !== W_CTRL && k !== W_BEAT) throw new Error('an inspector link carries no mail');
       switch (k) {
-        case W_RUN: {
-          const to = localPath(r[i + 1]);
-          const thread = this.refs.threadFor(to, r[i + 2]);
-          const from = this.refs.senderRef(peer, r[i + 3], r[i + 4]);
-          const list = r[i + 5];
-          if (!Array.isArray(list)) throw new Error('a run without a message list');
-          // The target is found once per run when it lives on this thread (the common case).
-          const cell = thread === host.thread ? host.cells.get(to) : undefined;
-          for (let j = 0; j < list.length; j++) {
-            const m = this.refs.rehydrate(list[j], peer, depth);
-            if (m === TOO_DEEP) this.tooDeep(link, to, 0);
-            else if (cell !== undefined) host.deliverLocal(cell, m, from, 0, 0, -2);
-            else host.deliverFromNode(to, thread, m, from, 0, 0);
-          }
+        case W_RUN:
+          this.run(link, r, i);
           i += 6;
           break;
-        }
         case W_MAIL: {
           const to = localPath(r[i + 1]);
           const thread = this.refs.threadFor(to, r[i + 2]);
@@ -270,10 +278,7 @@ export class NodeRouter implements RemoteRoute {
             i += 8;
             break;
           }
-          if (typeof askId === 'number' && askId !== 0) {
-            const inc = link.incarnation;
-            local = host.proxyAsk(qualify(this.self, to), PROXY_ASK_MS, (ok, v) => this.answer(link, inc, askId, ok, v));
-          }
+          if (typeof askId === 'number' && askId !== 0) local = this.forwarded.add(link, askId, to, this.sweeps);
           host.deliverFromNode(to, thread, msg, from, local, prio);
           i += 8;
           break;
@@ -323,6 +328,26 @@ export class NodeRouter implements RemoteRoute {
     }
   }
 
+  /**
+   * A run of tells to one actor from one sender. A target on this thread (the common case) is
+   * found once and the run goes into its mailbox at once; what nests too deep is refused alone.
+   * The per-message loop is `PeerRefs.rehydrateRun` (small, so it compiles small).
+   */
+  private run(link: Link, r: unknown[], i: number): void {
+    const host = this.host;
+    const to = localPath(r[i + 1]);
+    const thread = this.refs.threadFor(to, r[i + 2]);
+    const from = this.refs.senderRef(link.peer, r[i + 3], r[i + 4]);
+    const list = r[i + 5];
+    if (!Array.isArray(list)) throw new Error('a run without a message list');
+    const all = list.length;
+    const n = this.refs.rehydrateRun(list, link.peer, this.o.maxDepth);
+    if (n < all) host.countDeadLetters(to, all - n, `a message from node ${link.peer} nests deeper than ${this.o.maxDepth} levels`);
+    const cell = thread === host.thread ? host.cells.get(to) : undefined;
+    if (cell !== undefined) host.deliverRun(cell, list, n, from);
+    else for (let j = 0; j < n; j++) host.deliverFromNode(to, thread, list[j], from, 0, 0);
+  }
+
   /** System messages from a peer name its actors by their local paths: qualify them. */
   private incomingSys(peer: string, to: string, v: unknown): SysMsg | null {
     const s = v as SysMsg;
@@ -352,12 +377,9 @@ export class NodeRouter implements RemoteRoute {
     }
   }
 
-  private answer(link: Link, incarnation: string, askId: number, ok: boolean, v: unknown): void {
-    if (link.state !== 'up' || link.incarnation !== incarnation) return; // the asker's node life is over
-    // A reply that cannot cross is turned into an `unsendable` error by the link (see Link.flush).
-    if (ok) return link.reply(askId, 1, v);
-    const e = v instanceof ActorError ? { code: v.code, message: v.message } : { code: 'remote-error', message: describeError(v) };
-    link.reply(askId, 0, e);
+  /** The answer to an ask a peer sent here (RemoteRoute.answer, from the kernel's reply routing). */
+  answer(askId: number, ok: number, value: unknown): void {
+    this.forwarded.answer(askId, ok, value);
   }
 
   /** A message nested past the depth limit is refused alone: a dead letter here, its ask fails. */
@@ -370,5 +392,6 @@ export class NodeRouter implements RemoteRoute {
   private forgetOldAsks(): void {
     const old = ++this.sweeps - FORGET_ASKS_AFTER_MS / SWEEP_MS;
     for (const [id, f] of this.asks) if (f.sweep < old) this.asks.delete(id);
+    this.forwarded.expire(this.sweeps - PROXY_ASK_MS / SWEEP_MS, PROXY_ASK_MS);
   }
 }

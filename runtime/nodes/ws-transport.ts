@@ -1,8 +1,6 @@
 // Node links over WebSocket (the `ws` package): ws:// or wss:// with optional mutual TLS. One
 // channel per connection; binary frames for mail, text frames for the handshake.
 
-import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { FrameChannel, Listener, Transport, TransportOptions } from './transport.ts';
@@ -92,9 +90,11 @@ export function wsTransport(o: TransportOptions): Transport {
       if (!secure && u.protocol !== 'ws:') throw new Error(`listen address ${url}: expected ws:// or wss://`);
       const tls = o.tls;
       if (secure && (!tls?.cert || !tls.key)) throw new Error(`listen address ${url}: wss needs tls.cert and tls.key`);
+      // Taken with getBuiltinModule, not `import http from 'node:http'`: the ESM facade of
+      // node:http reads its lazy exports and so loads undici (fetch), ~13 MB of RSS for nothing.
       const server = secure
-        ? https.createServer({ cert: tls!.cert, key: tls!.key, ca: tls!.ca, requestCert: tls!.requireClientCert ?? false, rejectUnauthorized: tls!.requireClientCert ?? false })
-        : http.createServer();
+        ? (process.getBuiltinModule('node:https') as typeof import('node:https')).createServer({ cert: tls!.cert, key: tls!.key, ca: tls!.ca, requestCert: tls!.requireClientCert ?? false, rejectUnauthorized: tls!.requireClientCert ?? false })
+        : (process.getBuiltinModule('node:http') as typeof import('node:http')).createServer();
       server.on('tlsClientError', (err, socket) => onRefused(`${socket.remoteAddress}:${socket.remotePort}`, `TLS: ${err.message}`));
       const wss = new WebSocketServer({ server, maxPayload: o.maxFrameBytes, perMessageDeflate: false });
       wss.on('connection', (ws, req) => {

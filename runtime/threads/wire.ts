@@ -59,6 +59,18 @@ export function rehydrate(h: WireSink, msg: Record<string, unknown>): void {
   }
 }
 
+/** Delivers a run of messages from one sender to one actor, in order; refs inside are rebuilt when `refs`. */
+function deliverRun(h: WireSink, to: string, fromPath: string | null, fromThread: number, list: unknown[], refs: boolean): void {
+  const cell = h.cells.get(to);
+  const from = fromPath === null ? null : h.refFor<unknown>(fromPath, fromThread);
+  for (let j = 0; j < list.length; j++) {
+    const msg = list[j];
+    if (refs && msg !== null && typeof msg === 'object') rehydrate(h, msg as Record<string, unknown>);
+    if (cell === undefined) h.holdMail(to, msg, from, 0, 0, fromThread);
+    else h.deliverLocal(cell, msg, from, 0, 0, fromThread);
+  }
+}
+
 /** Reads a batch that arrived from another thread, record by record, into the sink. */
 export function decodeBatch(h: WireSink, b: unknown[]): void {
   for (let i = 0; i < b.length; ) {
@@ -86,14 +98,7 @@ export function decodeBatch(h: WireSink, b: unknown[]): void {
         const columns = isColumns(body);
         const list = (columns ? decodeColumns(body) : body) as unknown[];
         i += RUN.length;
-        const cell = h.cells.get(to);
-        const from = fromPath === null ? null : h.refFor<unknown>(fromPath, fromThread);
-        for (let j = 0; j < list.length; j++) {
-          const msg = list[j];
-          if (!columns && msg !== null && typeof msg === 'object') rehydrate(h, msg as Record<string, unknown>);
-          if (cell === undefined) h.holdMail(to, msg, from, 0, 0, fromThread);
-          else h.deliverLocal(cell, msg, from, 0, 0, fromThread);
-        }
+        deliverRun(h, to, fromPath, fromThread, list, !columns);
         break;
       }
       case K_JRUN: {
@@ -104,14 +109,7 @@ export function decodeBatch(h: WireSink, b: unknown[]): void {
         const list = (typeof body === 'string' ? JSON.parse(body) : isColumns(body) ? decodeColumns(body) : body) as unknown[];
         const hasRefs = b[i + JRUN.hasRefs] === 1;
         i += JRUN.length;
-        const cell = h.cells.get(to);
-        const from = fromPath === null ? null : h.refFor<unknown>(fromPath, fromThread);
-        for (let j = 0; j < list.length; j++) {
-          const msg = list[j];
-          if (hasRefs && msg !== null && typeof msg === 'object') rehydrate(h, msg as Record<string, unknown>);
-          if (cell === undefined) h.holdMail(to, msg, from, 0, 0, fromThread);
-          else h.deliverLocal(cell, msg, from, 0, 0, fromThread);
-        }
+        deliverRun(h, to, fromPath, fromThread, list, hasRefs);
         break;
       }
       case K_REPLY:

@@ -8,19 +8,24 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SERVER_LIMITS } from '../../actors/broker/limits.ts';
 import { BrokerCore, type LbSink } from '../../actors/broker/server/core.ts';
 import { openJournal } from '../../actors/broker/server/journal.ts';
-import type { BrokerReply, BrokerRequest, DeliverFrame, FanoutFrame } from '../../protocols/broker/index.ts';
+import type { BrokerReply, BrokerRequest, DeliverBatchFrame, DeliverFrame, FanoutFrame, PublishBatchFrame, ReplyBatchFrame } from '../../protocols/broker/index.ts';
 import { tmp } from './helpers.ts';
 
 class Sink implements LbSink {
   replies: BrokerReply[] = [];
+  batches: ReplyBatchFrame[] = [];
   pushes: DeliverFrame[] = [];
-  reply(r: BrokerReply): void {
-    this.replies.push(r);
+  frames = 0;
+  reply(r: BrokerReply | ReplyBatchFrame): void {
+    if (r.type === 'reply-batch') this.batches.push(r);
+    else this.replies.push(r);
   }
-  /** Fanout frames are flattened into the deliver frames they stand for. */
-  deliver(f: DeliverFrame | FanoutFrame): void {
+  /** Fanout and batch frames are flattened into the deliver frames they stand for. */
+  deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void {
+    this.frames++;
     if (f.type === 'deliver') this.pushes.push(f);
-    else for (const t of f.to) this.pushes.push({ type: 'deliver', id: t.id, seq: t.seq, topic: f.topic, msg: f.msg });
+    else if (f.type === 'fanout') for (const t of f.to) this.pushes.push({ type: 'deliver', id: t.id, seq: t.seq, topic: f.topic, msg: f.msg });
+    else for (const m of f.msgs) for (let j = 0; j < m.to.length; j += 2) this.pushes.push({ type: 'deliver', id: m.to[j], seq: m.to[j + 1], topic: f.topics[m.topic], msg: m.msg });
   }
 }
 
@@ -144,5 +149,52 @@ describe('broker server core', () => {
     assert.deepEqual(sink.pushes.filter((p) => p.id === ids[2]).map((p) => p.seq), seqs(51, 100));
     assert.deepEqual(sink.pushes.filter((p) => p.id === ids[3]).map((p) => p.seq), seqs(71, 100));
     assert.equal(sink.pushes.filter((p) => p.id === ids[0] || p.id === ids[1]).length, 0);
+  });
+
+  it('a publish batch: each publish its own outcome (runs), one rid remembered across a restart, one deliver-batch frame per turn, FIFO kept', () => {
+    const dir = tmp();
+    const limits = { ...DEFAULT_SERVER_LIMITS, maxPendingMessages: 5 };
+    const openLimited = (): BrokerCore => new BrokerCore(openJournal(dir, 'full'), { limits, pushWindow: 256, onFatal: (e) => assert.fail(e) }, ['general']);
+    let core = openLimited();
+    const sink = new Sink();
+    core.attach('lb1', sink);
+    const [a, b] = group(core, sink, [{ type: 'create', rid: 1 }, { type: 'create', rid: 2 }]).map((r) => (r as { id: number }).id);
+    group(core, sink, [{ type: 'subscribe', rid: 3, id: a, topic: 't' }, { type: 'subscribe', rid: 4, id: b, topic: 't' }]);
+    const msgs = ['m0', 'm1', 'm2', 'm3', 'x'.repeat(70_000), 'm5', 'm6', 'm7'];
+    const batch: PublishBatchFrame = { type: 'publish-batch', rid: 5, id: a, topic: 't', msgs };
+    const framesBefore = sink.frames;
+    core.request('lb1', batch, sink);
+    core.flush();
+    const expected: ReplyBatchFrame = {
+      type: 'reply-batch',
+      rid: 5,
+      runs: [
+        { count: 4, status: 2, description: '' },
+        { count: 1, status: -3, description: 'message is 70000 bytes; limit is 65536' },
+        { count: 1, status: 2, description: '' },
+        { count: 2, status: -5, description: '2 subscriber queues are full (limit 5 messages or 67108864 bytes); nothing was queued' },
+      ],
+    };
+    assert.deepEqual(sink.batches.at(-1), expected);
+    assert.equal(sink.frames - framesBefore, 1, 'the pushes of the group leave in one frame');
+    for (const id of [a, b]) {
+      assert.deepEqual(sink.pushes.filter((p) => p.id === id).map((p) => [p.seq, p.msg]), [[1, 'm0'], [2, 'm1'], [3, 'm2'], [4, 'm3'], [5, 'm5']], `FIFO of id ${id}`);
+    }
+    core.request('lb1', batch, sink);
+    core.flush();
+    assert.deepEqual(sink.batches.at(-1), expected, 'a resent batch gets its original outcomes');
+    assert.equal(sink.pushes.length, 10, 'and is applied once');
+    // after a restart the batch's reply is still remembered (one row for the whole batch)
+    core = openLimited();
+    const again = new Sink();
+    core.attach('lb1', again);
+    core.request('lb1', batch, again);
+    core.flush();
+    assert.deepEqual(again.batches, [expected]);
+    assert.equal(again.pushes.length, 10, 'the re-pushes after hello, nothing queued twice');
+    // an id of another local broker: every publish of the batch gets -1
+    core.request('lb2', { ...batch, rid: 6 }, again);
+    core.flush();
+    assert.deepEqual(again.batches.at(-1), { type: 'reply-batch', rid: 6, runs: [{ count: 8, status: -1, description: `id ${a} is not registered at this local broker` }] });
   });
 });

@@ -24,7 +24,13 @@ async function raw(path: string): Promise<{ s: Socket; lines: Record<string, unk
   return { s, lines, send: (o) => s.write(JSON.stringify(o) + '\n') };
 }
 
-const streamed = (lines: Record<string, unknown>[]): unknown[][] => lines.flatMap((l) => (Array.isArray(l.msgs) ? (l.msgs as unknown[][]) : []));
+/** The [topic, msg, seq] of every streamed message in the lines so far (either batch line form). */
+const streamed = (lines: Record<string, unknown>[]): unknown[][] =>
+  lines.flatMap((l) => {
+    if (!Array.isArray(l.msgs)) return [];
+    if (typeof l.topic === 'string') return (l.msgs as string[]).map((m, i) => [l.topic, m, (l.seq as number) + i]);
+    return l.msgs as unknown[][];
+  });
 
 describe('broker streaming receive', () => {
   let k: Cluster;

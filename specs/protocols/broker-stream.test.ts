@@ -20,6 +20,10 @@ const rid = fc.integer({ min: 1, max: 0xffff_ffff });
 const seq = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const text = fc.string({ unit: 'binary', maxLength: 40 });
 const delivery = fc.record({ topic: text, msg: text, seq }, { noNullPrototype: true });
+/** The usual batch: one topic, consecutive seqs (the compact line form). */
+const run = fc
+  .tuple(text, fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 20 }), fc.array(text, { minLength: 1, maxLength: 20 }))
+  .map(([topic, first, texts]) => texts.map((msg, i) => ({ topic, msg, seq: first + i })));
 
 function onlyProtocolError(f: () => unknown): void {
   try {
@@ -47,6 +51,13 @@ describe('broker stream lines', () => {
     fc.assert(
       fc.property(rid, fc.array(delivery, { maxLength: 20 }), (r, msgs) => {
         assert.deepEqual(decodeLbLine(encodeStreamBatch(r, msgs)), { type: 'batch', stream: r, msgs });
+      }),
+    );
+    fc.assert(
+      fc.property(rid, run, (r, msgs) => {
+        const line = encodeStreamBatch(r, msgs);
+        assert.equal(JSON.parse(line).seq, msgs[0].seq, 'one topic and consecutive seqs take the compact form');
+        assert.deepEqual(decodeLbLine(line), { type: 'batch', stream: r, msgs });
       }),
     );
     fc.assert(
@@ -83,6 +94,11 @@ describe('broker stream lines', () => {
       ['{"stream":1,"end":0,"description":"x"}', /"end" must be an integer/],
       ['{"stream":1,"end":-1,"description":""}', /"description"/],
       ['{"stream":0,"msgs":[]}', /"stream" must be an integer/],
+      ['{"stream":1,"topic":"t","seq":1,"msgs":["a",2]}', /message 1 must be a string/],
+      ['{"stream":1,"topic":5,"seq":1,"msgs":["a"]}', /"topic" must be a string/],
+      ['{"stream":1,"topic":"t","seq":-1,"msgs":["a"]}', /"seq" must be an integer/],
+      ['{"stream":1,"topic":"t","seq":9007199254740991,"msgs":["a","b"]}', /"seq" must be an integer/],
+      ['{"stream":1,"topic":"t","msgs":["a"]}', /"seq" must be an integer/],
     ];
     for (const [line, re] of lb) assert.throws(() => decodeLbLine(line), (e: unknown) => e instanceof ProtocolError && re.test(e.message), line);
   });
@@ -90,6 +106,7 @@ describe('broker stream lines', () => {
   it('mangled lines give ProtocolError or a well-formed value, nothing else', () => {
     const line = fc.oneof(
       fc.tuple(rid, fc.array(delivery, { maxLength: 4 })).map(([r, m]) => encodeStreamBatch(r, m)),
+      fc.tuple(rid, run).map(([r, m]) => encodeStreamBatch(r, m)),
       fc.tuple(rid, seq, fc.boolean()).map(([r, s, c]) => encodeStreamAck({ rid: r, seq: s, close: c })),
     );
     fc.assert(

@@ -13,6 +13,8 @@ interface Item {
   id: number;
   prio: number;
   ask: number;
+  /** The sender, when not `sender-<id>` (a run has one sender). */
+  from?: string;
 }
 interface Model {
   items: Item[];
@@ -91,6 +93,32 @@ class OfferCmd implements fc.Command<Model, Mailbox> {
   }
 }
 
+/** A run of tells from one sender at priority 0 at once: all of it when it fits below capacity, else nothing. */
+class OfferRunCmd implements fc.Command<Model, Mailbox> {
+  readonly n: number;
+  constructor(n: number) {
+    this.n = n;
+  }
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, mb: Mailbox): void {
+    const ids = Array.from({ length: this.n }, (_, k) => m.next + k);
+    const fits = m.items.length + this.n < m.capacity;
+    // the run's list is given with room to spare: only the first n are taken
+    const got = mb.offerRun([...ids.map((id) => ({ id })), { id: -1 }], this.n, 'run-sender');
+    assert.equal(got, fits, `offerRun of ${this.n} into ${m.items.length}/${m.capacity} (${m.policy})`);
+    if (fits) {
+      m.next += this.n;
+      for (const id of ids) m.items.push({ id, prio: 0, ask: 0, from: 'run-sender' });
+    }
+    assert.equal(mb.size, m.items.length, 'size');
+  }
+  toString(): string {
+    return `offerRun(${this.n})`;
+  }
+}
+
 class ShiftCmd implements fc.Command<Model, Mailbox> {
   check(): boolean {
     return true;
@@ -106,7 +134,7 @@ class ShiftCmd implements fc.Command<Model, Mailbox> {
     const [item] = m.items.splice(h, 1);
     assert.equal(got, true);
     assert.deepEqual(slot.msg, { id: item.id }, `head should be #${item.id} (prio ${item.prio})`);
-    assert.equal(slot.from, `sender-${item.id}`);
+    assert.equal(slot.from, item.from ?? `sender-${item.id}`);
     assert.equal(slot.askId, item.ask);
     assert.equal(mb.size, m.items.length);
   }
@@ -133,10 +161,11 @@ class ContentsCmd implements fc.Command<Model, Mailbox> {
 
 const policies: OverflowPolicy[] = ['reject', 'drop-oldest', 'drop-newest', 'backpressure'];
 
-test('Mailbox behaves like a priority list with its overflow policy (model-based)', () => {
+test('Mailbox behaves like a priority list with its overflow policy, runs included (model-based)', () => {
   const cmds = [
     fc.tuple(fc.integer({ min: -2, max: 3 }), fc.boolean()).map(([p, a]) => new OfferCmd(p, a)),
     fc.constant(new OfferCmd(0, false)),
+    fc.integer({ min: 0, max: 7 }).map((n) => new OfferRunCmd(n)),
     fc.constant(new ShiftCmd()),
     fc.constant(new ContentsCmd()),
   ];
@@ -154,15 +183,19 @@ test('Mailbox refuses a capacity below 1', () => {
   assert.throws(() => new Mailbox(Number.NaN), RangeError);
 });
 
-test('Mailbox keeps FIFO order through ring-buffer growth and wrap-around', () => {
+test('Mailbox keeps FIFO order through ring-buffer growth and wrap-around, single offers and runs', () => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 12 }), (bursts) => {
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.boolean()), { minLength: 1, maxLength: 12 }), (bursts) => {
       const mb = new Mailbox(10_000, 'reject');
       const slot = newSlot();
       let sent = 0;
       let got = 0;
-      for (const b of bursts) {
-        for (let i = 0; i < b; i++) mb.offer(sent++, null, 0);
+      for (const [b, asRun] of bursts) {
+        if (asRun) {
+          // a run grows the ring at once, possibly wrapped around
+          assert.ok(mb.offerRun(Array.from({ length: b }, (_, k) => sent + k), b, null));
+          sent += b;
+        } else for (let i = 0; i < b; i++) mb.offer(sent++, null, 0);
         for (let i = 0; i < Math.ceil(b / 2); i++) {
           assert.ok(mb.shift(slot));
           assert.equal(slot.msg, got++);

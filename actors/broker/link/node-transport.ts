@@ -55,6 +55,7 @@ export class NodeTransport implements FrameTransport {
   readonly #onEnd: () => void;
   #out: Buffer[] = [];
   #outBytes = 0;
+  #fills: (() => void)[] = [];
   #scheduled = false;
   #closed = false;
 
@@ -85,8 +86,22 @@ export class NodeTransport implements FrameTransport {
     }
   }
 
+  sendLater(fill: () => void): void {
+    if (this.#closed) return;
+    this.#fills.push(fill);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
   #flush(): void {
     this.#scheduled = false;
+    if (this.#fills.length > 0) {
+      const fills = this.#fills;
+      this.#fills = [];
+      for (const f of fills) f();
+    }
     this.#outBytes = 0;
     if (this.#out.length === 0) return;
     const bytes = this.#out.length === 1 ? this.#out[0] : Buffer.concat(this.#out);
@@ -103,6 +118,7 @@ export class NodeTransport implements FrameTransport {
 
   terminate(): void {
     this.#out = [];
+    this.#fills = [];
     if (!this.#closed) this.peer.tell({ type: 'close', life: this.life, from: this.#self, reason: 'terminated' });
     this.#end('terminated');
   }
@@ -125,6 +141,7 @@ export class NodeTransport implements FrameTransport {
   /** The peer closed this life, or its node/endpoint is gone. */
   ended(reason: string): void {
     this.#out = [];
+    this.#fills = [];
     this.#end(reason);
   }
 

@@ -11,6 +11,7 @@ import {
   validateTopic,
   type BrokerReply,
   type BrokerRequest,
+  type DeliverBatchFrame,
   type DeliverFrame,
   type FanoutFrame,
   type PublishBatch,
@@ -65,7 +66,16 @@ export class LocalBroker {
     return box;
   }
 
-  #deliver(f: DeliverFrame | FanoutFrame): void {
+  #deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void {
+    if (f.type === 'deliver-batch') {
+      // the pushes of one server turn: message by message, each to its subscribers here
+      for (const m of f.msgs) {
+        const topic = f.topics[m.topic];
+        const to = m.to;
+        for (let j = 0; j < to.length; j += 2) this.#push(to[j], to[j + 1], topic, m.msg);
+      }
+      return;
+    }
     if (f.type === 'deliver') return this.#push(f.id, f.seq, f.topic, f.msg);
     // one message for several of this broker's ids: the fan-out to their inboxes happens here
     for (const t of f.to) this.#push(t.id, t.seq, f.topic, f.msg);
@@ -150,6 +160,33 @@ export class LocalBroker {
     if (bad) return failAll(bad.code, bad.description);
     const box = this.#inboxes.get(b.id);
     const unknown = `id ${b.id} is not registered at this local broker`;
+    // the valid messages go to the server as publish-batch frames (one rid each) under the frame cap
+    const cap = this.#s.maxFrameBytes;
+    const fixed = 1 + 4 + 8 + 2 + b.topic.length * 3 + 4;
+    let at: number[] = [];
+    let msgs: string[] = [];
+    let bytes = fixed;
+    const forward = (): void => {
+      if (msgs.length === 0 || !box) return;
+      const idx = at;
+      this.link.send({ type: 'publish-batch', id: box.gid, topic: b.topic, msgs }, (r) => {
+        if (r.type === 'error') {
+          for (const i of idx) settle(i, r.code, r.code === E.UNKNOWN_ID ? unknown : r.description);
+          return;
+        }
+        let k = 0;
+        if (r.type === 'reply-batch') {
+          for (const run of r.runs) {
+            const description = run.status === E.UNKNOWN_ID ? unknown : run.description;
+            for (let j = 0; j < run.count && k < idx.length; j++) settle(idx[k++], run.status, description);
+          }
+        }
+        while (k < idx.length) settle(idx[k++], E.PROTOCOL_ERROR, 'the broker server answered a publish batch with a reply that does not cover it');
+      });
+      at = [];
+      msgs = [];
+      bytes = fixed;
+    };
     for (let i = 0; i < n; i++) {
       const msg = b.msgs[i];
       // the order of checks of a single publish: arguments first, then the id
@@ -162,11 +199,14 @@ export class LocalBroker {
         settle(i, E.UNKNOWN_ID, unknown);
         continue;
       }
-      this.link.send({ type: 'publish', id: box.gid, topic: b.topic, msg }, (r) => {
-        if (r.type === 'reply') settle(i, r.status, r.description);
-        else settle(i, r.code, r.code === E.UNKNOWN_ID ? unknown : r.description);
-      });
+      // at most 3 UTF-8 bytes per UTF-16 unit: a frame never exceeds the cap
+      const cost = 4 + msg.length * 3;
+      if (msgs.length > 0 && bytes + cost > cap) forward();
+      at.push(i);
+      msgs.push(msg);
+      bytes += cost;
     }
+    forward();
   }
 
   /**

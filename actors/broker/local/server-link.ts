@@ -11,8 +11,11 @@ import {
   type BrokerFrame,
   type BrokerReply,
   type BrokerRequest,
+  type DeliverBatchFrame,
   type DeliverFrame,
   type FanoutFrame,
+  type PublishBatchFrame,
+  type ReplyBatchFrame,
 } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
 import type { FrameTransport, TransportEvents } from '../link/transport.ts';
@@ -41,16 +44,18 @@ export interface ServerLinkOptions {
   requestTimeoutMs: number;
   nextRid(): number;
   log: Logger;
-  onDeliver(f: DeliverFrame | FanoutFrame): void;
+  onDeliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void;
   /** The link is (re)open: the owner re-reports its consumed marks. */
   onOpen(): void;
 }
 
 type Req = BrokerRequest extends infer R ? (R extends { rid: number } ? Omit<R, 'rid'> : never) : never;
+type BatchReq = Omit<PublishBatchFrame, 'rid'>;
+type LinkReply = BrokerReply | ReplyBatchFrame;
 
 interface InFlight {
-  frame: BrokerRequest;
-  resolve(r: BrokerReply): void;
+  frame: BrokerRequest | PublishBatchFrame;
+  resolve(r: LinkReply): void;
   /** When it is answered -6 (every request has the same timeout, so the map is in deadline order). */
   deadline: number;
 }
@@ -91,6 +96,7 @@ export class ServerLink {
       if (ended) return;
       ended = true;
       if (this.#transport === transport) this.#transport = null;
+      this.#ackScheduled = false; // a report waiting on that link is made again by onOpen
       if (this.phase === 'stopped' || this.phase === 'backoff') return;
       this.#machine.send({ type: 'LOST' });
       const delay = Math.min(100 * 2 ** this.#attempt++, 10_000);
@@ -121,8 +127,8 @@ export class ServerLink {
   }
 
   #frame(f: BrokerFrame): void {
-    if (f.type === 'fanout' || f.type === 'deliver') return this.#o.onDeliver(f);
-    if (f.type === 'reply' || f.type === 'error') {
+    if (f.type === 'deliver-batch' || f.type === 'fanout' || f.type === 'deliver') return this.#o.onDeliver(f);
+    if (f.type === 'reply' || f.type === 'error' || f.type === 'reply-batch') {
       if (f.type === 'error' && f.rid === 0) return this.#o.log.warn('broker server reported a link error', { code: f.code, description: f.description });
       const w = this.#inflight.get(f.rid);
       if (!w) return;
@@ -135,14 +141,17 @@ export class ServerLink {
 
   /** One request to the server; always settles (a reply, an error, or -6 after requestTimeoutMs). */
   request(req: Req): Promise<BrokerReply> {
-    return new Promise((resolve) => this.send(req, resolve));
+    return new Promise((resolve) => this.send(req, resolve as (r: LinkReply) => void));
   }
 
-  /** `request` with a callback (the publish path: no promise per message); `done` is called exactly once. */
-  send(req: Req, done: (r: BrokerReply) => void): void {
+  /**
+   * `request` with a callback (the publish path: no promise per message); `done` is called exactly
+   * once: a publish batch gets its reply-batch, or one error frame for the whole batch.
+   */
+  send(req: Req | BatchReq, done: (r: LinkReply) => void): void {
     const rid = this.#o.nextRid();
     if (this.phase === 'stopped') return done({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping' });
-    const frame = { ...req, rid } as BrokerRequest;
+    const frame = { ...req, rid } as BrokerRequest | PublishBatchFrame;
     this.#inflight.set(rid, { frame, resolve: done, deadline: performance.now() + this.#o.requestTimeoutMs });
     if (this.#expiry === null) this.#armExpiry(this.#o.requestTimeoutMs);
     if (this.phase === 'open') this.#transport?.send(frame);
@@ -168,15 +177,19 @@ export class ServerLink {
     }
   }
 
-  /** Reports everything of `gid` up to `seq` as returned by recv (coalesced per turn). */
+  /**
+   * Reports everything of `gid` up to `seq` as returned by recv: coalesced per turn (the last seq
+   * of each gid), and sent with the turn's other frames in the same link message.
+   */
   ack(gid: number, seq: number): void {
     this.#acks.set(gid, seq);
-    if (this.#ackScheduled) return;
+    const t = this.#transport;
+    if (this.#ackScheduled || this.phase !== 'open' || t === null) return; // re-reported by onOpen after the reconnect
     this.#ackScheduled = true;
-    setImmediate(() => {
+    t.sendLater(() => {
       this.#ackScheduled = false;
-      if (this.phase !== 'open' || !this.#transport) return; // re-reported by onOpen after the reconnect
-      for (const [id, s] of this.#acks) this.#transport.send({ type: 'ack', id, seq: s });
+      if (this.#transport !== t) return;
+      for (const [id, s] of this.#acks) t.send({ type: 'ack', id, seq: s });
       this.#acks.clear();
     });
   }

@@ -1,43 +1,37 @@
 // The broker server's operations (broker.md §2, D1-D6) over ServerState, with group commit: the
 // requests that arrive within one event-loop turn are applied in order inside one transaction,
 // and their replies (then the pushes they cause) are sent only after it commits. A failed write
-// answers -7 to the whole group and stops the node (fail-stop, §7.7).
+// answers -7 to the whole group and stops the node (fail-stop, §7.7). A publish batch is one
+// request (one rid, one reply-batch) holding many publishes, each applied as its own operation.
 
 import { Buffer } from 'node:buffer';
 import {
   BROKER_ERRORS as E,
+  validateId,
+  validateMessage,
   validateRequest,
+  validateTopic,
   type BrokerReply,
   type BrokerRequest,
-  type DeliverFrame,
-  type FanoutFrame,
+  type PublishBatchFrame,
+  type ReplyBatchFrame,
+  type StatusRun,
 } from '../../../protocols/broker/index.ts';
 import type { ServerLimits } from '../limits.ts';
+import { DeliveryBatcher, type LbSink } from './deliveries.ts';
 import type { Journal } from './journal.ts';
-import { ServerState, type Client, type Topic } from './state.ts';
+import { ServerState, type Client, type Msg, type Topic } from './state.ts';
 
-/** Where replies and pushes for one local broker go: its current link. */
-export interface LbSink {
-  reply(r: BrokerReply): void;
-  /** Pushes; the core sends fanout frames (one per message and LB), older peers' tests may send deliver. */
-  deliver(f: DeliverFrame | FanoutFrame): void;
-}
+export type { LbSink } from './deliveries.ts';
 
-/** One message's pushes to one LB, gathered while pumping (`mid` orders them). */
-interface Gathered {
-  mid: number;
-  /** Usually one; a message to more than FANOUT_CHUNK subscribers of one LB takes several. */
-  frames: FanoutFrame[];
-}
-
-/** Most subscribers named in one fanout frame (well under the u16 count and the frame cap). */
-const FANOUT_CHUNK = 4096;
+type LinkRequest = BrokerRequest | PublishBatchFrame;
+type LinkReply = BrokerReply | ReplyBatchFrame;
 
 type Op =
-  | { kind: 'req'; lb: string; req: BrokerRequest; sink: LbSink }
+  | { kind: 'req'; lb: string; req: LinkRequest; sink: LbSink }
   | { kind: 'consumed'; lb: string; gid: number; seq: number };
 
-/** Replies remembered per local broker for `rid` de-duplication. */
+/** Replies remembered per local broker for `rid` de-duplication (a batch's reply counts once). */
 const RID_MEMORY = 10_000;
 
 export interface CoreOptions {
@@ -58,14 +52,17 @@ export class BrokerCore {
   #dirty = new Set<Client>();
   /** Payloads no queue references any more, deleted from the store at the end of the group. */
   #freed: number[] = [];
-  /** Pushes gathered in this turn per LB sink, by message: each message crosses a link once. */
-  #gathered = new Map<LbSink, Map<number, Gathered>>();
+  /** Pushes gathered in this turn, sent as one deliver-batch frame (or a few) per LB. */
+  readonly #out: DeliveryBatcher;
+  /** The description of the last negative status #publishOne returned. */
+  #why = '';
   /** Counters for inspection and the benchmark. */
   readonly stats = { commits: 0, ops: 0, pushes: 0 };
 
   constructor(journal: Journal, options: CoreOptions, defaultTopics: readonly string[]) {
     this.#journal = journal;
     this.#o = options;
+    this.#out = new DeliveryBatcher(options.limits.maxFrameBytes);
     this.state = ServerState.from(journal.load());
     const missing = defaultTopics.filter((t) => !this.state.topics.has(t));
     if (missing.length > 0) {
@@ -87,14 +84,14 @@ export class BrokerCore {
       c.next = c.head;
       this.#pump(c);
     }
-    this.#sendGathered();
+    this.#out.send();
   }
 
   detach(lb: string, sink: LbSink): void {
     if (this.#sinks.get(lb) === sink) this.#sinks.delete(lb);
   }
 
-  request(lb: string, req: BrokerRequest, sink: LbSink): void {
+  request(lb: string, req: LinkRequest, sink: LbSink): void {
     if (this.#failed) return sink.reply(err(req.rid, E.STORAGE_ERROR, `the broker server stopped after a failed write: ${this.#failed.message}`));
     this.#enqueue({ kind: 'req', lb, req, sink });
   }
@@ -117,7 +114,7 @@ export class BrokerCore {
     const batch = this.#batch;
     this.#batch = [];
     if (batch.length === 0) return;
-    const replies: (BrokerReply | null)[] = [];
+    const replies: (LinkReply | null)[] = [];
     try {
       // a group of `consumed` marks only acknowledges nothing: it needs no sync of its own
       this.#journal.begin(!batch.some((op) => op.kind === 'req'));
@@ -144,22 +141,22 @@ export class BrokerCore {
     this.stats.ops += batch.length;
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i];
-      if (op.kind === 'req') op.sink.reply(replies[i] as BrokerReply);
+      if (op.kind === 'req') op.sink.reply(replies[i] as LinkReply);
     }
     for (const c of this.#dirty) this.#pump(c);
     this.#dirty.clear();
-    this.#sendGathered();
+    this.#out.send();
   }
 
-  #apply(lb: string, req: BrokerRequest): BrokerReply {
+  #apply(lb: string, req: LinkRequest): LinkReply {
     const seen = this.state.rids.get(lb)?.get(req.rid);
-    if (seen !== undefined) return typeof seen === 'string' ? (JSON.parse(seen) as BrokerReply) : { ...seen, rid: req.rid };
-    const reply = this.#execute(lb, req);
-    if (reply.type === 'reply') this.#remember(lb, req.rid, reply);
+    if (seen !== undefined) return typeof seen === 'string' ? (JSON.parse(seen) as LinkReply) : { ...seen, rid: req.rid };
+    const reply = req.type === 'publish-batch' ? this.#publishBatch(lb, req) : this.#execute(lb, req);
+    if (reply.type !== 'error') this.#remember(lb, req.rid, reply);
     return reply;
   }
 
-  #remember(lb: string, rid: number, reply: BrokerReply): void {
+  #remember(lb: string, rid: number, reply: LinkReply): void {
     const m = this.state.ridsOf(lb);
     // kept as the object in memory; only a durable journal pays for its JSON
     m.set(rid, reply);
@@ -200,6 +197,7 @@ export class BrokerCore {
         const t = known ?? this.#newTopic(req.topic);
         if (!t) return this.#topicLimit(req.rid);
         t.subs.add(c.gid);
+        t.members = null;
         c.topics.add(t);
         this.#journal.addSub(t.tid, c.gid);
         return ok(req.rid, 0, `subscribed to ${req.topic}`);
@@ -208,13 +206,14 @@ export class BrokerCore {
         const t = s.topics.get(req.topic);
         if (!t || !c.topics.has(t)) return ok(req.rid, 1, `id was not subscribed to ${req.topic}`);
         t.subs.delete(c.gid);
+        t.members = null;
         c.topics.delete(t);
         this.#journal.deleteSub(t.tid, c.gid);
         this.#purge(c, t);
         return ok(req.rid, 0, `unsubscribed from ${req.topic}`);
       }
       case 'destroy':
-        for (let i = c.head; i < c.queue.length; i++) this.#unref(c.queue[i].mid);
+        for (let i = c.head; i < c.msgs.length; i++) this.#unref(c.msgs[i]);
         s.removeClient(c);
         this.#journal.deleteClient(c.gid);
         return ok(req.rid, 0, `destroyed id ${c.gid}`);
@@ -222,33 +221,62 @@ export class BrokerCore {
   }
 
   #publish(rid: number, c: Client, name: string, msg: string): BrokerReply {
-    const limits = this.#o.limits;
     const t = this.state.topics.get(name) ?? this.#newTopic(name);
     if (!t) return this.#topicLimit(rid);
     if (t.subs.size === 0) return ok(rid, 0, 'published to 0 subscribers (the message is dropped: no retention)');
-    const bytes = msg.length * 3 <= 64 ? msg.length : Buffer.byteLength(msg, 'utf8');
+    const status = this.#publishOne(t, msg);
+    return status < 0 ? err(rid, status, this.#why) : ok(rid, status, published(status));
+  }
+
+  /** n publishes of one id to one topic: each checked, queued and counted as a single publish would be. */
+  #publishBatch(lb: string, b: PublishBatchFrame): ReplyBatchFrame | BrokerReply {
+    const n = b.msgs.length;
+    const all = (status: number, description: string): ReplyBatchFrame => ({ type: 'reply-batch', rid: b.rid, runs: [{ count: n, status, description }] });
+    const bad = validateId(b.id) ?? validateTopic(b.topic, this.#o.limits);
+    if (bad) return all(bad.code, bad.description);
+    const c = this.state.clients.get(b.id);
+    if (!c || c.lb !== lb) return all(E.UNKNOWN_ID, `id ${b.id} is not registered at this local broker`);
+    const t = this.state.topics.get(b.topic) ?? this.#newTopic(b.topic);
+    if (!t) return all(E.LIMIT_REACHED, this.#topicLimit(b.rid).description);
+    const runs: StatusRun[] = [];
+    let last: StatusRun | null = null;
+    for (let i = 0; i < n; i++) {
+      const msg = b.msgs[i];
+      const badMsg = validateMessage(msg, this.#o.limits);
+      const status = badMsg ? badMsg.code : t.subs.size === 0 ? 0 : this.#publishOne(t, msg);
+      const description = badMsg ? badMsg.description : status < 0 ? this.#why : '';
+      if (last !== null && last.status === status && last.description === description) last.count++;
+      else runs.push((last = { count: 1, status, description }));
+    }
+    return { type: 'reply-batch', rid: b.rid, runs };
+  }
+
+  /** Queues `msg` for every subscriber of `t` (which has some), or for none (-5): the status, or a code with #why. */
+  #publishOne(t: Topic, msg: string): number {
+    const limits = this.#o.limits;
+    const bytes = Buffer.byteLength(msg, 'utf8');
+    const members = this.state.membersOf(t);
     let full = 0;
-    for (const gid of t.subs) {
-      const sub = this.state.clients.get(gid) as Client;
-      if (this.state.pendingCount(sub) >= limits.maxPendingMessages || sub.pendingBytes + bytes > limits.maxPendingBytes) full++;
+    for (const sub of members) {
+      if (sub.seqs.length - sub.head >= limits.maxPendingMessages || sub.pendingBytes + bytes > limits.maxPendingBytes) full++;
     }
     if (full > 0) {
-      return err(rid, E.LIMIT_REACHED, `${full} subscriber queue${full === 1 ? ' is' : 's are'} full (limit ${limits.maxPendingMessages} messages or ${limits.maxPendingBytes} bytes); nothing was queued`);
+      this.#why = `${full} subscriber queue${full === 1 ? ' is' : 's are'} full (limit ${limits.maxPendingMessages} messages or ${limits.maxPendingBytes} bytes); nothing was queued`;
+      return E.LIMIT_REACHED;
     }
     const mid = this.state.nextMid++;
     this.#journal.addPayload(mid, t.tid, msg);
-    this.state.refs.set(mid, t.subs.size);
-    const rows: [number, number][] = [];
-    for (const gid of t.subs) {
-      const sub = this.state.clients.get(gid) as Client;
+    const m: Msg = { mid, topic: t, msg, bytes, refs: members.length };
+    const journal = this.#journal.durable ? this.#journal : null;
+    for (const sub of members) {
       const seq = sub.nextSeq++;
-      sub.queue.push({ seq, mid, topic: t, msg, bytes });
+      sub.seqs.push(seq);
+      sub.msgs.push(m);
       sub.pendingBytes += bytes;
-      rows.push([gid, seq]);
+      journal?.addPending(sub.gid, seq, mid);
       this.#dirty.add(sub);
     }
-    if (this.#journal.durable) this.#journal.addPendings(mid, rows);
-    return ok(rid, t.subs.size, published(t.subs.size));
+    return t.subs.size;
   }
 
   #newTopic(name: string): Topic | null {
@@ -265,22 +293,25 @@ export class BrokerCore {
   /** D4: unsubscribe removes that topic's pending messages of this id; seqs stay unique. */
   #purge(c: Client, t: Topic): void {
     let removed = 0;
-    const kept = [];
+    const seqs: number[] = [];
+    const msgs: Msg[] = [];
     let next = 0;
-    for (let i = c.head; i < c.queue.length; i++) {
-      const p = c.queue[i];
-      if (p.topic === t) {
-        this.#journal.deletePending(c.gid, p.seq);
-        this.#unref(p.mid);
-        c.pendingBytes -= p.bytes;
+    for (let i = c.head; i < c.msgs.length; i++) {
+      const m = c.msgs[i];
+      if (m.topic === t) {
+        this.#journal.deletePending(c.gid, c.seqs[i]);
+        this.#unref(m);
+        c.pendingBytes -= m.bytes;
         removed++;
       } else {
         if (i < c.next) next++;
-        kept.push(p);
+        seqs.push(c.seqs[i]);
+        msgs.push(m);
       }
     }
     if (removed === 0) return;
-    c.queue = kept;
+    c.seqs = seqs;
+    c.msgs = msgs;
     c.head = 0;
     c.next = next;
     this.#journal.setClient(c.gid, c.nextSeq, c.consumed);
@@ -290,10 +321,10 @@ export class BrokerCore {
     const c = this.state.clients.get(gid);
     if (!c || c.lb !== lb || seq <= c.consumed) return;
     const upTo = Math.min(seq, c.nextSeq - 1);
-    while (c.head < c.queue.length && c.queue[c.head].seq <= upTo) {
-      const p = c.queue[c.head++];
-      c.pendingBytes -= p.bytes;
-      this.#unref(p.mid);
+    while (c.head < c.seqs.length && c.seqs[c.head] <= upTo) {
+      const m = c.msgs[c.head++];
+      c.pendingBytes -= m.bytes;
+      this.#unref(m);
     }
     if (c.next < c.head) c.next = c.head;
     c.consumed = upTo;
@@ -303,54 +334,20 @@ export class BrokerCore {
     this.#dirty.add(c);
   }
 
-  #unref(mid: number): void {
-    const n = (this.state.refs.get(mid) ?? 1) - 1;
-    if (n > 0) this.state.refs.set(mid, n);
-    else {
-      this.state.refs.delete(mid);
-      if (this.#journal.durable) this.#freed.push(mid);
-    }
+  #unref(m: Msg): void {
+    if (--m.refs === 0 && this.#journal.durable) this.#freed.push(m.mid);
   }
 
   /** Pushes queued messages to the owning local broker while its credit window has room. */
   #pump(c: Client): void {
     const sink = this.#sinks.get(c.lb);
     if (!sink || !this.state.clients.has(c.gid)) return;
-    const limit = Math.min(c.queue.length, c.head + this.#o.pushWindow);
-    if (c.next >= limit) return;
-    let bySink = this.#gathered.get(sink);
-    if (!bySink) this.#gathered.set(sink, (bySink = new Map()));
+    const limit = Math.min(c.seqs.length, c.head + this.#o.pushWindow);
     while (c.next < limit) {
-      const p = c.queue[c.next++];
-      const g = bySink.get(p.mid);
-      const last = g?.frames[g.frames.length - 1];
-      if (last !== undefined && last.to.length < FANOUT_CHUNK) last.to.push({ id: c.gid, seq: p.seq });
-      else {
-        const frame: FanoutFrame = { type: 'fanout', topic: p.topic.name, msg: p.msg, to: [{ id: c.gid, seq: p.seq }] };
-        if (g !== undefined) g.frames.push(frame);
-        else bySink.set(p.mid, { mid: p.mid, frames: [frame] });
-      }
+      this.#out.add(sink, c.msgs[c.next], c.gid, c.seqs[c.next]);
+      c.next++;
       this.stats.pushes++;
     }
-  }
-
-  /**
-   * Sends the gathered pushes, one fanout frame per message and LB, in message order: each
-   * subscriber's queue is in message order, so its own pushes keep their FIFO order.
-   */
-  #sendGathered(): void {
-    if (this.#gathered.size === 0) return;
-    for (const [sink, bySink] of this.#gathered) {
-      let prev = 0;
-      let sorted = true;
-      for (const mid of bySink.keys()) {
-        if (mid < prev) sorted = false;
-        prev = mid;
-      }
-      const list = sorted ? bySink.values() : [...bySink.values()].sort((a, b) => a.mid - b.mid);
-      for (const g of list) for (const f of g.frames) sink.deliver(f);
-    }
-    this.#gathered.clear();
   }
 }
 

@@ -36,11 +36,12 @@ export interface Journal {
   setClient(gid: number, nextSeq: number, consumed: number): void;
   addSub(tid: number, gid: number): void;
   deleteSub(tid: number, gid: number): void;
+  /** Buffered with the pending rows and written many rows per statement before anything else of the group. */
   addPayload(mid: number, tid: number, body: string): void;
   /** Deletes the payloads of `mids` (ascending): consecutive mids go in one range statement. */
   deletePayloads(mids: readonly number[]): void;
-  /** One message queued for several subscribers: (gid, seq) pairs, several rows per statement. */
-  addPendings(mid: number, rows: readonly (readonly [gid: number, seq: number])[]): void;
+  /** Message `mid` queued for `gid` as `seq` (buffered like addPayload). */
+  addPending(gid: number, seq: number, mid: number): void;
   deletePending(gid: number, seq: number): void;
   /** Removes every pending message of `gid` up to `seq` (a cumulative `consumed`). */
   deletePendingUpTo(gid: number, seq: number): void;
@@ -65,9 +66,12 @@ CREATE TABLE IF NOT EXISTS rids(lb TEXT NOT NULL, rid INTEGER NOT NULL, reply TE
 /** The store's own files in its data folder (the input-fuzzing test checks nothing else appears). */
 export const SERVER_STORE_FILES = ['broker.sqlite', 'broker.sqlite-wal', 'broker.sqlite-shm'];
 
-const PENDING_ROWS = 16;
-/** The multi-row pending inserts, by row count (1..PENDING_ROWS), so each is prepared once. */
-const PENDING_SQL = Array.from({ length: PENDING_ROWS + 1 }, (_, n) => `INSERT INTO pending(gid, seq, mid) VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}`);
+/** Rows per multi-row insert (3 parameters each): few statements for a group of many publishes. */
+const ROWS = 128;
+const rowsSql = (head: string, n: number): string => `${head} VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}`;
+/** The multi-row inserts by row count (1..ROWS), made once each. */
+const PENDING_SQL = Array.from({ length: ROWS + 1 }, (_, n) => rowsSql('INSERT INTO pending(gid, seq, mid)', n));
+const PAYLOAD_SQL = Array.from({ length: ROWS + 1 }, (_, n) => rowsSql('INSERT INTO payloads(mid, tid, body)', n));
 
 class SqliteJournal implements Journal {
   readonly durable = true;
@@ -75,6 +79,9 @@ class SqliteJournal implements Journal {
   readonly #full: boolean;
   /** This transaction runs with synchronous=NORMAL (restored to FULL when it ends). */
   #unsynced = false;
+  /** Payload rows (mid, tid, body) and pending rows (gid, seq, mid) not written yet. */
+  #payloads: (number | string)[] = [];
+  #pending: number[] = [];
   constructor(dataDir: string, durability: 'full' | 'normal', maxPages: number | undefined) {
     this.#full = durability === 'full';
     this.#db = openStore(join(dataDir, 'broker.sqlite'), { durability });
@@ -89,7 +96,21 @@ class SqliteJournal implements Journal {
     }
     this.#db.exec('BEGIN IMMEDIATE');
   }
+  /** Writes the buffered rows; every other statement of the group comes after them (it may depend on them). */
+  #rows(): void {
+    if (this.#payloads.length > 0) this.#insert(PAYLOAD_SQL, this.#payloads);
+    if (this.#pending.length > 0) this.#insert(PENDING_SQL, this.#pending);
+    this.#payloads = [];
+    this.#pending = [];
+  }
+  #insert(sql: readonly string[], flat: readonly (number | string)[]): void {
+    for (let at = 0; at < flat.length; at += 3 * ROWS) {
+      const part = at === 0 && flat.length <= 3 * ROWS ? flat : flat.slice(at, at + 3 * ROWS);
+      this.#db.run(sql[part.length / 3], ...part);
+    }
+  }
   commit(): void {
+    this.#rows();
     try {
       this.#db.exec('COMMIT');
     } finally {
@@ -97,6 +118,8 @@ class SqliteJournal implements Journal {
     }
   }
   rollback(): void {
+    this.#payloads = [];
+    this.#pending = [];
     try {
       this.#db.exec('ROLLBACK');
     } catch {
@@ -110,32 +133,40 @@ class SqliteJournal implements Journal {
     this.#db.exec('PRAGMA synchronous = FULL');
   }
   setMeta(key: string, value: number): void {
+    this.#rows();
     this.#db.run('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v', key, value);
   }
   addTopic(tid: number, name: string): void {
+    this.#rows();
     this.#db.run('INSERT INTO topics(tid, name) VALUES (?, ?)', tid, name);
   }
   addClient(gid: number, lb: string): void {
+    this.#rows();
     this.#db.run('INSERT INTO clients(gid, lb) VALUES (?, ?)', gid, lb);
   }
   deleteClient(gid: number): void {
+    this.#rows();
     this.#db.run('DELETE FROM clients WHERE gid = ?', gid);
     this.#db.run('DELETE FROM subs WHERE gid = ?', gid);
     this.#db.run('DELETE FROM pending WHERE gid = ?', gid);
   }
   setClient(gid: number, nextSeq: number, consumed: number): void {
+    this.#rows();
     this.#db.run('UPDATE clients SET next_seq = ?, consumed = ? WHERE gid = ?', nextSeq, consumed, gid);
   }
   addSub(tid: number, gid: number): void {
+    this.#rows();
     this.#db.run('INSERT INTO subs(tid, gid) VALUES (?, ?)', tid, gid);
   }
   deleteSub(tid: number, gid: number): void {
+    this.#rows();
     this.#db.run('DELETE FROM subs WHERE tid = ? AND gid = ?', tid, gid);
   }
   addPayload(mid: number, tid: number, body: string): void {
-    this.#db.run('INSERT INTO payloads(mid, tid, body) VALUES (?, ?, ?)', mid, tid, body);
+    this.#payloads.push(mid, tid, body);
   }
   deletePayloads(mids: readonly number[]): void {
+    this.#rows();
     let from = 0;
     for (let i = 1; i <= mids.length; i++) {
       if (i < mids.length && mids[i] === mids[i - 1] + 1) continue;
@@ -144,25 +175,23 @@ class SqliteJournal implements Journal {
       from = i;
     }
   }
-  addPendings(mid: number, rows: readonly (readonly [number, number])[]): void {
-    // up to PENDING_ROWS rows per statement: fewer calls into SQLite for a wide fan-out
-    for (let at = 0; at < rows.length; at += PENDING_ROWS) {
-      const n = Math.min(PENDING_ROWS, rows.length - at);
-      const params: number[] = [];
-      for (let i = at; i < at + n; i++) params.push(rows[i][0], rows[i][1], mid);
-      this.#db.run(PENDING_SQL[n], ...params);
-    }
+  addPending(gid: number, seq: number, mid: number): void {
+    this.#pending.push(gid, seq, mid);
   }
   deletePending(gid: number, seq: number): void {
+    this.#rows();
     this.#db.run('DELETE FROM pending WHERE gid = ? AND seq = ?', gid, seq);
   }
   deletePendingUpTo(gid: number, seq: number): void {
+    this.#rows();
     this.#db.run('DELETE FROM pending WHERE gid = ? AND seq <= ?', gid, seq);
   }
   remember(lb: string, rid: number, reply: string): void {
+    this.#rows();
     this.#db.run('INSERT OR REPLACE INTO rids(lb, rid, reply) VALUES (?, ?, ?)', lb, rid, reply);
   }
   forgetRidsBelow(lb: string, rid: number): void {
+    this.#rows();
     this.#db.run('DELETE FROM rids WHERE lb = ? AND rid < ?', lb, rid);
   }
   load(): LoadedState {
@@ -199,7 +228,7 @@ class NullJournal implements Journal {
   deleteSub(): void {}
   addPayload(): void {}
   deletePayloads(): void {}
-  addPendings(): void {}
+  addPending(): void {}
   deletePending(): void {}
   deletePendingUpTo(): void {}
   remember(): void {}

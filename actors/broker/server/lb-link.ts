@@ -3,7 +3,7 @@
 // The first frame must be `hello`; a second hello, a reply-type frame or a recv is a protocol error.
 
 import { createActor, setup } from 'xstate';
-import { BROKER_ERRORS, type BrokerFrame, type BrokerReply, type DeliverFrame, type FanoutFrame } from '../../../protocols/broker/index.ts';
+import { BROKER_ERRORS, type BrokerFrame, type BrokerReply, type DeliverBatchFrame, type DeliverFrame, type FanoutFrame, type ReplyBatchFrame } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
 import type { FrameTransport } from '../link/transport.ts';
 import type { BrokerCore, LbSink } from './core.ts';
@@ -39,11 +39,11 @@ export class LbLink implements LbSink {
     return String(this.#machine.getSnapshot().value);
   }
 
-  reply(r: BrokerReply): void {
+  reply(r: BrokerReply | ReplyBatchFrame): void {
     this.transport?.send(r);
   }
 
-  deliver(f: DeliverFrame | FanoutFrame): void {
+  deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void {
     this.transport?.send(f);
   }
 
@@ -65,6 +65,7 @@ export class LbLink implements LbSink {
       case 'subscribe':
       case 'unsubscribe':
       case 'destroy':
+      case 'publish-batch':
         return this.#core.request(this.lbId, f, this);
       case 'recv':
         return this.reply({ type: 'error', rid: f.rid, code: BROKER_ERRORS.PROTOCOL_ERROR, description: 'recv is served by the local broker and never reaches the server' });

@@ -4,10 +4,9 @@
 // dispatcher with absolute paths and every default filled in. Never writes a file. Errors name
 // the key path (`dispatch02.Port: ...`) and are raised as the kernel's ConfigError (exit 2).
 
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, describeValue, formatIssue, readDocument } from '../../../runtime/config/index.ts';
+import { ConfigError, describeValue, formatIssue, readConfigText, readDocument } from '../../../runtime/config/index.ts';
 import { legacyEntrySchema, nativeEntrySchema, type EntryInput } from './schema.ts';
 import { isNativeDocument, legacyKey, looksLegacy, originalDefaults } from './layouts.ts';
 import type { DispatcherConfig, HandlerConfig } from './types.ts';
@@ -239,7 +238,7 @@ function readTuxSetup(file: string | null, where: string): { min: number; max: n
   if (file === null) return `${where}: missing (needed for the pool size unless Workers is set)`;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readConfigText(file)); // noted: a cached topology depends on it
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return `${where}: cannot use ${file} (${code ?? `not valid JSON: ${(err as Error).message}`}); set Workers to do without it`;

@@ -61,7 +61,11 @@ export class ModuleRunner implements Runner {
   }
 
   start(): void {
-    this.spawnThread();
+    // A macrotask later: creating a thread blocks for milliseconds, and the dispatcher's listener,
+    // bound in the same turn at a start, binds first (requests wait for this runner's ready anyway).
+    setImmediate(() => {
+      if (!this.stopped) this.spawnThread();
+    });
   }
 
   private spawnThread(): void {

@@ -4,7 +4,7 @@
 // node:child_process loads when a child is spawned, not on every I/O thread that loads the runners.
 import type { ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
-import { StreamConnection } from '../../../runtime/io/index.ts';
+import { StreamConnection } from '../../../runtime/io/stream.ts';
 import { LinesDecoder } from '../../../protocols/framing/lines.ts';
 import { oneLine } from '../../../protocols/dispatcher/index.ts';
 import type { HandlerConfig } from '../config/index.ts';

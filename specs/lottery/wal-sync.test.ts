@@ -1,0 +1,99 @@
+// Group commit of the BetStore's WAL (actors/lottery/wal-sync.ts), on a real file with real
+// fdatasync calls: the test only decides when each sync's completion is delivered (and, in some
+// runs, that one fails), over any interleaving of commits and completions, with 1, 2 or 4 syncs in
+// flight. Properties: no reply is acknowledged before a sync that started after its commit has
+// ended; acknowledgements go out in commit order; after a failed sync nothing more is acknowledged
+// (the waiting replies and every later one fail); close() settles everything still waiting.
+import assert from 'node:assert/strict';
+import { fdatasyncSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { WalSync } from '../../actors/lottery/wal-sync.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'wal-sync-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const wal = join(dir, 'bets.sqlite-wal');
+writeFileSync(wal, 'frames');
+
+type Step = { t: 'commit' } | { t: 'complete'; pick: number };
+const step: fc.Arbitrary<Step> = fc.oneof(fc.constant({ t: 'commit' as const }), fc.nat(7).map((pick) => ({ t: 'complete' as const, pick })));
+
+describe('WAL group commit', () => {
+  it('acknowledges a commit only after a sync that started after it ended, in commit order; a failure stops all acknowledgement', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(1, 2, 4), fc.array(step, { minLength: 1, maxLength: 60 }), fc.option(fc.nat(12), { nil: null }), (maxInFlight, steps, failAt) => {
+        let clock = 0;
+        const syncs: { started: number; ended: number | null; ok: boolean; done: (err: NodeJS.ErrnoException | null) => void }[] = [];
+        const running: number[] = [];
+        const ws = new WalSync(wal, true, () => {}, {
+          maxInFlight,
+          sync: (fd, done) => {
+            syncs.push({ started: clock++, ended: null, ok: true, done });
+            running.push(syncs.length - 1);
+            void fd;
+          },
+        });
+        const commits: { at: number; acked: number | null; failed: boolean }[] = [];
+        const acks: number[] = [];
+        let failedAt: number | null = null;
+        const complete = (k: number): void => {
+          const s = syncs[k];
+          running.splice(running.indexOf(k), 1);
+          const fail = failAt !== null && k === failAt;
+          if (!fail) fdatasyncSync(ws['fd' as keyof WalSync] as unknown as number); // the real sync, completed now
+          s.ended = clock++;
+          s.ok = !fail;
+          if (fail && failedAt === null) failedAt = s.ended;
+          s.done(fail ? Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }) : null);
+        };
+        for (const st of steps) {
+          if (st.t === 'commit') {
+            const i = commits.length;
+            const c = { at: clock++, acked: null as number | null, failed: false };
+            commits.push(c);
+            ws.after(
+              () => {
+                c.acked = clock++;
+                acks.push(i);
+              },
+              () => (c.failed = true),
+            );
+          } else if (running.length > 0) {
+            complete(running[st.pick % running.length]);
+          }
+        }
+        while (running.length > 0) complete(running[0]);
+        for (const [i, c] of commits.entries()) {
+          if (c.acked === null) continue;
+          assert.ok(!c.failed, `commit ${i} both acknowledged and failed`);
+          const covering = syncs.some((s) => s.ok && s.started > c.at && s.ended !== null && s.ended <= c.acked!);
+          assert.ok(covering, `commit ${i} acknowledged without a sync that started after it`);
+          if (failedAt !== null) assert.ok(c.acked < failedAt, `commit ${i} acknowledged after a failed sync`);
+        }
+        assert.deepEqual(acks, [...acks].sort((a, b) => a - b), 'acknowledgements out of commit order');
+        if (failedAt === null) assert.ok(commits.every((c) => c.acked !== null), 'every commit acknowledged once the syncs ended');
+        else assert.ok(commits.every((c) => c.acked !== null || c.failed), 'every commit settled after a failure');
+        // A failure is final: a later commit fails at once.
+        if (failedAt !== null) {
+          let failed = false;
+          ws.after(() => assert.fail('acknowledged after a failed sync'), () => (failed = true));
+          assert.ok(failed);
+        }
+        ws.close();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('close() settles the replies still waiting with one synchronous sync', () => {
+    const ws = new WalSync(wal, true, () => {}, { sync: () => {} }); // the async sync never reports
+    const got: string[] = [];
+    ws.after(() => got.push('a'), () => got.push('a failed'));
+    ws.after(() => got.push('b'), () => got.push('b failed'));
+    assert.deepEqual(got, []);
+    ws.close();
+    assert.deepEqual(got, ['a', 'b']);
+  });
+});
