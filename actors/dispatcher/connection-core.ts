@@ -35,6 +35,12 @@ export interface ConnectionProps {
 const CLOSE_GRACE_MS = 2000;
 /** A framing error flushes earlier replies for at most this long (§3.3). */
 const FLUSH_MS = 1000;
+/**
+ * The replies of the write being framed, shared by the thread's connections (a write is framed
+ * and the list emptied before the socket sees it, so no two writes overlap): one list that stays
+ * in cache instead of one per connection.
+ */
+const REPLIES: string[] = [];
 
 export class ConnectionCore implements LifecycleHost {
   readonly s: ConnView;
@@ -46,8 +52,6 @@ export class ConnectionCore implements LifecycleHost {
   readonly proto: DispatchProtocol;
   /** Replies are kept as texts and framed together when written (one buffer per write). */
   readonly win: ReorderWindow<unknown, string>;
-  /** Replies of one write (reused). */
-  private readonly out: string[] = [];
   readonly traced: boolean;
   machine: Actor<typeof connectionLifecycle>;
   phase: LifecyclePhase = 'open';
@@ -300,12 +304,13 @@ export class ConnectionCore implements LifecycleHost {
   writeReady(evenIfClosing: boolean): boolean {
     if (!evenIfClosing && this.phase !== 'open' && this.phase !== 'draining') return false;
     if (this.conn.closed || this.evicted) return false;
-    const out = this.out;
+    const out = REPLIES;
     const n = this.win.takeReady(out);
     if (n === 0) return false;
-    // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
-    this.conn.write(encodeFrames(this.s.cfg.Framing, out, this.proto.ascii, n));
+    const bytes = encodeFrames(this.s.cfg.Framing, out, this.proto.ascii, n);
     for (let i = 0; i < n; i++) out[i] = ''; // keeps no reply alive (cheaper than setting the length)
+    // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
+    this.conn.write(bytes);
     const now = this.readAt || Date.now();
     this.row.numOps += n;
     this.row.lastOp = now;

@@ -205,7 +205,9 @@ export const DispatcherSupervisor = defineActor<SupMsg, SupervisorProps>(
         lock = null;
       },
       inspect() {
-        return { dispatcher: cfg.Name, phase, restarts, lock: cfg.LockFile, escalation, failure: failure?.error ?? null };
+        // `reported`: what the next incarnation of the I/O subtree would continue from.
+        const carried = reported === null ? null : { accepted: reported.counters.accepted, replies: reported.counters.replies };
+        return { dispatcher: cfg.Name, phase, restarts, lock: cfg.LockFile, escalation, failure: failure?.error ?? null, reported: carried };
       },
     };
   },

@@ -10,6 +10,7 @@ import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const now = (): number => performance.now();
+const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
@@ -114,7 +115,6 @@ async function tellAcrossThreads(n: number, rounds: number): Promise<ScenarioRes
   } finally {
     await sys.stop();
   }
-  const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   return {
     name: 'tell.across-threads',
     value: med(mine),
@@ -163,7 +163,6 @@ async function askAcrossThreads(n: number): Promise<ScenarioResult> {
     ours.push(phase / ((now() - t0) / 1000));
     await sys.stop();
   }
-  const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   return {
     name: 'ask.across-threads',
     value: med(ours),

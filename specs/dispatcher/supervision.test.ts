@@ -35,6 +35,14 @@ describe('supervision', () => {
       await a.reply(1);
       await b.reply(1);
       await sleep(400); // past QuickDeathMs
+      // The counters reach the supervisor every 250 ms: wait for the report that holds this request
+      // (a fixed wait lost the race on a loaded machine), then kill the thread.
+      for (let i = 0; i < 200; i++) {
+        const sup = (await sys.snapshot()).actors.find((x) => x.path === `${section.path}/dispatch01`);
+        const rep = (sup?.info as { reported?: { accepted: number; replies: number } | null } | undefined)?.reported;
+        if (rep && rep.accepted === 1 && rep.replies === 1) break;
+        await sleep(25);
+      }
       await sys.killThread(0); // dispatch01's I/O thread
       await a.waitEnd(3000);
       // dispatch02's connection is untouched

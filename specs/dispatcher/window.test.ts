@@ -72,3 +72,20 @@ test('takeReady stops at the first unanswered seq', () => {
   assert.equal(b, 1);
   assert.equal(w.deadline(w.open('c', 1234)), 1234);
 });
+
+test('a request is kept only while it waits: answering lets it go, an immediate answer never holds one', () => {
+  const w = new ReorderWindow<string>(2);
+  const out: Buffer[] = [];
+  for (let i = 0; i < 10; i++) {
+    const a = w.open(`req${i}`, 1000 + i);
+    assert.equal(w.request(a), `req${i}`);
+    assert.equal(w.deadline(a), 1000 + i);
+    w.answer(a, reply(a));
+    assert.equal(w.request(a), undefined, 'answered: the request is let go');
+    const b = w.openAnswered(reply(a + 1));
+    assert.equal(w.request(b), undefined);
+    assert.ok(!w.waiting(b));
+    assert.equal(w.takeReady(out), 2);
+    assert.deepEqual(out.slice(0, 2).map(String), [String(a), String(a + 1)]);
+  }
+});
