@@ -2,50 +2,16 @@
 // a compile cache folder of the test's own: the same command line again calls its action without
 // loading commander, with the same outcome (output, errors, exit code); a usage error is never
 // cached; another environment or a changed module that built the command line parses again.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bin, runCli, type CliRun } from './cli-process.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin/actor-runtime.mjs');
-// The modules loaded, written to a file at exit.
-const HOOK = `data:text/javascript,${encodeURIComponent(
-  "import{registerHooks}from'node:module';import{writeFileSync}from'node:fs';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>writeFileSync(process.env.LOADED_TO,JSON.stringify(seen)))",
-)}`;
+type Run = CliRun;
+const run = runCli;
 
-const LOADS = mkdtempSync(join(tmpdir(), 'startup-loads-'));
-after(() => rmSync(LOADS, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  loaded: string[];
-}
-
-function run(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // One path for every run (the environment is part of the cache's key).
-    const loadedTo = join(LOADS, 'loaded.json');
-    const child = spawn(process.execPath, ['--import', HOOK, bin, ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env, LOADED_TO: loadedTo } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const loaded = (JSON.parse(readFileSync(loadedTo, 'utf8')) as string[]).map((u) => u.replace(`file://${root}`, ''));
-      rmSync(loadedTo, { force: true });
-      resolve({ code, stdout, stderr, loaded });
-    });
-  });
-}
 
 const parsed = (r: Run): boolean => r.loaded.some((u) => u.includes('node_modules/commander/')) && r.loaded.includes('bin/cli-main.ts');
 const called = (r: Run): boolean => !r.loaded.some((u) => u.includes('node_modules/commander/') || u.includes('bin/cli-main.ts') || u.includes('runtime/cli/program.ts'));

@@ -2,47 +2,16 @@
 // compile cache folder of the test's own: a repeated `--help` prints exactly what the command line
 // builds, without loading commander or any command definition; a change of a module that built it
 // (its stamp), a corrupt entry or other arguments build it again; ACTOR_RUNTIME_CACHE=0 turns it off.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bin, runCli, type CliRun } from './cli-process.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin/actor-runtime.mjs');
-// The modules loaded, written to a file at exit (not to stderr: a help run that writes there is not cached).
-const HOOK = `data:text/javascript,${encodeURIComponent(
-  "import{registerHooks}from'node:module';import{writeFileSync}from'node:fs';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>writeFileSync(process.env.LOADED_TO,JSON.stringify(seen)))",
-)}`;
+type Run = CliRun;
+const run = runCli;
 
-const LOADS = mkdtempSync(join(tmpdir(), 'startup-loads-'));
-after(() => rmSync(LOADS, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  loaded: string[];
-}
-
-function run(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // One path for every run (the environment is part of the cache's key).
-    const loadedTo = join(LOADS, 'loaded.json');
-    const child = spawn(process.execPath, ['--import', HOOK, bin, ...args], { cwd: root, env: { ...process.env, ...env, LOADED_TO: loadedTo } });
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const loaded = (JSON.parse(readFileSync(loadedTo, 'utf8')) as string[]).map((u) => u.replace(`file://${root}`, ''));
-      rmSync(loadedTo, { force: true });
-      resolve({ code, stdout, loaded });
-    });
-  });
-}
 
 const built = (r: Run): boolean => r.loaded.some((u) => u.includes('node_modules/commander/')) && r.loaded.includes('bin/cli-main.ts');
 const replayed = (r: Run): boolean => !r.loaded.some((u) => u.includes('node_modules/commander/') || u.includes('bin/cli-main.ts') || u.includes('/commands.ts') || u.includes('actors/'));

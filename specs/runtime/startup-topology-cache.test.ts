@@ -5,41 +5,17 @@
 // validation silently, with its errors reported exactly as with the cache off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, runCli, type CliRun } from './cli-process.ts';
 import fc from 'fast-check';
 import { textHash } from '../../runtime/kernel/topology-cache.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin/actor-runtime.mjs');
-const HOOK = `data:text/javascript,${encodeURIComponent(
-  "import{registerHooks}from'node:module';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(seen)+'\\n'))",
-)}`;
+type Run = CliRun;
+const run = runCli;
 
-interface Run {
-  code: number | null;
-  loaded: string[];
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', HOOK, bin, ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env } });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const m = /LOADED (.*)/.exec(stderr);
-      resolve({ code, loaded: m ? (JSON.parse(m[1]) as string[]).map((u) => u.replace(`file://${root}`, '')) : [], stderr: stderr.replace(/\nLOADED .*\n/, '') });
-    });
-  });
-}
 
 const freePort = (): Promise<number> =>
   new Promise((res) => {

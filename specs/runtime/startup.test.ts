@@ -9,34 +9,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LOADS_HOOK, runCli, type CliRun } from './cli-process.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'bin/actor-runtime.mjs');
-const HOOK = `data:text/javascript,${encodeURIComponent(
-  "import{registerHooks}from'node:module';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(seen)+'\\n'))",
-)}`;
-
 // Every thread's loads, one line each as they happen (a worker thread's exit hook does not print),
 // and for each worker thread whether it was started ahead (runtime/threads/prestart.ts).
 const EVERY_THREAD_HOOK = `data:text/javascript,${encodeURIComponent(
   "import{registerHooks}from'node:module';import{threadId,workerData}from'node:worker_threads';if(threadId)process.stderr.write('\\nWORKER '+threadId+' prestarted='+!!workerData?.initPort+'\\n');registerHooks({load(u,c,n){process.stderr.write('\\nLOAD '+threadId+' '+u+'\\n');return n(u,c)}})",
 )}`;
 
-function run(args: string[], env: Record<string, string> = {}, hook = HOOK): Promise<{ code: number | null; loaded: string[]; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', hook, bin, ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const m = /LOADED (.*)/.exec(stderr);
-      resolve({ code, loaded: m ? (JSON.parse(m[1]) as string[]) : [], stdout, stderr });
-    });
-  });
+function run(args: string[], env: Record<string, string> = {}, hook = LOADS_HOOK): Promise<CliRun> {
+  return runCli(args, env, hook);
 }
 
 const rel = (urls: string[]): string[] => urls.map((u) => u.replace(`file://${root}`, ''));
@@ -176,8 +160,12 @@ test('a system without worker threads (a one-shot tool, an agency) loads neither
     `const A = defineActor(import.meta.url, 'A', () => ({ receive(_m, ctx) { ctx.reply(1); } }));` +
     `process.stdout.write(String(await s.spawn(A, { name: 'a' }).ask('x', { timeoutMs: 5000 })));` +
     `await s.stop(1000);`;
+  // This one is not an actor-runtime command: its hook prints the loads on stderr at exit.
+  const hook = `data:text/javascript,${encodeURIComponent(
+    "import{registerHooks}from'node:module';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(seen)+'\\n'))",
+  )}`;
   const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const c = spawn(process.execPath, ['--import', HOOK, '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error' } });
+    const c = spawn(process.execPath, ['--import', hook, '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, LOG_LEVEL: 'error' } });
     let out = '';
     let err = '';
     c.stdout.on('data', (d) => (out += d));
