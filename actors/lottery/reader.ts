@@ -6,7 +6,6 @@
 // protocol B as bets, encoded by the agency.
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { stat } from 'node:fs/promises';
 import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
 import { APacker, Batcher, parseAgencyCsvRow, sizer, type Bet, type WireProtocol } from '../../protocols/lottery/index.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
@@ -45,19 +44,10 @@ export type ReaderMsg =
 
 const CHUNK = 64 * 1024;
 
-/** Pull-based line splitter over a file (exported for the benchmark baseline and tests). */
-export class LineSource {
-  private fh: FileHandle | null = null;
-  private buf = Buffer.allocUnsafe(CHUNK);
-  private decoder = new TextDecoder('utf-8', { fatal: true });
-  private lines: string[] = [];
-  private at = 0;
-  private rest = '';
-  private eof = false;
-  lineNo = 0;
-  bytesRead = 0;
-  /** Characters of the lines handed out so far (progress; close to their bytes). */
-  consumed = 0;
+/** A file read in chunks into one buffer: what both line sources share (open, size, close). */
+abstract class FileSource {
+  protected fh: FileHandle | null = null;
+  protected buf = Buffer.allocUnsafe(CHUNK);
   totalBytes = 0;
   readonly path: string;
 
@@ -67,12 +57,34 @@ export class LineSource {
 
   async open(): Promise<void> {
     this.fh = await open(this.path, 'r');
-    this.totalBytes = (await stat(this.path)).size;
+    this.totalBytes = (await this.fh.stat()).size;
   }
 
   get isOpen(): boolean {
     return this.fh !== null;
   }
+
+  async close(): Promise<boolean> {
+    const fh = this.fh;
+    this.fh = null;
+    if (!fh) return false;
+    await fh.close();
+    return true;
+  }
+}
+
+/** Pull-based line splitter over a file (exported for the benchmark baseline and tests). */
+export class LineSource extends FileSource {
+  private decoder = new TextDecoder('utf-8', { fatal: true });
+  private lines: string[] = [];
+  private at = 0;
+  private rest = '';
+  private eof = false;
+  lineNo = 0;
+  bytesRead = 0;
+  /** Characters of the lines handed out so far (progress; close to their bytes). */
+  consumed = 0;
+
 
   /** The next non-empty line without its line ending, or null at end of file. */
   async next(): Promise<string | null> {
@@ -114,22 +126,13 @@ export class LineSource {
     this.at = 0;
   }
 
-  async close(): Promise<boolean> {
-    const fh = this.fh;
-    this.fh = null;
-    if (!fh) return false;
-    await fh.close();
-    return true;
-  }
 }
 
 /**
  * Pull-based line splitter over a file's bytes (protocol A's packer reads these): the same lines
  * as LineSource (LF or CRLF, empty lines skipped, a leading BOM dropped), as views of the buffer.
  */
-export class ByteLineSource {
-  private fh: FileHandle | null = null;
-  private buf = Buffer.allocUnsafe(CHUNK);
+export class ByteLineSource extends FileSource {
   /** Bytes of buf read but not yet handed out, from `at` to `end`. */
   private at = 0;
   private end = 0;
@@ -138,21 +141,7 @@ export class ByteLineSource {
   lineNo = 0;
   /** Bytes of the lines handed out so far, line endings included (progress). */
   consumed = 0;
-  totalBytes = 0;
-  readonly path: string;
 
-  constructor(path: string) {
-    this.path = path;
-  }
-
-  async open(): Promise<void> {
-    this.fh = await open(this.path, 'r');
-    this.totalBytes = (await this.fh.stat()).size;
-  }
-
-  get isOpen(): boolean {
-    return this.fh !== null;
-  }
 
   /** The next buffered non-empty line (a view, valid until the next fill); undefined: fill first; null: end of file. */
   nextBuffered(): Buffer | null | undefined {
@@ -191,13 +180,6 @@ export class ByteLineSource {
     } else if (this.eof) this.first = false;
   }
 
-  async close(): Promise<boolean> {
-    const fh = this.fh;
-    this.fh = null;
-    if (!fh) return false;
-    await fh.close();
-    return true;
-  }
 }
 
 export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'BetReader', (props, ctx) => {
