@@ -1,77 +1,18 @@
-// The broker's batch frames on the link (publish-batch, reply-batch, deliver-batch): round trips,
-// streams split anywhere, truncation, garbage and mutations, and the frame cap.
+// The broker's batch frames on the link (publish-batch, reply-batch, deliver-batch): truncation,
+// garbage and mutations, the frame cap and strict layouts (round trips and streams split anywhere
+// are broker.test.ts's frame properties, whose frames include these).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ProtocolError } from '../../protocols/errors.ts';
-import { BrokerStreamDecoder, decodeBrokerFrame, encodeBrokerFrame, type BrokerFrame, type DeliverBatchFrame, type PublishBatchFrame, type ReplyBatchFrame } from '../../protocols/broker/index.ts';
-import { concat, cutPositions, cutsArb, mutate, mutationArb, onlyProtocolError, run, RUNS, split } from './helpers.ts';
-
-const rid = fc.integer({ min: 1, max: 0xffff_ffff });
-const id = fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }));
-const seq = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
-const text = fc.string({ unit: 'binary', maxLength: 40 });
-
-const publishBatch: fc.Arbitrary<PublishBatchFrame> = fc.record(
-  { type: fc.constant('publish-batch' as const), rid, id, topic: text, msgs: fc.array(text, { minLength: 1, maxLength: 8 }) },
-  { noNullPrototype: true },
-);
-
-const run_ = fc.oneof(
-  fc.record({ count: fc.integer({ min: 1, max: 0xffff }), status: fc.integer({ min: 0, max: 1000 }), description: text }, { noNullPrototype: true }),
-  fc.record(
-    { count: fc.integer({ min: 1, max: 0xffff }), status: fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: -1 }), description: fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }) },
-    { noNullPrototype: true },
-  ),
-);
-const replyBatch: fc.Arbitrary<ReplyBatchFrame> = fc.record({ type: fc.constant('reply-batch' as const), rid, runs: fc.array(run_, { minLength: 1, maxLength: 5 }) }, { noNullPrototype: true });
-
-const deliverBatch: fc.Arbitrary<DeliverBatchFrame> = fc.array(text, { minLength: 1, maxLength: 4 }).chain((topics) =>
-  fc.record(
-    {
-      type: fc.constant('deliver-batch' as const),
-      topics: fc.constant(topics),
-      msgs: fc.array(
-        fc.record(
-          { topic: fc.integer({ min: 0, max: topics.length - 1 }), msg: text, to: fc.array(fc.tuple(id, seq), { minLength: 1, maxLength: 5 }).map((p) => p.flat()) },
-          { noNullPrototype: true },
-        ),
-        { minLength: 1, maxLength: 6 },
-      ),
-    },
-    { noNullPrototype: true },
-  ),
-);
-
-const batchArb: fc.Arbitrary<BrokerFrame> = fc.oneof(publishBatch, replyBatch, deliverBatch);
+import { BrokerStreamDecoder, decodeBrokerFrame, encodeBrokerFrame, type BrokerFrame, type PublishBatchFrame } from '../../protocols/broker/index.ts';
+import { mutate, mutationArb, onlyProtocolError, run, RUNS, split } from './helpers.ts';
+import { batchArb } from './broker-batch-arbs.ts';
 
 const payload = (f: BrokerFrame): Buffer => encodeBrokerFrame(f).subarray(4);
 
 describe('broker batch frames', () => {
-  it('decode(encode(frame)) is the identity', () => {
-    fc.assert(
-      fc.property(batchArb, (f) => {
-        const wire = encodeBrokerFrame(f);
-        assert.equal(wire.readUInt32BE(0), wire.length - 4);
-        assert.deepEqual(decodeBrokerFrame(wire.subarray(4)), f);
-      }),
-      { numRuns: RUNS * 2 },
-    );
-  });
-
-  it('a stream of batch frames split anywhere decodes to the same frames', () => {
-    fc.assert(
-      fc.property(fc.array(batchArb, { maxLength: 6 }), cutsArb, (frames, cuts) => {
-        const wire = concat(frames.map((f) => encodeBrokerFrame(f)));
-        const out = run(new BrokerStreamDecoder(), split(wire, cutPositions(cuts, wire.length)));
-        assert.deepEqual(out.frames, frames);
-        assert.equal(out.error, null);
-      }),
-      { numRuns: RUNS },
-    );
-  });
-
   it('every truncation of a batch frame is a ProtocolError (truncated or a bad field), never a frame', () => {
     fc.assert(
       fc.property(batchArb, fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), (f, at) => {

@@ -21,6 +21,7 @@ import {
   type BrokerRequest,
 } from '../../protocols/broker/index.ts';
 import { concat, cutPositions, cutsArb, mutate, mutationArb, onlyProtocolError, run, RUNS, split } from './helpers.ts';
+import { batchArb } from './broker-batch-arbs.ts';
 
 const rid = fc.integer({ min: 1, max: 0xffff_ffff });
 const id = fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }));
@@ -57,6 +58,7 @@ const frameArb: fc.Arbitrary<BrokerFrame> = fc.oneof(
   fc.record({ type: fc.constant('ack' as const), id, seq }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('deliver' as const), id, seq, topic, msg: text }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('fanout' as const), topic, msg: text, to: fc.array(fc.record({ id, seq }, { noNullPrototype: true }), { minLength: 1, maxLength: 6 }) }, { noNullPrototype: true }),
+  batchArb,
 );
 
 function payload(f: BrokerFrame, maxFrameBytes?: number): Buffer {
