@@ -13,9 +13,10 @@ import type { ActorContext } from '../../runtime/index.ts';
 import { StreamConnection } from '../../runtime/io/stream.ts';
 import { requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import { encodeFrames } from './reply-frames.ts';
-import { FrameDeadline, replyOverCap } from './frame-limits.ts';
+import { FrameDeadline } from './frame-limits.ts';
+import { capped, storeReply } from './connection-replies.ts';
 import { ReorderWindow } from './window.ts';
-import { drainDeadline, frameTimeout, idleCheck, requestTimeouts, timeOut } from './connection-timers.ts';
+import { drainDeadline, frameTimeout, idleCheck, requestTimeouts } from './connection-timers.ts';
 import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
 import { enqueue, freeSlot, type IoAdmission, type IoConns, type IoPhase, type IoSetup, type IoStats, type SlotExtra } from './shared.ts';
 
@@ -254,7 +255,7 @@ export class ConnectionCore implements LifecycleHost {
         if (now === 0) now = Date.now();
         const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
         const out = s.inline.call(d.request, deadline, d);
-        if (typeof out === 'string') seq = win.openAnswered(this.capped(d.request, out));
+        if (typeof out === 'string') seq = win.openAnswered(capped(this, d.request, out));
         else {
           const opened = win.open(d.request, deadline);
           seq = opened;
@@ -341,42 +342,14 @@ export class ConnectionCore implements LifecycleHost {
 
   onReplies(seqs: number[], outs: Outcome[]): void {
     if (this.phase !== 'open' && this.phase !== 'draining') return;
-    for (let i = 0; i < seqs.length; i++) this.store(seqs[i], outs[i]);
+    for (let i = 0; i < seqs.length; i++) storeReply(this, seqs[i], outs[i]);
     this.progress();
   }
 
   onReply(seq: number, out: Outcome): void {
     if (this.phase !== 'open' && this.phase !== 'draining') return;
-    this.store(seq, out);
+    storeReply(this, seq, out);
     this.progress();
-  }
-
-  /** Puts a worker's result in its seq position (late results, e.g. after TIMEOUT, are dropped). */
-  private store(seq: number, out: Outcome): void {
-    const win = this.win;
-    if (!win.waiting(seq)) return; // not open, or already answered (TIMEOUT): the late reply is dropped
-    // Past its deadline the answer is TIMEOUT, whichever timer fired first (this connection's, or
-    // a worker's that replaced a process which missed the deadline and failed its request).
-    const dl = win.deadline(seq);
-    if (dl !== 0 && dl <= Date.now()) return timeOut(this, seq);
-    const proto = this.proto;
-    const req = win.request(seq);
-    let text: string | null = typeof out === 'string' ? out : out.ok ? proto.success(req, out.value) : proto.failure(req, out.code, out.message);
-    if (text === null) {
-      this.s.counters.workerFailures++;
-      text = proto.failure(req, 'WORKER_FAILED', 'the handler returned a value that is not a reply');
-    }
-    win.answer(seq, this.capped(req, text));
-  }
-
-  /** A reply over MaxFrameBytes is not sent: the request gets WORKER_FAILED instead (the limit holds both ways). */
-  private capped(req: unknown, text: string): string {
-    const max = this.s.cfg.MaxFrameBytes;
-    const bytes = replyOverCap(text, max);
-    if (bytes === 0) return text;
-    this.s.counters.oversizeReplies++;
-    this.s.log.warn('reply over MaxFrameBytes; answered WORKER_FAILED', { slot: this.slot, peer: this.row.peer, bytes, maxFrameBytes: max });
-    return this.proto.failure(req, 'WORKER_FAILED', `the reply of ${bytes} bytes is over MaxFrameBytes (${max})`);
   }
 
   onRequestTimeouts(): void {

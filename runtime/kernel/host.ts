@@ -14,7 +14,7 @@ import { DeadLetters } from '../inspection/dead-letters.ts';
 import { StatsReporter } from '../inspection/stats.ts';
 import type { Outbox } from '../threads/outbox.ts';
 import { K_SYS, decodeBatch } from '../threads/wire.ts';
-import { afterPush, flush, outboxFor, postHost, pushRecord } from '../threads/send.ts';
+import { afterPush, flush, outboxFor, postHost, pushRecord, sendOnward } from '../threads/send.ts';
 import { CELL, type Ref, type RefHost } from '../actor/ref.ts';
 import { actorDead, askTimeout, mailboxFull, threadDied } from '../actor/errors.ts';
 import type { RuntimeEvent } from '../inspection/events.ts';
@@ -340,16 +340,10 @@ export class Host implements RefHost {
 
   /** Mail that arrived from another node, for a local actor on any thread (main thread only). */
   deliverFromNode(to: string, thread: number, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number): void {
-    if (thread === this.thread) {
-      const cell = this.cells.get(to);
-      if (cell === undefined) this.holdMail(to, msg, from, askId, priority, -2);
-      else this.deliverLocal(cell, msg, from, askId, priority, -2);
-      return;
-    }
-    const box = outboxFor(this, thread);
-    if (askId === 0 && priority === 0) box.tell(to, msg, from === null ? null : from.path, from === null ? this.thread : from.thread);
-    else box.mail(to, msg, from === null ? null : from.path, from === null ? this.thread : from.thread, askId, priority);
-    afterPush(this, thread, box);
+    if (thread !== this.thread) return sendOnward(this, to, thread, msg, from, askId, priority);
+    const cell = this.cells.get(to);
+    if (cell === undefined) this.holdMail(to, msg, from, askId, priority, -2);
+    else this.deliverLocal(cell, msg, from, askId, priority, -2);
   }
 
   /** An ask id for mail from a peer node: its answer goes to `remote.answer`, not to a promise. */

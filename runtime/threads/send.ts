@@ -6,6 +6,7 @@ import { ActorError, describeError } from '../actor/errors.ts';
 import type { Host } from '../kernel/host.ts';
 import type { HostMsg } from '../kernel/host-types.ts';
 import { replyError } from '../kernel/asks.ts';
+import type { Ref } from '../actor/ref.ts';
 import { Outbox, FLUSH_AT } from './outbox.ts';
 import { K_HOST, unsentMail } from './wire.ts';
 
@@ -21,6 +22,16 @@ export function afterPush(h: Host, thread: number, box: Outbox): void {
     h.flushScheduled = true;
     queueMicrotask(h.flushFn);
   }
+}
+
+/** Mail that arrived on this thread for an actor on `thread` (from another node): queued for that thread as it came. */
+export function sendOnward(h: Host, to: string, thread: number, msg: unknown, from: Ref<unknown> | null, askId: number, priority: number): void {
+  const box = outboxFor(h, thread);
+  const fromPath = from === null ? null : from.path;
+  const fromThread = from === null ? h.thread : from.thread;
+  if (askId === 0 && priority === 0) box.tell(to, msg, fromPath, fromThread);
+  else box.mail(to, msg, fromPath, fromThread, askId, priority);
+  afterPush(h, thread, box);
 }
 
 export function pushRecord(h: Host, thread: number, kind: number, a: unknown, b?: unknown, c?: unknown): void {
