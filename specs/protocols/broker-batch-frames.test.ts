@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ProtocolError } from '../../protocols/errors.ts';
 import { BrokerStreamDecoder, decodeBrokerFrame, encodeBrokerFrame, type BrokerFrame, type PublishBatchFrame } from '../../protocols/broker/index.ts';
-import { mutate, mutationArb, onlyProtocolError, run, RUNS, split } from './helpers.ts';
+import { mutate, mutationArb, onlyProtocolError, run, RUNS, split, assertDecodeErrors } from './helpers.ts';
 import { batchArb } from './broker-batch-arbs.ts';
 
 const payload = (f: BrokerFrame): Buffer => encodeBrokerFrame(f).subarray(4);
@@ -62,12 +62,7 @@ describe('broker batch frames', () => {
       ['deliver-batch topic index out of range', [0x86, 0, 1, 0, 1, 0x74, 0, 0, 0, 1, 0, 1], 'invalid-field', 10],
       ['deliver-batch message to nobody', [0x86, 0, 1, 0, 1, 0x74, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 'invalid-field', 16],
     ];
-    for (const [name, bytes, code, offset] of cases) {
-      const err = onlyProtocolError(() => decodeBrokerFrame(Buffer.from(bytes)));
-      assert.ok(err instanceof ProtocolError, name);
-      assert.equal(err.code, code, name);
-      assert.equal(err.offset, offset, name);
-    }
+    assertDecodeErrors(decodeBrokerFrame, cases);
   });
 
   it('the encoder refuses what the decoder would refuse', () => {

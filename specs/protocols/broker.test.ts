@@ -20,7 +20,7 @@ import {
   type BrokerReply,
   type BrokerRequest,
 } from '../../protocols/broker/index.ts';
-import { concat, cutPositions, cutsArb, mutate, mutationArb, onlyProtocolError, run, RUNS, split } from './helpers.ts';
+import { concat, cutPositions, cutsArb, mutate, mutationArb, onlyProtocolError, run, RUNS, split, assertDecodeErrors } from './helpers.ts';
 import { batchArb } from './broker-batch-arbs.ts';
 
 const rid = fc.integer({ min: 1, max: 0xffff_ffff });
@@ -167,12 +167,7 @@ describe('broker binary frames', () => {
       ['fanout shorter than its count', [0x84, 0, 1, 0x61, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1], 'truncated', 10],
       ['fanout to id 0', [0x84, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 'invalid-field', 9],
     ];
-    for (const [name, bytes, code, offset] of cases) {
-      const err = onlyProtocolError(() => decodeBrokerFrame(Buffer.from(bytes)));
-      assert.ok(err instanceof ProtocolError, name);
-      assert.equal(err.code, code, name);
-      assert.equal(err.offset, offset, name);
-    }
+    assertDecodeErrors(decodeBrokerFrame, cases);
   });
 
   it('the encoder refuses what the decoder would refuse', () => {

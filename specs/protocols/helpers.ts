@@ -1,5 +1,6 @@
 // Shared helpers for the protocol property tests.
 
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ProtocolError } from '../../protocols/errors.ts';
 import type { FrameDecoder } from '../../protocols/framing/types.ts';
@@ -79,3 +80,13 @@ export function mutate(bytes: Uint8Array, mutations: { at: number; kind: string;
 }
 
 export const RUNS = Number(process.env.PROTOCOL_RUNS ?? 200);
+
+/** Each case's bytes decode to a ProtocolError with the given code at the given offset. */
+export function assertDecodeErrors(decode: (b: Buffer) => unknown, cases: [name: string, bytes: number[], code: string, offset: number][]): void {
+  for (const [name, bytes, code, offset] of cases) {
+    const err = onlyProtocolError(() => decode(Buffer.from(bytes)));
+    assert.ok(err instanceof ProtocolError, name);
+    assert.equal(err.code, code, name);
+    assert.equal(err.offset, offset, name);
+  }
+}
