@@ -79,7 +79,6 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
         };
         sup.tell({ t: 'up', io: ctx.self });
         ctx.timers.every('report', REPORT_MS, { t: 'report' });
-        if (cfg.Allow === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
         s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path } });
         ctx.spawn(WorkerPool, { name: 'pool', props: { io: ctx.path, sup: props.sup } });
         for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, index: g } }));
@@ -105,6 +104,9 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
             if (!ready) sup.tell({ t: 'start-failed', exitCode: 1, error: `${cfg.Name}: the worker pool cannot start: ${msg.error}` });
             break;
           case 'listening':
+            // Warned once bound, not before: the first line written loads the logger (pino), which
+            // would delay the bind of every original config.json (it has no Allow list).
+            if (cfg.Allow === null && address === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
             address = msg.address;
             readyIfUp();
             break;
