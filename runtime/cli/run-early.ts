@@ -52,9 +52,9 @@ export function takeEarlyPrestart(): boolean {
 let looked: { file: string; text: string; hit: CachedTopology } | null = null;
 
 /**
- * The worker threads a run will likely use, before the file is parsed: --threads, what the cached
- * topology of the file says (runtime/kernel/topology-cache.ts: also what an adopter chose, e.g. none
- * for a file of one dispatcher), a top-level `threads:` key, or one per core.
+ * The worker threads a run will likely use, before the file is parsed: --threads, a top-level
+ * `threads:` key, what the cached topology of the file says (runtime/kernel/topology-cache.ts: what
+ * an adopter chose for a file without the key, e.g. none for a file of one dispatcher), or one per core.
  */
 export function threadsHint(file: string, threads?: string): number {
   if (threads !== undefined) return Number(threads) || 0;
@@ -64,13 +64,12 @@ export function threadsHint(file: string, threads?: string): number {
   } catch {
     return 0; // the reader reports it
   }
-  const hit = readCachedTopology(file, text);
-  if (hit !== null) {
-    looked = { file, text, hit };
-    return hit.kernel.threads ?? availableParallelism();
-  }
   const m = /^threads:\s*(\d+)\b/m.exec(text) ?? /^\s{0,4}"threads"\s*:\s*(\d+)/m.exec(text);
-  return m ? Number(m[1]) : availableParallelism();
+  if (m) return Number(m[1]);
+  const hit = readCachedTopology(file, text);
+  if (hit === null) return availableParallelism();
+  looked = { file, text, hit };
+  return hit.kernel.threads ?? availableParallelism();
 }
 
 /** The cached topology threadsHint read for this file with exactly this text, once; else null. */
