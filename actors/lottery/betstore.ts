@@ -205,7 +205,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   return {
     started() {
       // 'full': the WAL is fsynced by this actor before each reply (see the top of the file).
-      store = openBetStore(props.dataDir, 'normal');
+      store = openBetStore(props.dataDir, 'normal', true);
       closed = new Set(store.all<{ agency: number }>('SELECT agency FROM closed_agencies').map((r) => r.agency));
       // last_batch: stores written before every batch was kept.
       for (const table of ['last_batch', 'committed_batches'])
