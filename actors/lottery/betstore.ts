@@ -3,11 +3,14 @@
 // acknowledge it; keeps `bets.csv` in the data dir in step with the store of record; records
 // agency closes durably and tells the DrawCoordinator; and replays the bets for the draw.
 //
-// Group commit: store requests that arrive in the same turn (several agencies at once) share one
-// transaction, and every commit made while a WAL sync runs shares the next one; each batch still
-// lands whole or not at all. Nothing waits on purpose: an agency has one batch on the wire, so a
-// commit delayed to gather more would delay that agency's next batch (the run's critical path is
-// the largest agency's chain of round trips; see the README).
+// Group commit: batches are inserted as they arrive (those of one turn together), into a
+// transaction that is committed once no WAL sync is running: at once when the WAL is idle, else
+// when the running sync ends (a commit made meanwhile would wait for the next sync anyway). So
+// every batch that arrives while a sync runs shares one commit and the next sync, and the inserts
+// overlap the sync; only the COMMIT itself waits. Each batch still lands whole or not at all.
+// Nothing else waits on purpose: an agency has one batch on the wire, so a commit delayed to
+// gather more would delay that agency's next batch (the run's critical path is the largest
+// agency's chain of round trips; see the README).
 //
 // Resends (protocol A): a batch committed just before a crash is never acknowledged, and the agency
 // resends it with the same batch id; an agency restarted from its first batch resends all of them.
@@ -108,7 +111,11 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let closed = new Set<number>();
   let drawn = false;
   let count = 0;
+  /** Received, not yet inserted. */
   let pending: Pending[] = [];
+  /** Inserted into the open transaction, not yet committed (the WAL was being synced). */
+  let open: Pending[] = [];
+  let inTx = false;
   let flushScheduled = false;
   let commits = 0;
   let resends = 0;
@@ -127,8 +134,11 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let winnersByAgency: Map<number, number> | null = null;
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
-  const walSync = new WalSync(`${storePath(props.dataDir)}-wal`, (props.durability ?? 'full') === 'full', (error, batches) =>
-    ctx.log.error('wal sync failed', { error, batches }),
+  const walSync = new WalSync(
+    `${storePath(props.dataDir)}-wal`,
+    (props.durability ?? 'full') === 'full',
+    (error, batches) => ctx.log.error('wal sync failed', { error, batches }),
+    { onIdle: () => scheduleFlush() }, // the commit held back while the sync ran
   );
   const afterSync = walSync.after.bind(walSync);
   const syncNow = walSync.now.bind(walSync);
@@ -139,28 +149,65 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     setImmediate(flush); // the batches of this turn share the commit
   }
 
-  function flush(): void {
+  const failAll = (group: Pending[], reason: string): void => {
+    for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: false, reason } satisfies StoreReply);
+  };
+
+  /**
+   * Inserts the batches received (into the open transaction) and commits it unless a WAL sync is
+   * running (then the sync's end commits it); `force`: commit now (closes, queries, the stop).
+   */
+  function flush(force = false): void {
     flushScheduled = false;
-    if (pending.length === 0 || store === null) return;
-    const group = pending;
-    pending = [];
-    let text = '';
-    try {
-      store.transaction(() => {
-        for (const p of group) {
-          insertRows(store!, p.rows);
-          if (p.batch) store!.run('INSERT OR IGNORE INTO committed_batches (agency, batch_id, digest) VALUES (?, ?, ?)', p.agency, p.batch.id, p.batch.digest);
+    if (store === null) return;
+    if (pending.length > 0) {
+      const group = pending;
+      pending = [];
+      try {
+        if (!inTx) {
+          store.exec('BEGIN IMMEDIATE');
+          inTx = true;
         }
-      });
-      commits++;
-      for (const p of group) if (p.batch) remember(p.agency, p.batch);
-    } catch (err) {
-      const reason = `store write failed: ${(err as Error).message}`;
-      ctx.log.error('batch commit failed', { error: reason, batches: group.length });
-      for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: false, reason } satisfies StoreReply);
-      return;
+        for (const p of group) {
+          insertRows(store, p.rows);
+          if (p.batch) store.run('INSERT OR IGNORE INTO committed_batches (agency, batch_id, digest) VALUES (?, ?, ?)', p.agency, p.batch.id, p.batch.digest);
+        }
+        open.push(...group);
+      } catch (err) {
+        return rollback([...open, ...group], err);
+      }
     }
+    if (inTx && (force || !walSync.busy)) commit();
+  }
+
+  function rollback(group: Pending[], err: unknown): void {
+    const reason = `store write failed: ${(err as Error).message}`;
+    ctx.log.error('batch commit failed', { error: reason, batches: group.length });
+    open = [];
+    if (inTx) {
+      inTx = false;
+      try {
+        store!.exec('ROLLBACK');
+      } catch {
+        /* rolled back by SQLite already */
+      }
+    }
+    failAll(group, reason);
+  }
+
+  function commit(): void {
+    const group = open;
+    try {
+      store!.exec('COMMIT');
+    } catch (err) {
+      return rollback(group, err);
+    }
+    inTx = false;
+    open = [];
+    commits++;
+    let text = '';
     for (const p of group) {
+      if (p.batch) remember(p.agency, p.batch);
       count += p.rows.length;
       betsByAgency.set(p.agency, (betsByAgency.get(p.agency) ?? 0) + p.rows.length);
       if (p.csv !== undefined) text += p.csv;
@@ -176,16 +223,14 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       () => {
         for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: true, stored: p.rows.length } satisfies StoreReply);
       },
-      (reason) => {
-        for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: false, reason } satisfies StoreReply);
-      },
+      (reason) => failAll(group, reason),
     );
   }
 
   /** A resend of one of the agency's batches (committed, or still pending): answered with it, not stored. */
   function resendOf(agency: number, batch: LastBatch, bets: number): boolean {
     const same = (b: LastBatch | null | undefined): boolean => b !== null && b !== undefined && b.id === batch.id && b.digest === batch.digest;
-    const inFlight = pending.find((p) => p.agency === agency && same(p.batch));
+    const inFlight = pending.find((p) => p.agency === agency && same(p.batch)) ?? open.find((p) => p.agency === agency && same(p.batch));
     if (!inFlight && !committed.get(agency)?.has(`${batch.id}:${batch.digest}`)) return false;
     resends++;
     ctx.log.info('resent batch acknowledged again, not stored twice', { agency, batchId: batch.id, bets });
@@ -242,7 +287,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           return;
         }
         case 'close': {
-          flush();
+          flush(true);
           if (msg.agency < 1 || msg.agency > props.agencies) {
             ctx.replyError(new Error(`agency ${msg.agency} is outside 1..${props.agencies}`));
             return;
@@ -267,7 +312,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         case 'progress': {
           // Batches of this agency already here (a previous incarnation's last one) are counted:
           // they are committed now and the answer waits for their sync.
-          flush();
+          flush(true);
           const progress: StoreProgress = { lastBatchId: lastBatch.get(msg.agency) ?? 0, rows: betsByAgency.get(msg.agency) ?? 0 };
           const reply = ctx.deferReply();
           afterSync(
@@ -277,11 +322,11 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           return;
         }
         case 'state':
-          flush();
+          flush(true);
           ctx.reply({ closed: [...closed], drawn, bets: count } satisfies StoreState);
           return;
         case 'draw': {
-          flush();
+          flush(true);
           const winners = new Map<number, string[]>();
           for (const r of store!.all<{ agency: number; document: string }>(
             'SELECT agency, document FROM bets WHERE number = ? ORDER BY rowid',
@@ -302,14 +347,14 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           return;
         }
         case 'count':
-          flush();
+          flush(true);
           ctx.reply(count);
           return;
       }
     },
     stopped(_ctx, reason) {
       try {
-        flush();
+        flush(true);
       } finally {
         if (csv >= 0) {
           try {
@@ -335,7 +380,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         bets: count,
         closed: [...closed],
         drawn,
-        pending: pending.length,
+        pending: pending.length + open.length,
         commits,
         syncs: walSync.syncs,
         resends,
