@@ -3,14 +3,11 @@
 // acknowledge it; keeps `bets.csv` in the data dir in step with the store of record; records
 // agency closes durably and tells the DrawCoordinator; and replays the bets for the draw.
 //
-// Group commit: batches are inserted as they arrive (those of one turn together), into a
-// transaction that is committed once no WAL sync is running: at once when the WAL is idle, else
-// when the running sync ends (a commit made meanwhile would wait for the next sync anyway). So
-// every batch that arrives while a sync runs shares one commit and the next sync, and the inserts
-// overlap the sync; only the COMMIT itself waits. Each batch still lands whole or not at all.
-// Nothing else waits on purpose: an agency has one batch on the wire, so a commit delayed to
-// gather more would delay that agency's next batch (the run's critical path is the largest
-// agency's chain of round trips; see the README).
+// Group commit (batch-writer.ts): batches are inserted as they arrive into a transaction that is
+// committed once no WAL sync is running, so the batches of a sync's time share one commit and the
+// next sync. Nothing else waits on purpose: an agency has one batch on the wire, so a commit
+// delayed to gather more would delay that agency's next batch (the run's critical path is the
+// largest agency's chain of round trips; see the README).
 //
 // Resends (protocol A): a batch committed just before a crash is never acknowledged, and the agency
 // resends it with the same batch id; an agency restarted from its first batch resends all of them.
@@ -33,15 +30,15 @@
 // few ms each) is raised to CHECKPOINT_PAGES, so a run of the official size takes none while
 // batches come in; once the draw has been answered, the WAL is checkpointed and bets.csv synced
 // here (settleAfterDraw), while the agencies finish, so the stop that follows (close_store) has
-// little left to write. bets.csv is also synced in the background (libuv pool) every
-// CSV_SYNC_BYTES appended, so its final sync finds little to write either.
+// little left to write (bets.csv is also synced in the background as it grows: batch-writer.ts).
 
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineActor, type Reply, type Store } from '../../runtime/index.ts';
 import { formatBetsCsvRow, LOTTERY_WINNER_NUMBER, type BetRow } from '../../protocols/lottery/index.ts';
-import { insertRows, openBetStore, rewriteBetsCsv, storePath } from './bets-db.ts';
+import { openBetStore, rewriteBetsCsv, storePath } from './bets-db.ts';
+import { BatchWriter, type PendingBatch } from './batch-writer.ts';
 
 export { insertRows, openBetStore } from './bets-db.ts';
 import { Tp0Log } from './tp0log.ts';
@@ -88,17 +85,6 @@ export interface BetStoreProps {
   durability?: 'full' | 'normal';
 }
 
-interface Pending {
-  agency: number;
-  rows: BetRow[];
-  csv: string | undefined;
-  reply: Reply | null;
-  /** Protocol A: the batch id and the digest of its rows (resend detection). */
-  batch: LastBatch | null;
-  /** Replies of resends of this batch that arrived while it was pending. */
-  resends: Reply[];
-}
-
 interface LastBatch {
   id: number;
   digest: string;
@@ -114,8 +100,6 @@ function digestOf(agency: number, rows: readonly BetRow[], csv: string | undefin
 
 /** WAL pages between automatic checkpoints (40 MB of 4 kB pages; SQLite's default is 1000). */
 const CHECKPOINT_PAGES = 10_000;
-/** bets.csv bytes appended between background syncs. */
-const CSV_SYNC_BYTES = 1 << 20;
 
 export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url, 'BetStore', (props, ctx) => {
   let store: Store | null = null;
@@ -123,15 +107,6 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   let closed = new Set<number>();
   let drawn = false;
   let count = 0;
-  /** Received, not yet inserted. */
-  let pending: Pending[] = [];
-  /** Inserted into the open transaction, not yet committed (the WAL was being synced). */
-  let open: Pending[] = [];
-  let inTx = false;
-  let csvUnsynced = 0;
-  let csvSyncing = false;
-  let flushScheduled = false;
-  let commits = 0;
   let resends = 0;
   /** Every committed batch of each agency (protocol A), as `<batch id>:<digest of its rows>`. */
   const committed = new Map<number, Set<string>>();
@@ -152,102 +127,24 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     `${storePath(props.dataDir)}-wal`,
     (props.durability ?? 'full') === 'full',
     (error, batches) => ctx.log.error('wal sync failed', { error, batches }),
-    { onIdle: () => scheduleFlush() }, // the commit held back while the sync ran
+    { onIdle: () => writer.schedule() }, // the commit held back while the sync ran
   );
+  const writer = new BatchWriter({
+    store: () => store,
+    csv: () => csv,
+    wal: walSync,
+    committed: (group) => {
+      for (const p of group) {
+        if (p.batch) remember(p.agency, p.batch);
+        count += p.rows.length;
+        betsByAgency.set(p.agency, (betsByAgency.get(p.agency) ?? 0) + p.rows.length);
+      }
+    },
+    error: (msg, fields) => ctx.log.error(msg, fields),
+  });
+  const flush = (force: boolean): void => writer.flush(force);
   const afterSync = walSync.after.bind(walSync);
   const syncNow = walSync.now.bind(walSync);
-
-  function scheduleFlush(): void {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(flush); // the batches of this turn share the commit
-  }
-
-  const failAll = (group: Pending[], reason: string): void => {
-    for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: false, reason } satisfies StoreReply);
-  };
-
-  /**
-   * Inserts the batches received (into the open transaction) and commits it unless a WAL sync is
-   * running (then the sync's end commits it); `force`: commit now (closes, queries, the stop).
-   */
-  function flush(force = false): void {
-    flushScheduled = false;
-    if (store === null) return;
-    if (pending.length > 0) {
-      const group = pending;
-      pending = [];
-      try {
-        if (!inTx) {
-          store.exec('BEGIN IMMEDIATE');
-          inTx = true;
-        }
-        for (const p of group) {
-          insertRows(store, p.rows);
-          if (p.batch) store.run('INSERT OR IGNORE INTO committed_batches (agency, batch_id, digest) VALUES (?, ?, ?)', p.agency, p.batch.id, p.batch.digest);
-        }
-        open.push(...group);
-      } catch (err) {
-        return rollback([...open, ...group], err);
-      }
-    }
-    if (inTx && (force || !walSync.busy)) commit();
-  }
-
-  function rollback(group: Pending[], err: unknown): void {
-    const reason = `store write failed: ${(err as Error).message}`;
-    ctx.log.error('batch commit failed', { error: reason, batches: group.length });
-    open = [];
-    if (inTx) {
-      inTx = false;
-      try {
-        store!.exec('ROLLBACK');
-      } catch {
-        /* rolled back by SQLite already */
-      }
-    }
-    failAll(group, reason);
-  }
-
-  function commit(): void {
-    const group = open;
-    try {
-      store!.exec('COMMIT');
-    } catch (err) {
-      return rollback(group, err);
-    }
-    inTx = false;
-    open = [];
-    commits++;
-    let text = '';
-    for (const p of group) {
-      if (p.batch) remember(p.agency, p.batch);
-      count += p.rows.length;
-      betsByAgency.set(p.agency, (betsByAgency.get(p.agency) ?? 0) + p.rows.length);
-      if (p.csv !== undefined) text += p.csv;
-      else for (const r of p.rows) text += formatBetsCsvRow(r);
-    }
-    try {
-      if (csv >= 0) {
-        csvUnsynced += writeSync(csv, text);
-        if (csvUnsynced >= CSV_SYNC_BYTES && !csvSyncing) {
-          // Not what makes a batch durable (the store is): it keeps the final sync short.
-          csvUnsynced = 0;
-          csvSyncing = true;
-          fdatasync(csv, () => (csvSyncing = false));
-        }
-      }
-    } catch (err) {
-      // The store of record has the rows; bets.csv is rebuilt from it at the next start.
-      ctx.log.error('bets.csv append failed', { error: (err as Error).message });
-    }
-    afterSync(
-      () => {
-        for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: true, stored: p.rows.length } satisfies StoreReply);
-      },
-      (reason) => failAll(group, reason),
-    );
-  }
 
   /** The draw is answered: checkpoint the WAL and sync bets.csv now, off the stop's path. */
   function settleAfterDraw(): void {
@@ -263,7 +160,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   /** A resend of one of the agency's batches (committed, or still pending): answered with it, not stored. */
   function resendOf(agency: number, batch: LastBatch, bets: number): boolean {
     const same = (b: LastBatch | null | undefined): boolean => b !== null && b !== undefined && b.id === batch.id && b.digest === batch.digest;
-    const inFlight = pending.find((p) => p.agency === agency && same(p.batch)) ?? open.find((p) => p.agency === agency && same(p.batch));
+    const inFlight = writer.find((p) => p.agency === agency && same(p.batch));
     if (!inFlight && !committed.get(agency)?.has(`${batch.id}:${batch.digest}`)) return false;
     resends++;
     ctx.log.info('resent batch acknowledged again, not stored twice', { agency, batchId: batch.id, bets });
@@ -316,8 +213,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           }
           const batch = msg.batchId === undefined ? null : { id: msg.batchId, digest: digestOf(msg.agency, rows, msg.csv) };
           if (batch && resendOf(msg.agency, batch, rows.length)) return;
-          pending.push({ agency: msg.agency, rows, csv: msg.csv, reply: ctx.deferReply(), batch, resends: [] });
-          scheduleFlush();
+          writer.add({ agency: msg.agency, rows, csv: msg.csv, reply: ctx.deferReply(), batch, resends: [] } satisfies PendingBatch);
           return;
         }
         case 'close': {
@@ -408,7 +304,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         store?.close();
         store = null;
         if (wasOpen && reason === 'shutdown') log.info('close_store', 'success', { bets: count });
-        ctx.log.info('bet store closed', { bets: count, commits, syncs: walSync.syncs });
+        ctx.log.info('bet store closed', { bets: count, commits: writer.commits, syncs: walSync.syncs });
       }
     },
     inspect() {
@@ -417,8 +313,8 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         bets: count,
         closed: [...closed],
         drawn,
-        pending: pending.length + open.length,
-        commits,
+        pending: writer.size,
+        commits: writer.commits,
         syncs: walSync.syncs,
         resends,
         agencies: agencies.map((agency) => ({ agency, bets: betsByAgency.get(agency) ?? 0, closed: closed.has(agency), winners: winnersByAgency ? (winnersByAgency.get(agency) ?? 0) : null })),
