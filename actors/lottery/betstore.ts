@@ -1,7 +1,8 @@
 // BetStore: the single writer of the lottery (lottery.md §2). It appends each batch atomically
 // and commits it durably (node:sqlite, WAL, synchronous=FULL) before the connection is told to
 // acknowledge it; keeps `bets.csv` in the data dir in step with the store of record; records
-// agency closes durably and tells the DrawCoordinator; and replays the bets for the draw.
+// agency closes durably and tells the DrawCoordinator; and answers the draw with the winning bets
+// it kept as batches committed (read back from the store when it starts).
 //
 // Group commit (batch-writer.ts): batches are inserted as they arrive into a transaction that is
 // committed once no WAL sync is running, so the batches of a sync's time share one commit and the
@@ -118,6 +119,17 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     m.add(`${b.id}:${b.digest}`);
     if (b.id > (lastBatch.get(agency) ?? 0)) lastBatch.set(agency, b.id);
   };
+  /**
+   * The documents of the winning bets of each agency, in storage order, kept as batches commit
+   * (read from the store at start): the draw answers from it, with no scan of every bet on the
+   * way from the last close to `sorteo`.
+   */
+  const winning = new Map<number, string[]>();
+  const won = (agency: number, document: string): void => {
+    let l = winning.get(agency);
+    if (!l) winning.set(agency, (l = []));
+    l.push(document);
+  };
   /** Per-agency progress for inspect() (the live view's lottery panel): bets stored, winners once drawn. */
   const betsByAgency = new Map<number, number>();
   let winnersByAgency: Map<number, number> | null = null;
@@ -138,6 +150,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         if (p.batch) remember(p.agency, p.batch);
         count += p.rows.length;
         betsByAgency.set(p.agency, (betsByAgency.get(p.agency) ?? 0) + p.rows.length);
+        for (const r of p.rows) if (r[5] === LOTTERY_WINNER_NUMBER) won(r[0], r[3]);
       }
     },
     error: (msg, fields) => ctx.log.error(msg, fields),
@@ -190,6 +203,9 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       drawn = store.get('SELECT 1 AS x FROM draw WHERE id = 1') !== undefined;
       count = rewriteBetsCsv(store, props.dataDir);
       for (const r of store.all<{ agency: number; n: number }>('SELECT agency, COUNT(*) AS n FROM bets GROUP BY agency')) betsByAgency.set(r.agency, r.n);
+      if (count > 0)
+        for (const r of store.all<{ agency: number; document: string }>('SELECT agency, document FROM bets WHERE number = ? ORDER BY rowid', LOTTERY_WINNER_NUMBER))
+          won(r.agency, r.document);
       csv = openSync(join(props.dataDir, 'bets.csv'), 'a');
       ctx.log.info('bet store open', { dir: props.dataDir, bets: count, closed: [...closed], drawn });
     },
@@ -256,16 +272,8 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           ctx.reply({ closed: [...closed], drawn, bets: count } satisfies StoreState);
           return;
         case 'draw': {
-          flush(true);
-          const winners = new Map<number, string[]>();
-          for (const r of store!.all<{ agency: number; document: string }>(
-            'SELECT agency, document FROM bets WHERE number = ? ORDER BY rowid',
-            LOTTERY_WINNER_NUMBER,
-          )) {
-            let l = winners.get(r.agency);
-            if (!l) winners.set(r.agency, (l = []));
-            l.push(r.document);
-          }
+          flush(true); // every batch received is committed, and in `winning`
+          const winners = new Map([...winning].map(([agency, docs]) => [agency, [...docs]]));
           winnersByAgency = new Map([...winners].map(([agency, docs]) => [agency, docs.length]));
           const alreadyDrawn = drawn;
           if (!drawn) {
