@@ -37,13 +37,23 @@ export interface LoadResult {
   clientCpuUsPerReq: number;
 }
 
-/** Runs the load generator in a child process against a port. */
-export function load(port: number, connections: number, depth: number, warmupMs: number, measureMs: number): Promise<LoadResult> {
+/**
+ * Runs the load generator in a child process against a port. `onPhase`: called as its measured
+ * window opens ('measure') and closes ('end').
+ */
+export function load(port: number, connections: number, depth: number, warmupMs: number, measureMs: number, onPhase?: (phase: 'measure' | 'end') => void): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLIENT, String(port), String(connections), String(depth), String(warmupMs), String(measureMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = onPhase === undefined ? process.env : { ...process.env, LOAD_PHASES: '1' };
+    const child = spawn(process.execPath, [CLIENT, String(port), String(connections), String(depth), String(warmupMs), String(measureMs)], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (s: string) => (out += s));
+    child.stdout.on('data', (s: string) => {
+      out += s;
+      if (onPhase !== undefined && s.includes('"phase"')) {
+        if (s.includes('"phase":"measure"')) onPhase('measure');
+        if (s.includes('"phase":"end"')) onPhase('end');
+      }
+    });
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
