@@ -72,7 +72,7 @@ export function drainDeadline(c: ConnectionCore): void {
     abandoned++;
   }
   abandoned += c.held.length - c.heldHead;
-  c.held.length = 0;
+  c.held = [];
   c.heldHead = 0;
   c.blockedDecoded = null;
   c.s.counters.abandoned += abandoned;

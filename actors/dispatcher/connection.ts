@@ -23,6 +23,7 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
       }
       row.extra!.ref = ctx.self;
       core = new ConnectionCore(s, ctx, props, row, sock);
+      row.extra!.core = core;
       try {
         core.start();
       } catch (err) {
