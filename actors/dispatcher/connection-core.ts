@@ -16,7 +16,6 @@ import type { ActorContext } from '../../runtime/index.ts';
 import { StreamConnection } from '../../runtime/io/stream.ts';
 import { requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import { encodeFrames } from './reply-frames.ts';
-import { FrameDeadline } from './frame-limits.ts';
 import { storeReply } from './connection-replies.ts';
 import { NO_FRAMES, pump } from './connection-pump.ts';
 import { ReorderWindow } from './window.ts';
@@ -77,8 +76,6 @@ export class ConnectionCore implements LifecycleHost {
   lastOp = 0;
   /** The clock read once per read event, shared by its frames' deadlines and the replies it writes (0: not inside one). */
   readAt = 0;
-  /** The decoder's watch for frames that take too long (null: FrameTimeoutMs is 0). */
-  readonly frameDeadline: FrameDeadline<Buffer> | null;
 
   constructor(s: ConnView, ctx: ActorContext<ConnMsg>, props: ConnectionProps, row: Row<SlotExtra>, sock: Socket) {
     this.s = s;
@@ -89,21 +86,21 @@ export class ConnectionCore implements LifecycleHost {
     const cfg = s.cfg;
     this.proto = s.protocol;
     this.win = new ReorderWindow<unknown, string>(cfg.MaxInFlightPerConnection);
-    const dec = requestDecoder(cfg.Framing, cfg.MaxFrameBytes);
-    this.frameDeadline = cfg.FrameTimeoutMs > 0 ? new FrameDeadline(dec, cfg.FrameTimeoutMs, (ms) => ctx.timers.once('frame', ms, { t: 'frame-timeout' })) : null;
     // Reading starts held: `start` releases it once the lifecycle machine runs. The core is its
     // own handlers object (the methods below): per read, no handlers object and no closure of
     // this connection's to load besides the core itself (1000 connections miss the cache).
-    this.conn = new StreamConnection(sock, { decoder: this.frameDeadline ?? dec, holdAtStart: 'flow', handlers: this });
+    this.conn = new StreamConnection(sock, {
+      decoder: requestDecoder(cfg.Framing, cfg.MaxFrameBytes),
+      holdAtStart: 'flow',
+      handlers: this,
+      frameTimeoutMs: cfg.FrameTimeoutMs,
+    });
     this.traced = s.trace !== null && s.trace.matches(row.peer);
     this.lastActivity = Date.now();
     this.machine = createActor(connectionLifecycle, { input: { host: this } });
     this.machine.subscribe({ error: (err) => this.crash(err) });
   }
 
-  onFrameTimeout(): void {
-    frameTimeout(this);
-  }
 
   start(): void {
     this.machine.start();
@@ -175,7 +172,6 @@ export class ConnectionCore implements LifecycleHost {
     this.ctx.timers.cancel('idle');
     this.ctx.timers.cancel('flush');
     this.ctx.timers.cancel('close');
-    this.ctx.timers.cancel('frame');
     // Stop after the current lifecycle transition has finished.
     queueMicrotask(() => this.ctx.stop());
   }
@@ -206,6 +202,10 @@ export class ConnectionCore implements LifecycleHost {
 
   fault(err: unknown): void {
     this.crash(err);
+  }
+
+  frameTimeout(): void {
+    frameTimeout(this);
   }
 
   // ---- data path ---------------------------------------------------------------------------------

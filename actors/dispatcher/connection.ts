@@ -59,9 +59,6 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
           case 'idle-check':
             c.onIdleCheck();
             break;
-          case 'frame-timeout':
-            c.onFrameTimeout();
-            break;
           case 'flush-timeout':
             c.send({ type: 'FLUSH_TIMEOUT' });
             break;
