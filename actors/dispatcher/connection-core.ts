@@ -254,7 +254,7 @@ export class ConnectionCore implements LifecycleHost {
   /** Writes every reply that is next in seq order, in one write. Returns whether it wrote. */
   writeReady(evenIfClosing: boolean): boolean {
     if (!evenIfClosing && this.phase !== 'open' && this.phase !== 'draining') return false;
-    if (this.conn.closed || this.evicted) return false;
+    if (this.win.idle || this.conn.closed || this.evicted) return false; // idle: nothing to take (the usual case after a pump)
     const out = REPLIES;
     const n = this.win.takeReady(out);
     if (n === 0) return false;

@@ -168,7 +168,7 @@ export class StreamConnection<F = Buffer> implements FrameWatch {
   /** Writes if the stream still takes writes. False: refused (buffered over the mark) or gone. */
   write(data: Uint8Array | string): boolean {
     const s = this.stream;
-    if (s.destroyed || !s.writable) return false;
+    if (!s.writable) return false; // false once ended, destroyed or errored (one getter, not two)
     if (s.write(data)) return true;
     if (!this.blocked) {
       this.blocked = true;
