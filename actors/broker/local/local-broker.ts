@@ -22,7 +22,7 @@ import type { LocalSettings } from '../limits.ts';
 import { IdMap } from './idmap.ts';
 import { Inbox, type ParkedRecv } from './inbox.ts';
 import { ServerLink, type ServerLinkOptions } from './server-link.ts';
-import { LocalStream } from './stream.ts';
+import { LocalStream, type StreamWrite } from './stream.ts';
 
 /** The caller of one request: `alive` is false once its connection is gone (a parked recv then consumes nothing). */
 export interface Caller {
@@ -214,7 +214,7 @@ export class LocalBroker {
    * that connection. One consumer per id at a time: a stream is refused while a recv is parked on
    * the id or another stream is open.
    */
-  openStream(s: StreamOpen, write: (line: string) => void): { reply: BrokerReply; stream: LocalStream | null } {
+  openStream(s: StreamOpen, write: StreamWrite): { reply: BrokerReply; stream: LocalStream | null } {
     const fail = (code: number, description: string) => ({ reply: err(s.rid, code, description), stream: null });
     if (this.#stopping) return fail(E.SHUTTING_DOWN, 'the local broker is stopping');
     const bad = validateId(s.id);
@@ -225,7 +225,8 @@ export class LocalBroker {
     const box = this.#inboxes.get(s.id);
     if (!box) return fail(E.UNKNOWN_ID, `id ${s.id} is not registered at this local broker`);
     if (box.stream !== null || box.parked > 0) return fail(E.INVALID_ARGUMENT, `id ${s.id} already has a stream or a waiting recv`);
-    const stream = new LocalStream(s.rid, s.credit, box, write);
+    // a binary stream's runs stay under the line cap the client was told of (maxFrameBytes)
+    const stream = new LocalStream(s.rid, s.credit, box, write, s.binary === true ? Math.max(1024, this.#s.maxFrameBytes - 1024) : null);
     box.attach(stream);
     return { reply: { type: 'reply', rid: s.rid, status: 0, description: `streaming id ${s.id}` }, stream };
   }
