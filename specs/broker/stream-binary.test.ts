@@ -1,6 +1,7 @@
 // The binary stream runs of the client <-> local broker socket (protocols/broker/stream-binary.ts):
 // round trips, streams of runs and JSON lines split anywhere, every truncation, garbage, size caps
-// and invalid UTF-8; and the local broker's LocalStream cutting a batch into runs.
+// and invalid UTF-8; the local broker's runs per id of a server frame (runs.ts), and its
+// LocalStream writing them as binary runs.
 
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
@@ -10,6 +11,8 @@ import { decodeStreamRun, encodeStreamRun, LbSocketSplitter, MAX_RUN, runText, t
 import { ProtocolError } from '../../protocols/errors.ts';
 import { LocalStream } from '../../actors/broker/local/stream.ts';
 import type { Inbox } from '../../actors/broker/local/inbox.ts';
+import { deliveryRuns, runLength, type Run } from '../../actors/broker/local/runs.ts';
+import type { DeliverBatchFrame } from '../../protocols/broker/index.ts';
 
 const topicArb = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,20}$/);
 const textArb = fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'binary', maxLength: 30 }).filter((s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()));
@@ -156,23 +159,52 @@ describe('binary stream runs', () => {
   });
 });
 
-describe("the local broker's binary stream (LocalStream)", () => {
-  const delivery = fc.record({ topic: fc.constantFrom('a', 'b'), msg: textArb, gap: fc.integer({ min: 1, max: 2 }) }, { noNullPrototype: true });
+describe("the local broker's runs (runs.ts) and binary stream (LocalStream)", () => {
+  it('deliveryRuns: each gid gets its messages of a frame in order, as runs of one topic and consecutive seqs', () => {
+    const pair = fc.record({ gid: fc.integer({ min: 1, max: 3 }), gap: fc.integer({ min: 1, max: 2 }) }, { noNullPrototype: true });
+    const msg = fc.record({ topic: fc.integer({ min: 0, max: 1 }), msg: textArb, to: fc.uniqueArray(pair, { minLength: 1, maxLength: 3, selector: (p) => p.gid }) }, { noNullPrototype: true });
+    fc.assert(
+      fc.property(fc.array(msg, { minLength: 1, maxLength: 30 }), (ms) => {
+        const next = new Map<number, number>();
+        const want = new Map<number, { topic: string; msg: string; seq: number }[]>();
+        const frame: DeliverBatchFrame = { type: 'deliver-batch', topics: ['a', 'b'], msgs: [] };
+        for (const m of ms) {
+          const to: number[] = [];
+          for (const p of m.to) {
+            const seq = (next.get(p.gid) ?? 0) + p.gap;
+            next.set(p.gid, seq);
+            to.push(p.gid, seq);
+            want.set(p.gid, [...(want.get(p.gid) ?? []), { topic: frame.topics[m.topic], msg: m.msg, seq }]);
+          }
+          frame.msgs.push({ topic: m.topic, msg: m.msg, to });
+        }
+        const got = new Map<number, { topic: string; msg: string; seq: number }[]>();
+        deliveryRuns(frame, (gid, r) => {
+          assert.ok(runLength(r) >= 1);
+          const list = got.get(gid) ?? [];
+          for (let k = r.from; k < r.to; k++) list.push({ topic: r.topic, msg: r.texts[k], seq: r.seq + (k - r.from) });
+          got.set(gid, list);
+        });
+        assert.deepEqual(new Map([...got].sort((x, y) => x[0] - y[0])), new Map([...want].sort((x, y) => x[0] - y[0])));
+      }),
+      { numRuns: 200 },
+    );
+  });
 
-  it('a batch goes out as runs cut at a topic change, a seq gap or the size cap, and reads back whole', async () => {
+  it('LocalStream writes each run as binary runs under the size cap, which read back whole', async () => {
+    const runArb2 = fc.record({ topic: fc.constantFrom('a', 'b'), texts: fc.array(textArb, { minLength: 1, maxLength: 30 }), seq: fc.integer({ min: 0, max: 1e9 }) }, { noNullPrototype: true });
     await fc.assert(
-      fc.asyncProperty(fc.array(delivery, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 400 }), async (ds, cap) => {
-        let seq = 10;
-        const batch = ds.map((d) => ({ topic: d.topic, msg: d.msg, seq: (seq += d.gap) }));
+      fc.asyncProperty(fc.array(runArb2, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 400 }), async (specs, cap) => {
+        const runs: Run[] = specs.map((x) => ({ topic: x.topic, texts: x.texts, from: 0, to: x.texts.length, seq: x.seq }));
         const out: (string | Buffer)[] = [];
         const st = new LocalStream(9, 1000, {} as Inbox, (c) => out.push(c), cap);
-        for (const d of batch) st.offer(d);
+        for (const r of runs) st.offer(r);
         await Promise.resolve();
         assert.ok(out.every((c) => Buffer.isBuffer(c)), 'only binary runs');
-        const runs = out.map((c) => decodeStreamRun(c as Buffer, 5, (c as Buffer).length - 5));
-        const back = runs.flatMap((r) => texts(r).map((msg, i) => ({ topic: r.topic, msg, seq: r.seq + i })));
-        assert.deepEqual(back, batch);
-        for (const r of runs) {
+        const decoded = out.map((c) => decodeStreamRun(c as Buffer, 5, (c as Buffer).length - 5));
+        const back = decoded.flatMap((r) => texts(r).map((msg, i) => ({ topic: r.topic, msg, seq: r.seq + i })));
+        assert.deepEqual(back, runs.flatMap((r) => r.texts.map((msg, i) => ({ topic: r.topic, msg, seq: r.seq + i }))));
+        for (const r of decoded) {
           assert.equal(r.stream, 9);
           // a run of more than one text stays under the cap by the 3-bytes-a-unit estimate
           if (r.count > 1) assert.ok(r.buf.length - r.textsAt <= cap, `run texts of ${r.buf.length - r.textsAt} bytes under cap ${cap}`);

@@ -22,6 +22,7 @@ import type { LocalSettings } from '../limits.ts';
 import { IdMap } from './idmap.ts';
 import { Inbox, type ParkedRecv } from './inbox.ts';
 import { ServerLink, type ServerLinkOptions } from './server-link.ts';
+import { deliveryRuns, runLength, type Run } from './runs.ts';
 import { LocalStream, type StreamWrite } from './stream.ts';
 
 /** The caller of one request: `alive` is false once its connection is gone (a parked recv then consumes nothing). */
@@ -67,28 +68,15 @@ export class LocalBroker {
   }
 
   #deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void {
-    if (f.type === 'deliver-batch') {
-      // the pushes of one server turn: message by message, each to its subscribers here
-      for (const m of f.msgs) {
-        const topic = f.topics[m.topic];
-        const to = m.to;
-        for (let j = 0; j < to.length; j += 2) this.#push(to[j], to[j + 1], topic, m.msg);
-      }
-      return;
-    }
-    if (f.type === 'deliver') return this.#push(f.id, f.seq, f.topic, f.msg);
-    // one message for several of this broker's ids: the fan-out to their inboxes happens here
-    for (const t of f.to) this.#push(t.id, t.seq, f.topic, f.msg);
+    // the pushes of one server turn as one run per id (runs.ts): no object per message and id
+    deliveryRuns(f, this.#pushRun);
   }
 
-  #push(gid: number, seq: number, topic: string, msg: string): void {
+  readonly #pushRun = (gid: number, r: Run): void => {
     const box = this.#byGid.get(gid);
-    if (!box) return this.link.ack(gid, seq); // an id this broker no longer maps: let the server forget it
-    const prev = box.consumed;
-    const d = { topic, msg, seq };
-    const taken = box.push(d);
-    if (taken > 0) this.#consumed(box, d, prev, box.takenBy);
-  }
+    if (!box) return this.link.ack(gid, r.seq + runLength(r) - 1); // an id this broker no longer maps: let the server forget it
+    box.push(r, (d, prev, caller) => this.#consumed(box, d, prev, caller));
+  };
 
   /**
    * Reports a returned message consumed only after its reply was written: the gateway writes the
