@@ -12,6 +12,7 @@ import {
   type BrokerReply,
   type BrokerRequest,
   type DeliverBatchFrame,
+  type DeliverRunsFrame,
   type DeliverFrame,
   type FanoutFrame,
   type PublishBatch,
@@ -67,7 +68,7 @@ export class LocalBroker {
     return box;
   }
 
-  #deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void {
+  #deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame | DeliverRunsFrame): void {
     // the pushes of one server turn as one run per id (runs.ts): no object per message and id
     deliveryRuns(f, this.#pushRun);
   }

@@ -2,7 +2,7 @@
 // frame went to, all of one topic, with consecutive seqs (text k has seq + (k - from)). The local
 // broker makes one per id and frame (deliveryRuns) instead of an object per message and id.
 
-import type { DeliverBatchFrame, DeliverFrame, FanoutFrame } from '../../../protocols/broker/index.ts';
+import type { DeliverBatchFrame, DeliverFrame, DeliverRunsFrame, FanoutFrame } from '../../../protocols/broker/index.ts';
 
 export interface Run {
   readonly topic: string;
@@ -27,13 +27,14 @@ export function runSlice(r: Run, a: number, b: number): Run {
  * its next message is the frame's next one of the same topic with the next seq. `emit` gets each
  * run once it is complete.
  */
-export function deliveryRuns(f: DeliverBatchFrame | DeliverFrame | FanoutFrame, emit: (gid: number, r: Run) => void): void {
+export function deliveryRuns(f: DeliverBatchFrame | DeliverRunsFrame | DeliverFrame | FanoutFrame, emit: (gid: number, r: Run) => void): void {
   if (f.type === 'deliver') return emit(f.id, { topic: f.topic, texts: [f.msg], from: 0, to: 1, seq: f.seq });
   if (f.type === 'fanout') {
     const texts = [f.msg];
     for (const t of f.to) emit(t.id, { topic: f.topic, texts, from: 0, to: 1, seq: t.seq });
     return;
   }
+  if (f.type === 'deliver-runs') return subscriberRuns(f, emit);
   const msgs = f.msgs;
   const texts = new Array<string>(msgs.length);
   for (let i = 0; i < msgs.length; i++) texts[i] = msgs[i].msg;
@@ -56,4 +57,32 @@ export function deliveryRuns(f: DeliverBatchFrame | DeliverFrame | FanoutFrame, 
     }
   }
   for (const [gid, o] of open) close(gid, o);
+}
+
+/** A deliver-runs frame's runs, each cut where its messages change topic. */
+function subscriberRuns(f: DeliverRunsFrame, emit: (gid: number, r: Run) => void): void {
+  const msgs = f.msgs;
+  const texts = new Array<string>(msgs.length);
+  let oneTopic = true;
+  for (let i = 0; i < msgs.length; i++) {
+    texts[i] = msgs[i].msg;
+    if (msgs[i].topic !== msgs[0].topic) oneTopic = false;
+  }
+  const runs = f.runs;
+  for (let j = 0; j < runs.length; j += 4) {
+    const gid = runs[j];
+    const seq = runs[j + 1];
+    const first = runs[j + 2];
+    const end = first + runs[j + 3];
+    if (oneTopic) {
+      emit(gid, { topic: f.topics[msgs[0].topic], texts, from: first, to: end, seq });
+      continue;
+    }
+    let from = first;
+    for (let i = first + 1; i <= end; i++) {
+      if (i < end && msgs[i].topic === msgs[from].topic) continue;
+      emit(gid, { topic: f.topics[msgs[from].topic], texts, from, to: i, seq: seq + (from - first) });
+      from = i;
+    }
+  }
 }

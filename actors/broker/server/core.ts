@@ -52,7 +52,7 @@ export class BrokerCore {
   #dirty = new Set<Client>();
   /** Payloads no queue references any more, deleted from the store at the end of the group. */
   #freed: number[] = [];
-  /** Pushes gathered in this turn, sent as one deliver-batch frame (or a few) per LB. */
+  /** Pushes gathered in this turn, sent as one deliver-runs frame (or a few) per LB. */
   readonly #out: DeliveryBatcher;
   /** The description of the last negative status #publishOne returned. */
   #why = '';
