@@ -19,6 +19,7 @@ import {
 } from '../../../protocols/broker/index.ts';
 import type { ServerLimits } from '../limits.ts';
 import { DeliveryBatcher, type LbSink } from './deliveries.ts';
+import { PublishPacer } from './pacing.ts';
 import type { Journal } from './journal.ts';
 import { ServerState, type Client, type Msg, type Topic } from './state.ts';
 
@@ -54,6 +55,8 @@ export class BrokerCore {
   #freed: number[] = [];
   /** Pushes gathered in this turn, sent as one deliver-runs frame (or a few) per LB. */
   readonly #out: DeliveryBatcher;
+  /** Holds publish replies while a subscriber queue they reached is long (pacing.ts). */
+  readonly pacer: PublishPacer;
   /** The description of the last negative status #publishOne returned. */
   #why = '';
   /** Counters for inspection and the benchmark. */
@@ -63,6 +66,8 @@ export class BrokerCore {
     this.#journal = journal;
     this.#o = options;
     this.#out = new DeliveryBatcher(options.limits.maxFrameBytes);
+    // long = more than four push windows behind; a group waits at most 50 ms
+    this.pacer = new PublishPacer(Math.max(4 * options.pushWindow, 64), 50);
     this.state = ServerState.from(journal.load());
     const missing = defaultTopics.filter((t) => !this.state.topics.has(t));
     if (missing.length > 0) {
@@ -139,10 +144,18 @@ export class BrokerCore {
     }
     this.stats.commits++;
     this.stats.ops += batch.length;
+    const pacer = this.pacer;
+    const hold = pacer.holding;
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i];
-      if (op.kind === 'req') op.sink.reply(replies[i] as LinkReply);
+      if (op.kind !== 'req') continue;
+      const reply = replies[i] as LinkReply;
+      // only successes wait: a -5 (or any failure) in a batch answers at once
+      const paced = hold && (reply.type === 'reply' ? op.req.type === 'publish' : reply.type === 'reply-batch' && reply.runs.every((r) => r.status >= 0));
+      if (paced) pacer.hold(op.sink, reply);
+      else op.sink.reply(reply);
     }
+    pacer.settle((c) => this.state.clients.get(c.gid) === c);
     for (const c of this.#dirty) this.#pump(c);
     this.#dirty.clear();
     this.#out.send();
@@ -275,6 +288,7 @@ export class BrokerCore {
       sub.pendingBytes += bytes;
       journal?.addPending(sub.gid, seq, mid);
       this.#dirty.add(sub);
+      this.pacer.queued(sub);
     }
     return t.subs.size;
   }
