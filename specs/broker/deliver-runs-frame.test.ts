@@ -132,28 +132,30 @@ class FrameSink implements LbSink {
 }
 
 describe('DeliveryBatcher', () => {
-  it("one turn's pushes leave as deliver-runs frames under the cap, each push once, each id's seqs in order", () => {
+  it("one turn's pushes leave as deliver-runs frames under the cap, each push once, each id's seqs in order, to its own local broker", () => {
     const pushArb = fc.array(fc.record({ gid: fc.integer({ min: 1, max: 4 }), msg: fc.integer({ min: 0, max: 7 }), size: fc.integer({ min: 0, max: 900 }) }, { noNullPrototype: true }), { minLength: 1, maxLength: 60 });
     fc.assert(
       fc.property(pushArb, (pushes) => {
         const topics: Topic[] = [0, 1].map((tid) => ({ tid, name: `t${tid}`, subs: new Set(), members: null }));
         const msgs = new Map<number, Msg>();
         const batcher = new DeliveryBatcher(4096);
-        const sink = new FrameSink();
+        // two local brokers: odd ids on one, even on the other (a message may go to both in a turn)
+        const sinks = [new FrameSink(), new FrameSink()];
         const nextSeq = new Map<number, number>();
         const want: [number, number, string][] = [];
         for (const p of pushes) {
           let m = msgs.get(p.msg);
-          if (!m) msgs.set(p.msg, (m = { mid: p.msg, topic: topics[p.msg % 2], msg: String(p.msg).repeat(p.size % 600), bytes: 0, refs: 1 }));
+          if (!m) msgs.set(p.msg, (m = { mid: p.msg, topic: topics[p.msg % 2], msg: String(p.msg).repeat(p.size % 600), bytes: 0, refs: 1, out: null, outIdx: 0 }));
           m.bytes = Buffer.byteLength(m.msg);
           const seq = (nextSeq.get(p.gid) ?? 0) + 1;
           nextSeq.set(p.gid, seq);
-          batcher.add(sink, m, p.gid, seq);
+          batcher.add(sinks[p.gid % 2], m, p.gid, seq);
           want.push([p.gid, seq, m.msg]);
         }
         batcher.send();
+        for (const k of [0, 1]) for (const f of sinks[k].frames) for (let j = 0; j < f.runs.length; j += 4) assert.equal(f.runs[j] % 2, k, 'a run goes to its id\'s local broker');
         const got: [number, number, string][] = [];
-        for (const f of sink.frames) {
+        for (const f of [...sinks[0].frames, ...sinks[1].frames]) {
           for (let j = 0; j < f.runs.length; j += 4) for (let k = 0; k < f.runs[j + 3]; k++) got.push([f.runs[j], f.runs[j + 1] + k, f.msgs[f.runs[j + 2] + k].msg]);
         }
         const byGid = (xs: [number, number, string][]) => [1, 2, 3, 4].map((g) => xs.filter((x) => x[0] === g));

@@ -278,9 +278,9 @@ export class BrokerCore {
       return E.LIMIT_REACHED;
     }
     const mid = this.state.nextMid++;
-    this.#journal.addPayload(mid, t.tid, msg);
-    const m: Msg = { mid, topic: t, msg, bytes, refs: members.length };
     const journal = this.#journal.durable ? this.#journal : null;
+    journal?.addPayload(mid, t.tid, msg);
+    const m: Msg = { mid, topic: t, msg, bytes, refs: members.length, out: null, outIdx: 0 };
     for (const sub of members) {
       const seq = sub.nextSeq++;
       sub.seqs.push(seq);
@@ -357,11 +357,10 @@ export class BrokerCore {
     const sink = this.#sinks.get(c.lb);
     if (!sink || !this.state.clients.has(c.gid)) return;
     const limit = Math.min(c.seqs.length, c.head + this.#o.pushWindow);
-    while (c.next < limit) {
-      this.#out.add(sink, c.msgs[c.next], c.gid, c.seqs[c.next]);
-      c.next++;
-      this.stats.pushes++;
-    }
+    if (c.next >= limit) return;
+    this.#out.addRange(sink, c.gid, c.msgs, c.seqs, c.next, limit);
+    this.stats.pushes += limit - c.next;
+    c.next = limit;
   }
 }
 

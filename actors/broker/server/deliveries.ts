@@ -24,8 +24,6 @@ interface Building {
   sink: LbSink;
   f: DeliverRunsFrame & { msgs: RunMessage[] };
   topics: Map<Topic, number>;
-  /** Each message's index in this frame. */
-  index: Map<Msg, number>;
   size: number;
   /** The open run (the last one in `f.runs`) and whose it is. */
   runGid: number;
@@ -41,40 +39,55 @@ export class DeliveryBatcher {
     this.#maxFrameBytes = maxFrameBytes;
   }
 
-  add(sink: LbSink, m: Msg, gid: number, seq: number): void {
+  /** Pushes msgs[from..to) (seqs alike) of `gid` to `sink`'s frame, in order. */
+  addRange(sink: LbSink, gid: number, msgs: readonly Msg[], seqs: readonly number[], from: number, to: number): void {
     let b = this.#bySink.get(sink);
     if (b === undefined) this.#bySink.set(sink, (b = building(sink)));
-    let i = b.index.get(m);
-    if (i === undefined) {
+    for (let k = from; k < to; k++) b = this.#add(b, msgs[k], gid, seqs[k]);
+  }
+
+  add(sink: LbSink, m: Msg, gid: number, seq: number): void {
+    this.addRange(sink, gid, [m], [seq], 0, 1);
+  }
+
+  /** One push; returns the frame being built for this sink afterwards (a new one when the cap cut it). */
+  #add(frame: Building, m: Msg, gid: number, seq: number): Building {
+    let b = frame;
+    // the message's index in this frame, from its own note when this frame is the last it went to
+    // (one that went to another LB's frame in between is named again: correct, rarely needed)
+    let i = m.out === b ? m.outIdx : -1;
+    if (i < 0) {
       // topic names are ASCII (the topic rule), so their length is their byte count
       const cost = (b.topics.has(m.topic) ? 0 : 2 + m.topic.name.length) + MSG_FIXED + m.bytes + RUN_BYTES;
-      if (b.f.msgs.length > 0 && (b.size + cost > this.#maxFrameBytes || b.f.msgs.length >= MAX_BATCH)) {
-        this.#send(b);
-        this.#bySink.set(sink, (b = building(sink)));
-      }
+      if (b.f.msgs.length > 0 && (b.size + cost > this.#maxFrameBytes || b.f.msgs.length >= MAX_BATCH)) b = this.#restart(b);
       i = b.f.msgs.length;
       b.f.msgs.push({ topic: topicIndex(b, m.topic), msg: m.msg });
-      b.index.set(m, i);
       b.size += cost - RUN_BYTES;
     }
+    m.out = b;
+    m.outIdx = i;
     if (b.runGid === gid && b.runNextIdx === i && b.runNextSeq === seq) {
       b.f.runs[b.f.runs.length - 1]++;
       b.runNextIdx++;
       b.runNextSeq++;
-      return;
+      return b;
     }
-    if (b.f.runs.length >= 4 * MAX_BATCH || b.size + RUN_BYTES > this.#maxFrameBytes) {
-      // no room for another run: the message goes again in a new frame
-      this.#send(b);
-      this.#bySink.set(sink, (b = building(sink)));
-      this.add(sink, m, gid, seq);
-      return;
-    }
+    // no room for another run: the message goes again in a new frame
+    if (b.f.runs.length >= 4 * MAX_BATCH || b.size + RUN_BYTES > this.#maxFrameBytes) return this.#add(this.#restart(b), m, gid, seq);
     b.f.runs.push(gid, seq, i, 1);
     b.size += RUN_BYTES;
     b.runGid = gid;
     b.runNextIdx = i + 1;
     b.runNextSeq = seq + 1;
+    return b;
+  }
+
+  /** Sends `b` and starts this sink's next frame. */
+  #restart(b: Building): Building {
+    this.#send(b);
+    const next = building(b.sink);
+    this.#bySink.set(b.sink, next);
+    return next;
   }
 
   /** Sends what was gathered: one frame per LB (more where the cap cut it). */
@@ -90,7 +103,7 @@ export class DeliveryBatcher {
 }
 
 function building(sink: LbSink): Building {
-  return { sink, f: { type: 'deliver-runs', topics: [], msgs: [], runs: [] }, topics: new Map(), index: new Map(), size: FRAME_FIXED, runGid: 0, runNextIdx: -1, runNextSeq: -1 };
+  return { sink, f: { type: 'deliver-runs', topics: [], msgs: [], runs: [] }, topics: new Map(), size: FRAME_FIXED, runGid: 0, runNextIdx: -1, runNextSeq: -1 };
 }
 
 function topicIndex(b: Building, t: Topic): number {
