@@ -121,7 +121,7 @@ describe('broker server core', () => {
     assert.equal(after.state.clients.size, published + 1, 'the creates of the failed groups are not there');
   });
 
-  it('the store keeps exactly the referenced payloads and pending rows (multi-row inserts, range deletes, unsynced consumed groups)', () => {
+  it('the store keeps exactly the referenced payloads, each with its queue entries, and the consumed marks end them (multi-row inserts, range deletes, unsynced consumed groups)', () => {
     const dir = tmp();
     let core = open(dir);
     let sink = new Sink();
@@ -139,7 +139,15 @@ describe('broker server core', () => {
       const db = new DatabaseSync(join(dir, 'broker.sqlite'), { readOnly: true });
       try {
         const payloads = (db.prepare('SELECT count(*) AS n FROM payloads').get() as { n: number }).n;
-        const pending = ids.map((id) => (db.prepare('SELECT seq FROM pending WHERE gid = ? ORDER BY seq').all(id) as { seq: number }[]).map((r) => r.seq));
+        assert.equal((db.prepare('SELECT count(*) AS n FROM pending').get() as { n: number }).n, 0, 'no row per subscriber');
+        // what the store holds pending: each payload's (gid, seq) entries above the gid's consumed mark
+        const consumed = new Map((db.prepare('SELECT gid, consumed FROM clients').all() as { gid: number; consumed: number }[]).map((r) => [r.gid, r.consumed]));
+        const held = new Map<number, number[]>();
+        for (const r of db.prepare('SELECT subs FROM payloads').all() as { subs: Uint8Array }[]) {
+          const f = new Float64Array(r.subs.slice().buffer);
+          for (let i = 0; i < f.length; i += 2) if (f[i + 1] > (consumed.get(f[i]) ?? Infinity)) held.set(f[i], [...(held.get(f[i]) ?? []), f[i + 1]]);
+        }
+        const pending = ids.map((id) => (held.get(id) ?? []).sort((a, b) => a - b));
         return { payloads, pending };
       } finally {
         db.close();
