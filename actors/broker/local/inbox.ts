@@ -223,6 +223,8 @@ export class Inbox {
     this.#inflight = this.#inflight.filter((r) => r.topic !== topic);
     this.#inflightCount = 0;
     for (const r of this.#inflight) this.#inflightCount += runLength(r);
+    // the purge may have freed stream credit: what waits goes out now (no ack would ever bring it)
+    this.#pump();
   }
 
   /** destroy: every parked recv ends (with -1 from the caller's side). */
