@@ -7,11 +7,13 @@
 // - durable: the same with every publish acknowledged after its group commit (durability `full`);
 //   target ≥ 0.5x the in-memory run.
 // Our server and local broker run as two child processes (as deployed); the load generator is a
-// third (bench/load/broker-fanout.ts). Peak RSS of server + local broker is reported.
+// third (bench/load/broker-fanout.ts). Peak RSS of server + local broker is reported, and for
+// every system the CPU each process used per delivered message over the timed part.
 // Both figures use the server's defaults (pushWindow 256, broker.md §11). One more in-memory run
 // with `--push-window 4096` (the subscribers' stream credit) is reported beside them: with 256
 // unconsumed pushes per subscriber, the delivery round trip server -> local broker -> client ->
-// consumed bounds the rate on this machine, and the publisher meets full queues (-5, retried).
+// consumed bounds the rate on this machine (publish pacing keeps the publisher at that pace; a
+// publish answered -5 is still retried and counted).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
