@@ -120,12 +120,18 @@ export class BrokerCore {
     this.#batch = [];
     if (batch.length === 0) return;
     const replies: (LinkReply | null)[] = [];
+    /** Messages below this id were committed by earlier groups (commits are synchronous). */
+    const firstMid = this.state.nextMid;
     try {
       // a group of `consumed` marks only acknowledges nothing: it needs no sync of its own
       this.#journal.begin(!batch.some((op) => op.kind === 'req'));
       for (const op of batch) replies.push(op.kind === 'req' ? this.#apply(op.lb, op.req) : (this.#consume(op.lb, op.gid, op.seq), null));
       if (this.#freed.length > 0) this.#journal.deletePayloads(this.#freed.sort((a, b) => a - b));
       this.#freed = [];
+      // the window room this group's consumed marks opened is filled with messages already on disk
+      // before the (blocking) sync, so subscribers get them meanwhile; at worst a crash before the
+      // commit loses the marks and those messages come again with the same seqs (at least once)
+      if (this.#journal.durable) this.#pushCommitted(firstMid);
       this.#journal.commit();
     } catch (e) {
       this.#freed = [];
@@ -352,11 +358,23 @@ export class BrokerCore {
     if (--m.refs === 0 && this.#journal.durable) this.#freed.push(m.mid);
   }
 
-  /** Pushes queued messages to the owning local broker while its credit window has room. */
-  #pump(c: Client): void {
+  /** Pushes, and sends now, what dirty queues hold of messages below `firstMid` (committed before). */
+  #pushCommitted(firstMid: number): void {
+    for (const c of this.#dirty) this.#pump(c, firstMid);
+    this.#out.send();
+    for (const sink of this.#sinks.values()) sink.flush?.();
+  }
+
+  /** Pushes queued messages (below `belowMid`) to the owning local broker while its credit window has room. */
+  #pump(c: Client, belowMid = Infinity): void {
     const sink = this.#sinks.get(c.lb);
     if (!sink || !this.state.clients.has(c.gid)) return;
-    const limit = Math.min(c.seqs.length, c.head + this.#o.pushWindow);
+    let limit = Math.min(c.seqs.length, c.head + this.#o.pushWindow);
+    if (belowMid !== Infinity) {
+      let k = c.next;
+      while (k < limit && c.msgs[k].mid < belowMid) k++;
+      limit = k;
+    }
     if (c.next >= limit) return;
     this.#out.addRange(sink, c.gid, c.msgs, c.seqs, c.next, limit);
     this.stats.pushes += limit - c.next;

@@ -12,6 +12,8 @@ export interface LbSink {
   reply(r: BrokerReply | ReplyBatchFrame): void;
   /** Pushes: the core sends deliver-runs frames; tests may send the older frames. */
   deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame | DeliverRunsFrame): void;
+  /** Sends what was queued for this LB now. */
+  flush?(): void;
 }
 
 // fixed bytes of a deliver-runs frame (opcode, topic, message and run counts), of one message entry, of one run

@@ -47,6 +47,10 @@ export class LbLink implements LbSink {
     this.transport?.send(f);
   }
 
+  flush(): void {
+    this.transport?.flush();
+  }
+
   frame(f: BrokerFrame): void {
     const phase = this.phase;
     if (phase === 'handshaking') {
