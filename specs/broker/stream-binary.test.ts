@@ -12,7 +12,7 @@ import { ProtocolError } from '../../protocols/errors.ts';
 import { LocalStream } from '../../actors/broker/local/stream.ts';
 import type { Inbox } from '../../actors/broker/local/inbox.ts';
 import { deliveryRuns, runLength, type Run } from '../../actors/broker/local/runs.ts';
-import type { DeliverBatchFrame } from '../../protocols/broker/index.ts';
+import { decodeClientLine, encodeStreamOpen, type DeliverBatchFrame } from '../../protocols/broker/index.ts';
 
 const topicArb = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,20}$/);
 const textArb = fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'binary', maxLength: 30 }).filter((s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()));
@@ -156,6 +156,20 @@ describe('binary stream runs', () => {
     mustThrowProtocol(() => encodeStreamRun(0, 'news', 1, ['a']));
     mustThrowProtocol(() => encodeStreamRun(1, 'news', Number.MAX_SAFE_INTEGER, ['a', 'b']));
     mustThrowProtocol(() => encodeStreamRun(1, 'news', -1, ['a']));
+  });
+});
+
+describe('the stream open line asks for runs', () => {
+  it('binary: true round-trips, is left out when false, and any other value is a shape error (-9)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 0xffff_ffff }), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 65_536 }), fc.boolean(), (rid, id, credit, binary) => {
+        const line = encodeStreamOpen({ rid, id, credit, binary });
+        assert.equal(line.includes('binary'), binary);
+        assert.deepEqual(decodeClientLine(line), binary ? { type: 'stream', rid, id, credit, binary: true } : { type: 'stream', rid, id, credit });
+      }),
+      { numRuns: 100 },
+    );
+    for (const v of ['"yes"', '1', 'null', '[]']) mustThrowProtocol(() => decodeClientLine(`{"rid":1,"op":"stream","id":1,"credit":5,"binary":${v}}`));
   });
 });
 
