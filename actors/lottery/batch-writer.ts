@@ -13,7 +13,7 @@ import type { Reply, Store } from '../../runtime/index.ts';
 import { formatBetsCsvRow, type BetRow } from '../../protocols/lottery/index.ts';
 import { insertRows } from './bets-db.ts';
 import type { StoreReply } from './betstore.ts';
-import type { WalSync } from './wal-sync.ts';
+import type { WalSync } from '../../runtime/storage/wal-sync.ts';
 
 /** bets.csv bytes appended between background syncs (they keep the final sync short). */
 const CSV_SYNC_BYTES = 1 << 20;

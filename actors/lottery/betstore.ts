@@ -43,7 +43,7 @@ import { BatchWriter, type PendingBatch } from './batch-writer.ts';
 
 export { insertRows, openBetStore } from './bets-db.ts';
 import { Tp0Log } from './tp0log.ts';
-import { WalSync } from './wal-sync.ts';
+import { WalSync } from '../../runtime/storage/wal-sync.ts';
 import type { CoordinatorMsg } from './coordinator.ts';
 
 export type StoreReply = { ok: true; stored: number } | { ok: false; reason: string };

@@ -1,4 +1,4 @@
-// Group commit of the BetStore's WAL (actors/lottery/wal-sync.ts), on a real file with real
+// Group commit of the BetStore's WAL (runtime/storage/wal-sync.ts), on a real file with real
 // fdatasync calls: the test only decides when each sync's completion is delivered (and, in some
 // runs, that one fails), over any interleaving of commits and completions, with 1, 2 or 4 syncs in
 // flight. Properties: no reply is acknowledged before a sync that started after its commit has
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { WalSync } from '../../actors/lottery/wal-sync.ts';
+import { WalSync } from '../../runtime/storage/wal-sync.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wal-sync-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

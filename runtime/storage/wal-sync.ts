@@ -1,4 +1,4 @@
-// Durability without blocking the BetStore's thread (betstore.ts): SQLite runs with
+// Durability without blocking a store's thread (first user: the lottery's betstore.ts): SQLite runs with
 // synchronous=NORMAL and this syncs the WAL file itself (fdatasync, as SQLite does on Linux) off
 // the thread, in the libuv pool.
 //
