@@ -1,15 +1,19 @@
 // The streaming receive of BrokerClient (`messages(id)`, json-stream.ts): a hand-written async
 // iterator that hands out the messages of each pushed batch from that batch (a settled promise
 // each, no async generator step) and acknowledges them once the caller comes back for more.
+// The stream is opened binary: the local broker sends runs (stream-binary.ts) whose texts are
+// decoded only as the caller takes them, one message object at a time.
 
 import { encodeStreamAck, encodeStreamOpen } from '../../protocols/broker/json-stream.ts';
 import type { JsonReply } from '../../protocols/broker/json.ts';
-import type { Delivery } from '../../protocols/broker/types.ts';
+import { runText, type StreamRun } from '../../protocols/broker/stream-binary.ts';
+import { BROKER_ERRORS, type Delivery } from '../../protocols/broker/types.ts';
 import type { BrokerError, BrokerMessage, MessagesOptions } from './client.ts';
 
-/** What a stream's lines go to: a batch of messages, or the broker ending it. */
+/** What a stream's lines go to: a batch of messages (a JSON line or a binary run), or the broker ending it. */
 export interface StreamHandler {
   batch(msgs: Delivery[]): void;
+  run(r: StreamRun): void;
   end(code: number, description: string): void;
 }
 
@@ -35,8 +39,23 @@ export function messageStream(io: StreamIo, id: number, options: MessagesOptions
   const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
   let phase: 'new' | 'open' | 'done' = 'new';
   let rid = 0;
+  // the segment being handed out (a decoded batch, or a run decoded message by message) and the ones after it
   let q: BrokerMessage[] = [];
+  let run: StreamRun | null = null;
   let head = 0;
+  let len = 0;
+  const later: (BrokerMessage[] | StreamRun)[] = [];
+  const load = (seg: BrokerMessage[] | StreamRun): void => {
+    head = 0;
+    if (Array.isArray(seg)) {
+      q = seg;
+      run = null;
+      len = seg.length;
+    } else {
+      run = seg;
+      len = seg.count;
+    }
+  };
   let ended: BrokerError | null = null;
   let wake: (() => void) | null = null;
   const poke = (): void => {
@@ -66,21 +85,35 @@ export function messageStream(io: StreamIo, id: number, options: MessagesOptions
       out = false;
       // acknowledged only once the caller comes back for more, so a crash inside the loop body
       // gets the message again (at least once)
-      if (++sinceAck * 2 >= credit || head === q.length) {
+      if (++sinceAck * 2 >= credit || (head === len && later.length === 0)) {
         io.write(encodeStreamAck({ rid, seq: last, close: false }));
         acked = last;
         sinceAck = 0;
       }
     }
-    if (head < q.length) {
-      const m = q[head++];
+    while (head === len && later.length > 0) load(later.shift() as BrokerMessage[] | StreamRun);
+    if (head < len) {
+      const r = run;
+      let m: BrokerMessage;
+      if (r === null) m = q[head++];
+      else {
+        try {
+          m = { topic: r.topic, msg: runText(r, head), seq: r.seq + head };
+        } catch (e) {
+          ended = io.error(BROKER_ERRORS.PROTOCOL_ERROR, `the local broker sent a malformed stream run: ${(e as Error).message}`);
+          finish();
+          throw ended;
+        }
+        head++;
+      }
       last = m.seq; // taken once handed out (a `break` in the body keeps it taken, as recv would)
       out = true;
       return { value: m, done: false };
     }
-    if (head > 0) {
+    if (len > 0) {
       q = [];
-      head = 0;
+      run = null;
+      head = len = 0;
     }
     if (ended) {
       finish();
@@ -97,10 +130,14 @@ export function messageStream(io: StreamIo, id: number, options: MessagesOptions
     phase = 'open';
     io.register(rid, {
       batch: (msgs) => {
-        if (head === q.length) {
-          q = msgs; // the decoded batch itself: no copy
-          head = 0;
-        } else for (const m of msgs) q.push(m);
+        // the decoded batch itself: no copy
+        if (head === len && later.length === 0) load(msgs);
+        else later.push(msgs);
+        poke();
+      },
+      run: (r) => {
+        if (head === len && later.length === 0) load(r);
+        else later.push(r);
         poke();
       },
       end: (code, description) => {
@@ -109,7 +146,7 @@ export function messageStream(io: StreamIo, id: number, options: MessagesOptions
       },
     });
     signal?.addEventListener('abort', poke);
-    const opened = await io.request(rid, encodeStreamOpen({ rid, id, credit }));
+    const opened = await io.request(rid, encodeStreamOpen({ rid, id, credit, binary: true }));
     if (opened.status < 0) {
       ended = io.error(opened.status, opened.description);
       finish();
@@ -134,7 +171,7 @@ export function messageStream(io: StreamIo, id: number, options: MessagesOptions
   const iterator: AsyncIterableIterator<BrokerMessage> = {
     next: () => {
       // the common case, a message of the current batch, takes no async function call
-      if (phase === 'open' && wake === null && (out || head < q.length)) {
+      if (phase === 'open' && wake === null && (out || head < len || later.length > 0)) {
         try {
           const r = step();
           if (r !== null) return Promise.resolve(r);

@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { encodeJsonRequest, replyToJson, type JsonReply } from '../../protocols/broker/json.ts';
 import { decodeLbLine } from '../../protocols/broker/json-stream.ts';
 import { messageStream, type StreamHandler, type StreamIo } from './client-stream.ts';
+import { LbSocketSplitter } from '../../protocols/broker/stream-binary.ts';
 import { encodePublishBatch, MAX_PUBLISH_BATCH, type BatchReply } from '../../protocols/broker/json-batch.ts';
 import { brokerErrorName, BROKER_ERRORS, type BrokerRequest, type Delivery } from '../../protocols/broker/types.ts';
 
@@ -53,6 +54,11 @@ export interface ConnectOptions {
 
 /** The local broker's default line cap (maxFrameBytes, broker.md §6.2). */
 const DEFAULT_MAX_LINE = 1 << 20;
+/**
+ * The longest line or stream run taken from the local broker: it cuts runs under its own cap, and
+ * a reply line is far smaller (a recv reply holds one message); past this it is not a local broker.
+ */
+const MAX_INCOMING = 64 << 20;
 
 export interface MessagesOptions {
   /** Ends the iteration (the stream closes; what was not consumed stays pending). */
@@ -74,7 +80,7 @@ export class BrokerClient {
   readonly #waiting = new Map<number, (r: JsonReply) => void>();
   readonly #streams = new Map<number, StreamHandler>();
   #rid = 0;
-  #buf = '';
+  readonly #in = new LbSocketSplitter(MAX_INCOMING);
   /** Request lines of this tick, written together (one syscall for a burst of pipelined calls). */
   #out = '';
   #scheduled = false;
@@ -92,8 +98,7 @@ export class BrokerClient {
   private constructor(sock: Socket, maxLineBytes: number) {
     this.#sock = sock;
     this.#runCap = Math.max(1, Math.floor(maxLineBytes / 2) - 256);
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => this.#data(chunk));
+    sock.on('data', (chunk: Buffer) => this.#data(chunk));
     sock.on('error', () => {});
     sock.on('close', () => this.#fail('the connection to the local broker closed'));
   }
@@ -112,17 +117,23 @@ export class BrokerClient {
     });
   }
 
-  #data(chunk: string): void {
-    const text = this.#buf + chunk;
-    let start = 0;
-    let nl: number;
-    // one pass over the chunk: lines are cut by index, the tail is kept once
-    while ((nl = text.indexOf('\n', start)) >= 0) {
-      const line = text.slice(start, nl);
-      start = nl + 1;
+  #data(chunk: Buffer): void {
+    let items;
+    try {
+      items = this.#in.push(chunk);
+    } catch (e) {
+      this.#fail(`the local broker sent a malformed reply: ${(e as Error).message}`);
+      this.#sock.destroy();
+      return;
+    }
+    for (const item of items) {
+      if (item.kind === 'run') {
+        this.#streams.get(item.run.stream)?.run(item.run);
+        continue;
+      }
       let reply: JsonReply;
       try {
-        const decoded = decodeLbLine(line);
+        const decoded = decodeLbLine(item.text);
         if (decoded.type === 'batch-reply') {
           this.#batchReply(decoded);
           continue;
@@ -156,7 +167,6 @@ export class BrokerClient {
         else p.resolve(reply.status);
       }
     }
-    this.#buf = start === text.length ? '' : text.slice(start);
   }
 
   #batchReply(b: BatchReply): void {

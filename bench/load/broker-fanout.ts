@@ -4,7 +4,9 @@
 // (`ioredis`) and MQTT QoS 0 (`mqtt`, for Mosquitto). The publisher keeps at most `window`
 // publishes unacknowledged where the client has acknowledgements. A warm-up of `warmup` messages
 // through the same path (JIT, connections, buffers) runs first and is not timed, for every system
-// alike. Prints one JSON line: {delivered, expected, seconds, rate} of the timed part.
+// alike. Prints `{"phase":"timed"}` when the timed part starts (the runner samples its servers' CPU
+// then), and at the end one JSON line: {delivered, expected, seconds, rate, cpuMs} of the timed
+// part (cpuMs: this process's user + system CPU).
 // Usage: broker-fanout.ts '<json config>'
 
 import { BrokerClient } from '../../actors/broker/client.ts';
@@ -183,11 +185,14 @@ const system = await setup();
 if ((c.warmup ?? 0) > 0) await system.run(c.warmup as number);
 const retriedInWarmup = retries;
 from = delivered;
+process.stdout.write('{"phase":"timed"}\n');
+const cpu0 = process.cpuUsage();
 t0 = performance.now();
 await system.run(c.count);
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 const timed = delivered - from;
 clearTimeout(timer);
 await system.close();
-process.stdout.write(JSON.stringify({ delivered: timed, expected, seconds, rate: timed / seconds, retries: retries - retriedInWarmup }) + '\n');
+process.stdout.write(JSON.stringify({ delivered: timed, expected, seconds, rate: timed / seconds, retries: retries - retriedInWarmup, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n');
 process.exit(0);

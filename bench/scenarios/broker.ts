@@ -7,11 +7,13 @@
 // - durable: the same with every publish acknowledged after its group commit (durability `full`);
 //   target ≥ 0.5x the in-memory run.
 // Our server and local broker run as two child processes (as deployed); the load generator is a
-// third (bench/load/broker-fanout.ts). Peak RSS of server + local broker is reported.
+// third (bench/load/broker-fanout.ts). Peak RSS of server + local broker is reported, and for
+// every system the CPU each process used per delivered message over the timed part.
 // Both figures use the server's defaults (pushWindow 256, broker.md §11). One more in-memory run
 // with `--push-window 4096` (the subscribers' stream credit) is reported beside them: with 256
 // unconsumed pushes per subscriber, the delivery round trip server -> local broker -> client ->
-// consumed bounds the rate on this machine, and the publisher meets full queues (-5, retried).
+// consumed bounds the rate on this machine (publish pacing keeps the publisher at that pace; a
+// publish answered -5 is still retried and counted).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +35,21 @@ interface Fanout {
   error?: string;
   /** Publishes answered -5 (full queue) and sent again (ours only). */
   retries?: number;
+  /** CPU of the load generator's process over the timed part (ms). */
+  cpuMs?: number;
+  /** CPU of each server process over the timed part (ms), sampled from /proc. */
+  serverCpuMs?: number[];
+}
+
+/** user + system CPU of a process so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 function freePort(): Promise<number> {
@@ -84,16 +101,26 @@ async function stop(children: ChildProcess[]): Promise<void> {
   }
 }
 
-function fanout(kind: string, target: string, count: number): Promise<Fanout> {
+/** One load-generator run; `servers` are the processes whose CPU over the timed part is reported. */
+function fanout(kind: string, target: string, count: number, servers: (number | undefined)[] = []): Promise<Fanout> {
   // a tenth of the count first, untimed, for every system alike (the runner's warm-up, performance.md)
   const cfg = { kind, target, count, subs: 4, size: 64, window: 256, timeoutMs: 120_000, warmup: Math.round(count / 10) };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [LOAD, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    let before: number[] = [];
+    let after: number[] = [];
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      // the servers' CPU is sampled when the timed part starts and when its result line arrives
+      if (before.length === 0 && out.includes('{"phase":"timed"}\n')) before = servers.map(cpuMsOf);
+      if (after.length === 0 && out.includes('"rate"')) after = servers.map(cpuMsOf);
+    });
     child.on('exit', () => {
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as Fanout);
+        const f = JSON.parse(out.trim().split('\n').pop()!) as Fanout;
+        if (before.length > 0 && after.length > 0) f.serverCpuMs = after.map((a, i) => a - before[i]);
+        resolve(f);
       } catch {
         reject(new Error(`broker load generator (${kind}) printed no result`));
       }
@@ -102,7 +129,7 @@ function fanout(kind: string, target: string, count: number): Promise<Fanout> {
 }
 
 /** Our server + local broker (two processes), one fan-out run. */
-async function runOurs(durability: 'off' | 'full', count: number, pushWindow?: number): Promise<{ f: Fanout; rss: number }> {
+export async function runOurs(durability: 'off' | 'full', count: number, pushWindow?: number): Promise<{ f: Fanout; rss: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'broker-bench-'));
   const port = await freePort();
   // the server link is a node link: both processes need the same node secret
@@ -114,7 +141,7 @@ async function runOurs(durability: 'off' | 'full', count: number, pushWindow?: n
     await waitFor(() => listening(port), 'the broker server');
     local = spawn(process.execPath, [ENTRY, 'broker', 'local', '--server', `ws://127.0.0.1:${port}`, '--data', join(dir, 'lb')], { stdio: 'ignore', env });
     await waitFor(() => new Promise((r) => connect(socket).on('connect', function (this: ReturnType<typeof connect>) { this.destroy(); r(true); }).on('error', () => r(false))), 'the local broker');
-    const f = await fanout('ours', socket, count);
+    const f = await fanout('ours', socket, count, [server.pid, local.pid]);
     return { f, rss: peakRss(server.pid) + peakRss(local.pid) };
   } finally {
     await stop(local ? [local, server] : [server]);
@@ -140,11 +167,19 @@ async function runThirdParty(t: (typeof THIRD_PARTY)[number], path: string, coun
   const server = spawn(path, t.args(port), { stdio: 'ignore' });
   try {
     await waitFor(() => listening(port), t.name);
-    const f = await fanout(t.kind, String(port), count);
+    const f = await fanout(t.kind, String(port), count, [server.pid]);
     return { f, rss: peakRss(server.pid) };
   } finally {
     await stop([server]);
   }
+}
+
+/** CPU per delivered message of the timed part, per process: "server 0.90 + local 1.10 + clients 0.80 = 2.80 µs". */
+export function cpuPerDelivery(f: Fanout, names: string[]): string {
+  if (!f.delivered || f.cpuMs === undefined || !f.serverCpuMs) return 'n/a';
+  const parts = [...f.serverCpuMs, f.cpuMs].map((ms) => (ms * 1000) / f.delivered);
+  const total = parts.reduce((a, b) => a + b, 0);
+  return `${parts.map((us, i) => `${[...names, 'clients'][i]} ${us.toFixed(2)}`).join(' + ')} = ${total.toFixed(2)} µs`;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -157,7 +192,7 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
   // (0.55-0.95). A quick run takes about 40 s instead of 20 s.
   const count = o.quick ? 100_000 : 200_000;
   const runs = 1; // the runner repeats the scenario and reports the median and the spread
-  const baselines: { name: string; rate: number; spread: string; rss: number }[] = [];
+  const baselines: { name: string; rate: number; spread: string; rss: number; cpu: string }[] = [];
   const skipped: string[] = [];
   for (const t of THIRD_PARTY) {
     const path = installed(t.bin);
@@ -167,7 +202,7 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
     }
     const rs = [];
     for (let i = 0; i < runs; i++) rs.push(await runThirdParty(t, path, count));
-    baselines.push({ name: t.name, rate: median(rs.map((r) => r.f.rate)), spread: spread(rs.map((r) => r.f.rate)), rss: Math.max(...rs.map((r) => r.rss)) });
+    baselines.push({ name: t.name, rate: median(rs.map((r) => r.f.rate)), spread: spread(rs.map((r) => r.f.rate)), rss: Math.max(...rs.map((r) => r.rss)), cpu: cpuPerDelivery(rs[0].f, ['server']) });
   }
   const mem = [];
   for (let i = 0; i < runs; i++) mem.push(await runOurs('off', count));
@@ -185,9 +220,13 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
     peakRssBytes: Math.max(...mem.map((r) => r.rss)),
     errors: mem.filter((r) => r.f.error).length,
     'publishes retried after -5': mem.map((r) => r.f.retries ?? 0).join(', '),
+    'ours: CPU per delivery': cpuPerDelivery(mem[0].f, ['server', 'local broker']),
     'ours with --push-window 4096 msg/s': `${Math.round(median(wide.map((r) => r.f.rate)))} (${spread(wide.map((r) => r.f.rate))})`,
   };
-  for (const b of baselines) extra[`${b.name} msg/s`] = `${Math.round(b.rate)} (${b.spread})`;
+  for (const b of baselines) {
+    extra[`${b.name} msg/s`] = `${Math.round(b.rate)} (${b.spread})`;
+    extra[`${b.name}: CPU per delivery`] = b.cpu;
+  }
   if (skipped.length > 0) extra.skipped = skipped.join('; ');
   return [
     {
@@ -206,7 +245,7 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
       baseline: memRate,
       baselineName: 'the in-memory fan-out run',
       target: { ratio: 0.5 },
-      extra: { spread: spread(dur.map((r) => r.f.rate)), peakRssBytes: Math.max(...dur.map((r) => r.rss)), errors: dur.filter((r) => r.f.error).length },
+      extra: { spread: spread(dur.map((r) => r.f.rate)), 'CPU per delivery': cpuPerDelivery(dur[0].f, ['server', 'local broker']), peakRssBytes: Math.max(...dur.map((r) => r.rss)), errors: dur.filter((r) => r.f.error).length },
     },
   ];
 }

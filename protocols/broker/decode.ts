@@ -6,7 +6,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../errors.ts';
 import { asBuffer } from '../framing/bytes.ts';
 import { MAX_BATCH, RECV_FLAGS, REPLY_FLAGS } from './encode.ts';
-import { BROKER_PROTOCOL_VERSION, MAX_ID, OPCODES, type BatchedMessage, type BrokerFrame, type BrokerFrameType, type StatusRun } from './types.ts';
+import { BROKER_PROTOCOL_VERSION, MAX_ID, OPCODES, type BatchedMessage, type BrokerFrame, type RunMessage, type BrokerFrameType, type StatusRun } from './types.ts';
 
 const TYPES = new Map<number, BrokerFrameType>(Object.entries(OPCODES).map(([k, v]) => [v, k as BrokerFrameType]));
 const TWO_32 = 2 ** 32;
@@ -231,6 +231,35 @@ export function decodeBrokerFrame(payload: Uint8Array): BrokerFrame {
         msgs[i] = { topic: t, msg, to };
       }
       frame = { type, topics, msgs };
+      break;
+    }
+    case 'deliver-runs': {
+      const ntAt = r.pos;
+      const nt = r.u16('topic count');
+      if (nt === 0) throw new ProtocolError('invalid-field', 'deliver-runs names no topic', ntAt);
+      const topics = new Array<string>(nt);
+      for (let i = 0; i < nt; i++) topics[i] = r.str(r.u16('topic length'), 'topic');
+      const n = count(r, 'deliver-runs message count');
+      const msgs = new Array<RunMessage>(n);
+      for (let i = 0; i < n; i++) {
+        const tAt = r.pos;
+        const t = r.u16('topic index');
+        if (t >= nt) throw new ProtocolError('invalid-field', `topic index ${t} is outside the frame's ${nt} topics`, tAt);
+        msgs[i] = { topic: t, msg: r.str(r.u32('message length'), 'message') };
+      }
+      const k = count(r, 'deliver-runs run count');
+      r.need(24 * k, 'runs');
+      const runs = new Array<number>(4 * k);
+      for (let j = 0; j < runs.length; j += 4) {
+        const at = r.pos;
+        runs[j] = r.i64('id', 1);
+        const seq = (runs[j + 1] = r.i64('seq', 0));
+        const first = (runs[j + 2] = r.u32('first message'));
+        const c = (runs[j + 3] = r.u32('run length'));
+        if (c < 1 || first + c > n) throw new ProtocolError('invalid-field', `run ${j / 4} names messages ${first}..${first + c - 1}; the frame has ${n}`, at);
+        if (seq > MAX_ID - (c - 1)) throw new ProtocolError('invalid-field', `run ${j / 4}'s seqs pass ${MAX_ID}`, at);
+      }
+      frame = { type, topics, msgs, runs };
       break;
     }
   }

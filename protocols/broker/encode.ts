@@ -214,6 +214,32 @@ export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {
       }
       break;
     }
+    case 'deliver-runs': {
+      const nt = frame.topics.length;
+      const nm = frame.msgs.length;
+      if (nt < 1 || nt > 0xffff) throw bad(`deliver-runs names ${nt} topics; it holds 1..${0xffff}`);
+      if (nm < 1 || nm > MAX_BATCH) throw bad(`deliver-runs holds ${nm} messages; it holds 1..${MAX_BATCH}`);
+      const nr = frame.runs.length / 4;
+      if (nr < 1 || !Number.isInteger(nr) || nr > MAX_BATCH) throw bad(`deliver-runs holds ${nr} runs; it holds 1..${MAX_BATCH} (id, seq, first, count)`);
+      lens = new Array<number>(nt + nm);
+      size += 2 + 4 + 4 + 24 * nr;
+      for (let i = 0; i < nt; i++) size += 2 + (lens[i] = strLen('topic', frame.topics[i], 0xffff));
+      for (let i = 0; i < nm; i++) {
+        const m = frame.msgs[i];
+        if (!Number.isInteger(m.topic) || m.topic < 0 || m.topic >= nt) throw bad(`message ${i} names topic ${m.topic}; the frame has ${nt}`);
+        size += 2 + 4 + (lens[nt + i] = strLen('message', m.msg, max));
+      }
+      const r = frame.runs;
+      for (let j = 0; j < r.length; j += 4) {
+        checkId('id', r[j], 1);
+        checkId('seq', r[j + 1], 0);
+        const first = r[j + 2];
+        const count = r[j + 3];
+        if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 1 || first + count > nm) throw bad(`run ${j / 4} names messages ${first}..${first + count - 1}; the frame has ${nm}`);
+        if (r[j + 1] > MAX_ID - (count - 1)) throw bad(`run ${j / 4}'s seqs pass ${MAX_ID}`);
+      }
+      break;
+    }
     default:
       throw new ProtocolError('unknown-type', `unknown broker frame type "${String((frame as { type: unknown }).type)}"`);
   }
@@ -338,6 +364,30 @@ export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {
         w.str(m.msg, lens[nt + i]);
         w.u32(m.to.length / 2);
         for (let j = 0; j < m.to.length; j++) w.i64(m.to[j]);
+      }
+      break;
+    }
+    case 'deliver-runs': {
+      const nt = frame.topics.length;
+      w.u16(nt);
+      for (let i = 0; i < nt; i++) {
+        w.u16(lens[i]);
+        w.str(frame.topics[i], lens[i]);
+      }
+      w.u32(frame.msgs.length);
+      for (let i = 0; i < frame.msgs.length; i++) {
+        const m = frame.msgs[i];
+        w.u16(m.topic);
+        w.u32(lens[nt + i]);
+        w.str(m.msg, lens[nt + i]);
+      }
+      const r = frame.runs;
+      w.u32(r.length / 4);
+      for (let j = 0; j < r.length; j += 4) {
+        w.i64(r[j]);
+        w.i64(r[j + 1]);
+        w.u32(r[j + 2]);
+        w.u32(r[j + 3]);
       }
       break;
     }

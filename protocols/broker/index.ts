@@ -39,3 +39,14 @@ export {
   type BatchReply,
   type PublishBatch,
 } from './json-batch.ts';
+export {
+  decodeStreamRun,
+  encodeStreamRun,
+  LbSocketSplitter,
+  MAX_RUN,
+  RUN_MARK,
+  runBytes,
+  runText,
+  type LbItem,
+  type StreamRun,
+} from './stream-binary.ts';

@@ -2,7 +2,9 @@
 // unchanged). A client opens a stream of pushes for one id with a credit window, the local broker
 // pushes batches while fewer than `credit` messages are unacknowledged, and the client acks
 // cumulatively once it has consumed them. One JSON object per line, as the rest of the socket:
-//   client -> LB  {rid, op:"stream", id, credit}     one reply line: status 0 (open) or an error
+//   client -> LB  {rid, op:"stream", id, credit, binary?}  one reply line: status 0 (open) or an error;
+//                                                    binary: true asks for the messages as binary
+//                                                    runs (stream-binary.ts) instead of batch lines
 //                 {rid, op:"ack", seq, close?}        rid = the stream's rid; no reply
 //   LB -> client  {stream: rid, msgs: [[topic, msg, seq], ...]}
 //                 {stream: rid, topic, seq, msgs: [msg, ...]}   one topic, seqs seq, seq+1, ... (the usual batch)
@@ -22,6 +24,8 @@ export interface StreamOpen {
   rid: number;
   id: number;
   credit: number;
+  /** The messages come as binary runs (stream-binary.ts), not batch lines. */
+  binary?: boolean;
 }
 /** Cumulative: everything of the stream up to `seq` was consumed; `close` ends the stream. */
 export interface StreamAck {
@@ -64,11 +68,12 @@ export function decodeClientLine(line: string | Uint8Array): BrokerRequest | Str
   if (o.op === 'publish-batch') return publishBatchFromObject(o);
   if (o.op === 'stream') {
     const what = 'broker stream request';
-    onlyKeys(o, ['rid', 'op', 'id', 'credit'], what);
+    onlyKeys(o, ['rid', 'op', 'id', 'credit', 'binary'], what);
     const rid = int(o, 'rid', what, 1, MAX_RID);
     if (typeof o.id !== 'number' || !Number.isFinite(o.id)) throw field(what, '"id" must be a number');
     if (typeof o.credit !== 'number' || !Number.isFinite(o.credit)) throw field(what, '"credit" must be a number');
-    return { type: 'stream', rid, id: o.id, credit: o.credit };
+    if (Object.hasOwn(o, 'binary') && typeof o.binary !== 'boolean') throw field(what, '"binary" must be a boolean');
+    return o.binary === true ? { type: 'stream', rid, id: o.id, credit: o.credit, binary: true } : { type: 'stream', rid, id: o.id, credit: o.credit };
   }
   if (o.op === 'ack') {
     const what = 'broker stream ack';
@@ -80,7 +85,7 @@ export function decodeClientLine(line: string | Uint8Array): BrokerRequest | Str
 }
 
 export function encodeStreamOpen(s: Omit<StreamOpen, 'type'>): string {
-  return JSON.stringify({ rid: s.rid, op: 'stream', id: s.id, credit: s.credit });
+  return JSON.stringify(s.binary ? { rid: s.rid, op: 'stream', id: s.id, credit: s.credit, binary: true } : { rid: s.rid, op: 'stream', id: s.id, credit: s.credit });
 }
 
 export function encodeStreamAck(a: Omit<StreamAck, 'type'>): string {

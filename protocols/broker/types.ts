@@ -190,6 +190,26 @@ export interface DeliverBatchFrame {
   msgs: BatchedMessage[];
 }
 
+/** One message of a `deliver-runs` frame: its text once, for every subscriber run that names it. */
+export interface RunMessage {
+  /** Index into the frame's `topics`. */
+  topic: number;
+  msg: string;
+}
+
+/**
+ * The pushes of one server turn to one LB as subscriber runs: the messages once, then per run
+ * (flat in `runs`: id, seq, first, count) the subscriber `id` gets messages first .. first+count-1
+ * of the frame with seqs seq .. seq+count-1. An id's runs come in its seq order. Same meaning as
+ * one `deliver` per (message, id) named.
+ */
+export interface DeliverRunsFrame {
+  type: 'deliver-runs';
+  topics: string[];
+  msgs: RunMessage[];
+  runs: number[];
+}
+
 export type BrokerReply = ReplyFrame | ErrorFrame;
 export type BrokerFrame =
   | BrokerRequest
@@ -201,7 +221,8 @@ export type BrokerFrame =
   | FanoutFrame
   | PublishBatchFrame
   | ReplyBatchFrame
-  | DeliverBatchFrame;
+  | DeliverBatchFrame
+  | DeliverRunsFrame;
 export type BrokerFrameType = BrokerFrame['type'];
 
 /** Wire opcodes (first payload byte). */
@@ -221,4 +242,5 @@ export const OPCODES = {
   fanout: 0x84,
   'reply-batch': 0x85,
   'deliver-batch': 0x86,
+  'deliver-runs': 0x87,
 } as const satisfies Record<BrokerFrameType, number>;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SERVER_LIMITS } from '../../actors/broker/limits.ts';
 import { BrokerCore, type LbSink } from '../../actors/broker/server/core.ts';
 import { openJournal } from '../../actors/broker/server/journal.ts';
-import type { BrokerReply, BrokerRequest, DeliverBatchFrame, DeliverFrame, FanoutFrame, PublishBatchFrame, ReplyBatchFrame } from '../../protocols/broker/index.ts';
+import type { BrokerReply, BrokerRequest, DeliverBatchFrame, DeliverFrame, DeliverRunsFrame, FanoutFrame, PublishBatchFrame, ReplyBatchFrame } from '../../protocols/broker/index.ts';
 import { tmp } from './helpers.ts';
 
 class Sink implements LbSink {
@@ -21,11 +21,19 @@ class Sink implements LbSink {
     else this.replies.push(r);
   }
   /** Fanout and batch frames are flattened into the deliver frames they stand for. */
-  deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void {
+  deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame | DeliverRunsFrame): void {
     this.frames++;
     if (f.type === 'deliver') this.pushes.push(f);
     else if (f.type === 'fanout') for (const t of f.to) this.pushes.push({ type: 'deliver', id: t.id, seq: t.seq, topic: f.topic, msg: f.msg });
-    else for (const m of f.msgs) for (let j = 0; j < m.to.length; j += 2) this.pushes.push({ type: 'deliver', id: m.to[j], seq: m.to[j + 1], topic: f.topics[m.topic], msg: m.msg });
+    else if (f.type === 'deliver-batch') for (const m of f.msgs) for (let j = 0; j < m.to.length; j += 2) this.pushes.push({ type: 'deliver', id: m.to[j], seq: m.to[j + 1], topic: f.topics[m.topic], msg: m.msg });
+    else {
+      for (let j = 0; j < f.runs.length; j += 4) {
+        for (let k = 0; k < f.runs[j + 3]; k++) {
+          const m = f.msgs[f.runs[j + 2] + k];
+          this.pushes.push({ type: 'deliver', id: f.runs[j], seq: f.runs[j + 1] + k, topic: f.topics[m.topic], msg: m.msg });
+        }
+      }
+    }
   }
 }
 
@@ -113,7 +121,7 @@ describe('broker server core', () => {
     assert.equal(after.state.clients.size, published + 1, 'the creates of the failed groups are not there');
   });
 
-  it('the store keeps exactly the referenced payloads and pending rows (multi-row inserts, range deletes, unsynced consumed groups)', () => {
+  it('the store keeps exactly the referenced payloads, each with its queue entries, and the consumed marks end them (multi-row inserts, range deletes, unsynced consumed groups)', () => {
     const dir = tmp();
     let core = open(dir);
     let sink = new Sink();
@@ -131,7 +139,15 @@ describe('broker server core', () => {
       const db = new DatabaseSync(join(dir, 'broker.sqlite'), { readOnly: true });
       try {
         const payloads = (db.prepare('SELECT count(*) AS n FROM payloads').get() as { n: number }).n;
-        const pending = ids.map((id) => (db.prepare('SELECT seq FROM pending WHERE gid = ? ORDER BY seq').all(id) as { seq: number }[]).map((r) => r.seq));
+        assert.equal((db.prepare('SELECT count(*) AS n FROM pending').get() as { n: number }).n, 0, 'no row per subscriber');
+        // what the store holds pending: each payload's (gid, seq) entries above the gid's consumed mark
+        const consumed = new Map((db.prepare('SELECT gid, consumed FROM clients').all() as { gid: number; consumed: number }[]).map((r) => [r.gid, r.consumed]));
+        const held = new Map<number, number[]>();
+        for (const r of db.prepare('SELECT subs FROM payloads').all() as { subs: Uint8Array }[]) {
+          const f = new Float64Array(r.subs.slice().buffer);
+          for (let i = 0; i < f.length; i += 2) if (f[i + 1] > (consumed.get(f[i]) ?? Infinity)) held.set(f[i], [...(held.get(f[i]) ?? []), f[i + 1]]);
+        }
+        const pending = ids.map((id) => (held.get(id) ?? []).sort((a, b) => a - b));
         return { payloads, pending };
       } finally {
         db.close();
@@ -151,7 +167,7 @@ describe('broker server core', () => {
     assert.equal(sink.pushes.filter((p) => p.id === ids[0] || p.id === ids[1]).length, 0);
   });
 
-  it('a publish batch: each publish its own outcome (runs), one rid remembered across a restart, one deliver-batch frame per turn, FIFO kept', () => {
+  it('a publish batch: each publish its own outcome (runs), one rid remembered across a restart, one deliver-runs frame per turn, FIFO kept', () => {
     const dir = tmp();
     const limits = { ...DEFAULT_SERVER_LIMITS, maxPendingMessages: 5 };
     const openLimited = (): BrokerCore => new BrokerCore(openJournal(dir, 'full'), { limits, pushWindow: 256, onFatal: (e) => assert.fail(e) }, ['general']);

@@ -95,6 +95,10 @@ export class NodeTransport implements FrameTransport {
     }
   }
 
+  flush(): void {
+    if (this.#scheduled && !this.#closed) this.#flush();
+  }
+
   #flush(): void {
     this.#scheduled = false;
     if (this.#fills.length > 0) {

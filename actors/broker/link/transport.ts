@@ -11,6 +11,8 @@ export interface FrameTransport {
    * gathered during the turn (coalesced reports) in the same message. Dropped if the link ends first.
    */
   sendLater(fill: () => void): void;
+  /** Sends what is queued now, not at the end of the turn. */
+  flush(): void;
   /** Sends what is queued, then closes. `code`/`reason` are for the peer's log. */
   close(reason: string): void;
   /** Drops the connection at once. */

@@ -48,16 +48,37 @@ export class LocalGateway {
     this.#sockets.add(s);
     const decoder = new LinesDecoder({ maxFrameSize: this.#maxLine });
     const caller = { alive: true };
-    // replies of one turn leave in one write
+    // replies of one turn leave in one write: JSON lines joined in a string, binary stream runs
+    // (Buffers) between them in order, all corked into one writev
     let out = '';
+    let chunks: (string | Buffer)[] = [];
+    let scheduled = false;
     const flush = (): void => {
-      if (!s.destroyed && out !== '') s.write(out);
+      scheduled = false;
+      if (out !== '') chunks.push(out);
       out = '';
+      const list = chunks;
+      chunks = [];
+      if (s.destroyed || list.length === 0) return;
+      if (list.length === 1) s.write(list[0]);
+      else {
+        s.cork();
+        for (const c of list) s.write(c);
+        s.uncork();
+      }
     };
-    const write = (line: string): void => {
+    const write = (chunk: string | Buffer): void => {
       if (s.destroyed) return;
-      if (out === '') setImmediate(flush);
-      out += line + '\n';
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+      if (typeof chunk === 'string') out += chunk + '\n';
+      else {
+        if (out !== '') chunks.push(out);
+        out = '';
+        chunks.push(chunk);
+      }
     };
     const send = (r: BrokerReply): void => write(encodeJsonReply(r));
     const streams = new Map<number, LocalStream>();

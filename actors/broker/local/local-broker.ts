@@ -12,6 +12,7 @@ import {
   type BrokerReply,
   type BrokerRequest,
   type DeliverBatchFrame,
+  type DeliverRunsFrame,
   type DeliverFrame,
   type FanoutFrame,
   type PublishBatch,
@@ -22,7 +23,8 @@ import type { LocalSettings } from '../limits.ts';
 import { IdMap } from './idmap.ts';
 import { Inbox, type ParkedRecv } from './inbox.ts';
 import { ServerLink, type ServerLinkOptions } from './server-link.ts';
-import { LocalStream } from './stream.ts';
+import { deliveryRuns, runLength, type Run } from './runs.ts';
+import { LocalStream, type StreamWrite } from './stream.ts';
 
 /** The caller of one request: `alive` is false once its connection is gone (a parked recv then consumes nothing). */
 export interface Caller {
@@ -66,29 +68,16 @@ export class LocalBroker {
     return box;
   }
 
-  #deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void {
-    if (f.type === 'deliver-batch') {
-      // the pushes of one server turn: message by message, each to its subscribers here
-      for (const m of f.msgs) {
-        const topic = f.topics[m.topic];
-        const to = m.to;
-        for (let j = 0; j < to.length; j += 2) this.#push(to[j], to[j + 1], topic, m.msg);
-      }
-      return;
-    }
-    if (f.type === 'deliver') return this.#push(f.id, f.seq, f.topic, f.msg);
-    // one message for several of this broker's ids: the fan-out to their inboxes happens here
-    for (const t of f.to) this.#push(t.id, t.seq, f.topic, f.msg);
+  #deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame | DeliverRunsFrame): void {
+    // the pushes of one server turn as one run per id (runs.ts): no object per message and id
+    deliveryRuns(f, this.#pushRun);
   }
 
-  #push(gid: number, seq: number, topic: string, msg: string): void {
+  readonly #pushRun = (gid: number, r: Run): void => {
     const box = this.#byGid.get(gid);
-    if (!box) return this.link.ack(gid, seq); // an id this broker no longer maps: let the server forget it
-    const prev = box.consumed;
-    const d = { topic, msg, seq };
-    const taken = box.push(d);
-    if (taken > 0) this.#consumed(box, d, prev, box.takenBy);
-  }
+    if (!box) return this.link.ack(gid, r.seq + runLength(r) - 1); // an id this broker no longer maps: let the server forget it
+    box.push(r, (d, prev, caller) => this.#consumed(box, d, prev, caller));
+  };
 
   /**
    * Reports a returned message consumed only after its reply was written: the gateway writes the
@@ -214,7 +203,7 @@ export class LocalBroker {
    * that connection. One consumer per id at a time: a stream is refused while a recv is parked on
    * the id or another stream is open.
    */
-  openStream(s: StreamOpen, write: (line: string) => void): { reply: BrokerReply; stream: LocalStream | null } {
+  openStream(s: StreamOpen, write: StreamWrite): { reply: BrokerReply; stream: LocalStream | null } {
     const fail = (code: number, description: string) => ({ reply: err(s.rid, code, description), stream: null });
     if (this.#stopping) return fail(E.SHUTTING_DOWN, 'the local broker is stopping');
     const bad = validateId(s.id);
@@ -225,7 +214,8 @@ export class LocalBroker {
     const box = this.#inboxes.get(s.id);
     if (!box) return fail(E.UNKNOWN_ID, `id ${s.id} is not registered at this local broker`);
     if (box.stream !== null || box.parked > 0) return fail(E.INVALID_ARGUMENT, `id ${s.id} already has a stream or a waiting recv`);
-    const stream = new LocalStream(s.rid, s.credit, box, write);
+    // a binary stream's runs stay under the line cap the client was told of (maxFrameBytes)
+    const stream = new LocalStream(s.rid, s.credit, box, write, s.binary === true ? Math.max(1024, this.#s.maxFrameBytes - 1024) : null);
     box.attach(stream);
     return { reply: { type: 'reply', rid: s.rid, status: 0, description: `streaming id ${s.id}` }, stream };
   }

@@ -12,6 +12,7 @@ import {
   type BrokerReply,
   type BrokerRequest,
   type DeliverBatchFrame,
+  type DeliverRunsFrame,
   type DeliverFrame,
   type FanoutFrame,
   type PublishBatchFrame,
@@ -44,7 +45,7 @@ export interface ServerLinkOptions {
   requestTimeoutMs: number;
   nextRid(): number;
   log: Logger;
-  onDeliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void;
+  onDeliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame | DeliverRunsFrame): void;
   /** The link is (re)open: the owner re-reports its consumed marks. */
   onOpen(): void;
 }
@@ -127,7 +128,7 @@ export class ServerLink {
   }
 
   #frame(f: BrokerFrame): void {
-    if (f.type === 'deliver-batch' || f.type === 'fanout' || f.type === 'deliver') return this.#o.onDeliver(f);
+    if (f.type === 'deliver-runs' || f.type === 'deliver-batch' || f.type === 'fanout' || f.type === 'deliver') return this.#o.onDeliver(f);
     if (f.type === 'reply' || f.type === 'error' || f.type === 'reply-batch') {
       if (f.type === 'error' && f.rid === 0) return this.#o.log.warn('broker server reported a link error', { code: f.code, description: f.description });
       const w = this.#inflight.get(f.rid);

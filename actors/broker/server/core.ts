@@ -19,6 +19,7 @@ import {
 } from '../../../protocols/broker/index.ts';
 import type { ServerLimits } from '../limits.ts';
 import { DeliveryBatcher, type LbSink } from './deliveries.ts';
+import { PublishPacer } from './pacing.ts';
 import type { Journal } from './journal.ts';
 import { ServerState, type Client, type Msg, type Topic } from './state.ts';
 
@@ -52,8 +53,10 @@ export class BrokerCore {
   #dirty = new Set<Client>();
   /** Payloads no queue references any more, deleted from the store at the end of the group. */
   #freed: number[] = [];
-  /** Pushes gathered in this turn, sent as one deliver-batch frame (or a few) per LB. */
+  /** Pushes gathered in this turn, sent as one deliver-runs frame (or a few) per LB. */
   readonly #out: DeliveryBatcher;
+  /** Holds publish replies while a subscriber queue they reached is long (pacing.ts). */
+  readonly pacer: PublishPacer;
   /** The description of the last negative status #publishOne returned. */
   #why = '';
   /** Counters for inspection and the benchmark. */
@@ -63,6 +66,8 @@ export class BrokerCore {
     this.#journal = journal;
     this.#o = options;
     this.#out = new DeliveryBatcher(options.limits.maxFrameBytes);
+    // long = more than four push windows behind; a group waits at most 50 ms
+    this.pacer = new PublishPacer(Math.max(4 * options.pushWindow, 64), 50);
     this.state = ServerState.from(journal.load());
     const missing = defaultTopics.filter((t) => !this.state.topics.has(t));
     if (missing.length > 0) {
@@ -115,12 +120,18 @@ export class BrokerCore {
     this.#batch = [];
     if (batch.length === 0) return;
     const replies: (LinkReply | null)[] = [];
+    /** Messages below this id were committed by earlier groups (commits are synchronous). */
+    const firstMid = this.state.nextMid;
     try {
       // a group of `consumed` marks only acknowledges nothing: it needs no sync of its own
       this.#journal.begin(!batch.some((op) => op.kind === 'req'));
       for (const op of batch) replies.push(op.kind === 'req' ? this.#apply(op.lb, op.req) : (this.#consume(op.lb, op.gid, op.seq), null));
       if (this.#freed.length > 0) this.#journal.deletePayloads(this.#freed.sort((a, b) => a - b));
       this.#freed = [];
+      // the window room this group's consumed marks opened is filled with messages already on disk
+      // before the (blocking) sync, so subscribers get them meanwhile; at worst a crash before the
+      // commit loses the marks and those messages come again with the same seqs (at least once)
+      if (this.#journal.durable) this.#pushCommitted(firstMid);
       this.#journal.commit();
     } catch (e) {
       this.#freed = [];
@@ -139,10 +150,18 @@ export class BrokerCore {
     }
     this.stats.commits++;
     this.stats.ops += batch.length;
+    const pacer = this.pacer;
+    const hold = pacer.holding;
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i];
-      if (op.kind === 'req') op.sink.reply(replies[i] as LinkReply);
+      if (op.kind !== 'req') continue;
+      const reply = replies[i] as LinkReply;
+      // only successes wait: a -5 (or any failure) in a batch answers at once
+      const paced = hold && (reply.type === 'reply' ? op.req.type === 'publish' : reply.type === 'reply-batch' && reply.runs.every((r) => r.status >= 0));
+      if (paced) pacer.hold(op.sink, reply);
+      else op.sink.reply(reply);
     }
+    pacer.settle((c) => this.state.clients.get(c.gid) === c);
     for (const c of this.#dirty) this.#pump(c);
     this.#dirty.clear();
     this.#out.send();
@@ -265,9 +284,9 @@ export class BrokerCore {
       return E.LIMIT_REACHED;
     }
     const mid = this.state.nextMid++;
-    this.#journal.addPayload(mid, t.tid, msg);
-    const m: Msg = { mid, topic: t, msg, bytes, refs: members.length };
     const journal = this.#journal.durable ? this.#journal : null;
+    journal?.addPayload(mid, t.tid, msg);
+    const m: Msg = { mid, topic: t, msg, bytes, refs: members.length, out: null, outIdx: 0 };
     for (const sub of members) {
       const seq = sub.nextSeq++;
       sub.seqs.push(seq);
@@ -275,6 +294,7 @@ export class BrokerCore {
       sub.pendingBytes += bytes;
       journal?.addPending(sub.gid, seq, mid);
       this.#dirty.add(sub);
+      this.pacer.queued(sub);
     }
     return t.subs.size;
   }
@@ -338,16 +358,27 @@ export class BrokerCore {
     if (--m.refs === 0 && this.#journal.durable) this.#freed.push(m.mid);
   }
 
-  /** Pushes queued messages to the owning local broker while its credit window has room. */
-  #pump(c: Client): void {
+  /** Pushes, and sends now, what dirty queues hold of messages below `firstMid` (committed before). */
+  #pushCommitted(firstMid: number): void {
+    for (const c of this.#dirty) this.#pump(c, firstMid);
+    this.#out.send();
+    for (const sink of this.#sinks.values()) sink.flush?.();
+  }
+
+  /** Pushes queued messages (below `belowMid`) to the owning local broker while its credit window has room. */
+  #pump(c: Client, belowMid = Infinity): void {
     const sink = this.#sinks.get(c.lb);
     if (!sink || !this.state.clients.has(c.gid)) return;
-    const limit = Math.min(c.seqs.length, c.head + this.#o.pushWindow);
-    while (c.next < limit) {
-      this.#out.add(sink, c.msgs[c.next], c.gid, c.seqs[c.next]);
-      c.next++;
-      this.stats.pushes++;
+    let limit = Math.min(c.seqs.length, c.head + this.#o.pushWindow);
+    if (belowMid !== Infinity) {
+      let k = c.next;
+      while (k < limit && c.msgs[k].mid < belowMid) k++;
+      limit = k;
     }
+    if (c.next >= limit) return;
+    this.#out.addRange(sink, c.gid, c.msgs, c.seqs, c.next, limit);
+    this.stats.pushes += limit - c.next;
+    c.next = limit;
   }
 }
 

@@ -3,7 +3,7 @@
 // The first frame must be `hello`; a second hello, a reply-type frame or a recv is a protocol error.
 
 import { createActor, setup } from 'xstate';
-import { BROKER_ERRORS, type BrokerFrame, type BrokerReply, type DeliverBatchFrame, type DeliverFrame, type FanoutFrame, type ReplyBatchFrame } from '../../../protocols/broker/index.ts';
+import { BROKER_ERRORS, type BrokerFrame, type BrokerReply, type DeliverBatchFrame, type DeliverRunsFrame, type DeliverFrame, type FanoutFrame, type ReplyBatchFrame } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
 import type { FrameTransport } from '../link/transport.ts';
 import type { BrokerCore, LbSink } from './core.ts';
@@ -43,8 +43,12 @@ export class LbLink implements LbSink {
     this.transport?.send(r);
   }
 
-  deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame): void {
+  deliver(f: DeliverFrame | FanoutFrame | DeliverBatchFrame | DeliverRunsFrame): void {
     this.transport?.send(f);
+  }
+
+  flush(): void {
+    this.transport?.flush();
   }
 
   frame(f: BrokerFrame): void {

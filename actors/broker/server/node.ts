@@ -61,6 +61,7 @@ export async function startBrokerServer(s: ServerSettings, onFatal: (err: Error)
     async stop() {
       for (const l of links) l.drain('the broker server is stopping');
       core.flush();
+      core.pacer.stop();
       await linkNode.stop();
       journal.close();
     },

@@ -12,6 +12,9 @@ export interface Msg {
   bytes: number;
   /** Subscriber queues still holding it; the stored payload goes when it reaches 0. */
   refs: number;
+  /** The deliveries frame it was last added to, and its index there (deliveries.ts: no lookup per push). */
+  out: object | null;
+  outIdx: number;
 }
 
 export interface Topic {
@@ -77,7 +80,7 @@ export class ServerState {
       const t = s.topicById.get(p.tid);
       if (!c || !t) continue;
       let m = byMid.get(p.mid);
-      if (!m) byMid.set(p.mid, (m = { mid: p.mid, topic: t, msg: p.body, bytes: Buffer.byteLength(p.body, 'utf8'), refs: 0 }));
+      if (!m) byMid.set(p.mid, (m = { mid: p.mid, topic: t, msg: p.body, bytes: Buffer.byteLength(p.body, 'utf8'), refs: 0, out: null, outIdx: 0 }));
       m.refs++;
       c.seqs.push(p.seq);
       c.msgs.push(m);
