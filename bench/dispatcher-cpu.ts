@@ -7,7 +7,8 @@
 //
 //   node bench/dispatcher-cpu.ts [connections=50] [depth=1] [turns=4] [other checkout's bench/scenarios/dispatcher.ts]
 //
-// Bounded: turns x (about 5 s of load + 3 s of grace at most) per server.
+// Bounded: turns x (about 5 s of load + 3 s of grace at most) per server. The CPU is read over
+// the load generator's measured window only (LOAD_PHASES, bench/load/closed-loop.ts).
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { startOurs, load } from './scenarios/dispatcher.ts';
@@ -17,9 +18,6 @@ const [conns = 50, depth = 1, turns = 4] = process.argv.slice(2, 5).map(Number);
 const other = process.argv[5];
 const WARMUP_MS = 1000;
 const MEASURE_MS = 4000;
-/** The CPU window: from 0.8 s into the measured window (connecting and warm-up take ~1.8 s) for 3 s. */
-const FROM_MS = 1800;
-const FOR_MS = 3000;
 const TICK_US = 1_000_000 / 100; // /proc counts clock ticks of 10 ms
 
 /** User and system ticks summed over this process's threads. */
@@ -50,14 +48,15 @@ const res = new Map<string, { rps: number[]; user: number[]; sys: number[]; clie
 try {
   for (let i = 0; i < turns; i++) {
     for (const [name, srv] of i % 2 ? [...servers].reverse() : servers) {
+      // The CPU window is the load generator's measured window (it says when that opens and
+      // closes), so accepting the connections and the warm-up are not charged to the requests.
       let a = { user: 0, sys: 0 };
       let b = { user: 0, sys: 0 };
-      const t1 = setTimeout(() => (a = cpuTicks()), FROM_MS);
-      const t2 = setTimeout(() => (b = cpuTicks()), FROM_MS + FOR_MS);
-      const r = await load(srv.port, conns, depth, WARMUP_MS, MEASURE_MS);
-      clearTimeout(t1);
-      clearTimeout(t2);
-      const requests = (r.rps * FOR_MS) / 1000;
+      const r = await load(srv.port, conns, depth, WARMUP_MS, MEASURE_MS, (phase) => {
+        if (phase === 'measure') a = cpuTicks();
+        else b = cpuTicks();
+      });
+      const requests = r.requests;
       const e = res.get(name) ?? { rps: [], user: [], sys: [], client: [] };
       e.rps.push(r.rps);
       e.user.push(((b.user - a.user) * TICK_US) / requests);

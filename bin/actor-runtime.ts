@@ -27,6 +27,8 @@ else {
   help?.recordHelp(args);
   // `run` starts booting its worker threads before the command line loads (runtime/cli/run-early.ts).
   if (args[0] === 'run' && !asksHelp) (await import('../runtime/cli/run-early.ts')).prestartForRun(args.slice(1));
+  // `lottery run` starts its server process before the command line loads (actors/lottery/run-early.ts).
+  if (args[0] === 'lottery' && args[1] === 'run' && !asksHelp) (await import('../actors/lottery/run-early.ts')).startServerEarly(args.slice(2), process.stdout.isTTY === true && process.stderr.isTTY === true);
   // A one-shot broker client command skips the command-line framework (actors/broker/cli-fast.ts).
   const brokerClient = args[0] === 'broker' ? (await import('../actors/broker/cli-fast.ts')).brokerClientFast(args.slice(1)) : null;
   if (brokerClient !== null) process.exitCode = await brokerClient();

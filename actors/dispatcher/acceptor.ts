@@ -30,7 +30,11 @@ export function closeSlot(s: IoConns, slot: number): void {
 /** Gauges and the live table of one dispatcher (§9.2). */
 export function dispatcherView(s: IoShared) {
   let inFlight = 0;
-  for (const r of s.table.rows) if (r.live) inFlight += r.inFlight;
+  for (const r of s.table.rows) {
+    if (!r.live) continue;
+    r.extra?.core?.syncRow();
+    inFlight += r.inFlight;
+  }
   return {
     dispatcher: s.cfg.Name,
     address: `${s.cfg.IP}:${s.cfg.Port}`,
@@ -102,7 +106,7 @@ export const Acceptor = defineActor<AcceptorMsg, AcceptorProps>(import.meta.url,
 
   // 5-6. least-loaded group, register, create the Connection
   const onConnection = (sock: net.Socket, peer: Peer): void => {
-    const row = s.table.register(peer.address, peer.port, Date.now(), { socket: sock, ref: null })!;
+    const row = s.table.register(peer.address, peer.port, Date.now(), { socket: sock, ref: null, core: null })!;
     s.counters.accepted++;
     s.log.debug('connection accepted', { peer: peer.address, port: peer.port, slot: row.slot, gen: row.gen, group: row.group, held: !s.serving });
     if (s.serving) groups[row.group].tell({ t: 'adopt', slot: row.slot, gen: row.gen });

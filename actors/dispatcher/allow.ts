@@ -11,22 +11,31 @@ export interface AddressMatcher {
   matches(addr: string): boolean;
 }
 
-/** A matcher for a list of addresses and CIDRs (validated by the config schema). */
+/**
+ * A matcher for a list of addresses and CIDRs (validated by the config schema). The BlockList is
+ * built on the first check: creating one loads several of Node's internal modules (milliseconds),
+ * which a dispatcher's start would otherwise pay before it binds.
+ */
 export function addressMatcher(entries: readonly string[]): AddressMatcher {
-  const list = new net.BlockList();
-  for (const e of entries) {
-    const slash = e.indexOf('/');
-    const addr = normaliseAddress(slash === -1 ? e : e.slice(0, slash));
-    const type = net.isIPv6(addr) ? 'ipv6' : 'ipv4';
-    if (slash === -1) list.addAddress(addr, type);
-    else list.addSubnet(addr, Number(e.slice(slash + 1)), type);
-  }
+  let list: net.BlockList | null = null;
+  const build = (): net.BlockList => {
+    const l = new net.BlockList();
+    for (const e of entries) {
+      const slash = e.indexOf('/');
+      const addr = normaliseAddress(slash === -1 ? e : e.slice(0, slash));
+      const type = net.isIPv6(addr) ? 'ipv6' : 'ipv4';
+      if (slash === -1) l.addAddress(addr, type);
+      else l.addSubnet(addr, Number(e.slice(slash + 1)), type);
+    }
+    return l;
+  };
   return {
     matches(a: string): boolean {
       const addr = normaliseAddress(a);
       const type = net.isIPv6(addr) ? 'ipv6' : 'ipv4';
+      const l = (list ??= build());
       try {
-        return list.check(addr, type);
+        return l.check(addr, type);
       } catch {
         return false;
       }

@@ -5,7 +5,10 @@
 // (echo, malformed, BUSY) or an envelope for the RequestQueue; replies come back in `replies`
 // messages and are written strictly in seq order. An exception closes only this connection.
 // What the connection does when a clock runs out (request, idle and frame timeouts, the drain
-// deadline) is in connection-timers.ts.
+// deadline) is in connection-timers.ts; the per-request step (seqs, immediate answers, the queue)
+// in connection-pump.ts. The core is its StreamConnection's handlers object and keeps its table
+// row's figures itself (copied into the row when the table is read), so a request touches as few
+// per-connection objects as it can: with 1000 connections each one is a cache miss.
 
 import type { Socket } from 'node:net';
 import { createActor, type Actor } from 'xstate';
@@ -13,12 +16,12 @@ import type { ActorContext } from '../../runtime/index.ts';
 import { StreamConnection } from '../../runtime/io/stream.ts';
 import { requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import { encodeFrames } from './reply-frames.ts';
-import { FrameDeadline } from './frame-limits.ts';
-import { capped, storeReply } from './connection-replies.ts';
+import { storeReply } from './connection-replies.ts';
+import { NO_FRAMES, pump } from './connection-pump.ts';
 import { ReorderWindow } from './window.ts';
 import { drainDeadline, frameTimeout, idleCheck, requestTimeouts } from './connection-timers.ts';
 import { connectionLifecycle, type LifecycleEvent, type LifecycleHost, type LifecyclePhase } from './lifecycle.ts';
-import { enqueue, freeSlot, type IoAdmission, type IoConns, type IoPhase, type IoSetup, type IoStats, type SlotExtra } from './shared.ts';
+import { freeSlot, type IoAdmission, type IoConns, type IoPhase, type IoSetup, type IoStats, type SlotExtra } from './shared.ts';
 
 /** What a connection uses of its dispatcher's state. */
 export type ConnView = IoSetup & IoConns & IoStats & IoAdmission & Pick<IoPhase, 'draining'>;
@@ -56,7 +59,7 @@ export class ConnectionCore implements LifecycleHost {
   readonly traced: boolean;
   machine: Actor<typeof connectionLifecycle>;
   phase: LifecyclePhase = 'open';
-  held: (Buffer | undefined)[] = [];
+  held: (Buffer | undefined)[] = NO_FRAMES;
   heldHead = 0;
   blockedDecoded: Decoded | null = null;
   waitingQueue = false;
@@ -68,10 +71,11 @@ export class ConnectionCore implements LifecycleHost {
   released = false;
   rtArmed = false;
   lastActivity: number;
+  /** Replies written and when the last was (the row's NUMOPS and LASTOP, see syncRow). */
+  numOps = 0;
+  lastOp = 0;
   /** The clock read once per read event, shared by its frames' deadlines and the replies it writes (0: not inside one). */
-  private readAt = 0;
-  /** The decoder's watch for frames that take too long (null: FrameTimeoutMs is 0). */
-  readonly frameDeadline: FrameDeadline<Buffer> | null;
+  readAt = 0;
 
   constructor(s: ConnView, ctx: ActorContext<ConnMsg>, props: ConnectionProps, row: Row<SlotExtra>, sock: Socket) {
     this.s = s;
@@ -82,21 +86,14 @@ export class ConnectionCore implements LifecycleHost {
     const cfg = s.cfg;
     this.proto = s.protocol;
     this.win = new ReorderWindow<unknown, string>(cfg.MaxInFlightPerConnection);
-    const dec = requestDecoder(cfg.Framing, cfg.MaxFrameBytes);
-    this.frameDeadline = cfg.FrameTimeoutMs > 0 ? new FrameDeadline(dec, cfg.FrameTimeoutMs, (ms) => ctx.timers.once('frame', ms, { t: 'frame-timeout' })) : null;
-    // Reading starts held: `start` releases it once the lifecycle machine runs.
+    // Reading starts held: `start` releases it once the lifecycle machine runs. The core is its
+    // own handlers object (the methods below): per read, no handlers object and no closure of
+    // this connection's to load besides the core itself (1000 connections miss the cache).
     this.conn = new StreamConnection(sock, {
-      decoder: this.frameDeadline ?? dec,
+      decoder: requestDecoder(cfg.Framing, cfg.MaxFrameBytes),
       holdAtStart: 'flow',
-      handlers: {
-        frames: (frames) => this.onFrames(frames),
-        framingError: (err) => this.onFramingError(err.message),
-        end: () => this.onEnd(),
-        writable: () => this.progress(),
-        error: (err) => this.onError(err),
-        closed: () => this.send({ type: 'SOCKET_CLOSED' }),
-        fault: (err) => this.crash(err),
-      },
+      handlers: this,
+      frameTimeoutMs: cfg.FrameTimeoutMs,
     });
     this.traced = s.trace !== null && s.trace.matches(row.peer);
     this.lastActivity = Date.now();
@@ -104,9 +101,6 @@ export class ConnectionCore implements LifecycleHost {
     this.machine.subscribe({ error: (err) => this.crash(err) });
   }
 
-  onFrameTimeout(): void {
-    frameTimeout(this);
-  }
 
   start(): void {
     this.machine.start();
@@ -128,11 +122,11 @@ export class ConnectionCore implements LifecycleHost {
     this.machine.send(ev);
     this.phase = phaseOf(this.machine.getSnapshot().value);
     this.afterLifecycle();
+    this.syncRow();
   }
 
   private afterLifecycle(): void {
     if (this.phase === 'draining' && !this.hasPending()) this.send({ type: 'ALL_WRITTEN' });
-    this.updateRow();
   }
 
   // ---- LifecycleHost ---------------------------------------------------------------------------
@@ -178,14 +172,45 @@ export class ConnectionCore implements LifecycleHost {
     this.ctx.timers.cancel('idle');
     this.ctx.timers.cancel('flush');
     this.ctx.timers.cancel('close');
-    this.ctx.timers.cancel('frame');
     // Stop after the current lifecycle transition has finished.
     queueMicrotask(() => this.ctx.stop());
   }
 
+  // ---- StreamHandlers (runtime/io/stream.ts calls these with this core as `this`) ---------------
+
+  framingError(err: Error): void {
+    this.onFramingError(err.message);
+  }
+
+  end(): void {
+    this.eof = true;
+    this.send({ type: 'PEER_EOF' });
+  }
+
+  writable(): void {
+    this.progress();
+  }
+
+  error(err: Error): void {
+    this.s.log.debug('socket error', { slot: this.slot, peer: this.row.peer, error: err.message });
+    this.send({ type: 'SOCKET_ERROR' });
+  }
+
+  closed(): void {
+    this.send({ type: 'SOCKET_CLOSED' });
+  }
+
+  fault(err: unknown): void {
+    this.crash(err);
+  }
+
+  frameTimeout(): void {
+    frameTimeout(this);
+  }
+
   // ---- data path ---------------------------------------------------------------------------------
 
-  private onFrames(frames: Buffer[]): void {
+  frames(frames: Buffer[]): void {
     if (!this.accepting) return;
     const now = Date.now();
     this.lastActivity = now;
@@ -214,21 +239,11 @@ export class ConnectionCore implements LifecycleHost {
     this.send({ type: 'FRAMING_ERROR' });
   }
 
-  private onEnd(): void {
-    this.eof = true;
-    this.send({ type: 'PEER_EOF' });
-  }
-
-  private onError(err: Error): void {
-    this.s.log.debug('socket error', { slot: this.slot, peer: this.row.peer, error: err.message });
-    this.send({ type: 'SOCKET_ERROR' });
-  }
-
   /** Assigns seqs to held frames while the in-flight limit allows, writes what is ready, repeats. */
   progress(): void {
     if (this.phase !== 'open' && this.phase !== 'draining') return;
     for (;;) {
-      this.pump();
+      pump(this);
       const wrote = this.writeReady(false);
       if (!wrote || this.heldHead >= this.held.length || this.waitingQueue || this.win.full) break;
     }
@@ -236,88 +251,27 @@ export class ConnectionCore implements LifecycleHost {
     this.afterLifecycle();
   }
 
-  private pump(): void {
-    const held = this.held;
-    if (this.heldHead >= held.length || this.waitingQueue) return;
-    const s = this.s;
-    const cfg = s.cfg;
-    const win = this.win;
-    const proto = this.proto;
-    let queued = false;
-    let now = this.readAt;
-    while (this.heldHead < held.length && !win.full) {
-      const frame = held[this.heldHead]!;
-      const d = this.blockedDecoded ?? proto.decode(frame);
-      this.blockedDecoded = null;
-      let seq: number;
-      if (d.kind === 'request' && s.inline !== null) {
-        // Inline placement (inline-runner.ts): answered here, on the I/O thread, without the queue.
-        if (now === 0) now = Date.now();
-        const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
-        const out = s.inline.call(d.request, deadline, d);
-        if (typeof out === 'string') seq = win.openAnswered(capped(this, d.request, out));
-        else {
-          const opened = win.open(d.request, deadline);
-          seq = opened;
-          void out.then((text) => this.onReply(opened, text));
-          queued = true;
-        }
-      } else if (d.kind === 'request') {
-        if (s.queueDepth >= cfg.QueueCapacity) {
-          if (cfg.OnQueueFull === 'pause') {
-            this.blockedDecoded = d;
-            this.waitingQueue = true;
-            s.queueWaiters.add(this.ctx.self);
-            break;
-          }
-          seq = win.openAnswered(proto.failure(d.request, 'BUSY', 'the request queue is full'));
-          s.counters.busy++;
-        } else {
-          if (now === 0) now = Date.now();
-          const deadline = cfg.RequestTimeoutMs > 0 ? now + cfg.RequestTimeoutMs : 0;
-          s.queueDepth++;
-          seq = win.open(d.request, deadline);
-          enqueue(s, { slot: this.slot, gen: this.gen, seq, deadline, req: d.request });
-          queued = true;
-        }
-      } else {
-        seq = win.openAnswered(d.reply);
-        if (d.why === 'echo') s.counters.echoReplies++;
-        else s.counters.malformed++;
-      }
-      if (this.traced) s.log.debug('frame', { slot: this.slot, gen: this.gen, seq, peer: this.row.peer, frame: frame.toString('utf8') });
-      held[this.heldHead++] = undefined;
-    }
-    if (this.heldHead >= held.length) {
-      // A new empty list (setting length 0 is a runtime call, dearer than this).
-      this.held = [];
-      this.heldHead = 0;
-    }
-    if (queued) {
-      if (!this.rtArmed && cfg.RequestTimeoutMs > 0) {
-        this.rtArmed = true;
-        this.ctx.timers.once('rt', cfg.RequestTimeoutMs + 1, { t: 'request-timeouts' });
-      }
-    }
-  }
-
   /** Writes every reply that is next in seq order, in one write. Returns whether it wrote. */
   writeReady(evenIfClosing: boolean): boolean {
     if (!evenIfClosing && this.phase !== 'open' && this.phase !== 'draining') return false;
-    if (this.conn.closed || this.evicted) return false;
+    if (this.win.idle || this.conn.closed || this.evicted) return false; // idle: nothing to take (the usual case after a pump)
     const out = REPLIES;
     const n = this.win.takeReady(out);
     if (n === 0) return false;
     const bytes = encodeFrames(this.s.cfg.Framing, out, this.proto.ascii, n);
     for (let i = 0; i < n; i++) out[i] = ''; // keeps no reply alive (cheaper than setting the length)
-    // A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress.
+    this.writeOut(bytes, n);
+    return true;
+  }
+
+  /** Writes `n` framed replies. A refused write holds reading until the socket drains (runtime/io), then `writable` calls progress. */
+  writeOut(bytes: Buffer, n: number): void {
     this.conn.write(bytes);
     const now = this.readAt || Date.now();
-    this.row.numOps += n;
-    this.row.lastOp = now;
+    this.numOps += n;
+    this.lastOp = now;
     this.lastActivity = now;
     this.s.counters.replies += n;
-    return true;
   }
 
   /** Reads while there is credit: no EOF, no queue wait, no frames held, room in the window. */
@@ -329,10 +283,13 @@ export class ConnectionCore implements LifecycleHost {
     else this.conn.release('flow');
   }
 
-  private updateRow(): void {
+  /** Copies this connection's figures into its table row: on a phase change and when the table is read, not per request. */
+  syncRow(): void {
     const row = this.row;
     if (!row.live || row.gen !== this.gen) return;
     const inFlight = this.win.inFlight;
+    row.numOps = this.numOps;
+    row.lastOp = this.lastOp;
     row.inFlight = inFlight;
     row.status =
       this.phase === 'open' ? (inFlight > 0 || this.heldHead < this.held.length ? 'busy' : 'idle') : this.phase === 'draining' ? 'draining' : 'closing';

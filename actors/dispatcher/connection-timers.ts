@@ -46,14 +46,11 @@ export function idleCheck(c: ConnectionCore): void {
   c.ctx.timers.once('idle', Math.max(1, idle - quietFor), { t: 'idle-check' });
 }
 
-/** The frame timer (frame-limits.ts): a frame begun FrameTimeoutMs ago and still incomplete closes the connection. */
+/** The stream's frame deadline (runtime/io/frame-watch.ts): a frame begun FrameTimeoutMs ago and still incomplete closes the connection. */
 export function frameTimeout(c: ConnectionCore): void {
-  if (c.frameDeadline === null) return;
-  // Asked first: it also clears (or re-arms) the pending timer.
-  const late = c.frameDeadline.overdue(Date.now());
-  if (!late || !c.accepting || !live(c)) return;
+  if (!c.accepting || !live(c)) return;
   c.s.counters.frameTimeouts++;
-  c.s.log.info('frame not completed in time; closing the connection', { slot: c.slot, peer: c.row.peer, frameTimeoutMs: c.frameDeadline.limitMs });
+  c.s.log.info('frame not completed in time; closing the connection', { slot: c.slot, peer: c.row.peer, frameTimeoutMs: c.s.cfg.FrameTimeoutMs });
   c.send({ type: 'FRAMING_ERROR' });
 }
 
@@ -72,7 +69,7 @@ export function drainDeadline(c: ConnectionCore): void {
     abandoned++;
   }
   abandoned += c.held.length - c.heldHead;
-  c.held.length = 0;
+  c.held = [];
   c.heldHead = 0;
   c.blockedDecoded = null;
   c.s.counters.abandoned += abandoned;

@@ -23,6 +23,7 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
       }
       row.extra!.ref = ctx.self;
       core = new ConnectionCore(s, ctx, props, row, sock);
+      row.extra!.core = core;
       try {
         core.start();
       } catch (err) {
@@ -57,9 +58,6 @@ export const Connection = defineActor<ConnMsg, ConnectionProps>(import.meta.url,
             break;
           case 'idle-check':
             c.onIdleCheck();
-            break;
-          case 'frame-timeout':
-            c.onFrameTimeout();
             break;
           case 'flush-timeout':
             c.send({ type: 'FLUSH_TIMEOUT' });

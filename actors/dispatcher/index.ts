@@ -64,8 +64,11 @@ function adoptFile(raw: unknown, file: string): Record<string, unknown> | null {
     if (err instanceof ConfigError) throw new ConfigError(file, err.problems);
     throw err;
   }
-  // One I/O thread per dispatcher (§1.3).
-  return { name: 'dispatcher', threads: Math.max(1, Math.min(cfgs.length, 32)), dispatchers: { config: abs } };
+  // One I/O thread per dispatcher (§1.3). A file of one dispatcher runs it on the main thread
+  // (threads: 0, as the one-acceptor `lottery server` runs): the process is its isolation, as the
+  // original's one process per dispatcher was, and no worker thread boots before it listens.
+  // Several keep a worker thread each, so that one's crash leaves the others untouched (A17).
+  return { name: 'dispatcher', threads: cfgs.length === 1 ? 0 : Math.min(cfgs.length, 32), dispatchers: { config: abs } };
 }
 
 export const dispatcherSubsystem: Subsystem = {

@@ -10,14 +10,25 @@ import type { ActorRef } from '../../runtime/index.ts';
 // Kernel modules directly (not runtime/index.ts): a worker thread loads only what it runs.
 import { defineActor } from '../../runtime/actor/behavior.ts';
 import { supervisors } from '../../runtime/supervision/supervision.ts';
+import { defRef } from '../../runtime/kernel/def-ref.ts';
 import { Acceptor, dispatcherView } from './acceptor.ts';
-import { ConnectionGroup } from './group.ts';
-import { RequestQueue } from './queue.ts';
-import { reportFailure, WorkerPool } from './worker.ts';
+import { reportFailure } from './report-failure.ts';
 import { openShared, type Counters } from './shared.ts';
 import { isInline, loadInlineHandler, type InlineLoadError } from './inline-runner.ts';
 import type { DispatcherConfig } from './config/index.ts';
-import type { AcceptorMsg, GroupMsg, IoMsg, SupMsg } from './messages.ts';
+import type { GroupProps } from './group.ts';
+import type { QueueProps } from './queue.ts';
+import type { PoolProps } from './worker.ts';
+import type { AcceptorMsg, GroupMsg, IoMsg, PoolMsg, QueueMsg, SupMsg } from './messages.ts';
+
+// Only the acceptor is imported: it binds at once. The queue, the pool and the groups are spawned
+// by reference (runtime/kernel/def-ref.ts), so their code (connections, xstate, handler runners)
+// loads while the listener binds, not before; mail to them waits in the kernel's placeholder
+// meanwhile, and nothing is sent to a group before the handlers are up (held connections).
+const here = (f: string): string => new URL(f, import.meta.url).href;
+const RequestQueue = defRef<QueueMsg, QueueProps>(here('./queue.ts'), 'RequestQueue');
+const WorkerPool = defRef<PoolMsg, PoolProps>(here('./worker.ts'), 'WorkerPool');
+const ConnectionGroup = defRef<GroupMsg, GroupProps>(here('./group.ts'), 'ConnectionGroup');
 
 export interface IoProps {
   cfg: DispatcherConfig;
@@ -68,7 +79,6 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
         };
         sup.tell({ t: 'up', io: ctx.self });
         ctx.timers.every('report', REPORT_MS, { t: 'report' });
-        if (cfg.Allow === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
         s.queue = ctx.spawn(RequestQueue, { name: 'queue', props: { io: ctx.path } });
         ctx.spawn(WorkerPool, { name: 'pool', props: { io: ctx.path, sup: props.sup } });
         for (let g = 0; g < cfg.NumThreads; g++) groups.push(ctx.spawn(ConnectionGroup, { name: `g${g}`, props: { io: ctx.path, index: g } }));
@@ -94,6 +104,9 @@ export const DispatcherIo = defineActor<IoMsg, IoProps>(
             if (!ready) sup.tell({ t: 'start-failed', exitCode: 1, error: `${cfg.Name}: the worker pool cannot start: ${msg.error}` });
             break;
           case 'listening':
+            // Warned once bound, not before: the first line written loads the logger (pino), which
+            // would delay the bind of every original config.json (it has no Allow list).
+            if (cfg.Allow === null && address === null) s.log.warn('no Allow list: every peer is accepted', { dispatcher: cfg.Name });
             address = msg.address;
             readyIfUp();
             break;

@@ -40,7 +40,6 @@ export type ConnMsg =
   /** Timer ticks. */
   | { t: 'request-timeouts' }
   | { t: 'idle-check' }
-  | { t: 'frame-timeout' }
   | { t: 'flush-timeout' }
   | { t: 'close-timeout' };
 

@@ -18,6 +18,8 @@ import type { ConnMsg, Envelope, QueueMsg } from './messages.ts';
 export interface SlotExtra {
   socket: Socket;
   ref: ActorRef<ConnMsg> | null;
+  /** The connection's state, copied into the row when the table is read (not per request). */
+  core: { syncRow(): void } | null;
 }
 
 export interface Counters {

@@ -49,6 +49,21 @@ export class ReorderWindow<Req, R = Buffer> {
     return seq;
   }
 
+  /**
+   * A seq answered at once while nothing before it is unwritten (`idle`): it is handed out and
+   * counted as written together, and the caller writes its reply itself, so the window's arrays
+   * are not touched at all (the common case of an inline handler at depth 1).
+   */
+  pass(): number {
+    this.nextWrite++;
+    return this.nextSeq++;
+  }
+
+  /** Nothing open and nothing unwritten. */
+  get idle(): boolean {
+    return this.nextWrite === this.nextSeq;
+  }
+
   /** Whether `seq` is open and still waits for its reply. */
   waiting(seq: number): boolean {
     return seq >= this.nextWrite && seq < this.nextSeq && this.ready[seq % this.max] === null;

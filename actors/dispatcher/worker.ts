@@ -6,11 +6,12 @@
 // dispatcher's supervisor applies the quick-death rule. The pool starts `Workers.Min` workers,
 // grows toward `Workers.Max` under queue pressure, and surplus workers retire after `IdleMs`.
 
-import type { ActorRef, ChildFailure } from '../../runtime/index.ts';
+import type { ActorRef } from '../../runtime/index.ts';
 import { ActorError } from '../../runtime/actor/errors.ts';
 import { defineActor } from '../../runtime/actor/behavior.ts';
 import { supervisors } from '../../runtime/supervision/supervision.ts';
 import { createRunner, type Runner, type RunnerHost } from './runners/index.ts';
+import { reportFailure } from './report-failure.ts';
 import { shared, type IoConns, type IoPhase, type IoSetup, type IoStats } from './shared.ts';
 import type { ConnMsg, Envelope, IoMsg, Outcome, PoolMsg, QueueMsg, SupMsg, WorkerMsg } from './messages.ts';
 
@@ -27,16 +28,6 @@ export interface WorkerProps {
  */
 function workerDied(path: string, reason: string, aliveSince: number): ActorError {
   return new ActorError('worker-died', path, reason, { aliveSince });
-}
-
-/**
- * Tells the DispatcherSupervisor (main thread) about a failure under it: it applies the
- * quick-death rule to the whole dispatcher (dispatcher.md §7.1); the parent restarts the child.
- */
-export function reportFailure(sup: ActorRef<SupMsg>, f: ChildFailure): void {
-  const since = (f.data as { aliveSince?: number } | undefined)?.aliveSince;
-  const aliveMs = since !== undefined ? Date.now() - since : Math.round(f.uptimeMs);
-  sup.tell({ t: 'died', path: f.child, aliveMs, reason: f.reason });
 }
 
 export const Worker = defineActor<WorkerMsg, WorkerProps>(import.meta.url, 'Worker', (props, ctx) => {

@@ -51,8 +51,9 @@ export function storePath(dataDir: string): string {
   return join(dataDir, 'lottery.sqlite');
 }
 
-export function openBetStore(dataDir: string, durability: 'full' | 'normal' = 'full'): Store {
-  const s = openStore(storePath(dataDir), { durability });
+/** `exclusive`: the server's BetStore, the only connection while it runs (runtime/storage: locks kept, no -shm file). */
+export function openBetStore(dataDir: string, durability: 'full' | 'normal' = 'full', exclusive = false): Store {
+  const s = openStore(storePath(dataDir), { durability, exclusive });
   s.exec(`BEGIN; ${SCHEMA} COMMIT;`); // one commit for the whole schema (a new store: one instead of five)
   return s;
 }

@@ -1,13 +1,14 @@
 // BetStore: the single writer of the lottery (lottery.md §2). It appends each batch atomically
 // and commits it durably (node:sqlite, WAL, synchronous=FULL) before the connection is told to
 // acknowledge it; keeps `bets.csv` in the data dir in step with the store of record; records
-// agency closes durably and tells the DrawCoordinator; and replays the bets for the draw.
+// agency closes durably and tells the DrawCoordinator; and answers the draw with the winning bets
+// it kept as batches committed (read back from the store when it starts).
 //
-// Group commit: store requests that arrive in the same turn (several agencies at once) share one
-// transaction, and every commit made while a WAL sync runs shares the next one; each batch still
-// lands whole or not at all. Nothing waits on purpose: an agency has one batch on the wire, so a
-// commit delayed to gather more would delay that agency's next batch (the run's critical path is
-// the largest agency's chain of round trips; see the README).
+// Group commit (batch-writer.ts): batches are inserted as they arrive into a transaction that is
+// committed once no WAL sync is running, so the batches of a sync's time share one commit and the
+// next sync. Nothing else waits on purpose: an agency has one batch on the wire, so a commit
+// delayed to gather more would delay that agency's next batch (the run's critical path is the
+// largest agency's chain of round trips; see the README).
 //
 // Resends (protocol A): a batch committed just before a crash is never acknowledged, and the agency
 // resends it with the same batch id; an agency restarted from its first batch resends all of them.
@@ -25,13 +26,20 @@
 // synchronous=FULL; meanwhile the thread keeps accepting, decoding and inserting the next
 // batches, and one fsync covers every commit made while the previous one was running. Closes
 // and the draw record are synced the same way (synchronously) before they are answered.
+//
+// Checkpoints: SQLite's automatic checkpoint (every 1000 WAL pages by default, on this thread, a
+// few ms each) is raised to CHECKPOINT_PAGES, so a run of the official size takes none while
+// batches come in; once the draw has been answered, the WAL is checkpointed and bets.csv synced
+// here (settleAfterDraw), while the agencies finish, so the stop that follows (close_store) has
+// little left to write (bets.csv is also synced in the background as it grows: batch-writer.ts).
 
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineActor, type Reply, type Store } from '../../runtime/index.ts';
 import { formatBetsCsvRow, LOTTERY_WINNER_NUMBER, type BetRow } from '../../protocols/lottery/index.ts';
-import { insertRows, openBetStore, rewriteBetsCsv, storePath } from './bets-db.ts';
+import { openBetStore, rewriteBetsCsv, storePath } from './bets-db.ts';
+import { BatchWriter, type PendingBatch } from './batch-writer.ts';
 
 export { insertRows, openBetStore } from './bets-db.ts';
 import { Tp0Log } from './tp0log.ts';
@@ -78,17 +86,6 @@ export interface BetStoreProps {
   durability?: 'full' | 'normal';
 }
 
-interface Pending {
-  agency: number;
-  rows: BetRow[];
-  csv: string | undefined;
-  reply: Reply | null;
-  /** Protocol A: the batch id and the digest of its rows (resend detection). */
-  batch: LastBatch | null;
-  /** Replies of resends of this batch that arrived while it was pending. */
-  resends: Reply[];
-}
-
 interface LastBatch {
   id: number;
   digest: string;
@@ -102,15 +99,15 @@ function digestOf(agency: number, rows: readonly BetRow[], csv: string | undefin
   return h.digest('base64');
 }
 
+/** WAL pages between automatic checkpoints (40 MB of 4 kB pages; SQLite's default is 1000). */
+const CHECKPOINT_PAGES = 10_000;
+
 export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url, 'BetStore', (props, ctx) => {
   let store: Store | null = null;
   let csv = -1;
   let closed = new Set<number>();
   let drawn = false;
   let count = 0;
-  let pending: Pending[] = [];
-  let flushScheduled = false;
-  let commits = 0;
   let resends = 0;
   /** Every committed batch of each agency (protocol A), as `<batch id>:<digest of its rows>`. */
   const committed = new Map<number, Set<string>>();
@@ -122,70 +119,61 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
     m.add(`${b.id}:${b.digest}`);
     if (b.id > (lastBatch.get(agency) ?? 0)) lastBatch.set(agency, b.id);
   };
+  /**
+   * The documents of the winning bets of each agency, in storage order, kept as batches commit
+   * (read from the store at start): the draw answers from it, with no scan of every bet on the
+   * way from the last close to `sorteo`.
+   */
+  const winning = new Map<number, string[]>();
+  const won = (agency: number, document: string): void => {
+    let l = winning.get(agency);
+    if (!l) winning.set(agency, (l = []));
+    l.push(document);
+  };
   /** Per-agency progress for inspect() (the live view's lottery panel): bets stored, winners once drawn. */
   const betsByAgency = new Map<number, number>();
   let winnersByAgency: Map<number, number> | null = null;
   const log = new Tp0Log({ level: props.loggingLevel, source: props.source });
   const coordinator = ctx.refFor<CoordinatorMsg>(props.coordinator.path, props.coordinator.thread);
-  const walSync = new WalSync(`${storePath(props.dataDir)}-wal`, (props.durability ?? 'full') === 'full', (error, batches) =>
-    ctx.log.error('wal sync failed', { error, batches }),
+  const walSync = new WalSync(
+    `${storePath(props.dataDir)}-wal`,
+    (props.durability ?? 'full') === 'full',
+    (error, batches) => ctx.log.error('wal sync failed', { error, batches }),
+    { onIdle: () => writer.schedule() }, // the commit held back while the sync ran
   );
+  const writer = new BatchWriter({
+    store: () => store,
+    csv: () => csv,
+    wal: walSync,
+    committed: (group) => {
+      for (const p of group) {
+        if (p.batch) remember(p.agency, p.batch);
+        count += p.rows.length;
+        betsByAgency.set(p.agency, (betsByAgency.get(p.agency) ?? 0) + p.rows.length);
+        for (const r of p.rows) if (r[5] === LOTTERY_WINNER_NUMBER) won(r[0], r[3]);
+      }
+    },
+    error: (msg, fields) => ctx.log.error(msg, fields),
+  });
+  const flush = (force: boolean): void => writer.flush(force);
   const afterSync = walSync.after.bind(walSync);
   const syncNow = walSync.now.bind(walSync);
 
-  function scheduleFlush(): void {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(flush); // the batches of this turn share the commit
-  }
-
-  function flush(): void {
-    flushScheduled = false;
-    if (pending.length === 0 || store === null) return;
-    const group = pending;
-    pending = [];
-    let text = '';
+  /** The draw is answered: checkpoint the WAL and sync bets.csv now, off the stop's path. */
+  function settleAfterDraw(): void {
+    if (store === null) return;
     try {
-      store.transaction(() => {
-        for (const p of group) {
-          insertRows(store!, p.rows);
-          if (p.batch) store!.run('INSERT OR IGNORE INTO committed_batches (agency, batch_id, digest) VALUES (?, ?, ?)', p.agency, p.batch.id, p.batch.digest);
-        }
-      });
-      commits++;
-      for (const p of group) if (p.batch) remember(p.agency, p.batch);
+      store.exec('PRAGMA wal_checkpoint(TRUNCATE)'); // the close then finds an empty WAL
+      if (csv >= 0) fsyncSync(csv);
     } catch (err) {
-      const reason = `store write failed: ${(err as Error).message}`;
-      ctx.log.error('batch commit failed', { error: reason, batches: group.length });
-      for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: false, reason } satisfies StoreReply);
-      return;
+      ctx.log.warn('checkpoint after the draw failed; left to the close', { error: (err as Error).message });
     }
-    for (const p of group) {
-      count += p.rows.length;
-      betsByAgency.set(p.agency, (betsByAgency.get(p.agency) ?? 0) + p.rows.length);
-      if (p.csv !== undefined) text += p.csv;
-      else for (const r of p.rows) text += formatBetsCsvRow(r);
-    }
-    try {
-      if (csv >= 0) writeSync(csv, text);
-    } catch (err) {
-      // The store of record has the rows; bets.csv is rebuilt from it at the next start.
-      ctx.log.error('bets.csv append failed', { error: (err as Error).message });
-    }
-    afterSync(
-      () => {
-        for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: true, stored: p.rows.length } satisfies StoreReply);
-      },
-      (reason) => {
-        for (const p of group) for (const r of [p.reply, ...p.resends]) r?.resolve({ ok: false, reason } satisfies StoreReply);
-      },
-    );
   }
 
   /** A resend of one of the agency's batches (committed, or still pending): answered with it, not stored. */
   function resendOf(agency: number, batch: LastBatch, bets: number): boolean {
     const same = (b: LastBatch | null | undefined): boolean => b !== null && b !== undefined && b.id === batch.id && b.digest === batch.digest;
-    const inFlight = pending.find((p) => p.agency === agency && same(p.batch));
+    const inFlight = writer.find((p) => p.agency === agency && same(p.batch));
     if (!inFlight && !committed.get(agency)?.has(`${batch.id}:${batch.digest}`)) return false;
     resends++;
     ctx.log.info('resent batch acknowledged again, not stored twice', { agency, batchId: batch.id, bets });
@@ -205,7 +193,8 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
   return {
     started() {
       // 'full': the WAL is fsynced by this actor before each reply (see the top of the file).
-      store = openBetStore(props.dataDir, 'normal');
+      store = openBetStore(props.dataDir, 'normal', true);
+      store.exec(`PRAGMA wal_autocheckpoint=${CHECKPOINT_PAGES}`);
       closed = new Set(store.all<{ agency: number }>('SELECT agency FROM closed_agencies').map((r) => r.agency));
       // last_batch: stores written before every batch was kept.
       for (const table of ['last_batch', 'committed_batches'])
@@ -214,6 +203,9 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
       drawn = store.get('SELECT 1 AS x FROM draw WHERE id = 1') !== undefined;
       count = rewriteBetsCsv(store, props.dataDir);
       for (const r of store.all<{ agency: number; n: number }>('SELECT agency, COUNT(*) AS n FROM bets GROUP BY agency')) betsByAgency.set(r.agency, r.n);
+      if (count > 0)
+        for (const r of store.all<{ agency: number; document: string }>('SELECT agency, document FROM bets WHERE number = ? ORDER BY rowid', LOTTERY_WINNER_NUMBER))
+          won(r.agency, r.document);
       csv = openSync(join(props.dataDir, 'bets.csv'), 'a');
       ctx.log.info('bet store open', { dir: props.dataDir, bets: count, closed: [...closed], drawn });
     },
@@ -237,12 +229,11 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           }
           const batch = msg.batchId === undefined ? null : { id: msg.batchId, digest: digestOf(msg.agency, rows, msg.csv) };
           if (batch && resendOf(msg.agency, batch, rows.length)) return;
-          pending.push({ agency: msg.agency, rows, csv: msg.csv, reply: ctx.deferReply(), batch, resends: [] });
-          scheduleFlush();
+          writer.add({ agency: msg.agency, rows, csv: msg.csv, reply: ctx.deferReply(), batch, resends: [] } satisfies PendingBatch);
           return;
         }
         case 'close': {
-          flush();
+          flush(true);
           if (msg.agency < 1 || msg.agency > props.agencies) {
             ctx.replyError(new Error(`agency ${msg.agency} is outside 1..${props.agencies}`));
             return;
@@ -267,7 +258,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         case 'progress': {
           // Batches of this agency already here (a previous incarnation's last one) are counted:
           // they are committed now and the answer waits for their sync.
-          flush();
+          flush(true);
           const progress: StoreProgress = { lastBatchId: lastBatch.get(msg.agency) ?? 0, rows: betsByAgency.get(msg.agency) ?? 0 };
           const reply = ctx.deferReply();
           afterSync(
@@ -277,39 +268,34 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
           return;
         }
         case 'state':
-          flush();
+          flush(true);
           ctx.reply({ closed: [...closed], drawn, bets: count } satisfies StoreState);
           return;
         case 'draw': {
-          flush();
-          const winners = new Map<number, string[]>();
-          for (const r of store!.all<{ agency: number; document: string }>(
-            'SELECT agency, document FROM bets WHERE number = ? ORDER BY rowid',
-            LOTTERY_WINNER_NUMBER,
-          )) {
-            let l = winners.get(r.agency);
-            if (!l) winners.set(r.agency, (l = []));
-            l.push(r.document);
-          }
+          flush(true); // every batch received is committed, and in `winning`
+          const winners = new Map([...winning].map(([agency, docs]) => [agency, [...docs]]));
           winnersByAgency = new Map([...winners].map(([agency, docs]) => [agency, docs.length]));
           const alreadyDrawn = drawn;
           if (!drawn) {
             store!.run('INSERT OR IGNORE INTO draw (id, drawn_at, bets) VALUES (1, ?, ?)', new Date().toISOString(), count);
             syncNow();
             drawn = true;
+            // After this turn's microtasks: the coordinator logs `sorteo` and answers the parked
+            // winners requests first (all of it runs as microtasks of this turn).
+            setImmediate(settleAfterDraw);
           }
           ctx.reply({ winners: [...winners], alreadyDrawn, bets: count } satisfies DrawScan);
           return;
         }
         case 'count':
-          flush();
+          flush(true);
           ctx.reply(count);
           return;
       }
     },
     stopped(_ctx, reason) {
       try {
-        flush();
+        flush(true);
       } finally {
         if (csv >= 0) {
           try {
@@ -326,7 +312,7 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         store?.close();
         store = null;
         if (wasOpen && reason === 'shutdown') log.info('close_store', 'success', { bets: count });
-        ctx.log.info('bet store closed', { bets: count, commits, syncs: walSync.syncs });
+        ctx.log.info('bet store closed', { bets: count, commits: writer.commits, syncs: walSync.syncs });
       }
     },
     inspect() {
@@ -335,8 +321,8 @@ export const BetStore = defineActor<BetStoreMsg, BetStoreProps>(import.meta.url,
         bets: count,
         closed: [...closed],
         drawn,
-        pending: pending.length,
-        commits,
+        pending: writer.size,
+        commits: writer.commits,
         syncs: walSync.syncs,
         resends,
         agencies: agencies.map((agency) => ({ agency, bets: betsByAgency.get(agency) ?? 0, closed: closed.has(agency), winners: winnersByAgency ? (winnersByAgency.get(agency) ?? 0) : null })),

@@ -143,21 +143,43 @@ export class ByteLineSource extends FileSource {
   consumed = 0;
 
 
-  /** The next buffered non-empty line (a view, valid until the next fill); undefined: fill first; null: end of file. */
-  nextBuffered(): Buffer | null | undefined {
+  /** Where the line found by nextRange() is in `bytes` (valid until the next fill). */
+  lineFrom = 0;
+  lineTo = 0;
+
+  /** The buffer the lines are in (replaced when a fill grows it). */
+  get bytes(): Buffer {
+    return this.buf;
+  }
+
+  /**
+   * The next buffered non-empty line, as bytes[lineFrom, lineTo): 1; 0: fill first; -1: end of
+   * file. The line ending is found by a loop over the bytes (no call into C++, no view per line).
+   */
+  nextRange(): number {
+    const b = this.buf;
+    const end = this.end;
     for (;;) {
-      const nl = this.buf.indexOf(0x0a, this.at);
-      let stop: number;
-      if (nl >= 0 && nl < this.end) stop = nl;
-      else if (this.eof && this.at < this.end) stop = this.end;
-      else return this.eof ? null : undefined;
       const from = this.at;
-      this.at = stop < this.end ? stop + 1 : stop;
+      let stop = from;
+      while (stop < end && b[stop] !== 0x0a) stop++;
+      if (stop === end && !(this.eof && from < end)) return this.eof ? -1 : 0;
+      this.at = stop < end ? stop + 1 : stop;
       this.consumed += this.at - from;
       this.lineNo++;
-      const to = stop > from && this.buf[stop - 1] === 0x0d ? stop - 1 : stop;
-      if (to > from) return this.buf.subarray(from, to);
+      const to = stop > from && b[stop - 1] === 0x0d ? stop - 1 : stop;
+      if (to > from) {
+        this.lineFrom = from;
+        this.lineTo = to;
+        return 1;
+      }
     }
+  }
+
+  /** The next buffered non-empty line (a view, valid until the next fill); undefined: fill first; null: end of file. */
+  nextBuffered(): Buffer | null | undefined {
+    const r = this.nextRange();
+    return r === 1 ? this.buf.subarray(this.lineFrom, this.lineTo) : r === 0 ? undefined : null;
   }
 
   async fill(): Promise<void> {
@@ -206,17 +228,17 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
   /** Protocol A: the next BET packet, built from the line bytes. */
   async function nextPacket(s: ByteLineSource, p: APacker): Promise<BatchOut | null> {
     while (!done) {
-      const line = s.nextBuffered();
-      if (line === undefined) {
+      const r = s.nextRange();
+      if (r === 0) {
         await s.fill();
         continue;
       }
-      if (line === null) {
+      if (r < 0) {
         done = true;
         break;
       }
       try {
-        p.row(line);
+        p.rowAt(s.bytes, s.lineFrom, s.lineTo);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err; // not UTF-8: the file is unreadable, as for LineSource
         invalidRow(err);

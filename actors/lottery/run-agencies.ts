@@ -25,13 +25,15 @@ export interface InProcessAgencies {
 const EXIT_LINE = /^client(\d+) exited with code (\d+)$/;
 
 export function startInProcessAgencies(
-  opts: ClientCliOptions[],
+  count: number,
+  /** Each agency's options (the flags of `lottery agency`), read at the go: the server's port is known then. */
+  optionsAtGo: () => ClientCliOptions[],
   env: NodeJS.ProcessEnv,
   emit: (line: string) => void,
   progress: ((id: number, pct: number, bets: number) => void) | null,
 ): InProcessAgencies {
   const settle = new Map<number, (code: number) => void>();
-  const runs = opts.map((o) => new Promise<number>((resolve) => settle.set(Number(o.id), resolve)));
+  const runs = Array.from({ length: count }, (_, i) => new Promise<number>((resolve) => settle.set(i + 1, resolve)));
   const exited = (id: number, code: number, line: boolean): void => {
     const s = settle.get(id);
     if (!s) return;
@@ -46,7 +48,7 @@ export function startInProcessAgencies(
   let terminateRequested = false;
   let terminateGroup: (() => void) | null = null;
 
-  // Loaded while the server process starts (the kernel, the agency actors, the settings).
+  // Loaded while the server process starts (the kernel, the agency actors).
   const loading = (async () => {
     const [{ clientSettingsFromUpstream }, { ActorSystem }, { AgencyGroup, groupOutcome, setProgressSink }, { setThreadSink }] = await Promise.all([
       import('./config.ts'),
@@ -54,9 +56,8 @@ export function startInProcessAgencies(
       import('./agencies.ts'),
       import('./tp0log.ts'),
     ]);
-    const clients = opts.map((c) => ({ ...clientSettingsFromUpstream(c, { ...env, CLI_ID: c.id }), source: `client${c.id}` }));
     const system = await ActorSystem.start({ name: 'agencies', threads: 0, logLevel: env.LOG_LEVEL ?? 'warn' });
-    return { system, AgencyGroup, groupOutcome, setProgressSink, setThreadSink, clients };
+    return { system, AgencyGroup, groupOutcome, setProgressSink, setThreadSink, clientSettingsFromUpstream };
   })();
 
   const run = async (): Promise<void> => {
@@ -67,10 +68,18 @@ export function startInProcessAgencies(
       process.stderr.write(`lottery run: the agencies could not start: ${(err as Error).message}\n`);
       return endAll(1);
     }
-    const { system, AgencyGroup, groupOutcome, setProgressSink, setThreadSink, clients } = loaded;
+    const { system, AgencyGroup, groupOutcome, setProgressSink, setThreadSink, clientSettingsFromUpstream } = loaded;
     if (state === 'cancelled') {
       await system.stop(1000);
       return;
+    }
+    let clients;
+    try {
+      clients = optionsAtGo().map((c) => ({ ...clientSettingsFromUpstream(c, { ...env, CLI_ID: c.id }), source: `client${c.id}` }));
+    } catch (err) {
+      process.stderr.write(`lottery run: the agencies could not start: ${(err as Error).message}\n`);
+      await system.stop(1000);
+      return endAll(1);
     }
     setThreadSink((text) => {
       const line = text.endsWith('\n') ? text.slice(0, -1) : text;

@@ -7,31 +7,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type cliProgress from 'cli-progress';
-import type { ServerCliOptions } from './config.ts';
 import { resolveDataset, OFFICIAL_WINNERS } from './dataset.ts';
 import { checkLog } from './logcheck.ts';
 import { startInProcessAgencies, type InProcessAgencies } from './run-agencies.ts';
+import { discardEarlyServer, freePort, planFor, runEnv, spawnServer, takeEarlyServer } from './run-early.ts';
 import { writeAllSync } from './tp0log.ts';
 
 export const ENTRY = new URL('./main.ts', import.meta.url).pathname;
-/** The one server process of a run without --processes: `lottery server` without its command line (server-main.ts). */
-const SERVER_ENTRY = new URL('./server-main.ts', import.meta.url).pathname;
-
-/** A free loopback port for the server (here, not server.ts's: the launcher loads no server code). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /**
  * `lottery run`'s agencies fill each 8 kB packet (maxAmount at protocol A's 9999, the batch
@@ -80,7 +65,8 @@ function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
   return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
 }
 
-export async function runAll(o: RunAllOptions): Promise<number> {
+/** The checked options and the data files of a run (throws what is wrong, one line). */
+function checked(o: RunAllOptions): { n: number; k: number; protocol: string; data: ReturnType<typeof resolveDataset>; files: string[] } {
   const n = Number(o.agencies);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--agencies must be a non-negative integer, got ${o.agencies}`);
   const k = Number(o.servers ?? 1);
@@ -94,9 +80,26 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     if (!existsSync(f)) throw new Error(`${f} not found (the data set has fewer than ${n} agencies)`);
     files.push(f);
   }
-  const port = o.port ? Number(o.port) : await freePort();
-  const serverData = o.serverData ?? mkdtempSync(join(tmpdir(), 'lottery-run-'));
-  process.stderr.write(`lottery run: ${n} agencies, ${k} server ${o.processes ? 'process(es)' : 'thread(s)'}, protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}\n`);
+  return { n, k, protocol, data, files };
+}
+
+export async function runAll(o: RunAllOptions): Promise<number> {
+  let c: ReturnType<typeof checked>;
+  try {
+    c = checked(o);
+  } catch (err) {
+    await discardEarlyServer(); // started by bin/actor-runtime.ts (run-early.ts) for a run that does not happen
+    throw err;
+  }
+  const { n, k, protocol, data, files } = c;
+  // The server process bin/actor-runtime.ts started already (run-early.ts), when it was started for these options.
+  const early = o.processes || o.agencyProcesses || o.startOrder === 'random' ? (await discardEarlyServer(), null) : await takeEarlyServer(planFor(o, n, k));
+  // Port 0: the early server picks one and tells it when it listens (the agencies are set up after that).
+  let port = early ? early.port : o.port ? Number(o.port) : await freePort();
+  const serverData = early?.serverData ?? o.serverData ?? mkdtempSync(join(tmpdir(), 'lottery-run-'));
+  const announce = (): boolean =>
+    process.stderr.write(`lottery run: ${n} agencies, ${k} server ${o.processes ? 'process(es)' : 'thread(s)'}, protocol ${protocol}, data ${data.dir}, port ${port}, bets.csv in ${serverData}${early ? ' (the server started before the command line loaded)' : ''}\n`);
+  if (port !== 0) announce();
 
   const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
   const progressLib = interactive && n > 0 ? (await import('cli-progress')).default : null;
@@ -108,8 +111,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     if (bars) bars.log(`${line}\n`);
     else writeAllSync(1, `${line}\n`);
   };
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', LOTTERY_PROGRESS: bars ? 'ipc' : 'none' };
-  delete baseEnv.CLI_LOG_LEVEL;
+  const baseEnv = runEnv(bars !== null);
 
   /** Whole lines that already carry their source: passed on as they come, one write per read. */
   const emitLines = (text: string): void => {
@@ -139,23 +141,23 @@ export async function runAll(o: RunAllOptions): Promise<number> {
    * `prefixed`: the process's stdout lines already carry their source (the shared agency process);
    * `forward`: they do and need no reading either (the server, LOTTERY_LOG_SOURCE).
    */
-  const start = (source: string, args: string[], env: NodeJS.ProcessEnv, prefixed?: ((line: string) => void) | 'forward'): { child: ChildProcess; closed: Promise<number> } => {
-    const argv = args[0] === SERVER_ENTRY ? args : [ENTRY, 'lottery', ...args];
-    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  /** Reads a child's output (its lines passed on) and writes its exit line when it has closed. */
+  const attach = (source: string, child: ChildProcess, prefixed?: ((line: string) => void) | 'forward', ended?: Promise<[number | null, NodeJS.Signals | null]>): { child: ChildProcess; closed: Promise<number> } => {
     children.add(child);
     if (prefixed === 'forward') forwardLines(child.stdout!);
     else createInterface({ input: child.stdout! }).on('line', (l) => (prefixed ? prefixed(l) : emit(`${source} | ${l}`)));
     createInterface({ input: child.stderr! }).on('line', (l) => process.stderr.write(`${source} | ${l}\n`));
-    const closed = new Promise<number>((resolve) =>
-      child.on('close', (code, signal) => {
-        children.delete(child);
-        const c = exitCode(code, signal);
-        if (typeof prefixed !== 'function') emit(`${source} exited with code ${c}`);
-        resolve(c);
-      }),
-    );
+    const closedAs = ended ?? new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])));
+    const closed = closedAs.then(([code, signal]) => {
+      children.delete(child);
+      const c = exitCode(code, signal);
+      if (typeof prefixed !== 'function') emit(`${source} exited with code ${c}`);
+      return c;
+    });
     return { child, closed };
   };
+  const start = (source: string, args: string[], env: NodeJS.ProcessEnv, prefixed?: (line: string) => void): { child: ChildProcess; closed: Promise<number> } =>
+    attach(source, spawn(process.execPath, [ENTRY, 'lottery', ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }), prefixed);
 
   const onSignal = (): void => {
     for (const c of children) c.kill('SIGTERM');
@@ -167,17 +169,24 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   const random = o.startOrder === 'random';
   if (o.startOrder !== undefined && !random && o.startOrder !== 'server-first') throw new Error(`--start-order must be server-first or random, got ${o.startOrder}`);
   let server!: { child: ChildProcess; closed: Promise<number> };
+  /** The server's port once it listens; null if it ended first. */
+  let serverReady!: Promise<number | null>;
   const startServerProcess = (): void => {
-    const env = { ...baseEnv, AGENCIES: String(n) };
     if (o.processes) {
       const serverArgs = ['server', '--host', '127.0.0.1', '--port', String(port), '--agencies', String(n), '--servers', String(k), '--data', serverData, '--processes'];
-      server = start('server', serverArgs, env);
+      server = start('server', serverArgs, { ...baseEnv, AGENCIES: String(n) });
+      serverReady = new Promise<number | null>((resolve) => {
+        server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(port));
+        void server.closed.then(() => resolve(null));
+      });
       return;
     }
     // One server process: started without a command line to parse (server-main.ts), and it
-    // prefixes its own lines (`server | `), which are passed on unread.
-    const options: ServerCliOptions = { host: '127.0.0.1', port: String(port), agencies: String(n), servers: String(k), data: serverData };
-    server = start('server', [SERVER_ENTRY], { ...env, LOTTERY_LOG_SOURCE: 'server', LOTTERY_SERVER_OPTIONS: JSON.stringify(options) }, 'forward');
+    // prefixes its own lines (`server | `), which are passed on unread. Started already by
+    // bin/actor-runtime.ts (run-early.ts) for these options, or now.
+    const p = early ?? spawnServer({ agencies: n, servers: k, port, serverData }, baseEnv);
+    server = attach('server', p.child, 'forward', p.closed);
+    serverReady = p.ready;
   };
   /**
    * Agencies started before the server is up wait at their gate (server-first): each is let
@@ -226,9 +235,9 @@ export async function runAll(o: RunAllOptions): Promise<number> {
    */
   let inProcess: InProcessAgencies | null = null;
   const startAgenciesHere = (): Promise<number>[] => {
-    const opts = files.map((_, idx) => agencyOptions(idx));
-    for (const a of opts) if (bars) bar.set(Number(a.id), bars.create(100, 0, { agency: `client${a.id}`, bets: 0 }));
-    inProcess = startInProcessAgencies(opts, baseEnv, emit, bars ? (id, pct, bets) => bar.get(id)?.update(pct, { bets }) : null);
+    for (let id = 1; id <= files.length; id++) if (bars) bar.set(id, bars.create(100, 0, { agency: `client${id}`, bets: 0 }));
+    // Their options are read at the go, once the server's port is known.
+    inProcess = startInProcessAgencies(files.length, () => files.map((_, idx) => agencyOptions(idx)), baseEnv, emit, bars ? (id, pct, bets) => bar.get(id)?.update(pct, { bets }) : null);
     return inProcess.runs;
   };
   let agencyRuns: Promise<number>[];
@@ -249,11 +258,12 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     // gate); they are let through, all at once, when the server listens: no agency connects
     // before the server is up, and neither waits for the other's start-up.
     agencyRuns = o.agencyProcesses || files.length === 0 ? files.map((_, idx) => startAgency(idx, true)) : startAgenciesHere();
-    const ready = await new Promise<boolean>((resolve) => {
-      server.child.on('message', (m: { t?: string }) => m?.t === 'ready' && resolve(true));
-      void server.closed.then(() => resolve(false));
-    });
-    if (!ready) {
+    const ready = await serverReady;
+    if (ready !== null && port === 0) {
+      port = ready;
+      announce();
+    }
+    if (ready === null) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.stderr.write('lottery run: the server did not start\n');

@@ -29,6 +29,8 @@ export interface WalSyncOptions {
   /** Syncs in flight at most (default 1: one at a time). */
   maxInFlight?: number;
   sync?: SyncFn;
+  /** Called when a sync has ended and none is waiting to start: commits held back meanwhile may go now (see `busy`). */
+  onIdle?: () => void;
 }
 
 export class WalSync {
@@ -45,6 +47,7 @@ export class WalSync {
   private readonly maxInFlight: number;
   private readonly sync: SyncFn;
   private readonly onError: (error: string, waiters: number) => void;
+  private readonly onIdle: (() => void) | undefined;
 
   /** `enabled` false (durability 'normal'): nothing is synced and every wait ends at once. */
   constructor(walPath: string, enabled: boolean, onError: (error: string, waiters: number) => void, o: WalSyncOptions = {}) {
@@ -53,6 +56,12 @@ export class WalSync {
     this.onError = onError;
     this.maxInFlight = Math.max(1, o.maxInFlight ?? 1);
     this.sync = o.sync ?? fdatasync;
+    this.onIdle = o.onIdle;
+  }
+
+  /** No new sync could start now: a commit made now would wait for the next one anyway. */
+  get busy(): boolean {
+    return this.enabled && this.failed === null && this.inFlight.length >= this.maxInFlight;
   }
 
   private wal(): number {
@@ -107,6 +116,7 @@ export class WalSync {
       // Everything older was committed before this sync started: settled with it, in order.
       for (const g of this.inFlight.splice(0, i + 1)) for (const w of g) w.ok();
       if (this.waiting.length > 0 && this.inFlight.length < this.maxInFlight) this.start();
+      else if (this.inFlight.length === 0) this.onIdle?.();
     });
   }
 

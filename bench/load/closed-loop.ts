@@ -8,7 +8,9 @@
 // the window), and the client's own CPU per reply.
 //
 // The warm-up starts once every connection has had a reply; only requests sent inside the
-// measured window count for latency.
+// measured window count for latency. With LOAD_PHASES=1 in its environment it also prints
+// `{"phase":"measure"}` and `{"phase":"end"}` lines as the measured window opens and closes, so a
+// parent can read its server's CPU over exactly that window (bench/dispatcher-cpu.ts).
 
 import net from 'node:net';
 
@@ -113,6 +115,8 @@ export async function runClosedLoop<T, R>(p: LoadProtocol<T, R>, a: LoopArgs): P
   const readyBy = Date.now() + 30_000;
   while (answeredConns < a.conns && Date.now() < readyBy) await sleep(10);
   await sleep(a.warmupMs);
+  const phases = process.env.LOAD_PHASES === '1';
+  if (phases) process.stdout.write('{"phase":"measure"}\n');
   phase = 'measure';
   measuredStart = performance.now();
   const measuredSentStart = sent;
@@ -120,6 +124,7 @@ export async function runClosedLoop<T, R>(p: LoadProtocol<T, R>, a: LoopArgs): P
   await sleep(a.measureMs);
   const elapsed = performance.now() - measuredStart;
   const cpu = process.cpuUsage(cpu0);
+  if (phases) process.stdout.write('{"phase":"end"}\n');
   const rps = measured / (elapsed / 1000);
   phase = 'drain';
   const graceEnd = Date.now() + GRACE_MS;

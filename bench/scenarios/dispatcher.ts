@@ -2,7 +2,9 @@
 // 64-byte requests, an in-process echo handler, closed loop at depth 1 and depth 8, with 50 and
 // with 1000 connections. Baseline, measured in the same run with the same load generator: a
 // plain Node `net` echo server with the same framing. The load generator runs in its own child
-// process (bench/load/client.ts); the baseline and ours alternate case by case (paired ratios).
+// process (bench/load/client.ts) and drives ours and the baseline in alternating slices of a
+// fraction of a second (bench/load/interleaved.ts), so a burst of load from elsewhere on a shared
+// machine falls on both alike; each run of a case gives one paired ratio.
 //
 // `dispatcher`: the echo handler placed inline (on the I/O thread; it declares itself
 // non-blocking): ≥ 0.9x at depth 1, ≥ 1.0x at depth 8. `dispatcher-module`: the same handler on
@@ -37,10 +39,43 @@ export interface LoadResult {
   clientCpuUsPerReq: number;
 }
 
-/** Runs the load generator in a child process against a port. */
-export function load(port: number, connections: number, depth: number, warmupMs: number, measureMs: number): Promise<LoadResult> {
+/**
+ * Runs the load generator in a child process against a port. `onPhase`: called as its measured
+ * window opens ('measure') and closes ('end').
+ */
+export function load(port: number, connections: number, depth: number, warmupMs: number, measureMs: number, onPhase?: (phase: 'measure' | 'end') => void): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLIENT, String(port), String(connections), String(depth), String(warmupMs), String(measureMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = onPhase === undefined ? process.env : { ...process.env, LOAD_PHASES: '1' };
+    const child = spawn(process.execPath, [CLIENT, String(port), String(connections), String(depth), String(warmupMs), String(measureMs)], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      out += s;
+      if (onPhase !== undefined && s.includes('"phase"')) {
+        if (s.includes('"phase":"measure"')) onPhase('measure');
+        if (s.includes('"phase":"end"')) onPhase('end');
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/**
+ * Runs the load generator against two servers at once, in alternating slices (interleaved.ts):
+ * `a` and `b` are measured over the same stretch of time.
+ */
+export function loadPair(portA: number, portB: number, connections: number, depth: number, warmupMs: number, measureMs: number, sliceMs: number): Promise<{ a: LoadResult; b: LoadResult }> {
+  return new Promise((resolve, reject) => {
+    const args = [CLIENT, String(portA), String(connections), String(depth), String(warmupMs), String(measureMs), '--pair', String(portB), String(sliceMs)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (s: string) => (out += s));
@@ -132,8 +167,10 @@ function rows(name: string, ours: LoadResult, base: LoadResult, rssMb: number, r
 let runsSoFar = 0;
 
 export async function runPlacement(o: ScenarioOptions, placement: Placement): Promise<ScenarioResult[]> {
-  const warmup = o.quick ? 500 : 1500;
-  const measure = o.quick ? 2000 : 5000;
+  /** Warm-up and measured time per side; slices alternate A B B A (interleaved.ts). */
+  const warmup = o.quick ? 300 : 1500;
+  const measure = o.quick ? 1500 : 5000;
+  const slice = o.quick ? 375 : 600;
   const cases: [number, number][] = [
     [50, 1],
     [50, 8],
@@ -149,17 +186,19 @@ export async function runPlacement(o: ScenarioOptions, placement: Placement): Pr
   });
   const base: LoadResult[] = [];
   const mine: LoadResult[] = [];
-  // Which side of a pair goes first alternates from case to case and from run to run, so that a
-  // drift in the machine's load (or the warm-up of the first side) favours neither side.
+  // Which side takes the first slice alternates from case to case and from run to run (the
+  // slices go A B B A, so neither side is favoured by a drift in the machine's load anyway).
   const flip = runsSoFar++ % 2 === 1;
   try {
     for (const [i, [c, d]] of cases.entries()) {
       if ((i % 2 === 1) !== flip) {
-        base.push(await load(baseline.port, c, d, warmup, measure));
-        mine.push(await load(ours.port, c, d, warmup, measure));
+        const r = await loadPair(baseline.port, ours.port, c, d, warmup, measure, slice);
+        base.push(r.a);
+        mine.push(r.b);
       } else {
-        mine.push(await load(ours.port, c, d, warmup, measure));
-        base.push(await load(baseline.port, c, d, warmup, measure));
+        const r = await loadPair(ours.port, baseline.port, c, d, warmup, measure, slice);
+        mine.push(r.a);
+        base.push(r.b);
       }
     }
   } finally {

@@ -3,7 +3,9 @@
 // the five agencies in the launcher's own process, the draw, the log-contract check), timed from spawn to exit, against the
 // parse-and-store baseline of the ingest scenario measured back to back with it. Target ≤ 3x.
 // The only flag given is --server-data (a scratch folder the bench removes; the default is a
-// fresh temp folder that the run leaves for the user to read).
+// fresh temp folder that the run leaves for the user to read). Its output is read for the time
+// breakdown: spawn to the first stored batch (`apuesta_recibida`), the first to the last, the last
+// to `sorteo`, and `sorteo` to the exit (medians over the timed runs).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,11 +18,31 @@ import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/actor-runtime.mjs', import.meta.url));
 
-async function wholeRun(agencies: number): Promise<{ ms: number; ok: boolean; summary: string }> {
+interface Phases {
+  firstBatch: number;
+  lastBatch: number;
+  sorteo: number;
+}
+
+async function wholeRun(agencies: number): Promise<{ ms: number; ok: boolean; summary: string; phases: Phases }> {
   const serverData = mkdtempSync(join(tmpdir(), 'lottery-e2e-bench-'));
   try {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'lottery', 'run', '--agencies', String(agencies), '--server-data', serverData], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'lottery', 'run', '--agencies', String(agencies), '--server-data', serverData], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const phases: Phases = { firstBatch: -1, lastBatch: -1, sorteo: -1 };
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      const at = performance.now() - t0;
+      const text = partial + s;
+      const cut = text.lastIndexOf('\n') + 1;
+      partial = text.slice(cut);
+      const lines = text.slice(0, cut);
+      if (lines.includes('action: apuesta_recibida')) {
+        if (phases.firstBatch < 0) phases.firstBatch = at;
+        phases.lastBatch = at;
+      }
+      if (lines.includes('action: sorteo')) phases.sorteo = at;
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
@@ -28,7 +50,7 @@ async function wholeRun(agencies: number): Promise<{ ms: number; ok: boolean; su
     clearTimeout(timer);
     const ms = performance.now() - t0;
     const summary = /log contract ok; .*/.exec(stderr)?.[0] ?? stderr.trim().split('\n').pop() ?? '';
-    return { ms, ok: code === 0 && summary.startsWith('log contract ok; 78697 bets stored'), summary };
+    return { ms, ok: code === 0 && summary.startsWith('log contract ok; 78697 bets stored'), summary, phases };
   } finally {
     rmSync(serverData, { recursive: true, force: true });
   }
@@ -41,16 +63,19 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
   const pairs = o.quick ? 1 : 2;
   const ours: number[] = [];
   const base: number[] = [];
+  const phases: Phases[] = [];
   let ok = true;
   let summary = '';
   for (let i = 0; i < pairs; i++) {
     base.push((await baseline(data.dir, 5)).ms);
     const r = await wholeRun(5);
     ours.push(r.ms);
+    phases.push(r.phases);
     ok &&= r.ok;
     summary = r.summary;
   }
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const phase = (f: (p: Phases, i: number) => number): number => Math.round(med(phases.map(f)));
   return [
     {
       name: 'lottery.end-to-end',
@@ -61,7 +86,17 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
       target: { ratio: 3 },
       lowerIsBetter: true,
       ratios: ours.map((v, i) => v / base[i]),
-      extra: { correct: ok ? 'yes' : 'NO', result: summary, dataset: data.official ? 'official' : 'generated', runs: ours.map((v) => Math.round(v)).join(' ') },
+      extra: {
+        correct: ok ? 'yes' : 'NO',
+        result: summary,
+        dataset: data.official ? 'official' : 'generated',
+        runs: ours.map((v) => Math.round(v)).join(' '),
+        // ms, medians: spawn to the first stored batch, first to last, last to sorteo, sorteo to exit.
+        toFirstBatchMs: phase((p) => p.firstBatch),
+        ingestMs: phase((p) => p.lastBatch - p.firstBatch),
+        toSorteoMs: phase((p) => p.sorteo - p.lastBatch),
+        sorteoToExitMs: phase((p, i) => ours[i] - p.sorteo),
+      },
     },
   ];
 }

@@ -13,9 +13,10 @@
 // Before and after: STARTUP_COMPARE=<another checkout>/bin/actor-runtime.mjs also starts that
 // command in every round (interleaved with ours and `node -e 0`, order alternating) and reports it
 // as `startup.<case>.compare`, so a change is measured against the code it replaces in one run.
+// STARTUP_ONLY=<case,...> runs only those cases.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ECHO = fileURLToPath(new URL('../load/echo-handler.ts', import.meta.url));
 /** Another checkout's command measured beside ours (before/after), or null. */
 const COMPARE = process.env.STARTUP_COMPARE || null;
+/** STARTUP_ONLY=dispatcher,help: only these cases (a targeted measurement); all when unset. */
+const ONLY = process.env.STARTUP_ONLY ? new Set(process.env.STARTUP_ONLY.split(',')) : null;
 
 export interface CaseContext {
   /** A free loopback port: the server's port, or where a one-shot tool sends (the bench listens there). */
@@ -62,7 +65,8 @@ export const STARTUP_CASES: StartupCase[] = [
     until: 'listening',
     target: 4,
   },
-  { name: 'dispatcher', args: (c) => ['run', dispatcherTopology(c), '--no-control'], until: 'listening', target: 4 },
+  // As a user starts one: `run` on a dispatcher file (the adopter picks its threads), control socket on.
+  { name: 'dispatcher', args: (c) => ['run', dispatcherFile(c)], until: 'listening', target: 4 },
   // One-shot tools: the event dispatcher's `signal` (over TCP, so the bench sees its byte) and a broker client op.
   { name: 'signal', args: (c) => ['signal', '--type', 'tcp', '--host', `127.0.0.1:${c.port}`, 'example/HELLO'], until: 'first-byte', target: 3 },
   { name: 'broker-create', args: (c) => ['broker', 'create', '--socket', c.socket], until: 'first-byte', unix: true, target: 3 },
@@ -74,21 +78,25 @@ function agencyFile(dir: string): string {
   return f;
 }
 
-function dispatcherTopology(c: CaseContext): string {
-  const f = join(c.dir, `dispatcher-${c.port}.yaml`);
-  writeFileSync(
-    f,
-    [
-      'name: startup-bench',
-      'threads: 1 # one dispatcher, one I/O thread (what the adopter of an original config.json sets)',
-      'logLevel: warn',
-      'dispatchers:',
-      '  instances:',
-      `    - { Name: echo, IP: 127.0.0.1, Port: ${c.port}, Framing: length32, Protocol: json, LogLevel: 2, LockFile: ${join(c.dir, `d-${c.port}.lock`)},`,
-      `        Handler: { Kind: module, Module: ${ECHO}, Export: handle }, Workers: { Min: 1, Max: 1 } }`,
-      '',
-    ].join('\n'),
-  );
+/**
+ * One dispatcher in the native format (dispatcher.md §2: `{"Version": 2, "Dispatchers": [...]}`),
+ * started with `run <file>` as its README shows: the adopter decides the threads (a dispatcher of its
+ * own file runs on the main thread), every other key takes its default (20 groups, 1500 connections).
+ */
+function dispatcherFile(c: CaseContext): string {
+  const f = join(c.dir, `dispatcher-${c.port}.json`);
+  const dispatcher = {
+    Name: 'echo',
+    IP: '127.0.0.1',
+    Port: c.port,
+    Allow: ['127.0.0.1/32'],
+    Framing: 'length32',
+    Protocol: 'json',
+    Handler: { Kind: 'module', Module: ECHO, Export: 'handle' },
+    Workers: { Min: 1, Max: 1 },
+    LockFile: join(c.dir, `d-${c.port}.lock`),
+  };
+  writeFileSync(f, `${JSON.stringify({ Version: 2, Dispatchers: [dispatcher] }, null, 2)}\n`);
   return f;
 }
 
@@ -184,8 +192,20 @@ async function sample(argv: string[], until: StartupCase['until'], port: number,
     if (settle && child.exitCode === null && child.signalCode === null) await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
+    removeControlSocket(child.pid);
     // Closed before the next start listens on the same port.
     if (sink) await new Promise<void>((r) => sink!.close(() => r()));
+  }
+}
+
+/** A `run` ended by kill -9 leaves its control socket (`<tmp>/actor-runtime/<name>.<pid>.sock`): removed here, not left to pile up. */
+function removeControlSocket(pid: number | undefined): void {
+  if (pid === undefined) return;
+  const dir = join(tmpdir(), 'actor-runtime');
+  try {
+    for (const f of readdirSync(dir)) if (f.endsWith(`.${pid}.sock`)) rmSync(join(dir, f), { force: true });
+  } catch {
+    // no folder: nothing was left
   }
 }
 
@@ -200,7 +220,7 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   try {
     const node = async (): Promise<number> => (await sample(['-e', '0'], 'exit', 0)).ms;
-    for (const c of STARTUP_CASES) {
+    for (const c of STARTUP_CASES.filter((x) => ONLY === null || ONLY.has(x.name))) {
       const socket = join(dir, `${c.name}.sock`);
       // One port per case, for every start of it: each start is the same command line with the same
       // files, as a user's next start is (the start-up caches, README "Start-up caches", apply;

@@ -12,12 +12,20 @@ export function jsonError(code: JsonErrorCode, message: string): string {
   return JSON.stringify({ error: { code, message } });
 }
 
+/** A frame's UTF-8 text. */
+export function frameText(frame: Uint8Array): string {
+  return Buffer.isBuffer(frame) ? frame.toString('utf8') : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
+}
+
+/** The reply to a frame that is not JSON (always the same text). */
+export const MALFORMED_JSON_REPLY = jsonError('MALFORMED', 'the frame is not valid JSON');
+
 export function decodeJson(frame: Uint8Array): JsonDecoded {
-  const text = Buffer.isBuffer(frame) ? frame.toString('utf8') : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
+  const text = frameText(frame);
   try {
     return { kind: 'valid', value: JSON.parse(text), text };
   } catch {
-    return { kind: 'malformed', text, reply: jsonError('MALFORMED', 'the frame is not valid JSON') };
+    return { kind: 'malformed', text, reply: MALFORMED_JSON_REPLY };
   }
 }
 

@@ -2,7 +2,7 @@
 // request for a worker or an immediate reply, and turn handler outcomes into reply text.
 // Runs on the dispatcher's I/O thread; pure.
 
-import { decodeJson, jsonError, serialiseJson, type JsonErrorCode } from './json.ts';
+import { frameText, jsonError, MALFORMED_JSON_REPLY, serialiseJson, type JsonErrorCode } from './json.ts';
 import { decodeLegacy, errorTx, replyFromService, serialiseLegacy, txDone, type LegacyTx } from './legacy-tx.ts';
 
 export type DispatchProtocolName = 'legacy-tx' | 'json';
@@ -54,9 +54,15 @@ export const jsonProtocol: DispatchProtocol = {
   ascii: false,
   textRequests: true,
   decode(frame) {
-    const d = decodeJson(frame);
-    if (d.kind === 'valid') return { kind: 'request', request: d.text, parsed: d.value };
-    return { kind: 'reply', reply: d.reply, why: 'malformed', text: d.text };
+    // decodeJson's rules, building the Decoded at once (one object per request, not two).
+    const text = frameText(frame);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { kind: 'reply', reply: MALFORMED_JSON_REPLY, why: 'malformed', text };
+    }
+    return { kind: 'request', request: text, parsed };
   },
   success(_request, value) {
     return serialiseJson(value);

@@ -3,11 +3,13 @@
 // booting them is the longest part of the start. bin/actor-runtime.ts calls prestartForRun with the
 // arguments after `run`; the threads boot while commander, the command and the topology load. A
 // wrong guess (an option it does not know) costs a thread started or terminated later, nothing else.
-// Imports only node:fs, node:os and the prestart module: it runs before everything else.
+// Imports only node:fs, node:os, the prestart module and the topology cache's reader (no yaml, no
+// zod): it runs before everything else.
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { prestartWorkers } from '../threads/prestart.ts';
+import { readCachedTopology, type CachedTopology } from '../kernel/topology-cache.ts';
 
 /** `run`'s options that take a value (runtime/cli/commands.ts): their value is not the topology. */
 const WITH_VALUE = new Set(['--for', '--threads', '--control', '--stop-timeout', '--view', '--view-secret-file']);
@@ -46,7 +48,14 @@ export function takeEarlyPrestart(): boolean {
   return was;
 }
 
-/** The worker threads a run will likely use, before the file is parsed: --threads, a top-level `threads:` key, or one per core. */
+/** The cached topology threadsHint found, kept for planRun (run-plan.ts) so that it is read once. */
+let looked: { file: string; text: string; hit: CachedTopology } | null = null;
+
+/**
+ * The worker threads a run will likely use, before the file is parsed: --threads, a top-level
+ * `threads:` key, what the cached topology of the file says (runtime/kernel/topology-cache.ts: what
+ * an adopter chose for a file without the key, e.g. none for a file of one dispatcher), or one per core.
+ */
 export function threadsHint(file: string, threads?: string): number {
   if (threads !== undefined) return Number(threads) || 0;
   let text = '';
@@ -56,5 +65,16 @@ export function threadsHint(file: string, threads?: string): number {
     return 0; // the reader reports it
   }
   const m = /^threads:\s*(\d+)\b/m.exec(text) ?? /^\s{0,4}"threads"\s*:\s*(\d+)/m.exec(text);
-  return m ? Number(m[1]) : availableParallelism();
+  if (m) return Number(m[1]);
+  const hit = readCachedTopology(file, text);
+  if (hit === null) return availableParallelism();
+  looked = { file, text, hit };
+  return hit.kernel.threads ?? availableParallelism();
+}
+
+/** The cached topology threadsHint read for this file with exactly this text, once; else null. */
+export function takeLookedUpTopology(file: string, text: string): CachedTopology | null {
+  const l = looked;
+  looked = null;
+  return l !== null && l.file === file && l.text === text ? l.hit : null;
 }

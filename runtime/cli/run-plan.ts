@@ -11,6 +11,7 @@ import { declaredModulesFor, loadSubsystems, loadSubsystemsFor, registeredSubsys
 import { readCachedTopology, topologyCacheDir, watchLoads, writeCachedTopology, type CachedTopology } from '../kernel/topology-cache.ts';
 import { hintPreload } from '../threads/prestart.ts';
 import { CliError } from './errors.ts';
+import { takeLookedUpTopology } from './run-early.ts';
 
 export interface RunPlan {
   /** Absolute path of the topology file, and its folder. */
@@ -33,7 +34,8 @@ export async function planRun(file: string): Promise<RunPlan> {
   } catch {
     // the full path reports it, as ever
   }
-  const hit = text !== null ? readCachedTopology(file, text) : null;
+  // Looked up already when the threads were prestarted (run-early.ts), else now.
+  const hit = text !== null ? (takeLookedUpTopology(file, text) ?? readCachedTopology(file, text)) : null;
   if (hit !== null) {
     try {
       return await fromCache(file, hit);

@@ -8,13 +8,15 @@
 //   - after `destroy()` only `closed` still runs, and after `detach()` (an owner that is going
 //     away, e.g. in an actor's stop hook) nothing does: no "is this still my socket?" checks;
 //   - `close(graceMs)`: end, then destroy after a grace period if the peer never finishes;
-//   - `flushed(deadlineMs)`: wait for the write buffer to empty, with a deadline.
+//   - `flushed(deadlineMs)`: wait for the write buffer to empty, with a deadline;
+//   - `frameTimeoutMs`: a frame must complete within this long of its first byte (frame-watch.ts).
 // Handlers run on the owner's thread from the stream's events, outside any actor turn: they may
 // act on the owner's state directly (one thread) or `tell` the owner.
 
 import type { Duplex } from 'node:stream';
 import type { FrameDecoder } from '../../protocols/framing/types.ts';
 import type { ProtocolError } from '../../protocols/errors.ts';
+import { framePushed, frameTimerFired, type FrameWatch } from './frame-watch.ts';
 
 export interface StreamHandlers<F> {
   /** Frames completed by one read (never empty). */
@@ -31,6 +33,8 @@ export interface StreamHandlers<F> {
   error?(err: Error): void;
   /** Nothing was read for `idleTimeoutMs`. */
   idle?(): void;
+  /** A frame was still incomplete `frameTimeoutMs` after its first byte (reading goes on: the owner decides). */
+  frameTimeout?(): void;
   /** The stream is gone. Runs once, also after `destroy()`; never after `detach()`. */
   closed?(): void;
   /** A handler threw. Default: destroy this connection. */
@@ -49,13 +53,23 @@ export interface StreamOptions<F> {
   pauseOnWriteBlock?: boolean;
   /** Call `idle` after this long without bytes read (0: never). */
   idleTimeoutMs?: number;
+  /** Call `frameTimeout` when a frame is still incomplete this long after its first byte (0: never). */
+  frameTimeoutMs?: number;
   /** How long `close()` waits for the peer before destroying (default 2000 ms). */
   closeGraceMs?: number;
 }
 
 const WRITE_HOLD = 'write';
 
-export class StreamConnection<F = Buffer> {
+/**
+ * The connection that adopted a stream first. Its `data` listener is one function shared by every
+ * stream (EventEmitter calls it with the stream as `this`): a read loads no closure and context of
+ * its own, which at a thousand connections are cache misses.
+ */
+const OWNER = Symbol('StreamConnection');
+type Owned = Duplex & { [OWNER]?: StreamConnection<unknown> };
+
+export class StreamConnection<F = Buffer> implements FrameWatch {
   readonly stream: Duplex;
   private readonly h: StreamHandlers<F>;
   private decoder: FrameDecoder<F> | null;
@@ -74,6 +88,11 @@ export class StreamConnection<F = Buffer> {
   private idleMs: number;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastRead = 0;
+  private readonly frameMs: number;
+  private frameTimer: NodeJS.Timeout | null = null;
+  /** FrameWatch (frame-watch.ts): kept here so a read loads no watch object of its own. */
+  frameSince = 0;
+  frameArmed = false;
 
   constructor(stream: Duplex, opts: StreamOptions<F>) {
     this.stream = stream;
@@ -82,9 +101,14 @@ export class StreamConnection<F = Buffer> {
     this.pauseOnWriteBlock = opts.pauseOnWriteBlock ?? true;
     this.graceMs = opts.closeGraceMs ?? 2000;
     this.idleMs = opts.idleTimeoutMs ?? 0;
+    this.frameMs = opts.frameTimeoutMs ?? 0;
     if (opts.holdAtStart !== undefined) this.holds.add(opts.holdAtStart);
     stream.pause();
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    const owned = stream as Owned;
+    if (owned[OWNER] === undefined) {
+      owned[OWNER] = this as StreamConnection<unknown>;
+      stream.on('data', StreamConnection.ownedData);
+    } else stream.on('data', (chunk: Buffer) => this.onData(chunk)); // adopted again: its own listener
     stream.on('end', () => this.call(this.h.end));
     stream.on('drain', () => this.onDrain());
     stream.on('error', (err: Error) => this.call(this.h.error, err));
@@ -129,6 +153,7 @@ export class StreamConnection<F = Buffer> {
   discardInput(): void {
     this.discarding = true;
     this.decoder = null;
+    this.stopFrame();
     this.update();
   }
 
@@ -143,7 +168,7 @@ export class StreamConnection<F = Buffer> {
   /** Writes if the stream still takes writes. False: refused (buffered over the mark) or gone. */
   write(data: Uint8Array | string): boolean {
     const s = this.stream;
-    if (s.destroyed || !s.writable) return false;
+    if (!s.writable) return false; // false once ended, destroyed or errored (one getter, not two)
     if (s.write(data)) return true;
     if (!this.blocked) {
       this.blocked = true;
@@ -176,6 +201,7 @@ export class StreamConnection<F = Buffer> {
   close(graceMs = this.graceMs): void {
     const s = this.stream;
     this.stopIdle();
+    this.stopFrame();
     if (s.destroyed) return;
     if (!s.writableEnded) s.end();
     if (this.graceTimer === null) {
@@ -188,6 +214,7 @@ export class StreamConnection<F = Buffer> {
   destroy(): void {
     this.silenced = true;
     this.stopIdle();
+    this.stopFrame();
     this.clearGrace();
     if (!this.stream.destroyed) this.stream.destroy();
   }
@@ -197,8 +224,13 @@ export class StreamConnection<F = Buffer> {
     this.detached = true;
     this.silenced = true;
     this.stopIdle();
+    this.stopFrame();
     this.clearGrace();
     if (!this.stream.destroyed) this.stream.destroy();
+  }
+
+  private static ownedData(this: Owned, chunk: Buffer): void {
+    this[OWNER]!.onData(chunk);
   }
 
   private onData(chunk: Buffer): void {
@@ -210,6 +242,10 @@ export class StreamConnection<F = Buffer> {
       return;
     }
     const frames = dec.push(chunk);
+    if (this.frameMs > 0) {
+      const ms = framePushed(this, dec.buffered, frames.length, this.frameMs, Date.now);
+      if (ms > 0) this.armFrame(ms);
+    }
     if (frames.length > 0) this.call(this.h.frames, frames);
     if (dec.error !== null && this.decoder === dec) {
       this.discardInput();
@@ -229,6 +265,7 @@ export class StreamConnection<F = Buffer> {
     this.isClosed = true;
     this.flowing = false;
     this.stopIdle();
+    this.stopFrame();
     this.clearGrace();
     this.call(this.h.closed);
   }
@@ -253,6 +290,25 @@ export class StreamConnection<F = Buffer> {
       else this.idleTimer = setTimeout(check, this.idleMs - quiet).unref();
     };
     this.idleTimer = setTimeout(check, ms).unref();
+  }
+
+  private armFrame(ms: number): void {
+    this.frameTimer = setTimeout(StreamConnection.frameFired, ms, this).unref();
+  }
+
+  private static frameFired(c: StreamConnection<unknown>): void {
+    c.frameTimer = null;
+    if (c.silenced || c.discarding || c.isClosed) return;
+    const r = frameTimerFired(c, Date.now(), c.frameMs);
+    if (r > 0) c.armFrame(r);
+    else if (r < 0) c.call(c.h.frameTimeout);
+  }
+
+  private stopFrame(): void {
+    if (this.frameTimer !== null) clearTimeout(this.frameTimer);
+    this.frameTimer = null;
+    this.frameArmed = false;
+    this.frameSince = 0;
   }
 
   private stopIdle(): void {

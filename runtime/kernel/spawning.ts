@@ -49,7 +49,10 @@ export function createCell(h: Host, parent: Ref<unknown>, path: string, module: 
   holder.scheduled = true;
   h.cells.set(path, holder);
   releaseHeld(h, holder);
-  loadDef(module, defName).then(
+  // Loaded a macrotask later: importing a module graph runs synchronously for milliseconds, and
+  // what the parent starts in the same turn (a listener's bind, whose callbacks wait for this
+  // turn's microtasks) goes first. Its mail waits in the placeholder either way.
+  new Promise<void>((r) => setImmediate(r)).then(() => loadDef(module, defName)).then(
     (d) => {
       if (h.cells.get(path) !== holder) return;
       h.cells.delete(path);

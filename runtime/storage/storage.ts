@@ -32,6 +32,12 @@ export interface Store {
 export interface StoreOptions {
   /** `full` (default) syncs every commit; `normal` syncs at checkpoints (faster, may lose the last commits on power loss). */
   durability?: 'full' | 'normal';
+  /**
+   * One process owns the file (a single writer): its locks are taken once and kept, and the WAL
+   * index lives in the process's memory instead of a shared `-shm` file. Saves the lock calls of
+   * every transaction; another connection cannot open the file while this one is open.
+   */
+  exclusive?: boolean;
 }
 
 class SqliteStore implements Store {
@@ -45,6 +51,8 @@ class SqliteStore implements Store {
     if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
     const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
     this.db = new sqlite.DatabaseSync(location);
+    // EXCLUSIVE must come before the first access in WAL mode (no shared-memory index is made then).
+    if (o.exclusive) this.db.exec('PRAGMA locking_mode=EXCLUSIVE;');
     this.db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${o.durability === 'normal' ? 'NORMAL' : 'FULL'}; PRAGMA busy_timeout=5000;`);
   }
 

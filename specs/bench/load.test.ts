@@ -1,6 +1,7 @@
 // The load generators of the request/response benchmarks (bench/load/closed-loop.ts and its two
 // protocols) against their plain baselines over real loopback sockets: every reply counted and
-// checked, nothing lost, and a server that answers wrongly is counted as errors.
+// checked, nothing lost, and a server that answers wrongly is counted as errors; the paired mode
+// (interleaved.ts) measures both of its servers.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,6 +71,47 @@ describe('bench load generators', () => {
       assert.ok(r.errors > 0 && r.errors >= r.requests, JSON.stringify(r));
     } finally {
       await srv.close();
+    }
+  });
+
+  it('client.ts --pair drives two servers in alternating slices: each measured, a wrong one counted as errors', async () => {
+    const good = await startEchoServer();
+    let served = 0; // requests the wrong server got: it must be driven too
+    const wrong = await startPlainServer((sock) => {
+      let pending = Buffer.alloc(0);
+      sock.on('data', (chunk: Buffer) => {
+        const b = Buffer.concat([pending, chunk]);
+        let off = 0;
+        while (b.length - off >= 4 && b.length - off - 4 >= b.readUInt32BE(off)) {
+          const end = off + 4 + b.readUInt32BE(off);
+          const frame = Buffer.from(b.subarray(off, end));
+          frame[frame.length - 1] ^= 1;
+          sock.write(frame);
+          served++;
+          off = end;
+        }
+        pending = Buffer.from(b.subarray(off));
+      });
+    });
+    try {
+      const r = await new Promise<{ a: Line; b: Line }>((resolve, reject) => {
+        const args = [CLIENT, String(good.port), '20', '4', '100', '400', '--pair', String(wrong.port), '100'];
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+        child.once('error', reject);
+        child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as { a: Line; b: Line }) : reject(new Error(`client exited ${code}`))));
+      });
+      assert.equal(r.a.connections, 20);
+      assert.ok(r.a.requests > 0 && r.a.rps > 0, JSON.stringify(r.a));
+      assert.equal(r.a.errors, 0);
+      assert.equal(r.a.lost, 0);
+      assert.ok(r.b.requests > 0 && r.b.rps > 0, JSON.stringify(r.b));
+      assert.ok(r.b.errors >= r.b.requests && served >= r.b.requests, JSON.stringify(r.b));
+      assert.equal(r.b.lost, 0);
+    } finally {
+      await good.close();
+      await wrong.close();
     }
   });
 

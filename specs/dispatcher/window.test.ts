@@ -1,17 +1,18 @@
 // The connection's reorder window (dispatcher.md §5.4), model-tested: replies answered in any
 // order leave in seq order, each exactly once, never more than `max` seqs open, and a late or
-// duplicate answer is refused.
+// duplicate answer is refused; a seq passed while the window is idle (written by the caller) keeps the order.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ReorderWindow } from '../../actors/dispatcher/window.ts';
 
-type Op = { k: 'open' } | { k: 'answered' } | { k: 'answer'; pick: number } | { k: 'take' };
+type Op = { k: 'open' } | { k: 'answered' } | { k: 'pass' } | { k: 'answer'; pick: number } | { k: 'take' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.constant<Op>({ k: 'open' }),
   fc.constant<Op>({ k: 'answered' }),
+  fc.constant<Op>({ k: 'pass' }),
   fc.nat(1000).map<Op>((pick) => ({ k: 'answer', pick })),
   fc.constant<Op>({ k: 'take' }),
 );
@@ -35,6 +36,14 @@ test('replies leave in seq order, each once, within the in-flight limit', () => 
             waiting.push(seq);
             assert.equal(w.request(seq), `req${seq}`);
           }
+        } else if (o.k === 'pass') {
+          // Answered at once and written by the caller: only while nothing is open or unwritten.
+          assert.equal(w.idle, w.inFlight === 0);
+          if (!w.idle) continue;
+          const expect = w.nextSeq;
+          assert.equal(w.pass(), expect);
+          written.push(expect);
+          assert.ok(!w.waiting(expect));
         } else if (o.k === 'answer') {
           if (waiting.length === 0) continue;
           const seq = waiting.splice(o.pick % waiting.length, 1)[0];

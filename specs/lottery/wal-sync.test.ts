@@ -3,7 +3,9 @@
 // runs, that one fails), over any interleaving of commits and completions, with 1, 2 or 4 syncs in
 // flight. Properties: no reply is acknowledged before a sync that started after its commit has
 // ended; acknowledgements go out in commit order; after a failed sync nothing more is acknowledged
-// (the waiting replies and every later one fail); close() settles everything still waiting.
+// (the waiting replies and every later one fail); close() settles everything still waiting; `busy`
+// holds while no sync can start, and the end of the last running sync is told (the BetStore
+// commits what it held back meanwhile).
 import assert from 'node:assert/strict';
 import { fdatasyncSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +82,42 @@ describe('WAL group commit', () => {
           let failed = false;
           ws.after(() => assert.fail('acknowledged after a failed sync'), () => (failed = true));
           assert.ok(failed);
+        }
+        ws.close();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('busy while no sync can start; idle is told when the last sync ends with nothing waiting (a held commit may go then)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(1, 2, 4), fc.array(step, { minLength: 1, maxLength: 60 }), (maxInFlight, steps) => {
+        // Syncs started, in order; a sync that ends settles every one started before it as well.
+        const running: { id: number; done: (err: NodeJS.ErrnoException | null) => void }[] = [];
+        const unsettled = new Set<number>();
+        let ids = 0;
+        let idles = 0;
+        const ws = new WalSync(wal, true, () => {}, {
+          maxInFlight,
+          sync: (_fd, done) => {
+            running.push({ id: ids, done });
+            unsettled.add(ids++);
+          },
+          onIdle: () => idles++,
+        });
+        for (const st of steps) {
+          if (st.t === 'commit') ws.after(() => {}, () => {});
+          else if (running.length > 0) {
+            const [s] = running.splice(st.pick % running.length, 1);
+            const live = unsettled.has(s.id);
+            for (const id of [...unsettled]) if (id <= s.id) unsettled.delete(id);
+            const before = { idles, started: ids };
+            s.done(null);
+            // Told only when this ended the last running sync and no other started in its place.
+            const expected = live && unsettled.size === 0 && ids === before.started ? 1 : 0;
+            assert.equal(idles - before.idles, expected, 'idle told exactly when the last sync ended with nothing waiting');
+          }
+          assert.equal(ws.busy, unsettled.size >= maxInFlight, `busy with ${unsettled.size} of ${maxInFlight} running`);
         }
         ws.close();
       }),

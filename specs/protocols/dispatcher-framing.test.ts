@@ -97,6 +97,27 @@ describe('json protocol', () => {
     assert.equal(serialiseJson(10n), null);
   });
 
+  it('json protocol object: decode agrees with decodeJson on any bytes (valid JSON, mutated JSON, garbage)', () => {
+    const bytes = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }).map((v) => Buffer.from(JSON.stringify(v))),
+      fc.tuple(anyJsonObject, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([t, at, b]) => {
+        const buf = Buffer.from(t);
+        buf[at % buf.length] = b;
+        return buf;
+      }),
+      fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u)),
+    );
+    fc.assert(
+      fc.property(bytes, (frame) => {
+        const ref = decodeJson(frame);
+        const d = jsonProtocol.decode(frame);
+        if (ref.kind === 'valid') assert.deepEqual(d, { kind: 'request', request: ref.text, parsed: ref.value });
+        else assert.deepEqual(d, { kind: 'reply', reply: ref.reply, why: 'malformed', text: ref.text });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('legacy-tx protocol object: echo and malformed are immediate replies', () => {
     assert.equal(legacyTxProtocol.decode(Buffer.from('{}')).kind, 'reply');
     const d = legacyTxProtocol.decode(Buffer.from('nope'));

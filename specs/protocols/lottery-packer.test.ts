@@ -3,11 +3,12 @@
 // escaping, accents and emoji, control characters, bad dates, leading zeros, wrong field counts,
 // invalid UTF-8, overlong names) and any maxAmount and packet cap, the packer rejects exactly the
 // rows parseAgencyCsvRow rejects, with the same error, and its packets are byte for byte
-// encodeABet over the Batcher's groups.
+// encodeABet over the Batcher's groups. Its UTF-8 check decides as isUtf8 does, on any bytes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { APacker, Batcher, encodeABet, parseAgencyCsvRow, setABatchId, sizer, type Bet } from '../../protocols/lottery/index.ts';
+import { isUtf8 } from 'node:buffer';
+import { APacker, Batcher, encodeABet, isUtf8Range, parseAgencyCsvRow, setABatchId, sizer, type Bet } from '../../protocols/lottery/index.ts';
 import { RUNS } from './helpers.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -83,6 +84,24 @@ const lineBytes = fc.oneof(
 );
 
 describe('protocol A packer (the agency hot path)', () => {
+  it('its UTF-8 check agrees with isUtf8 on any bytes and any range', () => {
+    // Bytes near the boundaries that matter: ASCII, continuations, lead bytes of every width, the invalid ones.
+    const byte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 0x9f, 0xa0, 0x8f, 0x90));
+    const text = fc.string({ unit: 'binary', maxLength: 12 }).map((t) => [...Buffer.from(t, 'utf8')]);
+    const lead = fc.constantFrom(0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xef, 0xf0, 0xf1, 0xf4, 0xf5);
+    const cont = fc.constantFrom(0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0);
+    const sequence = fc.tuple(lead, fc.array(cont, { minLength: 0, maxLength: 3 })).map(([l, c]) => [l, ...c]);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(byte.map((b) => [b]), text, sequence), { maxLength: 12 }), fc.nat(), fc.nat(), (parts, x, y) => {
+        const b = new Uint8Array(parts.flat());
+        const from = b.length ? x % (b.length + 1) : 0;
+        const to = from + (b.length - from ? y % (b.length - from + 1) : 0);
+        assert.equal(isUtf8Range(b, from, to), isUtf8(b.subarray(from, to)), Buffer.from(b.subarray(from, to)).toString('hex'));
+      }),
+      { numRuns: RUNS * 20 },
+    );
+  });
+
   it('rejects exactly the rows the general path rejects and packs byte-identical packets', () => {
     fc.assert(
       fc.property(

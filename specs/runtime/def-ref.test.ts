@@ -46,3 +46,17 @@ test('a reference to a name its module does not define fails that spawn only', a
   const ok = sys.spawn(Doubler, { name: 'ok', props: { add: 0 }, thread: 0 });
   assert.equal(await ok.ask(3, { timeoutMs: 10_000 }), 6);
 });
+
+test('spawned by reference on its parent thread, the module loads after the spawning turn: a listener started in that turn binds first', async () => {
+  const { default: net } = await import('node:net');
+  const sys = await ActorSystem.start({ threads: 0, logLevel: 'silent' });
+  systems.push(sys);
+  const Echo = defRef<string>(new URL('./fixtures/by-reference-late.ts', import.meta.url).href, 'Echo');
+  const ref = sys.spawn(Echo, { name: 'late', props: undefined, thread: 'main' });
+  // The same turn: a bind (completed in a later tick, after this turn's microtasks).
+  const server = net.createServer();
+  const loadedWhenBound = await new Promise<boolean>((resolve) => server.listen(0, '127.0.0.1', () => resolve(findDef(Echo.id) !== undefined)));
+  server.close();
+  assert.equal(loadedWhenBound, false, 'the module was loaded before the listener bound');
+  assert.equal(await ref.ask('x', { timeoutMs: 10_000 }), 'x', 'mail sent meanwhile waits for the real actor');
+});

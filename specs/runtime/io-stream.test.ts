@@ -263,3 +263,26 @@ test('a FIFO, read through a Duplex', async () => {
   assert.deepEqual(got, ['via', 'fifo']);
   conn.destroy();
 });
+
+test('a handlers object with methods gets itself as `this`; a second connection on the same stream reads with its own listener', async () => {
+  // The first adopter reads through the shared `data` listener (the stream points at it), a
+  // second one through a listener of its own: each gets every chunk, as with one closure each.
+  class Owner implements StreamHandlers<Buffer> {
+    readonly got: string[] = [];
+    frames(fs: Buffer[]): void {
+      for (const f of fs) this.got.push(f.toString());
+    }
+  }
+  const a = new Owner();
+  const b = new Owner();
+  await serve((s) => {
+    new StreamConnection(s, { decoder: new Length32Decoder(FRAMING), handlers: a });
+    return new StreamConnection(s, { decoder: new Length32Decoder(FRAMING), handlers: b });
+  }).then(({ l }) => {
+    const c = client(l.port);
+    c.write(Buffer.concat([frame('one'), frame('two')]));
+  });
+  await waitFor(() => a.got.length === 2 && b.got.length === 2, 'both connections read both frames');
+  assert.deepEqual(a.got, ['one', 'two']);
+  assert.deepEqual(b.got, ['one', 'two']);
+});

@@ -1,9 +1,11 @@
 // The embedded store (node:sqlite): transactions roll back on throw (also nested ones), batches are
-// atomic, and committed data survives closing and reopening the file.
+// atomic, and committed data survives closing and reopening the file; an exclusive store (one owning
+// process) keeps its commits across a kill -9 of that process.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -136,4 +138,34 @@ test('an in-memory store works and forgets', () => {
   const again = openStore(':memory:');
   assert.throws(() => again.all('SELECT v FROM t'), /no such table/);
   again.close();
+});
+
+test('an exclusive store (one owning process) keeps no -shm file, and its commits outlive a kill -9 of that process', async () => {
+  const path = join(dir, 'exclusive', 'data.db');
+  const x = openStore(path, { exclusive: true });
+  x.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
+  x.batch('INSERT INTO kv VALUES (?, ?)', [['a', 1]]);
+  assert.equal(existsSync(`${path}-shm`), false, 'the WAL index is in memory');
+  assert.equal(existsSync(`${path}-wal`), true);
+  x.close();
+  // A process that holds the store exclusively, commits, says so, and is killed.
+  const storage = new URL('../../runtime/storage/storage.ts', import.meta.url).pathname;
+  const code = `const { openStore } = await import(${JSON.stringify(storage)});
+    const s = openStore(${JSON.stringify(path)}, { exclusive: true });
+    s.batch('INSERT INTO kv VALUES (?, ?)', [['b', 2], ['c', 3]]);
+    process.stdout.write('committed\\n');
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('committed') && resolve());
+    child.once('exit', (c) => reject(new Error(`exited with ${c} before committing`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const b = openStore(path);
+  try {
+    assert.deepEqual(all(b), [{ k: 'a', v: 1 }, { k: 'b', v: 2 }, { k: 'c', v: 3 }]);
+  } finally {
+    b.close();
+  }
 });

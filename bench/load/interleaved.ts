@@ -1,0 +1,147 @@
+// The closed loop of closed-loop.ts against two servers in alternating slices, for a ratio that
+// a shared machine's load moves less: one load generator holds N connections to each server and
+// drives one side at a time for `sliceMs`, in the order A B B A A B B A … (so a drift in the
+// machine's load, or in warm-up, favours neither side), until each side had `measureMs` of
+// measured time. A burst of load from elsewhere lasting seconds then falls on both sides alike,
+// where back-to-back runs of several seconds each put it on one side only.
+//
+// A slice: every connection of the side sends `depth` requests, each reply sends the next; the
+// first third of the slice (at most 150 ms) fills the pipeline and is not counted; at the end
+// of the slice no new request is sent and the side's replies still in flight are awaited (not
+// counted) before the other side starts. Replies counted and latencies are those of the measured
+// part of each slice. Prints one JSON line `{"a": <result>, "b": <result>}`, each result shaped
+// like closed-loop.ts's line.
+
+import net from 'node:net';
+import type { LoadProtocol, LoopArgs } from './closed-loop.ts';
+
+const GRACE_MS = 3000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Side {
+  port: number;
+  conns: Conn<unknown>[];
+  /** Replies counted and the measured time (ms). */
+  replies: number;
+  measuredMs: number;
+  sent: number;
+  received: number;
+  errors: number;
+  lat: Float64Array;
+  nlat: number;
+}
+
+interface Conn<T> {
+  sock: net.Socket;
+  side: Side;
+  id: number;
+  n: number;
+  times: number[];
+  expect: T[];
+  head: number;
+}
+
+export interface PairArgs extends LoopArgs {
+  port2: number;
+  sliceMs: number;
+}
+
+/** Runs both sides, prints the JSON line and exits the process. */
+export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): Promise<never> {
+  const mkSide = (port: number): Side => ({ port, conns: [], replies: 0, measuredMs: 0, sent: 0, received: 0, errors: 0, lat: new Float64Array(4_000_000), nlat: 0 });
+  const sides = [mkSide(a.port), mkSide(a.port2)];
+  let active: Side | null = null;
+  /** Start of the measured part of the current slice (0: not measuring). */
+  let measureFrom = 0;
+
+  const sendOne = (c: Conn<T>): void => {
+    c.times.push(performance.now());
+    c.side.sent++;
+    c.expect.push(p.send(c.sock, c.id, c.n++));
+  };
+
+  const onReply = (c: Conn<T>, r: R): void => {
+    const i = c.head++;
+    const t = c.times[i];
+    const exp = c.expect[i];
+    if (c.head > 1024) {
+      c.times.splice(0, c.head);
+      c.expect.splice(0, c.head);
+      c.head = 0;
+    }
+    const side = c.side;
+    side.received++;
+    if (!p.matches(exp, r)) side.errors++;
+    if (side !== active) return; // the slice ended: in flight, not counted, nothing more sent
+    if (measureFrom !== 0) {
+      side.replies++;
+      if (t >= measureFrom && side.nlat < side.lat.length) side.lat[side.nlat++] = performance.now() - t;
+    }
+    sendOne(c);
+  };
+
+  const connect = (side: Side, id: number): Promise<Conn<T>> =>
+    new Promise((resolve, reject) => {
+      const sock = net.connect({ port: side.port, host: a.host, noDelay: true });
+      const c: Conn<T> = { sock, side, id, n: 0, times: [], expect: [], head: 0 };
+      if (p.encoding !== undefined) sock.setEncoding(p.encoding);
+      sock.once('connect', () => resolve(c));
+      sock.on('error', (err) => {
+        side.errors++;
+        reject(err);
+      });
+      sock.on('data', p.reader((r) => onReply(c, r)));
+    });
+
+  for (const side of sides) {
+    for (let i = 0; i < a.conns; i += 100) {
+      side.conns.push(...((await Promise.all(Array.from({ length: Math.min(100, a.conns - i) }, (_, k) => connect(side, i + k)))) as Conn<unknown>[]));
+    }
+  }
+
+  /** One slice of `side`: measured after `warm` ms when `measure`; then drained. */
+  const slice = async (side: Side, ms: number, measure: boolean): Promise<void> => {
+    active = side;
+    for (const c of side.conns as Conn<T>[]) for (let d = 0; d < a.depth; d++) sendOne(c);
+    const warm = Math.min(150, ms / 3);
+    await sleep(warm);
+    if (measure) measureFrom = performance.now();
+    await sleep(ms - warm);
+    if (measure) side.measuredMs += performance.now() - measureFrom;
+    measureFrom = 0;
+    active = null;
+    const by = Date.now() + GRACE_MS;
+    while (side.received < side.sent && Date.now() < by) await sleep(1);
+  };
+
+  const order = [0, 1, 1, 0];
+  // Warm-up: both sides, in the same alternation, not measured.
+  const warmSlice = Math.max(50, Math.min(a.sliceMs, a.warmupMs / 2));
+  for (let i = 0; i * warmSlice < a.warmupMs * 2 || i % 4 !== 0; i++) await slice(sides[order[i % 4]], warmSlice, false);
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; sides[0].measuredMs < a.measureMs || sides[1].measuredMs < a.measureMs || i % 4 !== 0; i++) {
+    await slice(sides[order[i % 4]], a.sliceMs, true);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  for (const side of sides) for (const c of side.conns) c.sock.destroy();
+  const result = (s: Side): Record<string, number> => {
+    const l = s.lat.subarray(0, s.nlat).sort();
+    const pct = (q: number): number => (s.nlat === 0 ? 0 : l[Math.min(s.nlat - 1, Math.floor((q / 100) * s.nlat))]);
+    return {
+      connections: a.conns,
+      depth: a.depth,
+      rps: s.replies / (s.measuredMs / 1000),
+      requests: s.replies,
+      p50: pct(50),
+      p90: pct(90),
+      p99: pct(99),
+      max: s.nlat ? l[s.nlat - 1] : 0,
+      errors: s.errors,
+      lost: s.sent - s.received,
+      // The load generator's CPU over both sides, per reply counted.
+      clientCpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, sides[0].replies + sides[1].replies),
+    };
+  };
+  process.stdout.write(`${JSON.stringify({ a: result(sides[0]), b: result(sides[1]) })}\n`);
+  process.exit(0);
+}
