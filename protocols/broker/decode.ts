@@ -209,17 +209,12 @@ export function decodeBrokerFrame(payload: Uint8Array): BrokerFrame {
       break;
     }
     case 'deliver-batch': {
-      const ntAt = r.pos;
-      const nt = r.u16('topic count');
-      if (nt === 0) throw new ProtocolError('invalid-field', 'deliver-batch names no topic', ntAt);
-      const topics = new Array<string>(nt);
-      for (let i = 0; i < nt; i++) topics[i] = r.str(r.u16('topic length'), 'topic');
+      const topics = readTopics(r, 'deliver-batch');
+      const nt = topics.length;
       const n = count(r, 'deliver-batch message count');
       const msgs = new Array<BatchedMessage>(n);
       for (let i = 0; i < n; i++) {
-        const tAt = r.pos;
-        const t = r.u16('topic index');
-        if (t >= nt) throw new ProtocolError('invalid-field', `topic index ${t} is outside the frame's ${nt} topics`, tAt);
+        const t = topicIndex(r, nt);
         const msg = r.str(r.u32('message length'), 'message');
         const pairs = count(r, 'subscriber count');
         r.need(16 * pairs, 'subscribers');
@@ -234,17 +229,12 @@ export function decodeBrokerFrame(payload: Uint8Array): BrokerFrame {
       break;
     }
     case 'deliver-runs': {
-      const ntAt = r.pos;
-      const nt = r.u16('topic count');
-      if (nt === 0) throw new ProtocolError('invalid-field', 'deliver-runs names no topic', ntAt);
-      const topics = new Array<string>(nt);
-      for (let i = 0; i < nt; i++) topics[i] = r.str(r.u16('topic length'), 'topic');
+      const topics = readTopics(r, 'deliver-runs');
+      const nt = topics.length;
       const n = count(r, 'deliver-runs message count');
       const msgs = new Array<RunMessage>(n);
       for (let i = 0; i < n; i++) {
-        const tAt = r.pos;
-        const t = r.u16('topic index');
-        if (t >= nt) throw new ProtocolError('invalid-field', `topic index ${t} is outside the frame's ${nt} topics`, tAt);
+        const t = topicIndex(r, nt);
         msgs[i] = { topic: t, msg: r.str(r.u32('message length'), 'message') };
       }
       const k = count(r, 'deliver-runs run count');
@@ -270,6 +260,24 @@ export function decodeBrokerFrame(payload: Uint8Array): BrokerFrame {
 }
 
 /** A batch's u32 count, 1..MAX_BATCH. */
+/** The topic table of a deliver-batch or deliver-runs frame: at least one topic. */
+function readTopics(r: Reader, type: string): string[] {
+  const at = r.pos;
+  const nt = r.u16('topic count');
+  if (nt === 0) throw new ProtocolError('invalid-field', `${type} names no topic`, at);
+  const topics = new Array<string>(nt);
+  for (let i = 0; i < nt; i++) topics[i] = r.str(r.u16('topic length'), 'topic');
+  return topics;
+}
+
+/** A message's index into its frame's topic table. */
+function topicIndex(r: Reader, nt: number): number {
+  const at = r.pos;
+  const t = r.u16('topic index');
+  if (t >= nt) throw new ProtocolError('invalid-field', `topic index ${t} is outside the frame's ${nt} topics`, at);
+  return t;
+}
+
 function count(r: Reader, what: string): number {
   const at = r.pos;
   const n = r.u32(what);

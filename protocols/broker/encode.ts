@@ -80,6 +80,28 @@ class Writer {
  * ('invalid-field' for out-of-range values, 'frame-too-large' when the payload exceeds
  * maxFrameBytes or a length field) so that an invalid frame never reaches the wire.
  */
+/**
+ * The topic table, then each message as (topic index, text), of the deliver-batch and deliver-runs
+ * frames; `lens` holds the topics' byte lengths, then the messages'. `after(i)` writes what
+ * follows message i in its frame (deliver-batch's recipients).
+ */
+function writeTopicsAndMsgs(w: Writer, topics: readonly string[], msgs: readonly { topic: number; msg: string }[], lens: readonly number[], after: ((i: number) => void) | null): void {
+  const nt = topics.length;
+  w.u16(nt);
+  for (let i = 0; i < nt; i++) {
+    w.u16(lens[i]);
+    w.str(topics[i], lens[i]);
+  }
+  w.u32(msgs.length);
+  for (let i = 0; i < msgs.length; i++) {
+    const m = msgs[i];
+    w.u16(m.topic);
+    w.u32(lens[nt + i]);
+    w.str(m.msg, lens[nt + i]);
+    if (after !== null) after(i);
+  }
+}
+
 export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {}): Buffer {
   const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   let size = 1;
@@ -350,37 +372,16 @@ export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {
       }
       break;
     case 'deliver-batch': {
-      const nt = frame.topics.length;
-      w.u16(nt);
-      for (let i = 0; i < nt; i++) {
-        w.u16(lens[i]);
-        w.str(frame.topics[i], lens[i]);
-      }
-      w.u32(frame.msgs.length);
-      for (let i = 0; i < frame.msgs.length; i++) {
-        const m = frame.msgs[i];
-        w.u16(m.topic);
-        w.u32(lens[nt + i]);
-        w.str(m.msg, lens[nt + i]);
-        w.u32(m.to.length / 2);
-        for (let j = 0; j < m.to.length; j++) w.i64(m.to[j]);
-      }
+      const msgs = frame.msgs;
+      writeTopicsAndMsgs(w, frame.topics, msgs, lens, (i) => {
+        const to = msgs[i].to;
+        w.u32(to.length / 2);
+        for (let j = 0; j < to.length; j++) w.i64(to[j]);
+      });
       break;
     }
     case 'deliver-runs': {
-      const nt = frame.topics.length;
-      w.u16(nt);
-      for (let i = 0; i < nt; i++) {
-        w.u16(lens[i]);
-        w.str(frame.topics[i], lens[i]);
-      }
-      w.u32(frame.msgs.length);
-      for (let i = 0; i < frame.msgs.length; i++) {
-        const m = frame.msgs[i];
-        w.u16(m.topic);
-        w.u32(lens[nt + i]);
-        w.str(m.msg, lens[nt + i]);
-      }
+      writeTopicsAndMsgs(w, frame.topics, frame.msgs, lens, null);
       const r = frame.runs;
       w.u32(r.length / 4);
       for (let j = 0; j < r.length; j += 4) {
