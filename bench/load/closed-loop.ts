@@ -42,14 +42,32 @@ export function loopArgs(argv: string[]): LoopArgs {
 
 const GRACE_MS = 3000;
 
-interface Conn<T> {
-  sock: net.Socket;
-  id: number;
-  n: number;
-  /** send times and expected replies, FIFO */
+/** A connection's requests in flight, FIFO: each one's send time and expected reply. */
+export interface InFlight<T> {
   times: number[];
   expect: T[];
   head: number;
+  /** The expected reply of the request `takeOldest` took last. */
+  taken: T | undefined;
+}
+
+/** Takes the oldest request in flight (its expected reply left in `c.taken`) and returns its send time. */
+export function takeOldest<T>(c: InFlight<T>): number {
+  const i = c.head++;
+  const t = c.times[i];
+  c.taken = c.expect[i];
+  if (c.head > 1024) {
+    c.times.splice(0, c.head);
+    c.expect.splice(0, c.head);
+    c.head = 0;
+  }
+  return t;
+}
+
+interface Conn<T> extends InFlight<T> {
+  sock: net.Socket;
+  id: number;
+  n: number;
   replies: number;
 }
 
@@ -74,14 +92,8 @@ export async function runClosedLoop<T, R>(p: LoadProtocol<T, R>, a: LoopArgs): P
   };
 
   const onReply = (c: Conn<T>, r: R): void => {
-    const i = c.head++;
-    const t = c.times[i];
-    const exp = c.expect[i];
-    if (c.head > 1024) {
-      c.times.splice(0, c.head);
-      c.expect.splice(0, c.head);
-      c.head = 0;
-    }
+    const t = takeOldest(c);
+    const exp = c.taken;
     received++;
     if (!p.matches(exp, r)) errors++;
     if (c.replies++ === 0) answeredConns++;
@@ -96,7 +108,7 @@ export async function runClosedLoop<T, R>(p: LoadProtocol<T, R>, a: LoopArgs): P
   const connect = (id: number): Promise<Conn<T>> =>
     new Promise((resolve, reject) => {
       const sock = net.connect({ port: a.port, host: a.host, noDelay: true });
-      const c: Conn<T> = { sock, id, n: 0, times: [], expect: [], head: 0, replies: 0 };
+      const c: Conn<T> = { sock, id, n: 0, times: [], expect: [], head: 0, taken: undefined, replies: 0 };
       if (p.encoding !== undefined) sock.setEncoding(p.encoding);
       sock.once('connect', () => resolve(c));
       sock.on('error', (err) => {

@@ -13,7 +13,7 @@
 // like closed-loop.ts's line.
 
 import net from 'node:net';
-import type { LoadProtocol, LoopArgs } from './closed-loop.ts';
+import { takeOldest, type InFlight, type LoadProtocol, type LoopArgs } from './closed-loop.ts';
 
 const GRACE_MS = 3000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -31,14 +31,11 @@ interface Side {
   nlat: number;
 }
 
-interface Conn<T> {
+interface Conn<T> extends InFlight<T> {
   sock: net.Socket;
   side: Side;
   id: number;
   n: number;
-  times: number[];
-  expect: T[];
-  head: number;
 }
 
 export interface PairArgs extends LoopArgs {
@@ -61,14 +58,8 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
   };
 
   const onReply = (c: Conn<T>, r: R): void => {
-    const i = c.head++;
-    const t = c.times[i];
-    const exp = c.expect[i];
-    if (c.head > 1024) {
-      c.times.splice(0, c.head);
-      c.expect.splice(0, c.head);
-      c.head = 0;
-    }
+    const t = takeOldest(c);
+    const exp = c.taken;
     const side = c.side;
     side.received++;
     if (!p.matches(exp, r)) side.errors++;
@@ -83,7 +74,7 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
   const connect = (side: Side, id: number): Promise<Conn<T>> =>
     new Promise((resolve, reject) => {
       const sock = net.connect({ port: side.port, host: a.host, noDelay: true });
-      const c: Conn<T> = { sock, side, id, n: 0, times: [], expect: [], head: 0 };
+      const c: Conn<T> = { sock, side, id, n: 0, times: [], expect: [], head: 0, taken: undefined };
       if (p.encoding !== undefined) sock.setEncoding(p.encoding);
       sock.once('connect', () => resolve(c));
       sock.on('error', (err) => {
