@@ -1,97 +1,18 @@
-// The deliver-runs link frame (protocols/broker, opcode 0x87): round trips, streams of frames
-// split anywhere, every truncation, garbage and mutations, the frame cap and strict layouts; and
-// the server's DeliveryBatcher: the frames it sends name every push once, per id in FIFO order.
+// The deliver-runs link frame (protocols/broker, opcode 0x87): its strict layouts (its round trip,
+// split streams, truncations, garbage and cap are the batch frames' properties, over its arbitrary
+// in specs/protocols/broker-batch-arbs.ts); and the server's DeliveryBatcher: the frames it sends
+// name every push once, per id in FIFO order.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BrokerStreamDecoder, decodeBrokerFrame, encodeBrokerFrame, type BrokerFrame, type DeliverRunsFrame } from '../../protocols/broker/index.ts';
+import { decodeBrokerFrame, encodeBrokerFrame, type BrokerFrame, type DeliverRunsFrame } from '../../protocols/broker/index.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
 import { DeliveryBatcher, type LbSink } from '../../actors/broker/server/deliveries.ts';
 import type { Msg, Topic } from '../../actors/broker/server/state.ts';
-import { assertDecodeErrors, concat, cutPositions, cutsArb, mutate, mutationArb, onlyProtocolError, run, RUNS, split } from '../protocols/helpers.ts';
-
-const text = fc.string({ unit: 'binary', maxLength: 30 }).filter((s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed());
-
-const deliverRuns: fc.Arbitrary<DeliverRunsFrame> = fc
-  .tuple(fc.array(text, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 6 }))
-  .chain(([topics, n]) =>
-    fc.record(
-      {
-        type: fc.constant('deliver-runs' as const),
-        topics: fc.constant(topics),
-        msgs: fc.array(fc.record({ topic: fc.integer({ min: 0, max: topics.length - 1 }), msg: text }, { noNullPrototype: true }), { minLength: n, maxLength: n }),
-        runs: fc
-          .array(
-            fc.tuple(fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })), fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: n - 1 })).chain(([id, seq, first]) =>
-              fc.integer({ min: 1, max: n - first }).map((count) => [id, seq, first, count]),
-            ),
-            { minLength: 1, maxLength: 5 },
-          )
-          .map((rs) => rs.flat()),
-      },
-      { noNullPrototype: true },
-    ),
-  );
-
-const payload = (f: BrokerFrame): Buffer => encodeBrokerFrame(f).subarray(4);
+import { assertDecodeErrors, onlyProtocolError, RUNS } from '../protocols/helpers.ts';
 
 describe('deliver-runs frame', () => {
-  it('round trip', () => {
-    fc.assert(
-      fc.property(deliverRuns, (f) => assert.deepEqual(decodeBrokerFrame(payload(f)), f)),
-      { numRuns: RUNS },
-    );
-  });
-
-  it('a stream of frames split anywhere decodes to the same frames', () => {
-    fc.assert(
-      fc.property(fc.array(deliverRuns, { minLength: 1, maxLength: 4 }), cutsArb, (frames, cuts) => {
-        const bytes = concat(frames.map((f) => encodeBrokerFrame(f)));
-        const out = run(new BrokerStreamDecoder(), split(bytes, cutPositions(cuts, bytes.length)));
-        assert.equal(out.error, null);
-        assert.deepEqual(out.frames, frames);
-      }),
-      { numRuns: RUNS },
-    );
-  });
-
-  it('every truncation is a ProtocolError, never a frame', () => {
-    fc.assert(
-      fc.property(deliverRuns, (f) => {
-        const p = payload(f);
-        for (let n = 0; n < p.length; n++) assert.ok(onlyProtocolError(() => decodeBrokerFrame(p.subarray(0, n))) instanceof ProtocolError, `cut at ${n}`);
-      }),
-      { numRuns: RUNS / 4 },
-    );
-  });
-
-  it('garbage and mutated frames give a frame that re-encodes to the same bytes, or a ProtocolError', () => {
-    const bytes = fc.oneof(
-      fc.tuple(deliverRuns, mutationArb).map(([f, m]) => mutate(payload(f), m)),
-      fc.uint8Array({ maxLength: 80 }).map((rest) => Buffer.from([0x87, ...rest])),
-    );
-    fc.assert(
-      fc.property(bytes, (b) => {
-        onlyProtocolError(() => {
-          const f = decodeBrokerFrame(b);
-          assert.deepEqual([...payload(f)], [...b]);
-        });
-      }),
-      { numRuns: RUNS * 2 },
-    );
-  });
-
-  it('the frame cap holds on encode and on the stream', () => {
-    const big: DeliverRunsFrame = { type: 'deliver-runs', topics: ['t'], msgs: Array.from({ length: 10 }, () => ({ topic: 0, msg: 'x'.repeat(100) })), runs: [1, 1, 0, 10] };
-    const size = encodeBrokerFrame(big).length - 4;
-    assert.equal(encodeBrokerFrame(big, { maxFrameBytes: size }).length, size + 4);
-    assert.equal(onlyProtocolError(() => encodeBrokerFrame(big, { maxFrameBytes: size - 1 }))?.code, 'frame-too-large');
-    const d = new BrokerStreamDecoder({ maxFrameBytes: size - 1 });
-    assert.deepEqual(d.push(encodeBrokerFrame(big)), []);
-    assert.equal(d.error?.code, 'frame-too-large');
-  });
-
   it('strict layouts: the encoder and the decoder refuse runs outside the messages, empty runs, id 0, a bad topic index', () => {
     const ok: DeliverRunsFrame = { type: 'deliver-runs', topics: ['t'], msgs: [{ topic: 0, msg: 'a' }, { topic: 0, msg: 'b' }], runs: [1, 5, 0, 2] };
     encodeBrokerFrame(ok);

@@ -29,7 +29,7 @@ describe('broker batch frames', () => {
   it('garbage and mutated batch frames give a frame that re-encodes to the same bytes, or a ProtocolError', () => {
     const bytes = fc.oneof(
       fc.tuple(batchArb, mutationArb).map(([f, m]) => mutate(payload(f), m)),
-      fc.tuple(fc.constantFrom(0x09, 0x85, 0x86), fc.uint8Array({ maxLength: 60 })).map(([op, rest]) => Buffer.from([op, ...rest])),
+      fc.tuple(fc.constantFrom(0x09, 0x85, 0x86, 0x87), fc.uint8Array({ maxLength: 60 })).map(([op, rest]) => Buffer.from([op, ...rest])),
     );
     fc.assert(
       fc.property(bytes, (b) => {
