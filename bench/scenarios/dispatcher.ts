@@ -39,22 +39,15 @@ export interface LoadResult {
   clientCpuUsPerReq: number;
 }
 
-/**
- * Runs the load generator in a child process against a port. `onPhase`: called as its measured
- * window opens ('measure') and closes ('end').
- */
-export function load(port: number, connections: number, depth: number, warmupMs: number, measureMs: number, onPhase?: (phase: 'measure' | 'end') => void): Promise<LoadResult> {
+/** Runs the load generator (client.ts) with `args` and resolves with the JSON of its last line; `onData` sees its output as it comes. */
+function runLoadGenerator<T>(args: string[], env: NodeJS.ProcessEnv, onData?: (s: string) => void): Promise<T> {
   return new Promise((resolve, reject) => {
-    const env = onPhase === undefined ? process.env : { ...process.env, LOAD_PHASES: '1' };
-    const child = spawn(process.execPath, [CLIENT, String(port), String(connections), String(depth), String(warmupMs), String(measureMs)], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const child = spawn(process.execPath, [CLIENT, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (s: string) => {
       out += s;
-      if (onPhase !== undefined && s.includes('"phase"')) {
-        if (s.includes('"phase":"measure"')) onPhase('measure');
-        if (s.includes('"phase":"end"')) onPhase('end');
-      }
+      onData?.(s);
     });
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -69,26 +62,25 @@ export function load(port: number, connections: number, depth: number, warmupMs:
 }
 
 /**
+ * Runs the load generator in a child process against a port. `onPhase`: called as its measured
+ * window opens ('measure') and closes ('end').
+ */
+export function load(port: number, connections: number, depth: number, warmupMs: number, measureMs: number, onPhase?: (phase: 'measure' | 'end') => void): Promise<LoadResult> {
+  const args = [String(port), String(connections), String(depth), String(warmupMs), String(measureMs)];
+  if (onPhase === undefined) return runLoadGenerator(args, process.env);
+  return runLoadGenerator(args, { ...process.env, LOAD_PHASES: '1' }, (s) => {
+    if (!s.includes('"phase"')) return;
+    if (s.includes('"phase":"measure"')) onPhase('measure');
+    if (s.includes('"phase":"end"')) onPhase('end');
+  });
+}
+
+/**
  * Runs the load generator against two servers at once, in alternating slices (interleaved.ts):
  * `a` and `b` are measured over the same stretch of time.
  */
 export function loadPair(portA: number, portB: number, connections: number, depth: number, warmupMs: number, measureMs: number, sliceMs: number): Promise<{ a: LoadResult; b: LoadResult }> {
-  return new Promise((resolve, reject) => {
-    const args = [CLIENT, String(portA), String(connections), String(depth), String(warmupMs), String(measureMs), '--pair', String(portB), String(sliceMs)];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (s: string) => (out += s));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!));
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
+  return runLoadGenerator([String(portA), String(connections), String(depth), String(warmupMs), String(measureMs), '--pair', String(portB), String(sliceMs)], process.env);
 }
 
 export interface DispatcherUnderTest {
