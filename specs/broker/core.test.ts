@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SERVER_LIMITS } from '../../actors/broker/limits.ts';
 import { BrokerCore, type LbSink } from '../../actors/broker/server/core.ts';
 import { openJournal } from '../../actors/broker/server/journal.ts';
-import type { BrokerReply, BrokerRequest, DeliverBatchFrame, DeliverFrame, DeliverRunsFrame, FanoutFrame, PublishBatchFrame, ReplyBatchFrame } from '../../protocols/broker/index.ts';
+import type { BrokerReply, DeliverBatchFrame, DeliverFrame, DeliverRunsFrame, FanoutFrame, PublishBatchFrame, ReplyBatchFrame } from '../../protocols/broker/index.ts';
+import { group } from './core-groups.ts';
 import { tmp } from './helpers.ts';
 
 class Sink implements LbSink {
@@ -42,13 +43,6 @@ function open(dir: string, o: { maxPages?: number; onFatal?: (e: Error) => void 
 }
 
 /** Sends requests as one group and returns their replies. */
-function group(core: BrokerCore, sink: Sink, reqs: BrokerRequest[]): BrokerReply[] {
-  const from = sink.replies.length;
-  for (const r of reqs) core.request('lb1', r, sink);
-  core.flush();
-  return sink.replies.slice(from);
-}
-
 describe('broker server core', () => {
   it('a resent rid returns the original reply and is applied once', () => {
     const core = open(tmp());

@@ -9,6 +9,7 @@ import { DEFAULT_SERVER_LIMITS } from '../../actors/broker/limits.ts';
 import { BrokerCore, type LbSink } from '../../actors/broker/server/core.ts';
 import { openJournal } from '../../actors/broker/server/journal.ts';
 import type { BrokerReply, ReplyBatchFrame } from '../../protocols/broker/index.ts';
+import { publisherAndSubscriber } from './core-groups.ts';
 import { tmp, waitFor } from './helpers.ts';
 
 class Sink implements LbSink {
@@ -23,12 +24,7 @@ function setup(maxPendingMessages = 10_000): { core: BrokerCore; sink: Sink; a: 
   const core = new BrokerCore(openJournal(tmp(), 'full'), { limits: { ...DEFAULT_SERVER_LIMITS, maxPendingMessages }, pushWindow: 4, onFatal: (e) => assert.fail(e) }, ['general']);
   const sink = new Sink();
   core.attach('lb1', sink);
-  core.request('lb1', { type: 'create', rid: 1 }, sink);
-  core.request('lb1', { type: 'create', rid: 2 }, sink);
-  core.flush();
-  const [a, b] = sink.replies.map((r) => (r as { id: number }).id);
-  core.request('lb1', { type: 'subscribe', rid: 3, id: b, topic: 't' }, sink);
-  core.flush();
+  const { a, b } = publisherAndSubscriber(core, sink);
   sink.replies = [];
   return { core, sink, a, b };
 }

@@ -10,6 +10,7 @@ import { DEFAULT_SERVER_LIMITS } from '../../actors/broker/limits.ts';
 import { BrokerCore, type LbSink } from '../../actors/broker/server/core.ts';
 import { openJournal } from '../../actors/broker/server/journal.ts';
 import type { BrokerReply, DeliverRunsFrame, ReplyBatchFrame } from '../../protocols/broker/index.ts';
+import { publisherAndSubscriber } from './core-groups.ts';
 import { tmp } from './helpers.ts';
 
 /** Records each push with what another connection to the store saw at that moment. */
@@ -49,12 +50,7 @@ describe('durable pushes', () => {
     const core = new BrokerCore(openJournal(dir, 'full'), { limits: DEFAULT_SERVER_LIMITS, pushWindow: 2, onFatal: (e) => assert.fail(e) }, ['general']);
     const sink = new WatchingSink(dir);
     core.attach('lb1', sink);
-    core.request('lb1', { type: 'create', rid: 1 }, sink);
-    core.request('lb1', { type: 'create', rid: 2 }, sink);
-    core.flush();
-    const [a, b] = sink.replies.map((r) => (r as { id: number }).id);
-    core.request('lb1', { type: 'subscribe', rid: 3, id: b, topic: 't' }, sink);
-    core.flush();
+    const { a, b } = publisherAndSubscriber(core, sink);
     core.request('lb1', { type: 'publish-batch', rid: 4, id: a, topic: 't', msgs: ['m1', 'm2', 'm3', 'm4'] }, sink);
     core.flush();
     assert.deepEqual(sink.pushes.map((p) => p.msg), ['m1', 'm2'], 'the window');
