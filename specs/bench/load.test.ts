@@ -34,6 +34,28 @@ function runClient(file: string, port: number, conns: number, depth: number): Pr
   });
 }
 
+/** Echoes every length32 frame with its last payload byte changed; `served` counts the frames. */
+async function startWrongEchoServer(): Promise<Awaited<ReturnType<typeof startPlainServer>> & { served: number }> {
+  const counter = { served: 0 };
+  const srv = await startPlainServer((sock) => {
+    let pending = Buffer.alloc(0);
+    sock.on('data', (chunk: Buffer) => {
+      const b = Buffer.concat([pending, chunk]);
+      let off = 0;
+      while (b.length - off >= 4 && b.length - off - 4 >= b.readUInt32BE(off)) {
+        const end = off + 4 + b.readUInt32BE(off);
+        const frame = Buffer.from(b.subarray(off, end));
+        frame[frame.length - 1] ^= 1;
+        sock.write(frame);
+        counter.served++;
+        off = end;
+      }
+      pending = Buffer.from(b.subarray(off));
+    });
+  });
+  return Object.defineProperty(srv, 'served', { get: () => counter.served }) as typeof srv & { served: number };
+}
+
 describe('bench load generators', () => {
   it('client.ts against the net echo server: replies counted and matched, none lost', async () => {
     const srv = await startEchoServer();
@@ -50,22 +72,7 @@ describe('bench load generators', () => {
   });
 
   it('client.ts counts a reply that is not its request as an error', async () => {
-    // Echoes every frame with its last payload byte changed.
-    const srv = await startPlainServer((sock) => {
-      let pending = Buffer.alloc(0);
-      sock.on('data', (chunk: Buffer) => {
-        const b = Buffer.concat([pending, chunk]);
-        let off = 0;
-        while (b.length - off >= 4 && b.length - off - 4 >= b.readUInt32BE(off)) {
-          const end = off + 4 + b.readUInt32BE(off);
-          const frame = Buffer.from(b.subarray(off, end));
-          frame[frame.length - 1] ^= 1;
-          sock.write(frame);
-          off = end;
-        }
-        pending = Buffer.from(b.subarray(off));
-      });
-    });
+    const srv = await startWrongEchoServer();
     try {
       const r = await runClient(CLIENT, srv.port, 2, 1);
       assert.ok(r.errors > 0 && r.errors >= r.requests, JSON.stringify(r));
@@ -76,23 +83,7 @@ describe('bench load generators', () => {
 
   it('client.ts --pair drives two servers in alternating slices: each measured, a wrong one counted as errors', async () => {
     const good = await startEchoServer();
-    let served = 0; // requests the wrong server got: it must be driven too
-    const wrong = await startPlainServer((sock) => {
-      let pending = Buffer.alloc(0);
-      sock.on('data', (chunk: Buffer) => {
-        const b = Buffer.concat([pending, chunk]);
-        let off = 0;
-        while (b.length - off >= 4 && b.length - off - 4 >= b.readUInt32BE(off)) {
-          const end = off + 4 + b.readUInt32BE(off);
-          const frame = Buffer.from(b.subarray(off, end));
-          frame[frame.length - 1] ^= 1;
-          sock.write(frame);
-          served++;
-          off = end;
-        }
-        pending = Buffer.from(b.subarray(off));
-      });
-    });
+    const wrong = await startWrongEchoServer();
     try {
       const r = await new Promise<{ a: Line; b: Line }>((resolve, reject) => {
         const args = [CLIENT, String(good.port), '20', '4', '100', '400', '--pair', String(wrong.port), '100'];
@@ -107,7 +98,7 @@ describe('bench load generators', () => {
       assert.equal(r.a.errors, 0);
       assert.equal(r.a.lost, 0);
       assert.ok(r.b.requests > 0 && r.b.rps > 0, JSON.stringify(r.b));
-      assert.ok(r.b.errors >= r.b.requests && served >= r.b.requests, JSON.stringify(r.b));
+      assert.ok(r.b.errors >= r.b.requests && wrong.served >= r.b.requests, JSON.stringify(r.b));
       assert.equal(r.b.lost, 0);
     } finally {
       await good.close();
