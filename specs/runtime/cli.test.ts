@@ -80,7 +80,7 @@ test('run the demo, inspect it through its control socket, then SIGTERM: exit 0 
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   try {
-    await waitFor(() => stderr.includes('system running'), 'the system to start', 10_000, 20);
+    await waitFor(() => stderr.includes('system running'), 'the system to start', 30_000, 20);
     // Let the flaky stage crash a few times (a crash every 97 jobs at 400 jobs/s).
     const snap = await waitFor(async () => {
       const r = await cli(['inspect', '--socket', sock, '--json']);
@@ -88,7 +88,7 @@ test('run the demo, inspect it through its control socket, then SIGTERM: exit 0 
       const s = JSON.parse(r.stdout) as { actors: { path: string; thread: number; restarts: number; state: string }[] };
       const flaky = s.actors.find((a) => a.path === '/demo/flaky');
       return flaky && flaky.restarts >= 1 ? s : null;
-    }, '/demo/flaky restarted at least once', 10_000, 100);
+    }, '/demo/flaky restarted at least once', 30_000, 100);
     const flaky = snap.actors.find((a) => a.path === '/demo/flaky')!;
     assert.equal(flaky.thread, 1, 'flaky runs on worker 1');
     const text = await cli(['inspect', '--socket', sock]);
