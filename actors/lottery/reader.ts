@@ -213,6 +213,25 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
   const batcher = packer ? null : new Batcher(sizer(props.protocol, props.agency), props.maxAmount);
   let done = false;
   let toSkip = 0;
+  /**
+   * The file is opened and its first chunk read as soon as the reader starts (while the agency's
+   * resume query is on the wire), not on the first batch's path; a failure is reported by the first
+   * `next`, as when it opened the file itself.
+   */
+  let opening: Promise<void> | null = src.open().then(() => src.fill());
+  opening.catch(() => {});
+  const opened = async (): Promise<void> => {
+    const o = opening;
+    opening = null;
+    if (o) await o;
+    else if (!src.isOpen && !done) await src.open();
+  };
+  /** An open under way has ended (before a close; its failure was for `next` to report). */
+  const notOpening = async (): Promise<void> => {
+    const o = opening;
+    opening = null;
+    if (o) await o.catch(() => {});
+  };
 
   /** A row the agency cannot send: one fail line, then the next row. */
   function invalidRow(err: unknown): void {
@@ -288,7 +307,7 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
   }
 
   async function next(): Promise<BatchOut | null> {
-    if (!src.isOpen && !done) await src.open();
+    await opened();
     return bytes ? nextPacket(bytes, packer!) : nextBets(lines!, batcher!);
   }
 
@@ -300,13 +319,14 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
         toSkip += msg.rows;
         ctx.reply(toSkip);
       } else {
+        await notOpening();
         const wasOpen = await src.close();
         done = true;
         ctx.reply(wasOpen);
       }
     },
     stopped() {
-      void src.close();
+      void notOpening().then(() => src.close());
     },
   };
 });

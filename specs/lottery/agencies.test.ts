@@ -75,6 +75,19 @@ describe('lottery agencies', () => {
     }
   });
 
+  it('an agency whose file cannot be opened (its reader opens it as it starts) logs leer_apuestas fail and exits 1', async () => {
+    const dir = tmp();
+    const srv = await startInProcess({ agencies: 1 });
+    servers.push(srv);
+    for (const protocol of ['A', 'B'] as const) {
+      const from = captured.length;
+      const out = await runAgencies(srv.system, [clientSettings(1, srv.port, join(dir, 'absent', 'agency-1.csv'), { protocol })]);
+      assert.equal(out.codes[1], 1, `protocol ${protocol}`);
+      const lines = captured.slice(from);
+      assert.ok(lines.some((l) => /action: leer_apuestas \| result: fail/.test(l)), lines.join('\n'));
+    }
+  });
+
   it('a single bet from the environment (Ex5): identical dni on both sides, leading zeros kept', async () => {
     const dataDir = tmp();
     const server = lottery(['server', '--host', '127.0.0.1', '--port', '0', '--agencies', '1', '--data', dataDir, '--mode', 'bet']);
