@@ -169,6 +169,8 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   const random = o.startOrder === 'random';
   if (o.startOrder !== undefined && !random && o.startOrder !== 'server-first') throw new Error(`--start-order must be server-first or random, got ${o.startOrder}`);
   let server!: { child: ChildProcess; closed: Promise<number> };
+  /** The one server process started from server-main.ts: the bundle is built after the run, for the next (server-bundle.ts). */
+  let unbundled = false;
   /** The server's port once it listens; null if it ended first. */
   let serverReady!: Promise<number | null>;
   const startServerProcess = (): void => {
@@ -185,6 +187,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     // prefixes its own lines (`server | `), which are passed on unread. Started already by
     // bin/actor-runtime.ts (run-early.ts) for these options, or now.
     const p = early ?? spawnServer({ agencies: n, servers: k, port, serverData }, baseEnv);
+    unbundled = k === 1 && !p.bundled;
     server = attach('server', p.child, 'forward', p.closed);
     serverReady = p.ready;
   };
@@ -304,5 +307,6 @@ export async function runAll(o: RunAllOptions): Promise<number> {
       process.stderr.write(`lottery run: log contract ok; ${report.cantidadTotal} bets stored, winners ${JSON.stringify(report.winnersBySource)}\n`);
     }
   }
+  if (unbundled) await (await import('./server-bundle.ts')).buildServerBundle();
   return ok ? 0 : 1;
 }
