@@ -44,6 +44,13 @@ export type ReaderMsg =
 
 const CHUNK = 64 * 1024;
 
+/**
+ * The non-empty lines of each file a reader of this process has read to its end, by path: what
+ * `lottery run`'s final check expects to be stored (run.ts countRows, which would read the files
+ * again, on the run's last stretch).
+ */
+export const linesReadToEnd = new Map<string, number>();
+
 /** A file read in chunks into one buffer: what both line sources share (open, size, close). */
 abstract class FileSource {
   protected fh: FileHandle | null = null;
@@ -213,6 +220,8 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
   const batcher = packer ? null : new Batcher(sizer(props.protocol, props.agency), props.maxAmount);
   let done = false;
   let toSkip = 0;
+  /** Non-empty lines seen so far (valid, invalid and skipped alike): linesReadToEnd at the end. */
+  let seen = 0;
   /**
    * The file is opened and its first chunk read as soon as the reader starts (while the agency's
    * resume query is on the wire), not on the first batch's path; a failure is reported by the first
@@ -254,8 +263,10 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
       }
       if (r < 0) {
         done = true;
+        linesReadToEnd.set(props.file, seen);
         break;
       }
+      seen++;
       try {
         p.rowAt(s.bytes, s.lineFrom, s.lineTo);
       } catch (err) {
@@ -285,8 +296,10 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
       }
       if (line === null) {
         done = true;
+        linesReadToEnd.set(props.file, seen);
         break;
       }
+      seen++;
       let bet: Bet;
       try {
         bet = parseAgencyCsvRow(props.agency, line);
