@@ -15,6 +15,7 @@ import { checkLog } from './logcheck.ts';
 import { startInProcessAgencies, type InProcessAgencies } from './run-agencies.ts';
 import { discardEarlyServer, freePort, planFor, runEnv, spawnServer, takeEarlyServer } from './run-early.ts';
 import { writeAllSync } from './tp0log.ts';
+import { BlockOutput } from './block-output.ts';
 
 export const ENTRY = new URL('./main.ts', import.meta.url).pathname;
 
@@ -106,17 +107,22 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   const bars = progressLib ? new progressLib.MultiBar({ stream: process.stderr, format: ' {agency} [{bar}] {percentage}% | {bets} bets', hideCursor: true }, progressLib.Presets.shades_classic) : null;
   const bar = new Map<number, cliProgress.SingleBar>();
   let collected = '';
+  // Not a terminal: stdout in blocks (block-output.ts); a terminal gets each line at once.
+  const out = process.stdout.isTTY === true ? null : new BlockOutput(1);
+  const flushOut = (): void => out?.flush();
+  process.on('exit', flushOut);
+  const write = (text: string): void => (out ? out.write(text) : writeAllSync(1, text));
   const emit = (line: string): void => {
     collected += `${line}\n`;
     if (bars) bars.log(`${line}\n`);
-    else writeAllSync(1, `${line}\n`);
+    else write(`${line}\n`);
   };
   const baseEnv = runEnv(bars !== null);
 
-  /** Whole lines that already carry their source: passed on as they come, one write per read. */
+  /** Whole lines that already carry their source: passed on as they come, unsplit. */
   const emitLines = (text: string): void => {
     collected += text;
-    if (!bars) return writeAllSync(1, text);
+    if (!bars) return write(text);
     // The bars redraw below what they log: one line per log call (a block of lines loses some).
     for (let at = 0; at < text.length; ) {
       const nl = text.indexOf('\n', at) + 1;
@@ -269,11 +275,14 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     if (ready === null) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      flushOut();
       process.stderr.write('lottery run: the server did not start\n');
       serverState = 'failed';
       for (const c of gated) release(c);
       (inProcess as InProcessAgencies | null)?.cancel();
       await Promise.all(agencyRuns);
+      flushOut();
+      process.off('exit', flushOut);
       return 1;
     }
     serverState = 'up';
@@ -295,6 +304,8 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
+  flushOut(); // every line out before the result on stderr
+  process.off('exit', flushOut);
   let ok = codes.every((c) => c === 0) && serverCode === 0;
   if (o.check !== false) {
     const clients = files.map((_, i) => `client${i + 1}`);
