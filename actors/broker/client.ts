@@ -10,7 +10,6 @@ import { decodeLbLine } from '../../protocols/broker/json-stream.ts';
 import { messageStream, type StreamHandler, type StreamIo } from './client-stream.ts';
 import { LbSocketSplitter } from '../../protocols/broker/stream-binary.ts';
 import { encodePublishBatch, MAX_PUBLISH_BATCH, type BatchReply } from '../../protocols/broker/json-batch.ts';
-import { encodePublishRun } from '../../protocols/broker/publish-run.ts';
 import { brokerErrorName, BROKER_ERRORS, type BrokerRequest, type Delivery } from '../../protocols/broker/types.ts';
 
 export type { JsonReply } from '../../protocols/broker/json.ts';
@@ -84,15 +83,13 @@ export class BrokerClient {
   readonly #in = new LbSocketSplitter(MAX_INCOMING);
   /** Request lines of this tick, written together (one syscall for a burst of pipelined calls). */
   #out = '';
-  /** Earlier lines and publish runs of this tick, in order, before `#out`. */
-  #chunks: (string | Buffer)[] = [];
   #scheduled = false;
   #closed = false;
-  /** The publishes of this tick to one id and topic so far: they leave as one binary run (publish-run.ts). */
-  #run: { rid: number; id: number; topic: string; msgs: string[]; bytes: number; json: boolean } | null = null;
+  /** The publishes of this tick to one id and topic so far: they leave as one batch line (json-batch.ts). */
+  #run: { rid: number; id: number; topic: string; msgs: string[]; bytes: number } | null = null;
   /**
-   * The most a publish run may hold by the estimate of 3 bytes a UTF-16 unit (and 4 a length): a
-   * run stays under the local broker's cap, and so does the link frame it forwards it in.
+   * The most a batch line may hold by the estimate of 3 bytes a UTF-16 unit: JSON escapes take at
+   * most 6 a unit, so a line is at most twice the estimate: the estimate stays under half the cap.
    */
   readonly #runCap: number;
   /** Publishes waiting for their status, by rid. */
@@ -100,7 +97,7 @@ export class BrokerClient {
 
   private constructor(sock: Socket, maxLineBytes: number) {
     this.#sock = sock;
-    this.#runCap = Math.max(1, maxLineBytes - 256);
+    this.#runCap = Math.max(1, Math.floor(maxLineBytes / 2) - 256);
     sock.on('data', (chunk: Buffer) => this.#data(chunk));
     sock.on('error', () => {});
     sock.on('close', () => this.#fail('the connection to the local broker closed'));
@@ -209,38 +206,23 @@ export class BrokerClient {
   }
 
   /**
-   * The gathered publishes become one binary publish run, even a run of one: its texts go as raw
-   * UTF-8 that the local broker forwards without decoding, and the reply is one batch line with
-   * no description per success (`call` keeps the spec's publish line, whose reply has it).
+   * The gathered publishes become one batch line, even a run of one: the batch path carries no
+   * description per success and no promise per message in the local broker (`call` keeps the
+   * spec's publish line, whose reply has the description).
    */
   #closeRun(): void {
     const r = this.#run;
     if (r === null) return;
     this.#run = null;
-    if (r.json) {
-      this.#out += encodePublishBatch(r) + '\n';
-      return;
-    }
-    if (this.#out !== '') this.#chunks.push(this.#out);
-    this.#out = '';
-    this.#chunks.push(encodePublishRun(r.rid, r.id, r.topic, r.msgs));
+    this.#out += encodePublishBatch(r) + '\n';
   }
 
   #flush(): void {
     this.#scheduled = false;
     this.#closeRun();
-    const chunks = this.#chunks;
-    if (this.#out !== '') chunks.push(this.#out);
+    const out = this.#out;
     this.#out = '';
-    this.#chunks = [];
-    if (chunks.length === 0 || this.#sock.destroyed || this.#sock.writableEnded) return;
-    if (chunks.length === 1) this.#sock.write(chunks[0]);
-    else {
-      // one writev for the tick
-      this.#sock.cork();
-      for (const c of chunks) this.#sock.write(c);
-      this.#sock.uncork();
-    }
+    if (out !== '' && !this.#sock.destroyed && !this.#sock.writableEnded) this.#sock.write(out);
   }
 
   #nextRid(): number {
@@ -282,19 +264,13 @@ export class BrokerClient {
       this.#pubs.set(rid, { resolve, reject });
       const run = this.#run;
       const cost = 3 * msg.length + 4;
-      // a text that is not well-formed (a lone surrogate) has no UTF-8 bytes: it goes alone as a
-      // JSON batch line, and the local broker answers it -4, as it does a publish line
-      const wellFormed = (msg as unknown as { isWellFormed(): boolean }).isWellFormed();
-      if (wellFormed && run !== null && !run.json && run.id === id && run.topic === topic && run.rid + run.msgs.length === rid && run.msgs.length < MAX_PUBLISH_BATCH && run.bytes + cost <= this.#runCap) {
+      if (run !== null && run.id === id && run.topic === topic && run.rid + run.msgs.length === rid && run.msgs.length < MAX_PUBLISH_BATCH && run.bytes + cost <= this.#runCap) {
         run.msgs.push(msg);
         run.bytes += cost;
         return;
       }
       this.#closeRun();
-      // so does a run whose id or topic a binary run cannot carry (the local broker answers -4 or -2)
-      const json = !wellFormed || !Number.isSafeInteger(id) || id < 0 || topic.length > 1000;
-      this.#run = { rid, id, topic, msgs: [msg], bytes: 64 + 3 * topic.length + cost, json };
-      if (json) this.#closeRun();
+      this.#run = { rid, id, topic, msgs: [msg], bytes: 64 + 3 * topic.length + cost };
       this.#schedule();
     });
   }

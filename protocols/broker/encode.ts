@@ -3,7 +3,7 @@
 
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../errors.ts';
-import { BROKER_PROTOCOL_VERSION, MAX_FANOUT, MAX_ID, MAX_RID, OPCODES, type OutgoingFrame } from './types.ts';
+import { BROKER_PROTOCOL_VERSION, MAX_FANOUT, MAX_ID, MAX_RID, OPCODES, type BrokerFrame } from './types.ts';
 
 export interface EncodeOptions {
   /** Largest payload (excluding the 4-byte prefix); default 1 MiB (maxFrameBytes, broker.md §6.2). */
@@ -42,24 +42,6 @@ function strLen(what: string, s: string, max: number): number {
   const n = Buffer.byteLength(s, 'utf8');
   if (n > max) throw new ProtocolError('frame-too-large', `${what} is ${n} bytes; the field holds at most ${max}`);
   return n;
-}
-
-/**
- * The size of `count` (u32 length, text) entries that must fill `body` exactly, each text at most
- * `max` bytes; throws otherwise (the texts' UTF-8 is the sender's to check: it decides per publish).
- */
-function checkEntries(body: Uint8Array, count: number, max: number): number {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  let pos = 0;
-  for (let i = 0; i < count; i++) {
-    if (pos + 4 > body.length) throw bad(`publish-batch body ends before message ${i} of ${count}`);
-    const n = view.getUint32(pos);
-    if (n > max) throw new ProtocolError('frame-too-large', `message is ${n} bytes; the field holds at most ${max}`);
-    pos += 4 + n;
-    if (pos > body.length) throw bad(`publish-batch body ends inside message ${i}`);
-  }
-  if (pos !== body.length) throw bad(`publish-batch body has ${body.length - pos} bytes after its ${count} messages`);
-  return body.length;
 }
 
 class Writer {
@@ -120,7 +102,7 @@ function writeTopicsAndMsgs(w: Writer, topics: readonly string[], msgs: readonly
   }
 }
 
-export function encodeBrokerFrame(frame: OutgoingFrame, options: EncodeOptions = {}): Buffer {
+export function encodeBrokerFrame(frame: BrokerFrame, options: EncodeOptions = {}): Buffer {
   const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   let size = 1;
   let topicBytes = 0;
@@ -220,13 +202,6 @@ export function encodeBrokerFrame(frame: OutgoingFrame, options: EncodeOptions =
       lens = new Array<number>(frame.msgs.length);
       for (let i = 0; i < frame.msgs.length; i++) size += 4 + (lens[i] = strLen('message', frame.msgs[i], max));
       break;
-    case 'publish-run':
-      checkRid(frame.rid, false);
-      checkId('id', frame.id, 1);
-      if (frame.count < 1 || frame.count > MAX_BATCH) throw bad(`publish-batch holds ${frame.count} messages; it holds 1..${MAX_BATCH}`);
-      topicBytes = strLen('topic', frame.topic, 0xffff);
-      size += 4 + 8 + 2 + topicBytes + 4 + checkEntries(frame.body, frame.count, max);
-      break;
     case 'reply-batch':
       checkRid(frame.rid, false);
       if (frame.runs.length < 1 || frame.runs.length > MAX_BATCH) throw bad(`reply-batch holds ${frame.runs.length} runs; it holds 1..${MAX_BATCH}`);
@@ -295,7 +270,7 @@ export function encodeBrokerFrame(frame: OutgoingFrame, options: EncodeOptions =
   const out = Buffer.allocUnsafe(4 + size);
   out.writeUInt32BE(size, 0);
   const w = new Writer(out, 4);
-  w.u8(frame.type === 'publish-run' ? OPCODES['publish-batch'] : OPCODES[frame.type]);
+  w.u8(OPCODES[frame.type]);
   switch (frame.type) {
     case 'hello':
       w.u8(frame.version);
@@ -384,15 +359,6 @@ export function encodeBrokerFrame(frame: OutgoingFrame, options: EncodeOptions =
         w.u32(lens[i]);
         w.str(frame.msgs[i], lens[i]);
       }
-      break;
-    case 'publish-run':
-      w.u32(frame.rid);
-      w.i64(frame.id);
-      w.u16(topicBytes);
-      w.str(frame.topic, topicBytes);
-      w.u32(frame.count);
-      out.set(frame.body, w.pos);
-      w.pos += frame.body.length;
       break;
     case 'reply-batch':
       w.u32(frame.rid);

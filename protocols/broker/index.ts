@@ -50,14 +50,3 @@ export {
   type LbItem,
   type StreamRun,
 } from './stream-binary.ts';
-export { ClientSocketSplitter, type ClientItem } from './client-socket.ts';
-export {
-  decodePublishRun,
-  encodePublishRun,
-  PUBLISH_RUN_MARK,
-  publishText,
-  publishTexts,
-  PUBLISH_RUN_HEADER,
-  PUBLISH_RUN_KIND,
-  type PublishRun,
-} from './publish-run.ts';

@@ -157,23 +157,6 @@ export interface PublishBatchFrame {
   msgs: string[];
 }
 
-/**
- * A `publish-batch` whose texts are already laid out as that frame holds them (`count` x str32,
- * as a client's publish run carries them, publish-run.ts): the local broker forwards them with one
- * copy. Only ever sent: it is encoded as `publish-batch` (0x09), which decodes as a PublishBatchFrame.
- */
-export interface PublishRunFrame {
-  type: 'publish-run';
-  rid: number;
-  id: number;
-  topic: string;
-  count: number;
-  body: Uint8Array;
-}
-
-/** What a link side sends: any frame, or a publish batch whose texts are bytes already. */
-export type OutgoingFrame = BrokerFrame | PublishRunFrame;
-
 /** `count` consecutive publishes of a batch with the same outcome (`description` '' for a success). */
 export interface StatusRun {
   count: number;

@@ -6,7 +6,7 @@
 // Authentication is the node link's HMAC handshake (the node secret), not a broker secret.
 
 import { Buffer } from 'node:buffer';
-import { BROKER_ERRORS, BrokerStreamDecoder, encodeBrokerFrame, type OutgoingFrame } from '../../../protocols/broker/index.ts';
+import { BROKER_ERRORS, BrokerStreamDecoder, encodeBrokerFrame, type BrokerFrame } from '../../../protocols/broker/index.ts';
 import { defineActor, type ActorContext, type ActorRef, type StopReason } from '../../../runtime/index.ts';
 import type { FrameTransport, TransportEvents } from './transport.ts';
 
@@ -73,7 +73,7 @@ export class NodeTransport implements FrameTransport {
     return !this.#closed;
   }
 
-  send(frame: OutgoingFrame): void {
+  send(frame: BrokerFrame): void {
     if (this.#closed) return;
     const b = encodeBrokerFrame(frame, { maxFrameBytes: this.#maxFrameBytes });
     this.#out.push(b);

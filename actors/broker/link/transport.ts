@@ -1,11 +1,11 @@
 // The narrow seam between the broker's link actors (ServerLink on the local broker, LbLink on the
 // server) and whatever carries their frames: the runtime's node links (node-transport.ts).
 
-import type { BrokerFrame, OutgoingFrame } from '../../../protocols/broker/index.ts';
+import type { BrokerFrame } from '../../../protocols/broker/index.ts';
 
 export interface FrameTransport {
   /** Queues a frame; frames queued in one turn leave together. */
-  send(frame: OutgoingFrame): void;
+  send(frame: BrokerFrame): void;
   /**
    * Calls `fill` once, just before the frames of this turn leave, so that it can `send` what it
    * gathered during the turn (coalesced reports) in the same message. Dropped if the link ends first.

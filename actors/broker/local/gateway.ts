@@ -2,13 +2,13 @@
 // line each way, replies correlated by the client's rid (a client may pipeline). A line that is
 // not a request answers -9 with rid 0 and closes that connection only. A connection may also open
 // streaming receives (json-stream.ts); they end with it, leaving unacknowledged messages pending.
-// Between the lines a client may send binary publish runs (publish-run.ts, what BrokerClient uses).
 // A stale socket file left by a crash is replaced at start; the socket is unlinked on stop. Mode 0660.
 
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { BROKER_ERRORS, ClientSocketSplitter, decodeClientLine, encodeBatchReply, encodeJsonReply, type BrokerReply } from '../../../protocols/broker/index.ts';
+import { BROKER_ERRORS, decodeClientLine, encodeBatchReply, encodeJsonReply, type BrokerReply } from '../../../protocols/broker/index.ts';
 import { ProtocolError } from '../../../protocols/errors.ts';
+import { LinesDecoder } from '../../../protocols/framing/lines.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
 import type { LocalBroker } from './local-broker.ts';
 import type { LocalStream } from './stream.ts';
@@ -46,8 +46,7 @@ export class LocalGateway {
 
   #connection(s: Socket): void {
     this.#sockets.add(s);
-    // JSON lines, and binary publish runs (publish-run.ts) between them
-    const decoder = new ClientSocketSplitter(this.#maxLine);
+    const decoder = new LinesDecoder({ maxFrameSize: this.#maxLine });
     const caller = { alive: true };
     // replies of one turn leave in one write: JSON lines joined in a string, binary stream runs
     // (Buffers) between them in order, all corked into one writev
@@ -90,15 +89,10 @@ export class LocalGateway {
     const send = (r: BrokerReply): void => write(encodeJsonReply(r));
     const streams = new Map<number, LocalStream>();
     s.on('data', (chunk: Buffer) => {
-      for (const item of decoder.push(chunk)) {
-        if (item.kind === 'publish') {
-          const batch = item.run.rid;
-          this.#lb.publishRun(item.run, (status, errors) => write(encodeBatchReply({ batch, status, errors })));
-          continue;
-        }
+      for (const line of decoder.push(chunk)) {
         let req;
         try {
-          req = decodeClientLine(item.line);
+          req = decodeClientLine(line);
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
           return this.#fail(s, e.message);

@@ -16,12 +16,8 @@ import {
   type DeliverFrame,
   type FanoutFrame,
   type PublishBatch,
-  type PublishBatchFrame,
-  type PublishRun,
-  type PublishRunFrame,
   type StreamOpen,
 } from '../../../protocols/broker/index.ts';
-import { Buffer, isUtf8 } from 'node:buffer';
 import type { Logger } from '../../../runtime/actor/types.ts';
 import type { LocalSettings } from '../limits.ts';
 import { IdMap } from './idmap.ts';
@@ -135,10 +131,24 @@ export class LocalBroker {
    * forwarded as `handle` would, with a callback instead of a promise per message. `done` gets
    * every status (and the failures' descriptions) once the last reply is in.
    */
-  publishBatch(b: PublishBatch, done: BatchDone): void {
-    const batch = this.#openBatch(b.id, b.topic, b.msgs.length, done);
-    if (batch === null) return;
-    const { box, settle } = batch;
+  publishBatch(b: PublishBatch, done: (status: number[], errors: [number, string][]) => void): void {
+    const n = b.msgs.length;
+    const status = new Array<number>(n);
+    const errors: [number, string][] = [];
+    let left = n;
+    const settle = (i: number, code: number, description: string): void => {
+      status[i] = code;
+      if (code < 0) errors.push([i, description]);
+      if (--left === 0) done(status, errors.sort((x, y) => x[0] - y[0]));
+    };
+    const failAll = (code: number, description: string): void => {
+      for (let i = 0; i < n; i++) settle(i, code, description);
+    };
+    if (this.#stopping) return failAll(E.SHUTTING_DOWN, 'the local broker is stopping');
+    const bad = validateId(b.id) ?? validateTopic(b.topic, this.#s.limits);
+    if (bad) return failAll(bad.code, bad.description);
+    const box = this.#inboxes.get(b.id);
+    const unknown = `id ${b.id} is not registered at this local broker`;
     // the valid messages go to the server as publish-batch frames (one rid each) under the frame cap
     const cap = this.#s.maxFrameBytes;
     const fixed = 1 + 4 + 8 + 2 + b.topic.length * 3 + 4;
@@ -147,12 +157,26 @@ export class LocalBroker {
     let bytes = fixed;
     const forward = (): void => {
       if (msgs.length === 0 || !box) return;
-      this.#forward({ type: 'publish-batch', id: box.gid, topic: b.topic, msgs }, at, b.id, settle);
+      const idx = at;
+      this.link.send({ type: 'publish-batch', id: box.gid, topic: b.topic, msgs }, (r) => {
+        if (r.type === 'error') {
+          for (const i of idx) settle(i, r.code, r.code === E.UNKNOWN_ID ? unknown : r.description);
+          return;
+        }
+        let k = 0;
+        if (r.type === 'reply-batch') {
+          for (const run of r.runs) {
+            const description = run.status === E.UNKNOWN_ID ? unknown : run.description;
+            for (let j = 0; j < run.count && k < idx.length; j++) settle(idx[k++], run.status, description);
+          }
+        }
+        while (k < idx.length) settle(idx[k++], E.PROTOCOL_ERROR, 'the broker server answered a publish batch with a reply that does not cover it');
+      });
       at = [];
       msgs = [];
       bytes = fixed;
     };
-    for (let i = 0; i < b.msgs.length; i++) {
+    for (let i = 0; i < n; i++) {
       const msg = b.msgs[i];
       // the order of checks of a single publish: arguments first, then the id
       const badMsg = validateMessage(msg, this.#s.limits);
@@ -161,7 +185,7 @@ export class LocalBroker {
         continue;
       }
       if (!box) {
-        settle(i, E.UNKNOWN_ID, unknownId(b.id));
+        settle(i, E.UNKNOWN_ID, unknown);
         continue;
       }
       // at most 3 UTF-8 bytes per UTF-16 unit: a frame never exceeds the cap
@@ -172,89 +196,6 @@ export class LocalBroker {
       bytes += cost;
     }
     forward();
-  }
-
-  /**
-   * A binary publish run (publish-run.ts): the same as a publish batch, but its texts stay bytes.
-   * Each is checked as a publish's would be (-4 not UTF-8, -3 over the limit); the valid ones go
-   * to the server as publish-batch frames made by copying their (length, text) entries as they
-   * are, cut at an invalid one and at the frame cap. No string is made of any text here.
-   */
-  publishRun(r: PublishRun, done: BatchDone): void {
-    const batch = this.#openBatch(r.id, r.topic, r.count, done);
-    if (batch === null) return;
-    const { box, settle } = batch;
-    const buf = r.buf;
-    const maxMsg = this.#s.limits.maxMessageBytes;
-    const room = this.#s.maxFrameBytes - (1 + 4 + 8 + 2 + Buffer.byteLength(r.topic) + 4);
-    let from = r.bodyAt;
-    let at = r.bodyAt;
-    let idx: number[] = [];
-    const forward = (to: number): void => {
-      if (idx.length > 0 && box) this.#forward({ type: 'publish-run', id: box.gid, topic: r.topic, count: idx.length, body: buf.subarray(from, to) }, idx, r.id, settle);
-      idx = [];
-      from = to;
-    };
-    for (let i = 0; i < r.count; i++) {
-      const n = buf.readUInt32BE(at);
-      const next = at + 4 + n;
-      const bad = !isUtf8(buf.subarray(at + 4, next)) ? 'utf8' : n > maxMsg ? 'size' : null;
-      if (bad !== null) {
-        forward(at);
-        from = next;
-        settle(i, bad === 'utf8' ? E.INVALID_ARGUMENT : E.MESSAGE_TOO_LARGE, bad === 'utf8' ? 'message is not valid UTF-8 text' : `message is ${n} bytes; limit is ${maxMsg}`);
-      } else if (!box) {
-        settle(i, E.UNKNOWN_ID, unknownId(r.id));
-      } else {
-        if (idx.length > 0 && next - from > room) forward(at);
-        idx.push(i);
-      }
-      at = next;
-    }
-    forward(at);
-  }
-
-  /**
-   * The start of a batch of `n` publishes: its settle (every status, then `done` once), or null when
-   * the whole batch failed at once (stopping, a bad id or topic, an unknown id: all settled).
-   */
-  #openBatch(id: number, topic: string, n: number, done: BatchDone): { box: Inbox | null; settle: Settle } | null {
-    const status = new Array<number>(n);
-    const errors: [number, string][] = [];
-    let left = n;
-    const settle: Settle = (i, code, description) => {
-      status[i] = code;
-      if (code < 0) errors.push([i, description]);
-      if (--left === 0) done(status, errors.sort((x, y) => x[0] - y[0]));
-    };
-    const failAll = (code: number, description: string): null => {
-      for (let i = 0; i < n; i++) settle(i, code, description);
-      return null;
-    };
-    if (this.#stopping) return failAll(E.SHUTTING_DOWN, 'the local broker is stopping');
-    const bad = validateId(id) ?? validateTopic(topic, this.#s.limits);
-    if (bad) return failAll(bad.code, bad.description);
-    const box = this.#inboxes.get(id);
-    return { box: box ?? null, settle };
-  }
-
-  /** One publish-batch frame to the server for the batch's messages `idx`; its reply settles them. */
-  #forward(frame: Omit<PublishBatchFrame, 'rid'> | Omit<PublishRunFrame, 'rid'>, idx: number[], local: number, settle: Settle): void {
-    const unknown = unknownId(local);
-    this.link.send(frame, (r) => {
-      if (r.type === 'error') {
-        for (const i of idx) settle(i, r.code, r.code === E.UNKNOWN_ID ? unknown : r.description);
-        return;
-      }
-      let k = 0;
-      if (r.type === 'reply-batch') {
-        for (const run of r.runs) {
-          const description = run.status === E.UNKNOWN_ID ? unknown : run.description;
-          for (let j = 0; j < run.count && k < idx.length; j++) settle(idx[k++], run.status, description);
-        }
-      }
-      while (k < idx.length) settle(idx[k++], E.PROTOCOL_ERROR, 'the broker server answered a publish batch with a reply that does not cover it');
-    });
   }
 
   /**
@@ -346,13 +287,6 @@ export class LocalBroker {
     this.link.stop();
     this.ids.close();
   }
-}
-
-type BatchDone = (status: number[], errors: [number, string][]) => void;
-type Settle = (i: number, code: number, description: string) => void;
-
-function unknownId(local: number): string {
-  return `id ${local} is not registered at this local broker`;
 }
 
 function err(rid: number, code: number, description: string): BrokerReply {

@@ -16,7 +16,6 @@ import {
   type DeliverFrame,
   type FanoutFrame,
   type PublishBatchFrame,
-  type PublishRunFrame,
   type ReplyBatchFrame,
 } from '../../../protocols/broker/index.ts';
 import type { Logger } from '../../../runtime/actor/types.ts';
@@ -52,11 +51,11 @@ export interface ServerLinkOptions {
 }
 
 type Req = BrokerRequest extends infer R ? (R extends { rid: number } ? Omit<R, 'rid'> : never) : never;
-type BatchReq = Omit<PublishBatchFrame, 'rid'> | Omit<PublishRunFrame, 'rid'>;
+type BatchReq = Omit<PublishBatchFrame, 'rid'>;
 type LinkReply = BrokerReply | ReplyBatchFrame;
 
 interface InFlight {
-  frame: BrokerRequest | PublishBatchFrame | PublishRunFrame;
+  frame: BrokerRequest | PublishBatchFrame;
   resolve(r: LinkReply): void;
   /** When it is answered -6 (every request has the same timeout, so the map is in deadline order). */
   deadline: number;
@@ -153,7 +152,7 @@ export class ServerLink {
   send(req: Req | BatchReq, done: (r: LinkReply) => void): void {
     const rid = this.#o.nextRid();
     if (this.phase === 'stopped') return done({ type: 'error', rid, code: BROKER_ERRORS.SHUTTING_DOWN, description: 'the local broker is stopping' });
-    const frame = { ...req, rid } as BrokerRequest | PublishBatchFrame | PublishRunFrame;
+    const frame = { ...req, rid } as BrokerRequest | PublishBatchFrame;
     this.#inflight.set(rid, { frame, resolve: done, deadline: performance.now() + this.#o.requestTimeoutMs });
     if (this.#expiry === null) this.#armExpiry(this.#o.requestTimeoutMs);
     if (this.phase === 'open') this.#transport?.send(frame);
