@@ -6,10 +6,11 @@
 // where back-to-back runs of several seconds each put it on one side only.
 //
 // A slice: every connection of the side sends `depth` requests, each reply sends the next; the
-// start of the slice fills the pipeline and is not counted: until every request sent at the start
-// has been answered (one round trip of the whole pipeline), and at least FILL_MIN_MS, at most a
-// third of the slice or 150 ms (so a deep pipeline is full before counting starts, and a shallow
-// one does not waste a third of every slice waiting); at the end
+// start of the slice fills the pipeline and is not counted: until every connection has had its
+// whole pipeline answered twice (two round trips: the first touches every connection's state
+// again after the other side's slice, the second runs warm), and at least FILL_MIN_MS, at most a
+// third of the slice or 150 ms (so a deep pipeline is full and warm before counting starts, and a
+// shallow one does not waste a third of every slice waiting); at the end
 // of the slice no new request is sent and the side's replies still in flight are awaited (not
 // counted) before the other side starts. Replies counted and latencies are those of the measured
 // part of each slice. Prints one JSON line `{"a": <result>, "b": <result>}`, each result shaped
@@ -117,7 +118,7 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
   const slice = async (side: Side, ms: number, measure: boolean): Promise<void> => {
     active = side;
     const start = performance.now();
-    const full = filled(side.received + side.conns.length * a.depth, Math.min(150, ms / 3));
+    const full = filled(side.received + 2 * side.conns.length * a.depth, Math.min(150, ms / 3));
     for (const c of side.conns as Conn<T>[]) for (let d = 0; d < a.depth; d++) sendOne(c);
     await full;
     const settled = performance.now() - start;
