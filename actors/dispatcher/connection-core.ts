@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { createActor, type Actor } from 'xstate';
 import type { ActorContext } from '../../runtime/index.ts';
 import { StreamConnection } from '../../runtime/io/stream.ts';
-import { requestDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
+import { requestTextDecoder, type Decoded, type DispatchProtocol } from '../../protocols/dispatcher/index.ts';
 import { encodeFrames } from './reply-frames.ts';
 import { storeReply } from './connection-replies.ts';
 import { NO_FRAMES, pump } from './connection-pump.ts';
@@ -52,14 +52,15 @@ export class ConnectionCore implements LifecycleHost {
   readonly slot: number;
   readonly gen: number;
   readonly row: Row<SlotExtra>;
-  readonly conn: StreamConnection<Buffer>;
+  /** Frames are the requests' UTF-8 texts, which both protocols decode (requestTextDecoder). */
+  readonly conn: StreamConnection<string>;
   readonly proto: DispatchProtocol;
   /** Replies are kept as texts and framed together when written (one buffer per write). */
   readonly win: ReorderWindow<unknown, string>;
   readonly traced: boolean;
   machine: Actor<typeof connectionLifecycle>;
   phase: LifecyclePhase = 'open';
-  held: (Buffer | undefined)[] = NO_FRAMES;
+  held: (string | undefined)[] = NO_FRAMES;
   heldHead = 0;
   blockedDecoded: Decoded | null = null;
   waitingQueue = false;
@@ -90,7 +91,7 @@ export class ConnectionCore implements LifecycleHost {
     // own handlers object (the methods below): per read, no handlers object and no closure of
     // this connection's to load besides the core itself (1000 connections miss the cache).
     this.conn = new StreamConnection(sock, {
-      decoder: requestDecoder(cfg.Framing, cfg.MaxFrameBytes),
+      decoder: requestTextDecoder(cfg.Framing, cfg.MaxFrameBytes),
       holdAtStart: 'flow',
       handlers: this,
       frameTimeoutMs: cfg.FrameTimeoutMs,
@@ -210,7 +211,7 @@ export class ConnectionCore implements LifecycleHost {
 
   // ---- data path ---------------------------------------------------------------------------------
 
-  frames(frames: Buffer[]): void {
+  frames(frames: string[]): void {
     if (!this.accepting) return;
     const now = Date.now();
     this.lastActivity = now;

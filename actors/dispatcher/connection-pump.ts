@@ -11,7 +11,7 @@ import { encodeFrames } from './reply-frames.ts';
 import { enqueue } from './shared.ts';
 
 /** The held list when nothing is held (never written: frames replace it, see ConnectionCore.frames). */
-export const NO_FRAMES: (Buffer | undefined)[] = [];
+export const NO_FRAMES: (string | undefined)[] = [];
 
 /** Assigns seqs to held frames while the in-flight limit allows (see the header). */
 export function pump(c: ConnectionCore): void {
@@ -30,7 +30,7 @@ export function pump(c: ConnectionCore): void {
   let more: string[] | null = null;
   while (c.heldHead < held.length && !win.full) {
     const frame = held[c.heldHead]!;
-    const d = c.blockedDecoded ?? proto.decode(frame);
+    const d = c.blockedDecoded ?? proto.decodeText(frame);
     c.blockedDecoded = null;
     let seq = -1;
     let reply: string | null = null;
@@ -77,7 +77,7 @@ export function pump(c: ConnectionCore): void {
         direct++;
       } else seq = win.openAnswered(reply);
     }
-    if (c.traced) s.log.debug('frame', { slot: c.slot, gen: c.gen, seq, peer: c.row.peer, frame: frame.toString('utf8') });
+    if (c.traced) s.log.debug('frame', { slot: c.slot, gen: c.gen, seq, peer: c.row.peer, frame });
     held[c.heldHead++] = undefined;
   }
   if (c.heldHead >= held.length) {

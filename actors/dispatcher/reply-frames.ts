@@ -4,7 +4,7 @@
 // encodeFrame gives for each text, concatenated (specs/dispatcher/reply-frames.test.ts).
 
 import { Buffer } from 'node:buffer';
-import { encodeFrame, type DispatchFraming } from '../../protocols/dispatcher/index.ts';
+import { encodeFrame, framesInSlab, type DispatchFraming } from '../../protocols/dispatcher/index.ts';
 
 /** Byte lengths of the texts of the batch being framed (reused). */
 let lengths = new Int32Array(64);
@@ -15,6 +15,10 @@ let lengths = new Int32Array(64);
  */
 export function encodeFrames(mode: DispatchFraming, texts: readonly string[], ascii: boolean, n = texts.length): Buffer {
   if (n === 1) return encodeFrame(mode, texts[0], ascii);
+  if (!ascii && mode !== 'legacy') {
+    const small = framesInSlab(mode, texts, n);
+    if (small !== null) return small;
+  }
   if (lengths.length < n) lengths = new Int32Array(n * 2);
   const enc = ascii ? 'latin1' : 'utf8';
   const extra = mode === 'length32' ? 4 : mode === 'ndjson' ? 1 : 0;

@@ -6,7 +6,11 @@
 // where back-to-back runs of several seconds each put it on one side only.
 //
 // A slice: every connection of the side sends `depth` requests, each reply sends the next; the
-// first third of the slice (at most 150 ms) fills the pipeline and is not counted; at the end
+// start of the slice fills the pipeline and is not counted: until every connection has had its
+// whole pipeline answered twice (two round trips: the first touches every connection's state
+// again after the other side's slice, the second runs warm), and at least FILL_MIN_MS, at most a
+// third of the slice or 150 ms (so a deep pipeline is full and warm before counting starts, and a
+// shallow one does not waste a third of every slice waiting); at the end
 // of the slice no new request is sent and the side's replies still in flight are awaited (not
 // counted) before the other side starts. Replies counted and latencies are those of the measured
 // part of each slice. Prints one JSON line `{"a": <result>, "b": <result>}`, each result shaped
@@ -16,6 +20,8 @@ import net from 'node:net';
 import { takeOldest, type InFlight, type LoadProtocol, type LoopArgs } from './closed-loop.ts';
 
 const GRACE_MS = 3000;
+/** The least time a slice's start is not counted (the burst of its first requests settles). */
+const FILL_MIN_MS = 25;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Side {
@@ -50,6 +56,9 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
   let active: Side | null = null;
   /** Start of the measured part of the current slice (0: not measuring). */
   let measureFrom = 0;
+  /** While a slice fills its pipeline: the active side's reply count that means full, and what to call then. */
+  let fullAt = Infinity;
+  let onFull: (() => void) | null = null;
 
   const sendOne = (c: Conn<T>): void => {
     c.times.push(performance.now());
@@ -62,6 +71,7 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
     const exp = c.taken;
     const side = c.side;
     side.received++;
+    if (side.received >= fullAt && side === active && onFull !== null) onFull();
     if (!p.matches(exp, r)) side.errors++;
     if (side !== active) return; // the slice ended: in flight, not counted, nothing more sent
     if (measureFrom !== 0) {
@@ -90,14 +100,31 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
     }
   }
 
-  /** One slice of `side`: measured after `warm` ms when `measure`; then drained. */
+  /** Resolves once the active side has `count` replies in all, or after `capMs`. */
+  const filled = (count: number, capMs: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        fullAt = Infinity;
+        onFull = null;
+        resolve();
+      };
+      const timer = setTimeout(done, capMs);
+      fullAt = count;
+      onFull = done;
+    });
+
+  /** One slice of `side`: measured once its pipeline is full (see the header) when `measure`; then drained. */
   const slice = async (side: Side, ms: number, measure: boolean): Promise<void> => {
     active = side;
+    const start = performance.now();
+    const full = filled(side.received + 2 * side.conns.length * a.depth, Math.min(150, ms / 3));
     for (const c of side.conns as Conn<T>[]) for (let d = 0; d < a.depth; d++) sendOne(c);
-    const warm = Math.min(150, ms / 3);
-    await sleep(warm);
+    await full;
+    const settled = performance.now() - start;
+    if (settled < FILL_MIN_MS) await sleep(FILL_MIN_MS - settled);
     if (measure) measureFrom = performance.now();
-    await sleep(ms - warm);
+    await sleep(ms - (performance.now() - start));
     if (measure) side.measuredMs += performance.now() - measureFrom;
     measureFrom = 0;
     active = null;

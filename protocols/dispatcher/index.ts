@@ -3,4 +3,5 @@
 export * from './legacy-tx.ts';
 export * from './json.ts';
 export * from './frames.ts';
+export * from './frame-slab.ts';
 export * from './protocol.ts';

@@ -115,7 +115,11 @@ const EMPTY_TX: LegacyTx = { TERF: 0, TERL: 0, GUID: '', PID: '', AID: '', CABX:
 
 /** Decodes one complete frame (without its length prefix or line terminator). Never throws. */
 export function decodeLegacy(frame: Uint8Array): LegacyDecoded {
-  const raw = Buffer.isBuffer(frame) ? frame.toString('utf8') : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
+  return decodeLegacyText(Buffer.isBuffer(frame) ? frame.toString('utf8') : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'));
+}
+
+/** The same for a frame already decoded as UTF-8 text. */
+export function decodeLegacyText(raw: string): LegacyDecoded {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

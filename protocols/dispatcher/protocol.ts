@@ -3,7 +3,7 @@
 // Runs on the dispatcher's I/O thread; pure.
 
 import { frameText, jsonError, MALFORMED_JSON_REPLY, serialiseJson, type JsonErrorCode } from './json.ts';
-import { decodeLegacy, errorTx, replyFromService, serialiseLegacy, txDone, type LegacyTx } from './legacy-tx.ts';
+import { decodeLegacyText, errorTx, replyFromService, serialiseLegacy, txDone, type LegacyTx } from './legacy-tx.ts';
 
 export type DispatchProtocolName = 'legacy-tx' | 'json';
 export type ReplyErrorCode = Exclude<JsonErrorCode, 'MALFORMED'>;
@@ -24,6 +24,8 @@ export interface DispatchProtocol {
    */
   readonly textRequests: boolean;
   decode(frame: Uint8Array): Decoded;
+  /** The same for a frame already decoded as UTF-8 text (frameText), as the dispatcher's connections read them. */
+  decodeText(text: string): Decoded;
   /** The reply for a handler's value; null when the value cannot be a reply (→ WORKER_FAILED). */
   success(request: unknown, value: unknown): string | null;
   /** The reply for a request that failed with `code`. */
@@ -35,7 +37,10 @@ export const legacyTxProtocol: DispatchProtocol = {
   ascii: true,
   textRequests: false,
   decode(frame) {
-    const d = decodeLegacy(frame);
+    return this.decodeText(frameText(frame));
+  },
+  decodeText(raw) {
+    const d = decodeLegacyText(raw);
     if (d.kind === 'valid') return { kind: 'request', request: d.tx };
     if (d.kind === 'invalid') return { kind: 'reply', reply: d.reply, why: 'echo', text: d.tx.MSG };
     return { kind: 'reply', reply: d.reply, why: 'malformed', text: d.text };
@@ -54,8 +59,10 @@ export const jsonProtocol: DispatchProtocol = {
   ascii: false,
   textRequests: true,
   decode(frame) {
+    return this.decodeText(frameText(frame));
+  },
+  decodeText(text) {
     // decodeJson's rules, building the Decoded at once (one object per request, not two).
-    const text = frameText(frame);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -3,6 +3,8 @@
 //
 // Hot path: a frame wholly inside a chunk is returned as a subarray (no copy). A frame that spans
 // chunks is copied once into a buffer allocated when its length is known (no Buffer.concat).
+// A decoder made with a `cut` hands out what the cut makes of a frame's bytes instead (the
+// dispatcher's text frames: the UTF-8 text read straight from the chunk, with no view between).
 
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../errors.ts';
@@ -54,7 +56,13 @@ function checkLength(prefix: PrefixSize, length: number, options: LengthPrefixOp
   }
 }
 
-export class LengthPrefixDecoder implements FrameDecoder<Buffer> {
+/** What a decoder hands out for the frame lying in `buf[start, end)` (the default: a view of those bytes). */
+export type FrameCut<F> = (buf: Buffer, start: number, end: number) => F;
+
+/** A frame's UTF-8 text, decoded from the chunk it lies in (no view made for it). */
+export const utf8Cut: FrameCut<string> = (buf, start, end) => buf.toString('utf8', start, end);
+
+export class LengthPrefixDecoder<F = Buffer> implements FrameDecoder<F> {
   readonly #prefix: PrefixSize;
   readonly #max: number;
   readonly #allowEmpty: boolean;
@@ -69,9 +77,12 @@ export class LengthPrefixDecoder implements FrameDecoder<Buffer> {
   /** Stream offset of the current frame's prefix. */
   #frameStart = 0;
   #error: ProtocolError | null = null;
+  /** null: frames are views (Buffers) of the chunk, or the assembled buffer itself. */
+  readonly #cut: FrameCut<F> | null;
 
-  constructor(prefix: PrefixSize, options: LengthPrefixOptions) {
+  constructor(prefix: PrefixSize, options: LengthPrefixOptions, cut?: FrameCut<F>) {
     checkPrefixOptions(prefix, options);
+    this.#cut = cut ?? null;
     this.#prefix = prefix;
     this.#max = options.maxFrameSize;
     this.#allowEmpty = options.allowEmpty === true;
@@ -86,8 +97,9 @@ export class LengthPrefixDecoder implements FrameDecoder<Buffer> {
     return this.#headerHave + this.#bodyHave;
   }
 
-  push(chunk: Uint8Array): Buffer[] {
-    const out: Buffer[] = [];
+  push(chunk: Uint8Array): F[] {
+    const out: F[] = [];
+    const cut = this.#cut;
     if (this.#error !== null) return out;
     const buf = asBuffer(chunk);
     const n = buf.length;
@@ -102,7 +114,7 @@ export class LengthPrefixDecoder implements FrameDecoder<Buffer> {
         this.#bodyHave += take;
         pos += take;
         if (this.#bodyHave === body.length) {
-          out.push(body);
+          out.push(cut === null ? (body as F) : cut(body, 0, body.length));
           this.#body = null;
           this.#bodyHave = 0;
         }
@@ -134,12 +146,12 @@ export class LengthPrefixDecoder implements FrameDecoder<Buffer> {
           this.#error = new ProtocolError('empty-frame', `length${P * 8} frame with a zero length`, this.#frameStart);
           break;
         }
-        out.push(EMPTY);
+        out.push(cut === null ? (EMPTY as F) : cut(EMPTY, 0, 0));
         continue;
       }
       // 4. the payload: zero-copy when it is all here, else start assembling
       if (n - pos >= length) {
-        out.push(buf.subarray(pos, pos + length));
+        out.push(cut === null ? (buf.subarray(pos, pos + length) as F) : cut(buf, pos, pos + length));
         pos += length;
       } else {
         const assembled = Buffer.allocUnsafe(length);
