@@ -15,7 +15,7 @@
 // esbuild or the folder is not there (nothing is built; the run is the same).
 // Imports only Node's built-ins: run-early.ts uses it before anything else has loaded.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,8 +68,10 @@ export async function buildServerBundle(dir = BUNDLE_DIR): Promise<boolean> {
   const tmp = `.${process.pid}-${Date.now()}`;
   try {
     const started = Date.now();
-    const esbuild = await import('esbuild');
+    // First: a read-only installation gives up here, before loading esbuild.
     mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    const esbuild = await import('esbuild');
     const r = await esbuild.build({
       entryPoints: [ENTRY],
       outfile: f.bundle + tmp,
