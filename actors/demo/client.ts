@@ -1,6 +1,8 @@
 // A demo client of the dispatcher: one TCP connection, length32-framed JSON requests at a steady
-// rate, replies counted. A refused or dropped connection is a crash: its supervisor restarts it
-// with backoff, which is how the demo reconnects (and shows supervision of I/O).
+// rate, replies counted. A dropped connection is a crash: its supervisor restarts it with backoff,
+// which is how the demo reconnects (and shows supervision of I/O). Before the first connection of
+// the run succeeds, a refused connect is retried quietly: the dispatcher's section may still be
+// starting (sections start one after the other), and that is not a fault.
 
 import net from 'node:net';
 import { Buffer } from 'node:buffer';
@@ -15,9 +17,17 @@ export interface ClientConfig {
   reportEveryMs: number;
 }
 
-type ClientMsg = { type: 'tick' } | { type: 'report' } | { type: 'reply'; frame: string } | { type: 'down'; why: string };
+// Socket events carry the number of the connection they come from: the mailbox outlives a crash,
+// so a restarted incarnation can still find its predecessor's `down` (an error is followed by a
+// close) and must not crash on it.
+type ClientMsg = { type: 'tick' } | { type: 'report' } | { type: 'connect' } | { type: 'reply'; conn: number; frame: string } | { type: 'down'; conn: number; why: string };
 
 const FRAMING = { maxFrameSize: 1 << 20 };
+/** Retries of a refused first connect, 100 ms apart (the dispatcher listens within ~0.1 s of the run's start). */
+const FIRST_CONNECT_TRIES = 100;
+let connections = 0;
+/** Whether any incarnation in this process has connected: from then on a refusal is a crash. */
+let everConnected = false;
 
 export const DispatcherClient = defineActor<ClientMsg, ClientConfig>(import.meta.url, 'DispatcherClient', (cfg, ctx) => {
   let conn: StreamConnection | null = null;
@@ -26,26 +36,33 @@ export const DispatcherClient = defineActor<ClientMsg, ClientConfig>(import.meta
   let received = 0;
   let errors = 0;
   let windowReplies = 0;
+  let id = 0;
+  let refusals = 0;
+  const open = (): void => {
+    const my = (id = ++connections);
+    const s = net.connect({ host: cfg.host, port: cfg.port });
+    s.setNoDelay(true);
+    s.on('connect', () => {
+      if (my !== id) return;
+      connected = everConnected = true;
+      ctx.log.info('connected to the dispatcher', { port: cfg.port });
+    });
+    // The stop hook detaches the connection: a restarted incarnation never hears the old socket.
+    conn = new StreamConnection(s, {
+      decoder: new Length32Decoder(FRAMING),
+      handlers: {
+        frames: (frames) => {
+          for (const f of frames) ctx.self.tell({ type: 'reply', conn: my, frame: f.toString('utf8') });
+        },
+        framingError: (err) => ctx.self.tell({ type: 'down', conn: my, why: err.message }),
+        error: (err) => ctx.self.tell({ type: 'down', conn: my, why: err.message }),
+        closed: () => ctx.self.tell({ type: 'down', conn: my, why: 'connection closed' }),
+      },
+    });
+  };
   return {
     started() {
-      const s = net.connect({ host: cfg.host, port: cfg.port });
-      s.setNoDelay(true);
-      s.on('connect', () => {
-        connected = true;
-        ctx.log.info('connected to the dispatcher', { port: cfg.port });
-      });
-      // The stop hook detaches the connection: a restarted incarnation never hears the old socket.
-      conn = new StreamConnection(s, {
-        decoder: new Length32Decoder(FRAMING),
-        handlers: {
-          frames: (frames) => {
-            for (const f of frames) ctx.self.tell({ type: 'reply', frame: f.toString('utf8') });
-          },
-          framingError: (err) => ctx.self.tell({ type: 'down', why: err.message }),
-          error: (err) => ctx.self.tell({ type: 'down', why: err.message }),
-          closed: () => ctx.self.tell({ type: 'down', why: 'connection closed' }),
-        },
-      });
+      open();
       ctx.timers.every('tick', 50, { type: 'tick' });
       ctx.timers.every('report', cfg.reportEveryMs, { type: 'report' });
     },
@@ -57,7 +74,11 @@ export const DispatcherClient = defineActor<ClientMsg, ClientConfig>(import.meta
           for (let i = 0; i < perTick; i++) conn.write(encodeLength32(Buffer.from(JSON.stringify({ n: sent++, from: 'demo' })), FRAMING));
           return;
         }
+        case 'connect':
+          open();
+          return;
         case 'reply':
+          if (msg.conn !== id) return;
           received++;
           windowReplies++;
           if (msg.frame.startsWith('{"error"')) errors++;
@@ -67,6 +88,14 @@ export const DispatcherClient = defineActor<ClientMsg, ClientConfig>(import.meta
           windowReplies = 0;
           return;
         case 'down':
+          if (msg.conn !== id) return; // a former connection's last words
+          if (!everConnected && msg.why.includes('ECONNREFUSED') && ++refusals < FIRST_CONNECT_TRIES) {
+            if (refusals === 1) ctx.log.info('waiting for the dispatcher to listen', { port: cfg.port });
+            conn?.detach();
+            id = 0; // the refused socket's close is not news
+            ctx.timers.once('connect', 100, { type: 'connect' });
+            return;
+          }
           // The supervisor restarts us with backoff: that is the reconnect.
           throw new Error(`dispatcher connection lost: ${msg.why}`);
       }
@@ -75,7 +104,7 @@ export const DispatcherClient = defineActor<ClientMsg, ClientConfig>(import.meta
       conn?.detach();
       conn = null;
     },
-    inspect: () => ({ connected, sent, received, errors }),
+    inspect: () => ({ connected, sent, received, errors, refusals }),
   };
 });
 

@@ -94,7 +94,7 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
           for (const c of props.clients) bar.set(c.id, b.create(100, 0, { agency: `agency ${c.id}`, bets: 0 }));
         }
         for (const c of props.clients) {
-          refs.set(c.id, ctx.spawn(AgencyClient, { name: `agency-${c.id}`, thread: props.placement, props: { settings: c, notify: { path: ctx.path, thread: ctx.thread } } }));
+          refs.set(c.id, ctx.spawn(AgencyClient, { name: `agency-${c.id}`, thread: props.placement, props: { settings: c, notify: { path: ctx.path, thread: ctx.thread }, progress: props.progress !== 'none' } }));
         }
         report();
       },

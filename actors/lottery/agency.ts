@@ -36,6 +36,8 @@ export interface AgencyProps {
   settings: ClientSettings;
   /** Told about progress and the outcome. */
   notify?: { path: string; thread: number };
+  /** false: `notify` shows no progress, so none is told (one message less per batch). */
+  progress?: boolean;
 }
 
 const POLL_MAX_MS = 10_000;
@@ -299,7 +301,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
     acked: (event) => {
       betsAcked += event.batch.count;
       log.debug('batch_enviado', 'success', { cantidad: event.batch.count });
-      notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
+      if (props.progress !== false) notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
     },
     closeFile: () => {
       reader?.tell({ t: 'close' });

@@ -83,6 +83,8 @@ export interface ServerSettings {
   createDataDir?: boolean;
   /** `<source> | ` prefix on TP0 lines (in-process topologies). */
   source?: string;
+  /** The process exits right after a stop (`lottery server`): the store leaves its synced WAL in place (betstore.ts). */
+  exitsAfterStop?: boolean;
 }
 
 

@@ -42,6 +42,8 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
     settings = serverSettingsFromUpstream(o);
     // `lottery run` has the server prefix its own lines (`server | `), so it forwards them unread.
     if (process.env.LOTTERY_LOG_SOURCE) settings = { ...settings, source: process.env.LOTTERY_LOG_SOURCE };
+    // This process ends with process.exit right after its stop: no checkpoint of the (synced) WAL on the way out.
+    settings = { ...settings, exitsAfterStop: true };
   } catch (err) {
     die((err as Error).message);
   }

@@ -44,6 +44,13 @@ export type ReaderMsg =
 
 const CHUNK = 64 * 1024;
 
+/**
+ * The non-empty lines of each file a reader of this process has read to its end, by path: what
+ * `lottery run`'s final check expects to be stored (run.ts countRows, which would read the files
+ * again, on the run's last stretch).
+ */
+export const linesReadToEnd = new Map<string, number>();
+
 /** A file read in chunks into one buffer: what both line sources share (open, size, close). */
 abstract class FileSource {
   protected fh: FileHandle | null = null;
@@ -213,6 +220,27 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
   const batcher = packer ? null : new Batcher(sizer(props.protocol, props.agency), props.maxAmount);
   let done = false;
   let toSkip = 0;
+  /** Non-empty lines seen so far (valid, invalid and skipped alike): linesReadToEnd at the end. */
+  let seen = 0;
+  /**
+   * The file is opened and its first chunk read as soon as the reader starts (while the agency's
+   * resume query is on the wire), not on the first batch's path; a failure is reported by the first
+   * `next`, as when it opened the file itself.
+   */
+  let opening: Promise<void> | null = src.open().then(() => src.fill());
+  opening.catch(() => {});
+  const opened = async (): Promise<void> => {
+    const o = opening;
+    opening = null;
+    if (o) await o;
+    else if (!src.isOpen && !done) await src.open();
+  };
+  /** An open under way has ended (before a close; its failure was for `next` to report). */
+  const notOpening = async (): Promise<void> => {
+    const o = opening;
+    opening = null;
+    if (o) await o.catch(() => {});
+  };
 
   /** A row the agency cannot send: one fail line, then the next row. */
   function invalidRow(err: unknown): void {
@@ -235,8 +263,10 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
       }
       if (r < 0) {
         done = true;
+        linesReadToEnd.set(props.file, seen);
         break;
       }
+      seen++;
       try {
         p.rowAt(s.bytes, s.lineFrom, s.lineTo);
       } catch (err) {
@@ -266,8 +296,10 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
       }
       if (line === null) {
         done = true;
+        linesReadToEnd.set(props.file, seen);
         break;
       }
+      seen++;
       let bet: Bet;
       try {
         bet = parseAgencyCsvRow(props.agency, line);
@@ -288,7 +320,7 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
   }
 
   async function next(): Promise<BatchOut | null> {
-    if (!src.isOpen && !done) await src.open();
+    await opened();
     return bytes ? nextPacket(bytes, packer!) : nextBets(lines!, batcher!);
   }
 
@@ -300,13 +332,14 @@ export const BetReader = defineActor<ReaderMsg, ReaderProps>(import.meta.url, 'B
         toSkip += msg.rows;
         ctx.reply(toSkip);
       } else {
+        await notOpening();
         const wasOpen = await src.close();
         done = true;
         ctx.reply(wasOpen);
       }
     },
     stopped() {
-      void src.close();
+      void notOpening().then(() => src.close());
     },
   };
 });

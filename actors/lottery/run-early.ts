@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freshServerBundle } from './server-bundle.ts';
 
 /** The one server process of a run without --processes (server-main.ts: no command line to parse). */
 export const SERVER_ENTRY = new URL('./server-main.ts', import.meta.url).pathname;
@@ -41,6 +42,8 @@ export interface ServerProcess {
   ready: Promise<number | null>;
   /** Its exit code and signal, once its output is closed. */
   closed: Promise<[number | null, NodeJS.Signals | null]>;
+  /** Started from the bundled server (server-bundle.ts); false: from server-main.ts. */
+  bundled: boolean;
 }
 
 /** A free loopback port (here, not server.ts's: the launcher loads no server code). */
@@ -65,7 +68,9 @@ export function runEnv(progressBars: boolean): NodeJS.ProcessEnv {
 /** Starts the server process of a run (one process, its acceptors as threads; port 0: it picks one); its output is left unread until taken. */
 export function spawnServer(plan: ServerPlan & { port: number; serverData: string }, env: NodeJS.ProcessEnv): ServerProcess {
   const options = { host: '127.0.0.1', port: String(plan.port), agencies: String(plan.agencies), servers: String(plan.servers), data: plan.serverData };
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  // One acceptor: from the bundle when a fresh one is there (worker threads import modules by path).
+  const bundle = plan.servers === 1 ? freshServerBundle() : null;
+  const child = spawn(process.execPath, [bundle ?? SERVER_ENTRY], {
     env: { ...env, AGENCIES: String(plan.agencies), LOTTERY_LOG_SOURCE: 'server', LOTTERY_SERVER_OPTIONS: JSON.stringify(options) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -74,7 +79,7 @@ export function spawnServer(plan: ServerPlan & { port: number; serverData: strin
     child.on('message', (m: { t?: string; port?: number }) => m?.t === 'ready' && resolve(m.port ?? plan.port));
     void closed.then(() => resolve(null));
   });
-  return { child, port: plan.port, serverData: plan.serverData, ready, closed };
+  return { child, port: plan.port, serverData: plan.serverData, ready, closed, bundled: bundle !== null };
 }
 
 /** The plan of runAll's checked options (`agencies` and `servers` already numbers). */

@@ -44,7 +44,7 @@ export const LotteryServer = defineActor<LotteryServerMsg, LotteryServerProps>(
         if (s.mode !== 'echo') {
           ctx.spawn(BetStore, {
             name: 'store',
-            props: { dataDir: s.dataDir, agencies: s.agencies, coordinator: drawLoc, loggingLevel: s.loggingLevel, source: s.source, durability: s.durability },
+            props: { dataDir: s.dataDir, agencies: s.agencies, coordinator: drawLoc, loggingLevel: s.loggingLevel, source: s.source, durability: s.durability, exitsAfterStop: s.exitsAfterStop },
           });
           draw = ctx.spawn(DrawCoordinator, {
             name: 'draw',

@@ -5,7 +5,9 @@
 // The only flag given is --server-data (a scratch folder the bench removes; the default is a
 // fresh temp folder that the run leaves for the user to read). Its output is read for the time
 // breakdown: spawn to the first stored batch (`apuesta_recibida`), the first to the last, the last
-// to `sorteo`, and `sorteo` to the exit (medians over the timed runs).
+// to `sorteo`, and `sorteo` to the exit (medians over the timed runs). The run writes its stdout (a
+// pipe here) in blocks at most 10 ms late (actors/lottery/block-output.ts), so the phase marks may
+// be up to that late; the total is timed to the exit.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -132,6 +132,10 @@ export function wsTransport(o: TransportOptions): Transport {
           maxPayload: o.maxFrameBytes,
           perMessageDeflate: false,
           handshakeTimeout: o.connectTimeoutMs ?? 5000,
+          // a zero mask: ws then neither masks (a copy of every frame here) nor unmasks (there).
+          // Masking guards proxies against scripts in browsers; a node link is authenticated, and
+          // its peers are our own processes
+          generateMask: zeroMask,
           ...(u.protocol === 'wss:' ? { ca: tls?.ca, cert: tls?.cert, key: tls?.key, rejectUnauthorized: true } : {}),
         });
         const fail = (err: Error): void => {
@@ -150,4 +154,8 @@ export function wsTransport(o: TransportOptions): Transport {
       });
     },
   };
+}
+
+function zeroMask(mask: Uint8Array): void {
+  mask.fill(0);
 }

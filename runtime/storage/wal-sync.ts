@@ -9,12 +9,16 @@
 // shared with other work, `lottery run` on the official data, 6 runs each of 1, 2 and 4) it made no
 // difference larger than the runs' own spread, so it is not the default.
 // Replies go out in commit order: a sync that ends settles every older group as well.
+// settled() is for answers that depend only on earlier commits (the lottery's resume query): at
+// once when every commit's sync has ended, else with the running sync that covers them all.
+// The WAL's folder is synced once, with the first sync and off the thread like it (a store may
+// start one at open, so the first batch does not pay for it).
 //
 // A failed sync fails its group, every group still running or waiting, and every later wait: after
 // a failed fdatasync the kernel may have dropped the unwritten pages, and later frames of the WAL
 // would then follow a hole, so nothing more can be acknowledged as durable.
 
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
+import { close, closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, open, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 interface Waiter {
@@ -25,10 +29,20 @@ interface Waiter {
 /** fs.fdatasync's shape (a test may wrap the real call to watch it). */
 export type SyncFn = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
 
+/** fsync of a folder, off the thread: the WAL's directory entry, before the first WAL sync counts. */
+function syncFolder(dir: string, done: (err: NodeJS.ErrnoException | null) => void): void {
+  open(dir, 'r', (err, fd) => {
+    if (err) return done(err);
+    fsync(fd, (e) => close(fd, () => done(e)));
+  });
+}
+
 export interface WalSyncOptions {
   /** Syncs in flight at most (default 1: one at a time). */
   maxInFlight?: number;
   sync?: SyncFn;
+  /** Syncs the WAL's folder (default: fsync off the thread; a test may make it synchronous). */
+  syncDir?: (dir: string, done: (err: NodeJS.ErrnoException | null) => void) => void;
   /** Called when a sync has ended and none is waiting to start: commits held back meanwhile may go now (see `busy`). */
   onIdle?: () => void;
 }
@@ -36,6 +50,11 @@ export interface WalSyncOptions {
 export class WalSync {
   /** WAL syncs started so far (inspect()). */
   syncs = 0;
+  /** Waits told to after() so far, and how many of the first of them a sync that ended has covered. */
+  private told = 0;
+  private synced = 0;
+  /** How many of the waits told the newest sync started covers. */
+  private startedCovers = 0;
   private fd = -1;
   /** Groups whose sync is running, oldest first. */
   private inFlight: Waiter[][] = [];
@@ -46,6 +65,9 @@ export class WalSync {
   private readonly enabled: boolean;
   private readonly maxInFlight: number;
   private readonly sync: SyncFn;
+  private readonly syncDir: (dir: string, done: (err: NodeJS.ErrnoException | null) => void) => void;
+  /** The WAL's directory entry is durable (synced once, with the first sync). */
+  private dirSynced = false;
   private readonly onError: (error: string, waiters: number) => void;
   private readonly onIdle: (() => void) | undefined;
 
@@ -56,6 +78,7 @@ export class WalSync {
     this.onError = onError;
     this.maxInFlight = Math.max(1, o.maxInFlight ?? 1);
     this.sync = o.sync ?? fdatasync;
+    this.syncDir = o.syncDir ?? syncFolder;
     this.onIdle = o.onIdle;
   }
 
@@ -64,30 +87,54 @@ export class WalSync {
     return this.enabled && this.failed === null && this.inFlight.length >= this.maxInFlight;
   }
 
+  /** The WAL's descriptor (opened once; its folder is synced with the first sync: start()). */
   private wal(): number {
-    if (this.fd < 0) {
-      this.fd = openSync(this.path, 'r+');
-      // The WAL file's directory entry must be durable too (it may have just been created).
-      const dir = openSync(dirname(this.path), 'r');
-      try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
-      }
-    }
+    if (this.fd < 0) this.fd = openSync(this.path, 'r+');
     return this.fd;
+  }
+
+  /** The folder's sync, synchronously (the draw record, close) when no sync has done it yet. */
+  private syncDirNow(): void {
+    if (this.dirSynced) return;
+    const dir = openSync(dirname(this.path), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+    this.dirSynced = true;
   }
 
   /** Synchronous sync (the draw record): the reply follows it. */
   now(): void {
     if (this.failed !== null) throw new Error(this.failed);
-    if (this.enabled) fdatasyncSync(this.wal());
+    if (!this.enabled) return;
+    fdatasyncSync(this.wal());
+    this.syncDirNow();
+  }
+
+  /**
+   * Calls ok() once every commit told to after() so far is on disk: at once when no sync is waiting
+   * or running (each of those commits has had its sync end), else as after() does. For answers
+   * that depend on earlier commits only, not on one of their own (the lottery's resume query).
+   */
+  settled(ok: () => void, fail: (reason: string) => void): void {
+    if (this.enabled && this.failed === null) {
+      if (this.synced === this.told) return ok();
+      // The newest running sync covers every commit told so far: its end answers this too.
+      if (this.inFlight.length > 0 && this.waiting.length === 0 && this.startedCovers === this.told) {
+        this.inFlight[this.inFlight.length - 1].push({ ok, fail });
+        return;
+      }
+    }
+    this.after(ok, fail);
   }
 
   /** Calls ok() once everything committed so far is on disk (or fail() if that cannot be). */
   after(ok: () => void, fail: (reason: string) => void): void {
     if (!this.enabled) return ok();
     if (this.failed !== null) return fail(this.failed);
+    this.told++;
     this.waiting.push({ ok, fail });
     if (this.inFlight.length < this.maxInFlight) this.start();
   }
@@ -106,14 +153,28 @@ export class WalSync {
       return;
     }
     this.inFlight.push(group);
+    const covers = this.told;
+    this.startedCovers = covers;
     this.syncs++;
-    this.sync(fd, (err) => {
+    // The WAL file may just have been created: its directory entry is synced (once) before the
+    // first sync counts, off the thread like the sync itself.
+    const run = (done: (err: NodeJS.ErrnoException | null) => void): void => {
+      if (this.dirSynced) return this.sync(fd, done);
+      this.syncDir(dirname(this.path), (err) => {
+        if (this.closed) return done(null); // settled by close(), which syncs both itself
+        if (err) return done(err);
+        this.dirSynced = true;
+        this.sync(fd, done);
+      });
+    };
+    run((err) => {
       if (this.closed) return; // settled by close()
       // A failure counts even when a later sync already settled this group: nothing more is acknowledged.
       if (err) return this.failed === null ? this.failAll(`wal sync failed: ${err.message}`, []) : undefined;
       const i = this.inFlight.indexOf(group);
       if (i < 0) return; // settled already by a later sync, or failed
       // Everything older was committed before this sync started: settled with it, in order.
+      this.synced = Math.max(this.synced, covers);
       for (const g of this.inFlight.splice(0, i + 1)) for (const w of g) w.ok();
       if (this.waiting.length > 0 && this.inFlight.length < this.maxInFlight) this.start();
       else if (this.inFlight.length === 0) this.onIdle?.();
@@ -140,6 +201,7 @@ export class WalSync {
     if (error === null && (this.fd >= 0 || waiting.length > 0)) {
       try {
         fdatasyncSync(this.wal());
+        this.syncDirNow();
       } catch (err) {
         error = `wal sync failed: ${(err as Error).message}`;
       }

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generateData } from '../../actors/lottery/dataset.ts';
+import { AgencyGroup, groupOutcome, setProgressSink } from '../../actors/lottery/agencies.ts';
 import {
   betsCsv,
   captured,
@@ -72,6 +73,46 @@ describe('lottery agencies', () => {
       const lines = captured.slice(from);
       lint(lines, { expectedBets: 100 });
       assert.deepEqual(details(linesOf(lines, 'server').map((l) => `server | ${l}`), 'apuesta_recibida').map((d) => Number(d.cantidad)), expected, `maxAmount ${m}`);
+    }
+  });
+
+  it('progress reaches the sink of a group that shows it (up to 100% and every bet; its agencies tell it), and a group that shows none shows none', async () => {
+    const data = tmp();
+    generateData({ agencies: 2, rows: 400, seed: 11, out: data, winnersPerAgency: () => 1 });
+    const srv = await startInProcess({ agencies: 2 });
+    servers.push(srv);
+    const seen: [number, number, number][] = [];
+    setProgressSink((id, pct, bets) => seen.push([id, pct, bets]));
+    try {
+      const clients = [1, 2].map((id) => clientSettings(id, srv.port, join(data, `agency-${id}.csv`), { protocol: 'A', maxAmount: 50 }));
+      const g = srv.system.spawn(AgencyGroup, { name: 'progress-sink', thread: 'main', props: { clients, placement: 'main', progress: 'sink' } });
+      assert.equal((await groupOutcome(g.path)).code, 0);
+      for (const id of [1, 2]) {
+        const mine = seen.filter(([i]) => i === id);
+        assert.ok(mine.length >= 8, `agency ${id}: ${mine.length} progress reports`);
+        assert.deepEqual(mine.at(-1)!.slice(1), [100, 400]);
+      }
+      seen.length = 0;
+      const srv2 = await startInProcess({ agencies: 2 });
+      servers.push(srv2);
+      const none = srv2.system.spawn(AgencyGroup, { name: 'progress-none', thread: 'main', props: { clients: clients.map((c) => ({ ...c, port: srv2.port, serverAddress: `127.0.0.1:${srv2.port}` })), placement: 'main', progress: 'none' } });
+      assert.equal((await groupOutcome(none.path)).code, 0);
+      assert.deepEqual(seen, [], 'no progress for a group that shows none');
+    } finally {
+      setProgressSink(null);
+    }
+  });
+
+  it('an agency whose file cannot be opened (its reader opens it as it starts) logs leer_apuestas fail and exits 1', async () => {
+    const dir = tmp();
+    const srv = await startInProcess({ agencies: 1 });
+    servers.push(srv);
+    for (const protocol of ['A', 'B'] as const) {
+      const from = captured.length;
+      const out = await runAgencies(srv.system, [clientSettings(1, srv.port, join(dir, 'absent', 'agency-1.csv'), { protocol })]);
+      assert.equal(out.codes[1], 1, `protocol ${protocol}`);
+      const lines = captured.slice(from);
+      assert.ok(lines.some((l) => /action: leer_apuestas \| result: fail/.test(l)), lines.join('\n'));
     }
   });
 

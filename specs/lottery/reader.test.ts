@@ -1,13 +1,15 @@
 // The agency's two line sources over real files (actors/lottery/reader.ts): the byte source the
 // protocol A packer reads (its own loop finds the line endings) yields exactly the lines of the
 // text source, for any file: LF and CRLF mixed, empty lines, a leading BOM, no final line ending,
-// lines across the 64 kB reads and longer than the buffer.
+// lines across the 64 kB reads and longer than the buffer; and as many as lottery run's countRows
+// counts (the readers' count at the end of each file replaces it in the final check).
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ByteLineSource, LineSource } from '../../actors/lottery/reader.ts';
+import { countRows } from '../../actors/lottery/run.ts';
 import { tmp } from './helpers.ts';
 
 async function textLines(file: string): Promise<string[]> {
@@ -53,7 +55,10 @@ describe('agency line sources', () => {
         const file = join(dir, `f${++n}.csv`);
         writeFileSync(file, (bom ? '\ufeff' : '') + text);
         try {
-          assert.deepEqual(await byteLines(file), await textLines(file));
+          const lines = await byteLines(file);
+          assert.deepEqual(lines, await textLines(file));
+          // What a reader counts to the end (linesReadToEnd) is what lottery run's check would count.
+          assert.equal(countRows(file), lines.length);
         } finally {
           rmSync(file, { force: true });
         }

@@ -4,7 +4,8 @@
 // checkpoint runs while batches come in (a run of this size stays under CHECKPOINT_PAGES, where
 // SQLite's default of 1000 pages would checkpoint several times). The draw answers from the winning
 // bets kept as batches commit: the same documents, in the same order, as a scan of the store, also
-// for bets stored before a restart.
+// for bets stored before a restart. A server process (`lottery server`, which exits right after its
+// stop) checkpoints nothing: its stop syncs the WAL and leaves it for the next open.
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { generateData } from '../../actors/lottery/dataset.ts';
 import { openBetStore } from '../../actors/lottery/bets-db.ts';
 import type { DrawScan, StoreReply } from '../../actors/lottery/betstore.ts';
 import type { BetRow } from '../../protocols/lottery/index.ts';
-import { betsCsv, clientSettings, runAgencies, startInProcess, tmp } from './helpers.ts';
+import { betsCsv, clientSettings, lottery, runAgencies, serverReady, startInProcess, tmp } from './helpers.ts';
 
 const walSize = (dir: string): number => {
   try {
@@ -57,6 +58,39 @@ describe('lottery store after the draw', () => {
     } finally {
       clearInterval(watch);
       await srv.stop();
+    }
+  });
+
+  it('a server process stopped after the draw leaves its synced WAL unmerged; the next open holds every bet, close and the draw', async () => {
+    const data = tmp();
+    const g = generateData({ agencies: 2, rows: 3000, seed: 9, out: data, winnersPerAgency: (a) => a + 1 });
+    const dataDir = tmp();
+    const s = lottery(['server', '--host', '127.0.0.1', '--port', '0', '--agencies', '2', '--data', dataDir]);
+    const port = await serverReady(s);
+    const agencies = [1, 2].map((id) => lottery(['agency', '--id', String(id), '--server', `127.0.0.1:${port}`, '--file', join(data, `agency-${id}.csv`), '--batch-max', '9999']));
+    try {
+      assert.deepEqual(await Promise.all(agencies.map((a) => a.exited)), [0, 0]);
+      await s.waitFor(/action: sorteo \| result: success/);
+      const dbBefore = dbSize(dataDir);
+      s.kill('SIGTERM');
+      assert.equal(await s.exited, 0, s.stderr.join('\n'));
+      assert.ok(s.lines.some((l) => /action: close_store \| result: success \| bets: 6000$/.test(l)), s.lines.slice(-5).join('\n'));
+      // Not checkpointed: the rows are in the WAL (synced by the stop), the database file as it was.
+      assert.ok(walSize(dataDir) > 100_000, `WAL of ${walSize(dataDir)} bytes`);
+      assert.equal(dbSize(dataDir), dbBefore);
+      assert.equal(betsCsv(dataDir).length, 6000);
+      const db = openBetStore(dataDir);
+      try {
+        assert.equal(db.get<{ n: number }>('SELECT COUNT(*) AS n FROM bets')!.n, 6000);
+        assert.deepEqual(db.all<{ agency: number }>('SELECT agency FROM closed_agencies ORDER BY agency').map((r) => r.agency), [1, 2]);
+        assert.ok(db.get('SELECT 1 AS x FROM draw WHERE id = 1'), 'the draw is recorded');
+        const won = db.all<{ agency: number; n: number }>('SELECT agency, COUNT(*) AS n FROM bets WHERE number = 7574 GROUP BY agency ORDER BY agency');
+        assert.deepEqual(won.map((r) => [r.agency, r.n]), [[1, g.winners[1]], [2, g.winners[2]]]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      for (const p of [s, ...agencies]) p.kill('SIGKILL');
     }
   });
 

@@ -19,8 +19,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const wal = join(dir, 'bets.sqlite-wal');
 writeFileSync(wal, 'frames');
 
-type Step = { t: 'commit' } | { t: 'complete'; pick: number };
-const step: fc.Arbitrary<Step> = fc.oneof(fc.constant({ t: 'commit' as const }), fc.nat(7).map((pick) => ({ t: 'complete' as const, pick })));
+type Step = { t: 'commit' } | { t: 'query' } | { t: 'complete'; pick: number };
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.constant({ t: 'commit' as const }),
+  fc.constant({ t: 'query' as const }),
+  fc.nat(7).map((pick) => ({ t: 'complete' as const, pick })),
+);
 
 describe('WAL group commit', () => {
   it('acknowledges a commit only after a sync that started after it ended, in commit order; a failure stops all acknowledgement', () => {
@@ -30,6 +34,7 @@ describe('WAL group commit', () => {
         const syncs: { started: number; ended: number | null; ok: boolean; done: (err: NodeJS.ErrnoException | null) => void }[] = [];
         const running: number[] = [];
         const ws = new WalSync(wal, true, () => {}, {
+          syncDir: (d, done) => done(null),
           maxInFlight,
           sync: (fd, done) => {
             syncs.push({ started: clock++, ended: null, ok: true, done });
@@ -39,6 +44,8 @@ describe('WAL group commit', () => {
         });
         const commits: { at: number; acked: number | null; failed: boolean }[] = [];
         const acks: number[] = [];
+        /** settled() calls: the commits told before each, and whether every one of them was acknowledged when it answered. */
+        const queries: { before: number; answered: 'ok' | 'failed' | null; allAcked: boolean }[] = [];
         let failedAt: number | null = null;
         const complete = (k: number): void => {
           const s = syncs[k];
@@ -62,6 +69,16 @@ describe('WAL group commit', () => {
               },
               () => (c.failed = true),
             );
+          } else if (st.t === 'query') {
+            const q = { before: commits.length, answered: null as 'ok' | 'failed' | null, allAcked: false };
+            queries.push(q);
+            ws.settled(
+              () => {
+                q.answered = 'ok';
+                q.allAcked = commits.slice(0, q.before).every((c) => c.acked !== null);
+              },
+              () => (q.answered = 'failed'),
+            );
           } else if (running.length > 0) {
             complete(running[st.pick % running.length]);
           }
@@ -75,6 +92,12 @@ describe('WAL group commit', () => {
           if (failedAt !== null) assert.ok(c.acked < failedAt, `commit ${i} acknowledged after a failed sync`);
         }
         assert.deepEqual(acks, [...acks].sort((a, b) => a - b), 'acknowledgements out of commit order');
+        // settled() answers only once every commit before it is acknowledged (durable), and answers in the end.
+        for (const [i, q] of queries.entries()) {
+          if (q.answered === 'ok') assert.ok(q.allAcked, `query ${i} answered before the commits it follows were durable`);
+          if (failedAt === null) assert.equal(q.answered, 'ok', `query ${i} never answered`);
+          else assert.notEqual(q.answered, null, `query ${i} not settled after a failure`);
+        }
         if (failedAt === null) assert.ok(commits.every((c) => c.acked !== null), 'every commit acknowledged once the syncs ended');
         else assert.ok(commits.every((c) => c.acked !== null || c.failed), 'every commit settled after a failure');
         // A failure is final: a later commit fails at once.
@@ -98,6 +121,7 @@ describe('WAL group commit', () => {
         let ids = 0;
         let idles = 0;
         const ws = new WalSync(wal, true, () => {}, {
+          syncDir: (d, done) => done(null),
           maxInFlight,
           sync: (_fd, done) => {
             running.push({ id: ids, done });
@@ -107,6 +131,7 @@ describe('WAL group commit', () => {
         });
         for (const st of steps) {
           if (st.t === 'commit') ws.after(() => {}, () => {});
+          else if (st.t === 'query') ws.settled(() => {}, () => {});
           else if (running.length > 0) {
             const [s] = running.splice(st.pick % running.length, 1);
             const live = unsettled.has(s.id);

@@ -69,6 +69,12 @@ export class LocalGateway {
     };
     const write = (chunk: string | Buffer): void => {
       if (s.destroyed) return;
+      // a stream's run (pushes from the server) leaves at once when nothing waits before it: the
+      // subscriber starts on it, and its ack comes back, before this turn's other work is done
+      if (!scheduled && typeof chunk !== 'string') {
+        s.write(chunk);
+        return;
+      }
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);

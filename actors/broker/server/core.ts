@@ -165,6 +165,8 @@ export class BrokerCore {
     for (const c of this.#dirty) this.#pump(c);
     this.#dirty.clear();
     this.#out.send();
+    // the group runs in a setImmediate: its replies and pushes leave now, not one loop iteration later
+    for (const sink of this.#sinks.values()) sink.flush?.();
   }
 
   #apply(lb: string, req: LinkRequest): LinkReply {
