@@ -1,8 +1,8 @@
 // `lottery run`'s server process started from one bundled module instead of ~95: the server's
 // start (spawn to listening) is the longest part of a run's start, and most of it was Node
 // resolving, reading and linking our modules one by one (~88 ms to ready unbundled, ~60 bundled,
-// medians here). esbuild bundles server-main.ts and every module of ours it imports (packages stay
-// imports, resolved from node_modules as before) into node_modules/.actor-runtime/: two folders
+// medians here). esbuild bundles server-main.ts and every module it imports, the packages' too
+// (see the build below), into node_modules/.actor-runtime/: two folders
 // below the project, as actors/lottery/ is, so the paths our modules build from import.meta.url
 // (`../../.data`, the installation's folder, createRequire) still point where they did.
 //
