@@ -78,6 +78,9 @@ test('run the demo, inspect it through its control socket, then SIGTERM: exit 0 
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
+  // The demo's lottery writes its TP0 lines to stdout and blocks, as any program does, once a pipe
+  // nobody reads is full (64 KiB): read it, or the control socket stops answering.
+  child.stdout.resume();
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   try {
     await waitFor(() => stderr.includes('system running'), 'the system to start', 30_000, 20);
