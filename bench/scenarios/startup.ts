@@ -141,7 +141,10 @@ interface Sample {
   rssMb: number | null;
 }
 
-const EXIT_RSS_HOOK = "process.on('exit',()=>process.stderr.write('\\nmaxrss '+process.resourceUsage().maxRSS+'\\n'))";
+// VmHWM, not resourceUsage().maxRSS: Linux carries a process's peak RSS from before its exec (here
+// the forked runner's, ~130 MB) into ru_maxrss, so every exiting case read the runner's size.
+const EXIT_RSS_HOOK =
+  "process.on('exit',()=>{const m=/VmHWM:\\s+(\\d+)/.exec(process.getBuiltinModule('fs').readFileSync('/proc/self/status','utf8'));process.stderr.write('\\nmaxrss '+(m?m[1]:0)+'\\n')})";
 
 /** One timed start of `argv` (spawn to the case's moment). The process is killed afterwards (after it settles, with `settle`). */
 async function sample(argv: string[], until: StartupCase['until'], port: number, measureRss = false, socket?: string, settle = false): Promise<Sample> {
