@@ -26,12 +26,6 @@ export class BlockOutput {
     else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
   }
 
-  /** Writes what is pending, then `text`, now (a line that must not wait). */
-  writeNow(text: string): void {
-    this.flush();
-    writeAllSync(this.fd, text);
-  }
-
   /** Writes what is pending now. */
   flush(): void {
     if (this.timer !== null) {
@@ -43,18 +37,4 @@ export class BlockOutput {
     this.pending = '';
     writeAllSync(this.fd, text);
   }
-}
-
-/** The line every stored batch logs on the server (lottery.md §6.4): the only one held in blocks. */
-const BATCH_LINE = '| action: apuesta_recibida | result: success';
-
-/**
- * The server process of `lottery run` (stdout a pipe to the launcher): its ~500 batch lines go out
- * in blocks at most 10 ms late instead of one write each, which woke the launcher once per batch;
- * every other line (sorteo first of all: the agencies' consulta_ganadores must follow it) writes
- * what is held and itself at once, so the server's own order is kept. A batch line is only logged
- * after its batch is stored, so a late line never names a batch that is not.
- */
-export function holdBatchLines(out: BlockOutput): (line: string) => void {
-  return (line) => (line.includes(BATCH_LINE) ? out.write(line) : out.writeNow(line));
 }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { ProgressMode } from './agencies.ts';
 import { clientSettingsFromUpstream, serverSettingsFromUpstream, splitAddress, type ClientCliOptions, type ClientSettings, type ServerCliOptions, type ServerSettings } from './config.ts';
 import { LOTTERY_SERVER_MODULES } from './modules.ts';
-import { setThreadSink, Tp0Log, writeAllSync } from './tp0log.ts';
+import { Tp0Log, writeAllSync } from './tp0log.ts';
 
 export function logServerConfig(s: ServerSettings): void {
   new Tp0Log({ level: s.loggingLevel, source: s.source }).info('config', 'success', {
@@ -50,12 +50,6 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   const { prepareDataDir } = await import('./data-dir.ts');
   const problem = prepareDataDir(settings.dataDir, settings.createDataDir === true);
   if (problem) die(problem);
-  if (process.env.LOTTERY_LOG_SOURCE && !process.stdout.isTTY) {
-    const { BlockOutput, holdBatchLines } = await import('./block-output.ts');
-    const out = new BlockOutput(1);
-    setThreadSink(holdBatchLines(out));
-    process.on('exit', () => out.flush());
-  }
   const log = new Tp0Log({ level: settings.loggingLevel, source: settings.source });
   // Signals are handled from the first moment: a SIGTERM during start-up waits for it, then stops.
   let stopRequested: string | null = null;
