@@ -1,9 +1,9 @@
 // Broker scenarios (performance.md):
-// - fan-out: 1 publisher, 4 subscribers, 64-byte messages, 200k messages (quick runs too: fewer samples), an
-//   in-memory topic (server durability `off`), through the client API; baselines NATS, Redis
-//   pub/sub and Mosquitto with their own Node clients and the same load generator, each server
-//   started here when its binary is installed and reported as skipped otherwise. Target ≥ 1.5x
-//   the best of them.
+// - fan-out: 1 publisher, 4 subscribers, 64-byte messages, 200k messages (quick runs too, with
+//   fewer samples), an in-memory topic (server durability `off`), through the client API;
+//   baselines NATS, Redis pub/sub and Mosquitto with their own Node clients and the same load
+//   generator, each server started here when its binary is installed and reported as skipped
+//   otherwise. Target ≥ 1.5x the best of them.
 // - durable: the same with every publish acknowledged after its group commit (durability `full`);
 //   target ≥ 0.5x the in-memory run.
 // Our server and local broker run as two child processes (as deployed); the load generator is a
@@ -185,7 +185,7 @@ export function cpuPerDelivery(f: Fanout, names: string[]): string {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs: number[]): string => `${Math.round(Math.min(...xs))}..${Math.round(Math.max(...xs))}`;
 
-export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
+export async function run(_o: ScenarioOptions): Promise<ScenarioResult[]> {
   // A quick run sends the full run's 200k messages and takes fewer samples (the runner's rule: the
   // same measurements, fewer of them). With 100k its fan-out ratio read below the full run's range
   // every time (0.46x against 0.58-0.62x on a quiet machine, 0.35-0.39x against 0.44-0.81x under
