@@ -101,12 +101,13 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
  * its acceptor is spawned (another thread, a loaded machine) is retried until `timeoutMs`. No
  * probe connection is made, so the server never sees a peer of our own.
  */
-async function whenListening(acceptors: ActorRef<AcceptorMsg>[], timeoutMs = 10_000): Promise<void> {
+async function whenListening(acceptors: ActorRef<AcceptorMsg>[], timeoutMs = 10_000): Promise<number> {
   const until = Date.now() + timeoutMs;
+  let port = 0;
   for (const a of acceptors) {
     for (;;) {
       try {
-        await a.ask({ t: 'port' }, { timeoutMs: Math.max(100, until - Date.now()) });
+        ({ port } = await a.ask<{ port: number }>({ t: 'port' }, { timeoutMs: Math.max(100, until - Date.now()) }));
         break;
       } catch (err) {
         if (Date.now() > until) throw new Error(`${a.path} is not listening after ${timeoutMs} ms: ${(err as Error).message}`);
@@ -114,6 +115,7 @@ async function whenListening(acceptors: ActorRef<AcceptorMsg>[], timeoutMs = 10_
       }
     }
   }
+  return port;
 }
 
 /** The thread of the server's supervisor, BetStore and DrawCoordinator (worker 0, or main without workers). */
@@ -136,20 +138,21 @@ export interface ServerHandle {
 /** Spawns the server tree into a running system and waits until it accepts connections. */
 export async function startServer(system: ActorSystem, settings: ServerSettings, name = 'lottery'): Promise<ServerHandle> {
   const s = { ...settings };
-  if (s.port === 0) s.port = await freePort(s.host === '0.0.0.0' ? '127.0.0.1' : s.host);
+  // Port 0: one acceptor binds it itself and tells the port it got; K acceptors must share one, found first.
+  if (s.port === 0 && s.servers > 1) s.port = await freePort(s.host === '0.0.0.0' ? '127.0.0.1' : s.host);
   // The supervisor, the BetStore and the DrawCoordinator share the first acceptor's thread: with
   // one acceptor nothing crosses threads on the data path; with K, acceptors 1..K-1 reach them by ref.
   const ref = system.spawn(LotteryServer, { name, thread: coreThread(system), props: { settings: s, threads: system.threads } });
   const accs = Array.from({ length: s.servers }, (_, i) =>
     system.refFor<AcceptorMsg>(`/${name}/acceptor-${i}`, system.threads > 0 ? i % system.threads : -1),
   );
-  await whenListening(accs);
+  const port = await whenListening(accs);
   const core = system.threads > 0 ? 0 : -1;
   return {
     ref,
     store: system.refFor<BetStoreMsg>(`/${name}/store`, core),
     coordinator: system.refFor<CoordinatorMsg>(`/${name}/draw`, core),
-    port: s.port,
+    port,
     async drain(deadlineMs = 3000) {
       await ref.ask({ t: 'drain', deadlineMs }, { timeoutMs: deadlineMs + 500 }).catch(() => undefined);
     },

@@ -40,7 +40,20 @@ export function cleanValue(v: string | number | boolean): string {
 
 /** Writes all of `text` to a file descriptor, retrying on EAGAIN (non-blocking pipes). */
 export function writeAllSync(fd: number, text: string): void {
-  let buf = Buffer.from(text, 'utf8');
+  // The string as is first (no Buffer made for it): one whole write is the common case.
+  let written = 0;
+  try {
+    written = writeSync(fd, text);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return; // nobody reads stdout any more: nothing to do
+    if (code !== 'EAGAIN') throw err;
+  }
+  if (written < Buffer.byteLength(text)) writeRestSync(fd, Buffer.from(text, 'utf8').subarray(written));
+}
+
+/** The rest of a partial write, retrying on EAGAIN. */
+function writeRestSync(fd: number, buf: Buffer): void {
   let spins = 0;
   while (buf.length > 0) {
     try {
