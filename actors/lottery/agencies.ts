@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
 import type { ActorRef } from '../../runtime/actor/types.ts';
 import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
-import { AgencyClient, type AgencyMsg, type AgencyNotice } from './agency.ts';
+import { AgencyClient, type AgencyGo, type AgencyMsg, type AgencyNotice } from './agency.ts';
 import type { ClientSettings } from './config.ts';
 import { setThreadSink, writeLine } from './tp0log.ts';
 
@@ -30,9 +30,15 @@ export interface AgencyGroupProps {
   progress: ProgressMode;
   /** Write `clientN exited with code <n>` on stdout when each agency finishes (shared agency process). */
   exitLines?: boolean;
+  /** The agencies wait for the go (`lottery run`: spawned while its server starts; agency.ts). */
+  held?: boolean;
 }
 
-export type AgencyGroupMsg = AgencyNotice | { t: 'terminate' };
+export type AgencyGroupMsg =
+  | AgencyNotice
+  | { t: 'terminate' }
+  /** Held agencies start, with these settings (the server's address now known). */
+  | { t: 'go'; clients: ClientSettings[] };
 
 export interface GroupOutcome {
   codes: Record<number, number>;
@@ -63,7 +69,7 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
   import.meta.url,
   'AgencyGroup',
   (props, ctx) => {
-    const refs = new Map<number, ActorRef<AgencyMsg>>();
+    const refs = new Map<number, ActorRef<AgencyMsg | AgencyGo>>();
     const codes: Record<number, number> = {};
     const winners: Record<number, number | null> = {};
     let bars: cliProgressTypes.MultiBar | null = null;
@@ -94,7 +100,7 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
           for (const c of props.clients) bar.set(c.id, b.create(100, 0, { agency: `agency ${c.id}`, bets: 0 }));
         }
         for (const c of props.clients) {
-          refs.set(c.id, ctx.spawn(AgencyClient, { name: `agency-${c.id}`, thread: props.placement, props: { settings: c, notify: { path: ctx.path, thread: ctx.thread }, progress: props.progress !== 'none' } }));
+          refs.set(c.id, ctx.spawn(AgencyClient, { name: `agency-${c.id}`, thread: props.placement, props: { settings: c, held: props.held === true, notify: { path: ctx.path, thread: ctx.thread }, progress: props.progress !== 'none' } }));
         }
         report();
       },
@@ -118,6 +124,9 @@ export const AgencyGroup = defineActor<AgencyGroupMsg, AgencyGroupProps>(
             return;
           case 'terminate':
             for (const [id, r] of refs) if (codes[id] === undefined) r.tell({ type: 'terminate' });
+            return;
+          case 'go':
+            for (const c of msg.clients) refs.get(c.id)?.tell({ type: 'go', settings: c });
             return;
         }
       },

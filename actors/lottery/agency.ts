@@ -3,7 +3,9 @@
 // protocol A it first asks our server what it already holds (LST) and resumes after it, on a
 // connection the server keeps open (link.ts); otherwise each request uses a fresh connection.
 // While a batch waits for its ACK, the agency already holds the next batch (asked of the reader),
-// so reading and parsing the file are not on the path between two round trips.
+// so reading and parsing the file are not on the path between two round trips. A `held` agency
+// (`lottery run`'s, spawned while the server starts) reads its first batch at once and starts at
+// the go, which brings its settings with the server's port.
 
 import { createActor } from 'xstate';
 import type { ActorRef } from '../../runtime/actor/types.ts';
@@ -32,8 +34,17 @@ export type AgencyNotice =
   | { t: 'progress'; id: number; bytes: number; total: number; bets: number }
   | { t: 'agency-done'; id: number; code: number; winners: number | null };
 
-export interface AgencyProps {
+/** Starts a held agency: its settings, now with the server's address. */
+export interface AgencyGo {
+  type: 'go';
   settings: ClientSettings;
+}
+
+export interface AgencyProps {
+  /** A held agency's address is not used before the go replaces these. */
+  settings: ClientSettings;
+  /** Wait for the go (AgencyGo), the first batch read meanwhile. */
+  held?: boolean;
   /** Told about progress and the outcome. */
   notify?: { path: string; thread: number };
   /** false: `notify` shows no progress, so none is told (one message less per batch). */
@@ -47,8 +58,14 @@ function aPacket(batch: BatchOut, id: number): Buffer {
   return batch.packet ? setABatchId(batch.packet, id) : encodeABet(batch.bets, id, batch.firstBetId);
 }
 
-export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url, 'AgencyClient', (props, ctx) => {
-  const s = props.settings;
+export const AgencyClient = defineActor<AgencyMsg | AgencyGo, AgencyProps>(import.meta.url, 'AgencyClient', (props, ctx) => {
+  let s = props.settings;
+  let held = props.held === true;
+  /** Messages that came while held, sent to the machine once it starts. */
+  const early: AgencyMsg[] = [];
+  /** The reader's first batch was asked for before the go (a resume that skips rows needs a fresh reader). */
+  let prefetched = false;
+  let readers = 0;
   const log = new Tp0Log({ level: s.logLevel, source: s.source });
   const notify = props.notify ? ctx.refFor<AgencyNotice>(props.notify.path, props.notify.thread) : null;
   let reader: ActorRef<ReaderMsg> | null = null;
@@ -116,6 +133,12 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       }
       batchId = p.lastBatchId;
       betsAcked = p.rows;
+      if (prefetched) {
+        // The batch read ahead is one the server holds: a reader from the file's start skips them.
+        nextBatch = null;
+        ctx.stop(reader!);
+        reader = spawnReader();
+      }
       ctx.log.info('resuming after the bets the server already holds', { agency: s.id, rows: p.rows, lastBatchId: p.lastBatchId });
       reader!.ask<number>({ t: 'skip', rows: p.rows }, { timeoutMs: 60_000 }).then(
         () => sendNext(),
@@ -181,6 +204,13 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       },
       (err) => post({ type: 'failed', action: 'leer_apuestas', error: (err as Error).message }),
     );
+  }
+
+  function spawnReader(): ActorRef<ReaderMsg> {
+    return ctx.spawn(BetReader, {
+      name: readers++ === 0 ? 'reader' : `reader-${readers}`,
+      props: { file: s.file, agency: s.id, protocol: s.protocol, maxAmount: s.maxAmount, loggingLevel: s.logLevel, source: s.source },
+    });
   }
 
   function sendSingle(): void {
@@ -292,10 +322,7 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
       });
     },
     openReader: () => {
-      reader = ctx.spawn(BetReader, {
-        name: 'reader',
-        props: { file: s.file, agency: s.id, protocol: s.protocol, maxAmount: s.maxAmount, loggingLevel: s.logLevel, source: s.source },
-      });
+      reader ??= spawnReader();
     },
     sendNext: () => sendNext(),
     acked: (event) => {
@@ -364,10 +391,35 @@ export const AgencyClient = defineActor<AgencyMsg, AgencyProps>(import.meta.url,
 
   return {
     started() {
-      actor.start();
+      if (!held) {
+        actor.start();
+        return;
+      }
+      if (s.mode === 'batch') {
+        reader = spawnReader();
+        nextBatch = reader.ask<BatchOut | null>({ t: 'next' }, { timeoutMs: 60_000 });
+        nextBatch.catch(() => {}); // handled when it is used
+        prefetched = true;
+      }
     },
     receive(msg) {
-      actor.send(msg);
+      if (msg.type === 'go') {
+        if (!held) return;
+        held = false;
+        const f = msg.settings;
+        if (reader !== null && (f.file !== s.file || f.protocol !== s.protocol || f.maxAmount !== s.maxAmount || f.id !== s.id)) {
+          ctx.stop(reader); // read for other settings than the go's (not from `lottery run`)
+          reader = null;
+          nextBatch = null;
+          prefetched = false;
+        }
+        s = f;
+        actor.start();
+        for (const m of early.splice(0)) actor.send(m);
+        return;
+      }
+      if (held) early.push(msg);
+      else actor.send(msg);
     },
     stopped() {
       attempts.cancelRetry();

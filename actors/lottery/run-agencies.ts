@@ -8,14 +8,19 @@
 //
 // Each agency's TP0 lines (with its `clientN | ` prefix) and its `clientN exited with code <n>`
 // line, written when it finishes, go through the launcher's `emit` (stdout and the final check).
+//
+// The agencies are spawned while the server starts, held (agency.ts): each has its machine built,
+// its file open and its first batch read when the server listens, and the go only gives them its
+// port. Spawned at the go instead, that work came after the server was up, on the run's critical
+// path (~10 ms here).
 
 import type { ClientCliOptions } from './config.ts';
 
 export interface InProcessAgencies {
   /** One per agency, in order: its exit code. */
   runs: Promise<number>[];
-  /** The server listens: the agencies start. */
-  go(): void;
+  /** The server listens on `port`: the agencies start. */
+  go(port: number): void;
   /** The server failed, or a signal came before the go: every agency ends with 0, having sent nothing. */
   cancel(): void;
   /** SIGINT/SIGTERM: agencies under way finish their exchange and stop (Ex4); before the go, cancel(). */
@@ -24,10 +29,13 @@ export interface InProcessAgencies {
 
 const EXIT_LINE = /^client(\d+) exited with code (\d+)$/;
 
+/** The port of held agencies' provisional settings: never connected to (the go brings the real one). */
+const PORT_AT_GO = 1;
+
 export function startInProcessAgencies(
   count: number,
-  /** Each agency's options (the flags of `lottery agency`), read at the go: the server's port is known then. */
-  optionsAtGo: () => ClientCliOptions[],
+  /** Each agency's options (the flags of `lottery agency`) for the server's port. */
+  optionsFor: (port: number) => ClientCliOptions[],
   env: NodeJS.ProcessEnv,
   emit: (line: string) => void,
   progress: ((id: number, pct: number, bets: number) => void) | null,
@@ -48,7 +56,9 @@ export function startInProcessAgencies(
   let terminateRequested = false;
   let terminateGroup: (() => void) | null = null;
 
-  // Loaded while the server process starts (the kernel, the agency actors).
+  let goPort = 0;
+  // Loaded while the server process starts (the kernel, the agency actors), and the agencies
+  // spawned held; a provisional setting that fails is reported at the go, as before.
   const loading = (async () => {
     const [{ clientSettingsFromUpstream }, { ActorSystem }, { AgencyGroup, groupOutcome, setProgressSink }, { setThreadSink }] = await Promise.all([
       import('./config.ts'),
@@ -57,7 +67,26 @@ export function startInProcessAgencies(
       import('./tp0log.ts'),
     ]);
     const system = await ActorSystem.start({ name: 'agencies', threads: 0, logLevel: env.LOG_LEVEL ?? 'warn' });
-    return { system, AgencyGroup, groupOutcome, setProgressSink, setThreadSink, clientSettingsFromUpstream };
+    const settingsFor = (port: number) => optionsFor(port).map((c) => ({ ...clientSettingsFromUpstream(c, { ...env, CLI_ID: c.id }), source: `client${c.id}` }));
+    let provisional: ReturnType<typeof settingsFor> | null = null;
+    try {
+      provisional = state === 'loading' ? settingsFor(PORT_AT_GO) : null;
+    } catch {
+      provisional = null; // settingsFor fails again at the go, and says why then
+    }
+    const spawnGroup = (clients: ReturnType<typeof settingsFor>, held: boolean) =>
+      system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients, placement: 'main', progress: progress ? 'sink' : 'none', exitLines: true, held } });
+    // Before the held agencies: a line their readers write ahead of the go (an invalid row in a
+    // first batch, before its agency's config line) goes the way of every agency line.
+    setThreadSink((text) => {
+      const line = text.endsWith('\n') ? text.slice(0, -1) : text;
+      emit(line);
+      const m = EXIT_LINE.exec(line);
+      if (m) exited(Number(m[1]), Number(m[2]), false);
+    });
+    if (progress) setProgressSink(progress);
+    const heldGroup = provisional ? spawnGroup(provisional, true) : null;
+    return { system, heldGroup, spawnGroup, settingsFor, groupOutcome, setThreadSink };
   })();
 
   const run = async (): Promise<void> => {
@@ -68,27 +97,22 @@ export function startInProcessAgencies(
       process.stderr.write(`lottery run: the agencies could not start: ${(err as Error).message}\n`);
       return endAll(1);
     }
-    const { system, AgencyGroup, groupOutcome, setProgressSink, setThreadSink, clientSettingsFromUpstream } = loaded;
+    const { system, heldGroup, spawnGroup, settingsFor, groupOutcome, setThreadSink } = loaded;
     if (state === 'cancelled') {
       await system.stop(1000);
       return;
     }
     let clients;
     try {
-      clients = optionsAtGo().map((c) => ({ ...clientSettingsFromUpstream(c, { ...env, CLI_ID: c.id }), source: `client${c.id}` }));
+      clients = settingsFor(goPort);
     } catch (err) {
       process.stderr.write(`lottery run: the agencies could not start: ${(err as Error).message}\n`);
       await system.stop(1000);
       return endAll(1);
     }
-    setThreadSink((text) => {
-      const line = text.endsWith('\n') ? text.slice(0, -1) : text;
-      emit(line);
-      const m = EXIT_LINE.exec(line);
-      if (m) exited(Number(m[1]), Number(m[2]), false);
-    });
-    if (progress) setProgressSink(progress);
-    const group = system.spawn(AgencyGroup, { name: 'agencies', thread: 'main', props: { clients, placement: 'main', progress: progress ? 'sink' : 'none', exitLines: true } });
+    let group = heldGroup;
+    if (group) group.tell({ t: 'go', clients });
+    else group = spawnGroup(clients, false);
     terminateGroup = () => group.tell({ t: 'terminate' });
     if (terminateRequested) terminateGroup();
     const outcome = await groupOutcome(group.path);
@@ -99,9 +123,10 @@ export function startInProcessAgencies(
 
   return {
     runs,
-    go() {
+    go(port: number) {
       if (state !== 'loading') return;
       state = 'running';
+      goPort = port;
       void run();
     },
     cancel() {

@@ -211,10 +211,10 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     else c.kill('SIGTERM');
   };
   /** The flags of `lottery agency` for agency `idx` (0-based). */
-  const agencyOptions = (idx: number): { id: string; server: string; file: string; protocol: string; batchMax: string; logLevel?: string } => {
+  const agencyOptions = (idx: number, serverPort = port): { id: string; server: string; file: string; protocol: string; batchMax: string; logLevel?: string } => {
     const id = idx + 1;
     const p = protocol === 'MIXED' ? (id % 2 === 1 ? 'A' : 'B') : protocol;
-    return { id: String(id), server: `127.0.0.1:${port}`, file: files[idx], protocol: p, batchMax: o.batchMax ?? RUN_BATCH_MAX, ...(o.logLevel ? { logLevel: o.logLevel } : {}) };
+    return { id: String(id), server: `127.0.0.1:${serverPort}`, file: files[idx], protocol: p, batchMax: o.batchMax ?? RUN_BATCH_MAX, ...(o.logLevel ? { logLevel: o.logLevel } : {}) };
   };
   const gateAndProgress = (child: ChildProcess, gate: boolean): void => {
     if (gate) {
@@ -245,8 +245,8 @@ export async function runAll(o: RunAllOptions): Promise<number> {
   let inProcess: InProcessAgencies | null = null;
   const startAgenciesHere = (): Promise<number>[] => {
     for (let id = 1; id <= files.length; id++) if (bars) bar.set(id, bars.create(100, 0, { agency: `client${id}`, bets: 0 }));
-    // Their options are read at the go, once the server's port is known.
-    inProcess = startInProcessAgencies(files.length, () => files.map((_, idx) => agencyOptions(idx)), baseEnv, emit, bars ? (id, pct, bets) => bar.get(id)?.update(pct, { bets }) : null);
+    // Their options for the server's port, known at the go.
+    inProcess = startInProcessAgencies(files.length, (p) => files.map((_, idx) => agencyOptions(idx, p)), baseEnv, emit, bars ? (id, pct, bets) => bar.get(id)?.update(pct, { bets }) : null);
     return inProcess.runs;
   };
   let agencyRuns: Promise<number>[];
@@ -287,7 +287,7 @@ export async function runAll(o: RunAllOptions): Promise<number> {
     }
     serverState = 'up';
     for (const c of gated) release(c);
-    (inProcess as InProcessAgencies | null)?.go();
+    (inProcess as InProcessAgencies | null)?.go(port);
   }
   const codes = await Promise.all(agencyRuns);
   server.child.kill('SIGTERM');
