@@ -198,7 +198,8 @@ export const AgencyClient = defineActor<AgencyMsg | AgencyGo, AgencyProps>(impor
               log.info('apuesta_enviada', 'fail', { cantidad: batch.count });
               return unexpected('apuesta_enviada', r);
             }
-            post({ type: 'acked', batch });
+            acked(batch);
+            if (actor.getSnapshot().value === 'sending') sendNext(); // else the machine has left the loop (stopped, failed)
           },
         );
       },
@@ -211,6 +212,13 @@ export const AgencyClient = defineActor<AgencyMsg | AgencyGo, AgencyProps>(impor
       name: readers++ === 0 ? 'reader' : `reader-${readers}`,
       props: { file: s.file, agency: s.id, protocol: s.protocol, maxAmount: s.maxAmount, loggingLevel: s.logLevel, source: s.source },
     });
+  }
+
+  /** A batch was acknowledged (the batch loop of `sending`: the next is sent right after). */
+  function acked(batch: BatchOut): void {
+    betsAcked += batch.count;
+    log.debug('batch_enviado', 'success', { cantidad: batch.count });
+    if (props.progress !== false) notify?.tell({ t: 'progress', id: s.id, bytes: batch.bytesRead, total: batch.totalBytes, bets: betsAcked });
   }
 
   function sendSingle(): void {
@@ -325,11 +333,6 @@ export const AgencyClient = defineActor<AgencyMsg | AgencyGo, AgencyProps>(impor
       reader ??= spawnReader();
     },
     sendNext: () => sendNext(),
-    acked: (event) => {
-      betsAcked += event.batch.count;
-      log.debug('batch_enviado', 'success', { cantidad: event.batch.count });
-      if (props.progress !== false) notify?.tell({ t: 'progress', id: s.id, bytes: event.batch.bytesRead, total: event.batch.totalBytes, bets: betsAcked });
-    },
     closeFile: () => {
       reader?.tell({ t: 'close' });
     },
