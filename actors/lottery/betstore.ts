@@ -39,7 +39,7 @@
 // runs no destructor): the WAL, synced, holds every committed batch, and the next open replays it,
 // as after a kill -9 (the crash tests). Nothing acknowledged depends on a checkpoint.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineActor, type Reply, type Store } from '../../runtime/index.ts';
@@ -106,11 +106,12 @@ interface LastBatch {
 }
 
 function digestOf(agency: number, rows: readonly BetRow[], csv: string | undefined): string {
-  const h = createHash('sha1');
-  h.update(String(agency));
-  if (csv !== undefined) h.update(csv);
-  else for (const r of rows) h.update(formatBetsCsvRow(r));
-  return h.digest('base64');
+  let text = csv;
+  if (text === undefined) {
+    text = '';
+    for (const r of rows) text += formatBetsCsvRow(r);
+  }
+  return hash('sha1', `${agency}${text}`, 'base64'); // one call (a Hash object cost ~5 µs more per batch)
 }
 
 /** WAL pages between automatic checkpoints (40 MB of 4 kB pages; SQLite's default is 1000). */

@@ -28,8 +28,23 @@ function two(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-export function timestamp(d = new Date()): string {
+function format(d: Date): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+/** The current second as text, made once per second (a run logs ~1,000 lines a second). */
+let stampSecond = -1;
+let stampText = '';
+
+export function timestamp(d?: Date): string {
+  if (d !== undefined) return format(d);
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== stampSecond) {
+    stampSecond = second;
+    stampText = format(new Date(now));
+  }
+  return stampText;
 }
 
 /** A detail value made safe for the parser: no `|`, no `:`, no line breaks. */

@@ -87,6 +87,8 @@ export class StreamConnection<F = Buffer> implements FrameWatch {
   private graceTimer: NodeJS.Timeout | null = null;
   private idleMs: number;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** When idleTimer fires (Date.now() time). */
+  private idleDue = 0;
   private lastRead = 0;
   private readonly frameMs: number;
   private frameTimer: NodeJS.Timeout | null = null;
@@ -157,12 +159,18 @@ export class StreamConnection<F = Buffer> implements FrameWatch {
     this.update();
   }
 
-  /** Sets or clears (0) the idle timeout. */
+  /**
+   * Sets or clears (0) the idle timeout; the quiet time counts from now. A server that turns it off
+   * for each request and on again after its reply makes no timer for either: a check that fires
+   * while it is off ends, and one due in time re-checks the quiet time when it fires.
+   */
   setIdleTimeout(ms: number): void {
     this.idleMs = ms;
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    if (ms > 0) this.armIdle(ms);
+    if (ms === 0) return;
+    this.lastRead = Date.now();
+    if (this.idleTimer !== null && this.idleDue <= this.lastRead + ms) return;
+    this.stopIdle();
+    this.armIdleCheck(ms);
   }
 
   /** Writes if the stream still takes writes. False: refused (buffered over the mark) or gone. */
@@ -282,14 +290,20 @@ export class StreamConnection<F = Buffer> implements FrameWatch {
 
   private armIdle(ms: number): void {
     this.lastRead = Date.now();
-    const check = (): void => {
-      this.idleTimer = null;
-      if (this.detached || this.isClosed || this.idleMs === 0) return;
-      const quiet = Date.now() - this.lastRead;
-      if (quiet >= this.idleMs) this.call(this.h.idle);
-      else this.idleTimer = setTimeout(check, this.idleMs - quiet).unref();
-    };
-    this.idleTimer = setTimeout(check, ms).unref();
+    this.armIdleCheck(ms);
+  }
+
+  private armIdleCheck(ms: number): void {
+    this.idleDue = Date.now() + ms;
+    this.idleTimer = setTimeout(StreamConnection.idleFired, ms, this).unref();
+  }
+
+  private static idleFired(c: StreamConnection<unknown>): void {
+    c.idleTimer = null;
+    if (c.detached || c.isClosed || c.idleMs === 0) return;
+    const quiet = Date.now() - c.lastRead;
+    if (quiet >= c.idleMs) c.call(c.h.idle);
+    else c.armIdleCheck(c.idleMs - quiet);
   }
 
   private armFrame(ms: number): void {
