@@ -116,6 +116,39 @@ describe('lottery agencies', () => {
     }
   });
 
+  it('held agencies (lottery run): they read ahead before the port is known, start at the go, and resume after what the server holds', async () => {
+    const from = captured.length;
+    const dir = tmp();
+    const row = (a: number, i: number): string => `Nombre${i},Apellido${a},${String(a * 1000 + i).padStart(8, '0')},2000-01-01,${i === 7 ? 7574 : i}`;
+    const files = [1, 2].map((a) => writeAgencyFile(dir, a, Array.from({ length: a === 1 ? 100 : 50 }, (_, i) => row(a, i))));
+    const srv = await startInProcess({ agencies: 2 });
+    servers.push(srv);
+    // The server already holds agency 1's first two batches of 20 (a run cut short): the held
+    // agency read its first batch ahead, and must send from row 41 on, each row once.
+    for (const [batchId, rows] of [[1, 0], [2, 20]] as const) {
+      const bets = Array.from({ length: 20 }, (_, i) => row(1, rows + i).split(','));
+      const r = await srv.server.store.ask<{ ok: boolean }>({ t: 'store', agency: 1, batchId, rows: bets.map(([n, l, d, b, num]) => [1, n, l, d, b, Number(num)] as const).map((r) => [...r]) });
+      assert.equal(r.ok, true);
+    }
+    const settings = (port: number) => files.map((f, i) => clientSettings(i + 1, port, f, { protocol: 'A', maxAmount: 20 }));
+    // Spawned with a port nobody listens on: a held agency must not connect before the go.
+    const g = srv.system.spawn(AgencyGroup, { name: 'held-group', thread: 'main', props: { clients: settings(1), placement: 'main', progress: 'none', held: true } });
+    // An agency that starts logs its config line as it starts (before any connection): none has.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(captured.slice(from).filter((l) => l.includes('action: config')).length, 0, 'no agency started before the go');
+    g.tell({ t: 'go', clients: settings(srv.port) });
+    const out = await groupOutcome(g.path);
+    assert.deepEqual(out.codes, { 1: 0, 2: 0 });
+    const lines = captured.slice(from);
+    assert.ok(lines.some((l) => l.startsWith('client1 | ') && l.includes(`server_address: 127.0.0.1:${srv.port}`)), 'the config line names the port of the go');
+    const stored = betsCsv(srv.dataDir);
+    const docs = (a: number): string[] => stored.filter((r) => r[0] === a).map((r) => r[3]);
+    assert.equal(docs(1).length, 100, 'agency 1: every row once');
+    assert.equal(new Set(docs(1)).size, 100);
+    assert.equal(docs(2).length, 50);
+    assert.deepEqual(out.winners, { 1: 1, 2: 1 });
+  });
+
   it('a single bet from the environment (Ex5): identical dni on both sides, leading zeros kept', async () => {
     const dataDir = tmp();
     const server = lottery(['server', '--host', '127.0.0.1', '--port', '0', '--agencies', '1', '--data', dataDir, '--mode', 'bet']);
