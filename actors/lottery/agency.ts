@@ -12,7 +12,6 @@ import type { ActorRef } from '../../runtime/actor/types.ts';
 import { defineActor } from '../../runtime/actor/behavior.ts'; // not runtime/index.ts: agency start-up
 import {
   encodeABet,
-  encodeAFin,
   encodeALstQuery,
   encodeB,
   makeBet,
@@ -24,6 +23,7 @@ import type { ClientSettings } from './config.ts';
 import { exchange, type ExchangeHandle, type ExchangeReply } from './exchange.ts';
 import { Link } from './link.ts';
 import { Attempts } from './attempts.ts';
+import { closeAndWinners } from './agency-ending.ts';
 import { BetReader, type BatchOut, type ReaderMsg } from './reader.ts';
 import { Tp0Log } from './tp0log.ts';
 import { agencyMachine, type AgencyMsg } from './agency-machine.ts';
@@ -242,68 +242,6 @@ export const AgencyClient = defineActor<AgencyMsg | AgencyGo, AgencyProps>(impor
     );
   }
 
-  function sendClose(): void {
-    if (s.protocol === 'A') {
-      // FIN stays open until the draw and is answered with WIN: parked, no timeout.
-      attempt(
-        'consulta_ganadores',
-        () => requestA(encodeAFin(s.id)),
-        (r) => (r.kind === 'A' && r.reply.type === 'WIN' ? post({ type: 'winners', documents: r.reply.documents }) : unexpected('consulta_ganadores', r)),
-        true,
-      );
-      return;
-    }
-    attempt(
-      'cierre_agencia',
-      () => exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true }),
-      (r) => {
-        if (!isCloseAnswer(r)) return unexpected('cierre_agencia', r);
-        closeConfirmed = r.kind === 'B';
-        post({ type: 'closed' });
-      },
-    );
-  }
-
-  /**
-   * A close is confirmed only by a reply: our server answers StoreResponse:0 once the close is
-   * durable. A legacy server never answers (it drops the connection), and a server that dies right
-   * after reading the close looks the same, so a dropped connection never counts as a confirmed
-   * close. An unconfirmed close is sent again (closes are idempotent) before every winners request,
-   * and any close is sent again after a failed connection: a restarted server that lost it still
-   * hears it, and the draw happens. Against a legacy server that is one extra close per poll.
-   */
-  let closeConfirmed = false;
-  const isCloseAnswer = (r: ExchangeReply): boolean => r.kind === 'eof' || (r.kind === 'B' && r.packet.type === 'StoreResponse' && r.packet.status === 0);
-
-  function askWinners(closeFirst = !closeConfirmed): void {
-    let closeNow = closeFirst;
-    let sentClose = false;
-    attempt(
-      'consulta_ganadores',
-      () => {
-        sentClose = closeNow;
-        if (sentClose) return exchange(s.host, s.port, encodeB({ type: 'AgencyClose', agency: s.id }), 'B', { timeoutMs: 60_000, eofOk: true });
-        return exchange(s.host, s.port, encodeB({ type: 'WinnersRequest', agency: s.id }), 'B', { timeoutMs: 5 * 60_000 });
-      },
-      (r) => {
-        if (sentClose) {
-          if (!isCloseAnswer(r)) return unexpected('cierre_agencia', r);
-          closeConfirmed = r.kind === 'B';
-          ctx.log.debug('close sent again before asking for winners', { agency: s.id, confirmed: closeConfirmed });
-          return askWinners(false);
-        }
-        if (r.kind === 'B' && r.packet.type === 'WinnersResponse') return post({ type: 'winners', documents: r.packet.documents });
-        if (r.kind === 'B' && r.packet.type === 'NotReadyResponse') return post({ type: 'notready' });
-        unexpected('consulta_ganadores', r);
-      },
-      true,
-      () => {
-        closeNow = true; // after a failed connection the close goes first again
-        return false;
-      },
-    );
-  }
-
   function echoStep(): void {
     if (stopping) return post({ type: 'halt' });
     echoN++;
@@ -314,6 +252,15 @@ export const AgencyClient = defineActor<AgencyMsg | AgencyGo, AgencyProps>(impor
       (r) => (r.kind === 'line' ? post({ type: 'echoed', line: r.line }) : unexpected('receive_message', r)),
     );
   }
+
+  const ending = closeAndWinners({
+    settings: () => s,
+    attempt,
+    requestA,
+    post,
+    unexpected,
+    debug: (msg, fields) => ctx.log.debug(msg, fields),
+  });
 
   // ---- the machine -----------------------------------------------------------------------------
 
@@ -337,8 +284,8 @@ export const AgencyClient = defineActor<AgencyMsg | AgencyGo, AgencyProps>(impor
       reader?.tell({ t: 'close' });
     },
     sendSingle: () => sendSingle(),
-    sendClose: () => sendClose(),
-    askWinners: () => askWinners(),
+    sendClose: () => ending.sendClose(),
+    askWinners: () => ending.askWinners(),
     schedulePoll: () => {
       ctx.timers.once('poll', pollDelay, { type: 'tick' });
       pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS);
