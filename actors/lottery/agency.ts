@@ -136,6 +136,7 @@ export const AgencyClient = defineActor<AgencyMsg | AgencyGo, AgencyProps>(impor
       if (prefetched) {
         // The batch read ahead is one the server holds: a reader from the file's start skips them.
         nextBatch = null;
+        prefetched = false;
         ctx.stop(reader!);
         reader = spawnReader();
       }
