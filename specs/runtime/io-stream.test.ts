@@ -229,6 +229,31 @@ test('idle: fires after a quiet period, not while bytes arrive', async () => {
   await waitFor(() => idle === 1, 'idle after quiet');
 });
 
+test('idle turned off for each request and on after it (as a server does): no idle while it is on and re-armed, a shorter timeout is kept, none while off', async () => {
+  let idle = 0;
+  const { l, conns } = await serve((s) => new StreamConnection(s, { idleTimeoutMs: 60_000, handlers: { bytes: () => {}, idle: () => idle++ } }));
+  client(l.port);
+  await waitFor(() => conns.length === 1, 'the connection');
+  const conn = conns[0];
+  // Off and on again every 20 ms for longer than the 120 ms timeout: the quiet time restarts each time.
+  const t0 = performance.now();
+  while (performance.now() - t0 < 300) {
+    conn.setIdleTimeout(0);
+    conn.setIdleTimeout(120);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(idle, 0, 'no idle while it keeps being turned on again');
+  // The 60 s timer armed at the start must not stand in for the 120 ms one: idle comes well before it.
+  const quietFrom = performance.now();
+  await waitFor(() => idle === 1, 'idle after 120 ms of quiet', 10_000);
+  assert.ok(performance.now() - quietFrom >= 100, 'not before its timeout');
+  // Off: a check still pending ends without an idle (waiting is the only way to see nothing happen).
+  conn.setIdleTimeout(120);
+  conn.setIdleTimeout(0);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(idle, 1, 'no idle while it is off');
+});
+
 test("a child process's stdio, adopted as one Duplex", async () => {
   const child = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] });
   cleanups.push(() => child.kill('SIGKILL'));
