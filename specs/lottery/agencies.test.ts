@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generateData } from '../../actors/lottery/dataset.ts';
+import { parseAgencyCsvRow, toRow } from '../../protocols/lottery/index.ts';
 import { AgencyGroup, groupOutcome, setProgressSink } from '../../actors/lottery/agencies.ts';
 import {
   betsCsv,
@@ -126,8 +127,8 @@ describe('lottery agencies', () => {
     // The server already holds agency 1's first two batches of 20 (a run cut short): the held
     // agency read its first batch ahead, and must send from row 41 on, each row once.
     for (const [batchId, rows] of [[1, 0], [2, 20]] as const) {
-      const bets = Array.from({ length: 20 }, (_, i) => row(1, rows + i).split(','));
-      const r = await srv.server.store.ask<{ ok: boolean }>({ t: 'store', agency: 1, batchId, rows: bets.map(([n, l, d, b, num]) => [1, n, l, d, b, Number(num)] as const).map((r) => [...r]) });
+      const bets = Array.from({ length: 20 }, (_, i) => toRow(parseAgencyCsvRow(1, row(1, rows + i))));
+      const r = await srv.server.store.ask<{ ok: boolean }>({ t: 'store', agency: 1, batchId, rows: bets });
       assert.equal(r.ok, true);
     }
     const settings = (port: number) => files.map((f, i) => clientSettings(i + 1, port, f, { protocol: 'A', maxAmount: 20 }));
