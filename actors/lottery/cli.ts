@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ServerCliOptions } from './config.ts';
+import type { RunAllOptions } from './run.ts';
 import { moduleAction } from '../../runtime/cli/action-cache.ts';
 
 function fail(message: string, code = 2): never {
@@ -20,6 +21,18 @@ export async function serverCommand(o: ServerCliOptions & { processes?: boolean 
   }
   const { runServerProcess } = await import('./processes.ts');
   await runServerProcess(o);
+}
+
+/** `lottery run`'s work: the whole run, then this process's exit with its code. */
+export async function runCommand(o: RunAllOptions): Promise<void> {
+  const { runAll } = await import('./run.ts');
+  let code: number;
+  try {
+    code = await runAll(o);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  process.exit(code);
 }
 
 export function registerLotteryCommands(program: Command): void {
@@ -70,16 +83,8 @@ export function registerLotteryCommands(program: Command): void {
     .option('--start-order <order>', 'server-first (default) or random (agencies started before the server retry)', 'server-first')
     .option('--agency-processes', 'one process per agency, as the official harness runs them (default: the agencies run in this process)')
     .option('--no-check', 'skip the log-contract check at the end')
-    .action(async (o) => {
-      const { runAll } = await import('./run.ts');
-      let code: number;
-      try {
-        code = await runAll(o);
-      } catch (err) {
-        fail((err as Error).message);
-      }
-      process.exit(code);
-    });
+    // Called at once by a start with the same command line as before (runtime/cli/action-cache.ts).
+    .action(moduleAction(new URL(import.meta.url), 'runCommand' satisfies keyof typeof import('./cli.ts')));
 
   l.command('topology')
     .description('write a topology with a server section and agencies 1…N (and a docker-compose file)')

@@ -15,9 +15,10 @@
 // esbuild or the folder is not there (nothing is built; the run is the same).
 // Imports only Node's built-ins: run-early.ts uses it before anything else has loaded.
 
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Node's modules as CommonJS objects (see run-early.ts: an ES import of node:fs costs ~3 ms more).
+const { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+const { join } = process.getBuiltinModule('node:path') as typeof import('node:path');
+const { fileURLToPath } = process.getBuiltinModule('node:url') as typeof import('node:url');
 
 /** Where bundles are kept (two levels below the project: see the top). */
 export const BUNDLE_DIR = fileURLToPath(new URL('../../node_modules/.actor-runtime/', import.meta.url));

@@ -52,7 +52,7 @@ export async function callParsed(call: ParsedCall): Promise<void> {
  * every module resolution, which the other commands need not pay). A moduleAction of a command
  * missing here is simply never cached.
  */
-const RECORDED = ['run', 'lottery agency', 'lottery server'];
+const RECORDED = ['run', 'lottery agency', 'lottery server', 'lottery run'];
 
 /** Before the command line is built for `args`: watch what it loads, so that the action it reaches can be recorded. */
 export function recordCall(args: string[]): void {
