@@ -97,3 +97,32 @@ test('a usage error is never cached; another environment or a changed module par
     rmSync(s.dir, { recursive: true, force: true });
   }
 });
+
+test('a repeated `lottery run` calls its action without commander; its server is spawned before either', async () => {
+  const s = setup();
+  const folders: string[] = [];
+  try {
+    const data = join(s.dir, 'data');
+    const gen = await run(['lottery', 'generate-data', '--agencies', '2', '--rows', '40', '--out', data], s.env);
+    assert.equal(gen.code, 0, gen.stderr);
+    const args = ['lottery', 'run', '--agencies', '2', '--data', data];
+    const outcome = async (): Promise<Run> => {
+      const r = await run(args, s.env);
+      // The run leaves its store in a temp folder it names (no --server-data given).
+      const folder = /bets\.csv in (\S+) /.exec(r.stderr)?.[1];
+      if (folder) folders.push(folder);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /the server started before the command line loaded/);
+      assert.match(r.stderr, /log contract ok; 80 bets stored/);
+      return r;
+    };
+    assert.ok(parsed(await outcome()), 'the first start parses');
+    const second = await outcome();
+    assert.ok(called(second), `the second start called runAll at once; it loaded ${second.loaded.filter((u) => u.includes('commander') || u.includes('cli/')).join(', ')}`);
+    assert.ok(second.loaded.includes('actors/lottery/run.ts'), 'the action ran');
+    assert.equal(folders.length, 2);
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+    for (const f of folders) rmSync(f, { recursive: true, force: true });
+  }
+});
