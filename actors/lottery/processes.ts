@@ -92,7 +92,9 @@ export async function runServerProcess(o: ServerCliOptions): Promise<void> {
   };
   if (stopRequested) stopNow(stopRequested);
   else process.send?.({ t: 'ready', port: server.port });
-  (await import('node:module')).flushCompileCache(); // compiled modules cached now, not at an exit kill -9 skips
+  // Compiled modules cached now, not at an exit kill -9 skips. Node's modules are taken, not
+  // imported, here and below: the bundled server runs without a dynamic import() (server-bundle.ts).
+  (process.getBuiltinModule('node:module') as typeof import('node:module')).flushCompileCache();
 }
 
 /**
@@ -163,7 +165,7 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
   if (early) terminate();
   // Once the agency is under way its modules are compiled: cache them now, as run and the server
   // do, so the next start is warm even when this one ends by kill -9 (which skips the exit's write).
-  const { flushCompileCache } = await import('node:module');
+  const { flushCompileCache } = process.getBuiltinModule('node:module') as typeof import('node:module');
   setTimeout(() => flushCompileCache(), 100).unref();
   const outcome = await groupOutcome(group.path);
   await system.stop(3000);
@@ -174,7 +176,7 @@ export async function runAgencyProcess(o: ClientCliOptions): Promise<void> {
 export async function echoCheck(o: { server?: string; timeoutMs?: string }): Promise<void> {
   const address = o.server ?? process.env.SERVER_ADDRESS ?? '127.0.0.1:12345';
   const timeoutMs = Number(o.timeoutMs ?? 5000);
-  const { randomBytes } = await import('node:crypto'); // only echo-check uses it (agency start-up)
+  const { randomBytes } = process.getBuiltinModule('node:crypto') as typeof import('node:crypto'); // only echo-check uses it (agency start-up)
   const message = `echo-check ${randomBytes(6).toString('hex')} N°1`;
   const ok = await new Promise<boolean>((resolve) => {
     let host: string;

@@ -7,14 +7,15 @@
 import '../../runtime/io/early-signals.ts';
 import type { ServerCliOptions } from './config.ts';
 
-const raw = process.env.LOTTERY_SERVER_OPTIONS;
-let options: ServerCliOptions;
-try {
-  options = JSON.parse(raw ?? '') as ServerCliOptions;
-} catch {
-  process.stderr.write('error: server-main.ts is started by `lottery run` with LOTTERY_SERVER_OPTIONS (JSON); use `actor-runtime lottery server` instead\n');
-  process.exit(2);
+function options(): ServerCliOptions {
+  try {
+    return JSON.parse(process.env.LOTTERY_SERVER_OPTIONS ?? '') as ServerCliOptions;
+  } catch {
+    process.stderr.write('error: server-main.ts is started by `lottery run` with LOTTERY_SERVER_OPTIONS (JSON); use `actor-runtime lottery server` instead\n');
+    process.exit(2);
+  }
 }
+const o = options();
 delete process.env.LOTTERY_SERVER_OPTIONS;
-const { runServerProcess } = await import('./processes.ts');
-await runServerProcess(options);
+// No top-level await: the bundle of this entry is CommonJS (server-bundle.ts).
+void import('./processes.ts').then(({ runServerProcess }) => runServerProcess(o));

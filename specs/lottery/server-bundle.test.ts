@@ -5,7 +5,7 @@
 // SIGTERM with exit 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
@@ -21,7 +21,7 @@ describe('lottery server bundle', () => {
     mkdirSync(dir, { recursive: true });
     assert.equal(await buildServerBundle(dir), true);
     const bundle = freshServerBundle(dir);
-    assert.ok(bundle?.endsWith('lottery-server.mjs'), String(bundle));
+    assert.ok(bundle?.endsWith('lottery-server-loader.cjs'), String(bundle));
     const manifestPath = join(dir, 'lottery-server.json');
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { node: string; inputs: [string, number, number][] };
     assert.ok(manifest.inputs.some(([f]) => f.endsWith('actors/lottery/betstore.ts')), 'our modules are in it');
@@ -56,14 +56,13 @@ describe('lottery server bundle', () => {
     }
   });
 
-  it('runs as the server: agencies store their files, the draw, each its own winners, SIGTERM exits 0', async () => {
-    const bundle = freshServerBundle(dir) ?? ((await buildServerBundle(dir)) ? freshServerBundle(dir) : null);
-    assert.ok(bundle, 'bundle built');
+  /** One run of the bundled server (`entry`: its loader) with two real agency processes, checked. */
+  async function serve(entry: string): Promise<void> {
     const data = tmp();
     const g = generateData({ agencies: 2, rows: 800, seed: 3, out: data, winnersPerAgency: (a) => a });
     const dataDir = tmp();
     const options = { host: '127.0.0.1', port: '0', agencies: '2', servers: '1', data: dataDir };
-    const server = spawn(process.execPath, [bundle], {
+    const server = spawn(process.execPath, [entry], {
       env: { ...process.env, LOG_LEVEL: 'warn', AGENCIES: '2', LOTTERY_LOG_SOURCE: 'server', LOTTERY_SERVER_OPTIONS: JSON.stringify(options) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -84,10 +83,32 @@ describe('lottery server bundle', () => {
       }
       server.kill('SIGTERM');
       assert.equal(await exited, 0, stderr.join('\n'));
+      assert.deepEqual(stderr, [], 'nothing on stderr');
       lint(lines, { expectedBets: 1600 });
       assert.equal(betsCsv(dataDir).length, 1600);
     } finally {
       server.kill('SIGKILL');
     }
+  }
+
+  it('runs as the server: agencies store their files, the draw, each its own winners, SIGTERM exits 0', async () => {
+    const bundle = freshServerBundle(dir) ?? ((await buildServerBundle(dir)) ? freshServerBundle(dir) : null);
+    assert.ok(bundle, 'bundle built');
+    await serve(bundle);
+  });
+
+  it('makes its code cache at the exit of its first run, starts from it after, and makes it again when V8 rejects it', async () => {
+    assert.equal(await buildServerBundle(dir), true, 'a new build drops the last cache');
+    const bundle = freshServerBundle(dir)!;
+    const cache = join(dir, 'lottery-server.cjs.cache');
+    assert.equal(existsSync(cache), false);
+    await serve(bundle);
+    const made = statSync(cache);
+    assert.ok(made.size > 100_000, `a cache of the functions the run compiled (${made.size} bytes)`);
+    await serve(bundle);
+    assert.equal(statSync(cache).mtimeMs, made.mtimeMs, 'accepted: not written again');
+    writeFileSync(cache, 'not a V8 code cache');
+    await serve(bundle); // the same run from a cache V8 rejects
+    assert.ok(statSync(cache).size > 100_000, 'and made again at its exit');
   });
 });
