@@ -23,15 +23,12 @@ export async function serverCommand(o: ServerCliOptions & { processes?: boolean 
   await runServerProcess(o);
 }
 
-/** `lottery run`'s work: the whole run, then this process's exit with its code. */
+/** `lottery run`'s work (run-command.ts, from its code bundle when a fresh one is there), then this process's exit with its code. */
 export async function runCommand(o: RunAllOptions): Promise<void> {
-  const { runAll } = await import('./run.ts');
-  let code: number;
-  try {
-    code = await runAll(o);
-  } catch (err) {
-    fail((err as Error).message);
-  }
+  const { bundledRunCommand, buildRunBundle } = await import('./run-bundle.ts');
+  const bundled = bundledRunCommand();
+  const code = await (bundled ?? (await import('./run-command.ts'))).runCommandHere(o);
+  if (bundled === null) await buildRunBundle(); // for the next run
   process.exit(code);
 }
 
