@@ -13,17 +13,17 @@
 // the next. Off with the start-up caches (ACTOR_RUNTIME_CACHE=0, NODE_DISABLE_COMPILE_CACHE=1),
 // and when esbuild or the folder is not there (nothing is built; the start is the same).
 //
-// The folder is two levels below the project (node_modules/.actor-runtime/), as the modules of
-// actors/<subsystem>/ and runtime/<part>/ are, and import.meta.url in the bundle is the bundle's
-// own URL: the paths those modules build from it (`../../.data`, the installation's folder) still
-// point where they did. `shared` modules stay out of the bundle and are required by path: the
-// ones the caller has already loaded whose state the bundle must share (the same instance).
+// The bundle is kept in node_modules/.actor-runtime/ and is tied to this installation: each of our
+// modules in it keeps its own import.meta.url (the file it was built from), so every path built
+// from one (worker and process entries, data folders, actor ids) is the one it is unbundled.
+// `shared` modules stay out of the bundle and are required by path: the ones the caller has
+// already loaded whose state the bundle must share (the same instance).
 // Imports only Node's built-ins, as CommonJS objects (an ES import of node:fs loads its streams,
 // ~3 ms): it runs before everything else in a start.
 
 const { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
 const { join } = process.getBuiltinModule('node:path') as typeof import('node:path');
-const { fileURLToPath } = process.getBuiltinModule('node:url') as typeof import('node:url');
+const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url') as typeof import('node:url');
 const { createRequire } = process.getBuiltinModule('node:module') as typeof import('node:module');
 
 /** Where bundles are kept (two levels below the project: see the top). */
@@ -138,9 +138,21 @@ export async function buildBundle(spec: BundleSpec, dir = BUNDLE_DIR): Promise<b
       // Packages are bundled too: as imports they would all load at start, also those our
       // modules import only later (ws, msgpackr, comlink: the kernel's node links and threads).
       external: ['esbuild'],
+      // A package's import.meta.url is the bundle's own URL (our modules' are their own: below).
       define: { 'import.meta.url': '__bundleUrl' },
       banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
       plugins: [
+        {
+          // Each of our modules keeps its own URL, so the paths it builds from it (entries of
+          // worker threads and processes, data folders, actor ids) are the ones it has unbundled.
+          name: 'own-urls',
+          setup(b) {
+            b.onLoad({ filter: /\.ts$/ }, (a) => ({
+              contents: readFileSync(a.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(a.path).href)),
+              loader: 'ts',
+            }));
+          },
+        },
         {
           name: 'shared-modules',
           setup(b) {
