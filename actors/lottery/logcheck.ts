@@ -82,17 +82,53 @@ export function parseLine(raw: string, n: number, unprefixed?: string): ParsedLi
 }
 
 export function checkLog(text: string, o: CheckOptions = {}): CheckReport {
-  const problems: string[] = [];
-  const lines: ParsedLine[] = [];
-  const exits: ExitLine[] = [];
-  const rawLines = text.split('\n');
-  rawLines.forEach((raw, i) => {
-    const r = parseLine(raw.replace(/\r$/, ''), i + 1, o.unprefixed);
+  return new LogCheck(o.unprefixed).push(text).report(o);
+}
+
+/**
+ * checkLog fed as the stream comes (`lottery run` pushes each block it writes): every whole line
+ * is parsed as it arrives, so the check at the end of a run only applies the rules.
+ */
+export class LogCheck {
+  private readonly problems: string[] = [];
+  private readonly lines: ParsedLine[] = [];
+  private readonly exits: ExitLine[] = [];
+  private tail = '';
+  private n = 0;
+  private readonly unprefixed: string | undefined;
+
+  constructor(unprefixed?: string) {
+    this.unprefixed = unprefixed;
+  }
+
+  push(text: string): this {
+    const all = this.tail + text;
+    let from = 0;
+    for (let nl = all.indexOf('\n'); nl >= 0; nl = all.indexOf('\n', from)) {
+      this.parse(all.slice(from, nl));
+      from = nl + 1;
+    }
+    this.tail = all.slice(from);
+    return this;
+  }
+
+  private parse(raw: string): void {
+    const r = parseLine(raw.replace(/\r$/, ''), ++this.n, this.unprefixed);
     if (r === null) return;
-    if (typeof r === 'string') problems.push(r);
-    else if ('code' in r) exits.push(r);
-    else lines.push(r);
-  });
+    if (typeof r === 'string') this.problems.push(r);
+    else if ('code' in r) this.exits.push(r);
+    else this.lines.push(r);
+  }
+
+  /** The report over everything pushed (a last line without its newline counts too). */
+  report(o: CheckOptions = {}): CheckReport {
+    this.parse(this.tail);
+    this.tail = '';
+    return rules([...this.problems], this.lines, this.exits, o);
+  }
+}
+
+function rules(problems: string[], lines: ParsedLine[], exits: ExitLine[], o: CheckOptions): CheckReport {
   let sorteoAt = -1;
   let sorteo = 0;
   let cantidad = 0;

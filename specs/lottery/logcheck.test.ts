@@ -1,7 +1,8 @@
 // The ported parser rules themselves (lottery.md §4): what the official tests reject, we reject.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkLog, parseLine } from '../../actors/lottery/logcheck.ts';
+import fc from 'fast-check';
+import { checkLog, LogCheck, parseLine } from '../../actors/lottery/logcheck.ts';
 import { Tp0Log } from '../../actors/lottery/tp0log.ts';
 
 describe('TP0 log checker', () => {
@@ -58,5 +59,33 @@ describe('TP0 log checker', () => {
     assert.equal(lines.length, 1);
     assert.match(lines[0], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO {5}action: receive_message \| result: success \| client_id: 1 \| msg: a_b_c\n$/);
     assert.notEqual(typeof parseLine(`client1 | ${lines[0].trim()}`, 1), 'string');
+  });
+
+  it('gives the same report fed in any chunks as on the whole text (lottery run feeds it as it writes)', () => {
+    const line = fc.constantFrom(
+      'server | 2024-01-01 10:00:00 INFO     action: apuesta_recibida | result: success | cantidad: 3',
+      'server | 2024-01-01 10:00:01 INFO     action: sorteo | result: success',
+      'client1 | 2024-01-01 10:00:02 INFO     action: consulta_ganadores | result: success | cant_ganadores: 2',
+      'client1 exited with code 0',
+      'client2 exited with code 1',
+      'server | action: x | result: ok',
+      'server | not an action line',
+      '',
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 30 }), fc.boolean(), fc.boolean(), fc.array(fc.nat(), { maxLength: 8 }), (lines, crlf, lastNewline, cuts) => {
+        const text = lines.join(crlf ? '\r\n' : '\n') + (lastNewline && lines.length > 0 ? '\n' : '');
+        const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        const check = new LogCheck();
+        let from = 0;
+        for (const c of [...at, text.length]) {
+          check.push(text.slice(from, c));
+          from = c;
+        }
+        const o = { clients: ['client1'], expectedBets: 3, expectedWinners: { client1: 2 } };
+        assert.deepEqual(check.report(o), checkLog(text, o));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
