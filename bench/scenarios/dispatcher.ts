@@ -162,9 +162,12 @@ export async function runPlacement(o: ScenarioOptions, placement: Placement): Pr
   /**
    * Warm-up and measured time per side; slices alternate A B B A (interleaved.ts). Quick: four
    * slices per side of about 350 measured ms each (a slice counts once its pipeline is full), so
-   * a case takes about 4 s and the whole quick run (three runs) under a minute.
+   * a case takes about 5 s and the whole quick run (three runs) about 80 s. Its warm-up is 1 s,
+   * not 0.3: with 0.3 s every quick c50 ratio read 0.01-0.04x under the full run's range (our
+   * server's code was still tiering up); with 1 s two quick runs fell inside the ranges of a full
+   * run of the same hour, or within 0.005x of their edges.
    */
-  const warmup = o.quick ? 300 : 1500;
+  const warmup = o.quick ? 1000 : 1500;
   const measure = o.quick ? 1300 : 5000;
   const slice = o.quick ? 375 : 600;
   const cases: [number, number][] = [
