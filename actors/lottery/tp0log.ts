@@ -120,7 +120,9 @@ export class Tp0Log {
   }
 
   enabled(level: Tp0Level): boolean {
-    return levelRank(level) >= this.rank;
+    // A Tp0Level is already a canonical name: no trim/toUpperCase per line (two new strings each,
+    // for every batch's line on both sides and every filtered DEBUG one).
+    return RANK[level] >= this.rank;
   }
 
   /** `rawDetails` are written verbatim (the upstream config line carries `server:12345`). */
