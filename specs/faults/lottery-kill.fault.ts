@@ -4,7 +4,7 @@
 // Protocol B (no batch id: see the lottery README): nothing acknowledged is lost, and at most the
 // one batch in flight per agency at the kill is stored twice.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ActorSystem } from '../../runtime/index.ts';
@@ -25,6 +25,18 @@ after(async () => {
   await system.stop(3000);
 });
 
+/** Rows in bets.csv so far (whole lines; the server appends as it commits). */
+function storedLines(dataDir: string): number {
+  try {
+    const text = readFileSync(join(dataDir, 'bets.csv'), 'latin1');
+    let n = 0;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+    return n;
+  } catch {
+    return 0; // not created yet
+  }
+}
+
 /** Returns whether the kill came while the agencies were still running. */
 async function trial(protocol: 'A' | 'B', seed: number): Promise<boolean> {
   const dir = tmp('lottery-kill-');
@@ -43,7 +55,11 @@ async function trial(protocol: 'A' | 'B', seed: number): Promise<boolean> {
     const outcome = runAgencies(system, clients);
     let finished = false;
     void outcome.then(() => (finished = true));
-    await new Promise((r) => setTimeout(r, 20 + ((seed * 7919) % 150)));
+    // The kill's moment: once a share of the rows (5-90%, from the seed) is in bets.csv, so it
+    // comes mid-run however fast this machine runs the agencies (a fixed delay of 20-170 ms let
+    // half of the kills come after a fast run had ended).
+    const target = Math.floor(2 * ROWS * (0.05 + ((seed * 7919) % 86) / 100));
+    while (!finished && storedLines(dataDir) < target) await new Promise((r) => setTimeout(r, 1));
     const midRun = !finished;
     server.child.kill('SIGKILL');
     await server.exited;
