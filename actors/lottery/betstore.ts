@@ -105,24 +105,19 @@ interface LastBatch {
 }
 
 /**
- * node:crypto, taken at the first digest (or sooner: warmCrypto): loading it costs the server ~2 ms,
- * which its start (spawn to listening) need not pay.
+ * node:crypto's hash, taken at the first digest: loading the module costs the server ~2 ms, which
+ * its start (spawn to listening) need not pay (processes.ts loads it once the server listens).
  */
 let hash: typeof import('node:crypto').hash | null = null;
 
-/** Loads node:crypto now (the server, once it listens, before its first batch comes). */
-export function warmCrypto(): void {
-  hash ??= (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).hash;
-}
-
 function digestOf(agency: number, rows: readonly BetRow[], csv: string | undefined): string {
-  warmCrypto();
+  hash ??= (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).hash;
   let text = csv;
   if (text === undefined) {
     text = '';
     for (const r of rows) text += formatBetsCsvRow(r);
   }
-  return hash!('sha1', `${agency}${text}`, 'base64'); // one call (a Hash object cost ~5 µs more per batch)
+  return hash('sha1', `${agency}${text}`, 'base64'); // one call (a Hash object cost ~5 µs more per batch)
 }
 
 /** WAL pages between automatic checkpoints (40 MB of 4 kB pages; SQLite's default is 1000). */

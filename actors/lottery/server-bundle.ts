@@ -12,8 +12,6 @@ import { BUNDLE_DIR, buildBundle, freshBundle, type BundleSpec } from '../../run
 
 const { fileURLToPath } = process.getBuiltinModule('node:url') as typeof import('node:url');
 
-export { BUNDLE_DIR };
-
 const SERVER: BundleSpec = { name: 'lottery-server', entry: fileURLToPath(new URL('./server-main.ts', import.meta.url)) };
 
 /** The bundled server's loader (what to run) when it is there and every module in it is unchanged; else null. */

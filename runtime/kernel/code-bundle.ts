@@ -18,8 +18,10 @@
 // from one (worker and process entries, data folders, actor ids) is the one it is unbundled.
 // `shared` modules stay out of the bundle and are required by path: the ones the caller has
 // already loaded whose state the bundle must share (the same instance).
-// Imports only Node's built-ins, as CommonJS objects (an ES import of node:fs loads its streams,
-// ~3 ms): it runs before everything else in a start.
+// Takes Node's modules as CommonJS objects (an ES import of node:fs loads its streams, ~3 ms): it
+// runs before everything else in a start. Freshness is the start-up caches' (derived-cache.ts).
+
+import { startupCachesOn, stampFiles, stampsHold, type CodeStamp } from './derived-cache.ts';
 
 const { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
 const { join } = process.getBuiltinModule('node:path') as typeof import('node:path');
@@ -39,19 +41,13 @@ export interface BundleSpec {
   shared?: string[];
 }
 
-/** A bundled module's file with the mtime and size it had when the bundle was built. */
-type Stamp = [file: string, mtimeMs: number, size: number];
+/** Every bundled module with the mtime and size it had when the bundle was built, and Node's version. */
 interface Manifest {
   node: string;
-  inputs: Stamp[];
+  inputs: CodeStamp[];
 }
 
-function enabled(): boolean {
-  const off = (v: string | undefined): boolean => v === '0' || v === 'false' || v === 'off';
-  return !off(process.env.ACTOR_RUNTIME_CACHE) && !process.env.NODE_DISABLE_COMPILE_CACHE;
-}
-
-export function bundleFiles(name: string, dir: string): { bundle: string; loader: string; cache: string; manifest: string } {
+function bundleFiles(name: string, dir: string): { bundle: string; loader: string; cache: string; manifest: string } {
   return { bundle: join(dir, `${name}.cjs`), loader: join(dir, `${name}-loader.cjs`), cache: join(dir, `${name}.cjs.cache`), manifest: join(dir, `${name}.json`) };
 }
 
@@ -92,15 +88,11 @@ script.runInThisContext()(module.exports, require, module, file, __dirname);
 
 /** The bundle's loader (what to run or require) when one is there and every module in it is unchanged; else null. */
 export function freshBundle(spec: BundleSpec, dir = BUNDLE_DIR): string | null {
-  if (!enabled()) return null;
+  if (!startupCachesOn()) return null;
   const f = bundleFiles(spec.name, dir);
   try {
     const m = JSON.parse(readFileSync(f.manifest, 'utf8')) as Manifest;
-    if (m.node !== process.version || !Array.isArray(m.inputs) || m.inputs.length === 0) return null;
-    for (const [file, mtimeMs, size] of m.inputs) {
-      const st = statSync(file);
-      if (st.mtimeMs !== mtimeMs || st.size !== size) return null;
-    }
+    if (m.node !== process.version || !Array.isArray(m.inputs) || m.inputs.length === 0 || !stampsHold(m.inputs)) return null;
     statSync(f.bundle);
     statSync(f.loader);
     return f.loader;
@@ -116,7 +108,7 @@ export function freshBundle(spec: BundleSpec, dir = BUNDLE_DIR): string | null {
  * (then no manifest is written: the next run tries again).
  */
 export async function buildBundle(spec: BundleSpec, dir = BUNDLE_DIR): Promise<boolean> {
-  if (!enabled()) return false;
+  if (!startupCachesOn()) return false;
   const f = bundleFiles(spec.name, dir);
   const tmp = `.${process.pid}-${Date.now()}`;
   const shared = new Set(spec.shared ?? []);
@@ -175,10 +167,8 @@ export async function buildBundle(spec: BundleSpec, dir = BUNDLE_DIR): Promise<b
     // definition is registered, so such a miss is an error either way.
     for (const out of Object.values(r.metafile.outputs))
       for (const i of out.imports) if (i.kind === 'dynamic-import') throw new Error(`${spec.name} imports ${i.path} dynamically`);
-    const inputs: Stamp[] = [...Object.keys(r.metafile.inputs).map((p) => join(ROOT, p)), ...shared].map((file) => {
-      const st = statSync(file); // esbuild names inputs relative to absWorkingDir
-      return [file, st.mtimeMs, st.size];
-    });
+    // esbuild names inputs relative to absWorkingDir.
+    const inputs = stampFiles([...Object.keys(r.metafile.inputs).map((p) => join(ROOT, p)), ...shared]);
     if (inputs.some(([, mtimeMs]) => mtimeMs >= started)) {
       rmSync(f.bundle + tmp, { force: true });
       return false;

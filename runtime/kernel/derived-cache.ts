@@ -9,18 +9,25 @@
 // (NODE_DISABLE_COMPILE_CACHE=1, or the kernel used as a library) there is none.
 // Loads no crypto module: a hit must cost far less than what it saves.
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Node's modules as CommonJS objects: code-bundle.ts uses this module on the way to `lottery run`'s
+// early spawn, where an ES import of node:fs (its streams loaded too) costs ~3 ms.
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+const { registerHooks } = process.getBuiltinModule('node:module') as typeof import('node:module');
+const { join } = process.getBuiltinModule('node:path') as typeof import('node:path');
+const { fileURLToPath } = process.getBuiltinModule('node:url') as typeof import('node:url');
 
 /** A module file with the mtime and size it had when the entry was written. */
 export type CodeStamp = [file: string, mtimeMs: number, size: number];
 
+/** The start-up caches' switch (these entries, the code bundles): off with ACTOR_RUNTIME_CACHE=0 and with Node's compile cache off. */
+export function startupCachesOn(): boolean {
+  const off = process.env.ACTOR_RUNTIME_CACHE;
+  return off !== '0' && off !== 'false' && off !== 'off' && !process.env.NODE_DISABLE_COMPILE_CACHE;
+}
+
 /** The folder of one kind of derived cache, or null when caching is off. */
 export function derivedCacheDir(kind: string): string | null {
-  const off = process.env.ACTOR_RUNTIME_CACHE;
-  if (off === '0' || off === 'false' || off === 'off') return null;
+  if (!startupCachesOn()) return null;
   const base = process.env.NODE_COMPILE_CACHE;
   return base ? join(base, `actor-runtime-${kind}`) : null;
 }
