@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { scenarios } from './scenarios/index.ts';
 import { renderTerminal, writeReports, type Row } from './report.ts';
 import { compareWithFull, recordFullRanges } from './full-ranges.ts';
-import type { ScenarioResult } from './scenarios/types.ts';
+import type { Scenario, ScenarioResult } from './scenarios/types.ts';
 
 export interface BenchOptions {
   names: string[];
@@ -44,17 +44,27 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
   for (const n of names) if (!scenarios[n]) throw new Error(`unknown scenario ${n} (known: ${Object.keys(scenarios).join(', ')})`);
   const runs = o.runs ?? (o.quick ? QUICK_RUNS : FULL_RUNS);
   const rows: Row[] = [];
-  for (const name of names) {
-    const mod = await scenarios[name]();
-    const byName = new Map<string, ScenarioResult[]>();
-    for (let i = 0; i < runs; i++) {
-      progress(`${name}: run ${i + 1}/${runs}`);
-      for (const r of await mod.run({ quick: o.quick })) {
+  // Rounds, not blocks: each round runs every named scenario once, so a scenario's samples are
+  // spread over the whole run and its range holds the machine's drift over that time (on a
+  // shared machine the load moves within minutes). Run back to back, a full run's five samples
+  // came from one quiet or busy stretch, and its range was narrower than what the next run read.
+  const mods = new Map<string, { run: Scenario }>();
+  for (const name of names) mods.set(name, await scenarios[name]());
+  const byScenario = new Map<string, Map<string, ScenarioResult[]>>(names.map((n) => [n, new Map()]));
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) {
+    for (const name of names) {
+      progress(`round ${i + 1}/${runs}: ${name} (${Math.round((performance.now() - t0) / 1000)} s so far)`);
+      const byName = byScenario.get(name)!;
+      for (const r of await mods.get(name)!.run({ quick: o.quick })) {
         const list = byName.get(r.name) ?? [];
         list.push(r);
         byName.set(r.name, list);
       }
     }
+  }
+  for (const name of names) {
+    const byName = byScenario.get(name)!;
     for (const [rname, list] of byName) {
       const values = list.map((r) => r.value);
       const value = median(values);

@@ -22,6 +22,8 @@ import { takeOldest, type InFlight, type LoadProtocol, type LoopArgs } from './c
 const GRACE_MS = 3000;
 /** The least time a slice's start is not counted (the burst of its first requests settles). */
 const FILL_MIN_MS = 25;
+/** The q-th percentile of sorted latencies (0 when there are none). */
+const percentile = (sorted: Float64Array, q: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))]);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Side {
@@ -35,6 +37,9 @@ interface Side {
   errors: number;
   lat: Float64Array;
   nlat: number;
+  /** Per measured slice, in order: its rate and p99 (the k-th slice of one side is next to the k-th of the other). */
+  sliceRps: number[];
+  sliceP99: number[];
 }
 
 interface Conn<T> extends InFlight<T> {
@@ -51,7 +56,7 @@ export interface PairArgs extends LoopArgs {
 
 /** Runs both sides, prints the JSON line and exits the process. */
 export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): Promise<never> {
-  const mkSide = (port: number): Side => ({ port, conns: [], replies: 0, measuredMs: 0, sent: 0, received: 0, errors: 0, lat: new Float64Array(4_000_000), nlat: 0 });
+  const mkSide = (port: number): Side => ({ port, conns: [], replies: 0, measuredMs: 0, sent: 0, received: 0, errors: 0, lat: new Float64Array(4_000_000), nlat: 0, sliceRps: [], sliceP99: [] });
   const sides = [mkSide(a.port), mkSide(a.port2)];
   let active: Side | null = null;
   /** Start of the measured part of the current slice (0: not measuring). */
@@ -124,8 +129,15 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
     const settled = performance.now() - start;
     if (settled < FILL_MIN_MS) await sleep(FILL_MIN_MS - settled);
     if (measure) measureFrom = performance.now();
+    const replies0 = side.replies;
+    const lat0 = side.nlat;
     await sleep(ms - (performance.now() - start));
-    if (measure) side.measuredMs += performance.now() - measureFrom;
+    if (measure) {
+      const took = performance.now() - measureFrom;
+      side.measuredMs += took;
+      side.sliceRps.push((side.replies - replies0) / (took / 1000));
+      side.sliceP99.push(percentile(side.lat.slice(lat0, side.nlat).sort(), 99));
+    }
     measureFrom = 0;
     active = null;
     const by = Date.now() + GRACE_MS;
@@ -142,9 +154,9 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
   }
   const cpu = process.cpuUsage(cpu0);
   for (const side of sides) for (const c of side.conns) c.sock.destroy();
-  const result = (s: Side): Record<string, number> => {
+  const result = (s: Side): Record<string, number | number[]> => {
     const l = s.lat.subarray(0, s.nlat).sort();
-    const pct = (q: number): number => (s.nlat === 0 ? 0 : l[Math.min(s.nlat - 1, Math.floor((q / 100) * s.nlat))]);
+    const pct = (q: number): number => percentile(l, q);
     return {
       connections: a.conns,
       depth: a.depth,
@@ -158,6 +170,8 @@ export async function runInterleaved<T, R>(p: LoadProtocol<T, R>, a: PairArgs): 
       lost: s.sent - s.received,
       // The load generator's CPU over both sides, per reply counted.
       clientCpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, sides[0].replies + sides[1].replies),
+      sliceRps: s.sliceRps,
+      sliceP99: s.sliceP99,
     };
   };
   process.stdout.write(`${JSON.stringify({ a: result(sides[0]), b: result(sides[1]) })}\n`);

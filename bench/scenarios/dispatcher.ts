@@ -37,6 +37,22 @@ export interface LoadResult {
   lost: number;
   /** The load generator's own CPU per reply (µs). */
   clientCpuUsPerReq: number;
+  /** Interleaved runs (loadPair): each measured slice's rate and p99, in order. */
+  sliceRps?: number[];
+  sliceP99?: number[];
+}
+
+/**
+ * The paired samples of an interleaved run: the k-th slice of one side ran next to the k-th of the
+ * other (A B B A), so each pair is a ratio measured back to back, under the same load. A quick run
+ * has 4 pairs per case per run, a full one ~8, where one ratio per run gave a quick run 3 samples
+ * and a full one 5: too few for a range that a quick median could be checked against.
+ */
+function slicePairs(ours: number[] | undefined, base: number[] | undefined): number[] | undefined {
+  if (!ours || !base || ours.length === 0) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(ours.length, base.length); i++) if (ours[i] > 0 && base[i] > 0) out.push(ours[i] / base[i]);
+  return out.length > 0 ? out : undefined;
 }
 
 /** Runs the load generator (client.ts) with `args` and resolves with the JSON of its last line; `onData` sees its output as it comes. */
@@ -149,8 +165,8 @@ function rows(name: string, ours: LoadResult, base: LoadResult, rssMb: number, r
     peakRssMb: rssMb,
   };
   return [
-    { name: `${name}.rps`, value: ours.rps, unit: 'req/s', baseline: base.rps, baselineName: 'net echo server', target: { ratio: rpsTarget }, extra },
-    { name: `${name}.p99`, value: ours.p99, unit: 'ms', baseline: base.p99, baselineName: 'net echo server', target: { ratio: 2 }, lowerIsBetter: true, extra },
+    { name: `${name}.rps`, value: ours.rps, unit: 'req/s', baseline: base.rps, baselineName: 'net echo server', target: { ratio: rpsTarget }, ratios: slicePairs(ours.sliceRps, base.sliceRps), extra },
+    { name: `${name}.p99`, value: ours.p99, unit: 'ms', baseline: base.p99, baselineName: 'net echo server', target: { ratio: 2 }, lowerIsBetter: true, ratios: slicePairs(ours.sliceP99, base.sliceP99), extra },
     { name: `${name}.errors+lost`, value: ours.errors + ours.lost, unit: 'requests', baseline: null, baselineName: '', target: { max: 0 }, lowerIsBetter: true },
   ];
 }

@@ -101,7 +101,7 @@ export async function tcpRows(w: Windows): Promise<ScenarioResult[]> {
     };
     const errors = mine[i].reduce((n, r) => n + r.errors + r.lost, 0);
     return [
-      { name: `eventdispatcher.tcp.c${c}.d${d}.msgs`, value: m.rps, unit: 'msg/s', baseline: b.rps, baselineName: 'net line server (best of runs)', target: { ratio: 0.8 }, extra },
+      { name: `eventdispatcher.tcp.c${c}.d${d}.msgs`, value: m.rps, unit: 'msg/s', baseline: b.rps, baselineName: 'net line server (best of runs)', target: { ratio: 0.8 }, ratios: mine[i].map((r, k) => r.rps / base[i][k].rps), extra },
       { name: `eventdispatcher.tcp.c${c}.d${d}.errors+lost`, value: errors, unit: 'messages', baseline: null, baselineName: '', target: { max: 0 }, lowerIsBetter: true },
     ];
   });

@@ -129,6 +129,7 @@ export async function run(o: ScenarioOptions): Promise<ScenarioResult[]> {
       baseline: med(without.map((p) => p.rate)),
       baselineName: 'the same tell, no view attached',
       target: { ratio: 0.95 },
+      ratios: withView.map((p, i) => p.rate / without[i].rate), // the rounds' pairs, back to back
       extra: {
         actors: ACTORS,
         withView: withView.map((p) => Math.round(p.rate)).join(' '),

@@ -22,6 +22,8 @@ interface Line {
   errors: number;
   lost: number;
   p99: number;
+  sliceRps?: number[];
+  sliceP99?: number[];
 }
 
 function runClient(file: string, port: number, conns: number, depth: number): Promise<Line> {
@@ -100,6 +102,15 @@ describe('bench load generators', () => {
       assert.ok(r.b.requests > 0 && r.b.rps > 0, JSON.stringify(r.b));
       assert.ok(r.b.errors >= r.b.requests && wrong.served >= r.b.requests, JSON.stringify(r.b));
       assert.equal(r.b.lost, 0);
+      // One rate and p99 per measured slice, as many on each side (they pair up, A B B A), and
+      // together they make up the whole: the replies over the measured time.
+      const slices = r.a.sliceRps!.length;
+      assert.ok(slices >= 4 && slices % 2 === 0, `${slices} slices`);
+      assert.equal(r.b.sliceRps!.length, slices);
+      assert.equal(r.a.sliceP99!.length, slices);
+      assert.ok(r.a.sliceRps!.every((v) => v > 0) && r.a.sliceP99!.every((v) => v > 0), JSON.stringify(r.a));
+      const meanRate = r.a.sliceRps!.reduce((x, y) => x + y, 0) / slices;
+      assert.ok(Math.abs(meanRate - r.a.rps) / r.a.rps < 0.35, `slices average ${meanRate}, whole ${r.a.rps}`);
     } finally {
       await good.close();
       await wrong.close();
