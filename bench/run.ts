@@ -1,12 +1,13 @@
 // The benchmark runner: runs the named scenarios (or all) several times, takes the median of each
 // figure and of its same-run baseline, judges the target on the ratio, and writes the reports.
 
+import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { scenarios } from './scenarios/index.ts';
-import { renderTerminal, writeReports, type Row } from './report.ts';
+import { writeReports, type Row } from './report.ts';
 import { compareWithFull, recordFullRanges } from './full-ranges.ts';
-import type { Scenario, ScenarioResult } from './scenarios/types.ts';
+import type { ScenarioResult } from './scenarios/types.ts';
 
 export interface BenchOptions {
   names: string[];
@@ -19,6 +20,24 @@ export interface BenchOptions {
 /** Quick runs take fewer repetitions of the same measurement (not smaller ones): a ratio's spread, not its level, is what a quick run may lose. */
 export const QUICK_RUNS = 3;
 export const FULL_RUNS = 5;
+
+const RUN_SCENARIO = fileURLToPath(new URL('./run-scenario.ts', import.meta.url));
+
+/** One run of a scenario in its own process (run-scenario.ts). */
+function runForked(name: string, quick: boolean, round: number): Promise<ScenarioResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(RUN_SCENARIO, [name, quick ? 'quick' : 'full', String(round)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let results: ScenarioResult[] | null = null;
+    child.on('message', (m: { t?: string; results?: ScenarioResult[] }) => {
+      if (m?.t === 'results' && Array.isArray(m.results)) results = m.results;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (results !== null) resolve(results);
+      else reject(new Error(`scenario ${name} failed in round ${round + 1} (exit ${signal ?? code})`));
+    });
+  });
+}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -48,15 +67,14 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
   // spread over the whole run and its range holds the machine's drift over that time (on a
   // shared machine the load moves within minutes). Run back to back, a full run's five samples
   // came from one quiet or busy stretch, and its range was narrower than what the next run read.
-  const mods = new Map<string, { run: Scenario }>();
-  for (const name of names) mods.set(name, await scenarios[name]());
+  // Each run is a process of its own (run-scenario.ts), so no run finds another's leftovers.
   const byScenario = new Map<string, Map<string, ScenarioResult[]>>(names.map((n) => [n, new Map()]));
   const t0 = performance.now();
   for (let i = 0; i < runs; i++) {
     for (const name of names) {
       progress(`round ${i + 1}/${runs}: ${name} (${Math.round((performance.now() - t0) / 1000)} s so far)`);
       const byName = byScenario.get(name)!;
-      for (const r of await mods.get(name)!.run({ quick: o.quick })) {
+      for (const r of await runForked(name, o.quick, i)) {
         const list = byName.get(r.name) ?? [];
         list.push(r);
         byName.set(r.name, list);

@@ -171,7 +171,7 @@ function rows(name: string, ours: LoadResult, base: LoadResult, rssMb: number, r
   ];
 }
 
-/** Runs of runPlacement in this process (the order of each pair alternates with it). */
+/** Runs of runPlacement in this process, when no round is given (the order of each pair alternates with the round). */
 let runsSoFar = 0;
 
 export async function runPlacement(o: ScenarioOptions, placement: Placement): Promise<ScenarioResult[]> {
@@ -203,7 +203,7 @@ export async function runPlacement(o: ScenarioOptions, placement: Placement): Pr
   const mine: LoadResult[] = [];
   // Which side takes the first slice alternates from case to case and from run to run (the
   // slices go A B B A, so neither side is favoured by a drift in the machine's load anyway).
-  const flip = runsSoFar++ % 2 === 1;
+  const flip = (o.round ?? runsSoFar++) % 2 === 1;
   try {
     for (const [i, [c, d]] of cases.entries()) {
       if ((i % 2 === 1) !== flip) {

@@ -15,39 +15,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem } from '../../runtime/index.ts';
 import type { ClientSettings } from '../../actors/lottery/config.ts';
-import { insertRows, openBetStore } from '../../actors/lottery/betstore.ts';
 import { OFFICIAL_WINNERS, resolveDataset } from '../../actors/lottery/dataset.ts';
 import { LOTTERY_MODULES } from '../../actors/lottery/modules.ts';
-import { LineSource } from '../../actors/lottery/reader.ts';
 import { startServer } from '../../actors/lottery/server.ts';
+import { parseAndStore } from '../load/parse-and-store.ts';
 import type { GroupOutcome } from '../../actors/lottery/agencies.ts';
-import { parseAgencyCsvRow, toRow, type BetRow } from '../../protocols/lottery/index.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const LOAD = new URL('./lottery-load.ts', import.meta.url).pathname;
 
-export async function baseline(dir: string, agencies: number): Promise<{ ms: number; rows: number; winners: number }> {
-  const out = mkdtempSync(join(tmpdir(), 'lottery-bench-base-'));
-  try {
-    const t0 = performance.now();
-    const store = openBetStore(out);
-    let rows = 0;
-    for (let a = 1; a <= agencies; a++) {
-      const src = new LineSource(join(dir, `agency-${a}.csv`));
-      await src.open();
-      const batch: BetRow[] = [];
-      for (let l = await src.next(); l !== null; l = await src.next()) batch.push(toRow(parseAgencyCsvRow(a, l)));
-      await src.close();
-      store.transaction(() => insertRows(store, batch));
-      rows += batch.length;
-    }
-    const winners = store.all('SELECT agency, document FROM bets WHERE number = 7574').length;
-    store.close();
-    return { ms: performance.now() - t0, rows, winners };
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-}
+/** The parse-and-store baseline, here in the benchmark's process (bench/load/parse-and-store.ts). */
+export const baseline = parseAndStore;
 
 function message<T>(child: ChildProcess, t: string): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -23,6 +23,8 @@ export interface ScenarioResult {
 
 export interface ScenarioOptions {
   quick: boolean;
+  /** The runner's round (0, 1, …): a scenario that alternates an order does it by round. */
+  round?: number;
 }
 
 export type Scenario = (o: ScenarioOptions) => Promise<ScenarioResult[]>;
