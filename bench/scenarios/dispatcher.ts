@@ -45,8 +45,8 @@ export interface LoadResult {
 /**
  * The paired samples of an interleaved run: the k-th slice of one side ran next to the k-th of the
  * other (A B B A), so each pair is a ratio measured back to back, under the same load. A quick run
- * has 4 pairs per case per run, a full one ~8, where one ratio per run gave a quick run 3 samples
- * and a full one 5: too few for a range that a quick median could be checked against.
+ * has 4-6 pairs per case per run, a full one 10-12, where one ratio per run gave a quick run 3
+ * samples and a full one 5: too few for a range that a quick median could be checked against.
  */
 function slicePairs(ours: number[] | undefined, base: number[] | undefined): number[] | undefined {
   if (!ours || !base || ours.length === 0) return undefined;
