@@ -1,7 +1,7 @@
 // One run of one scenario, in a process of its own: the runner (run.ts) forks this for every
 // scenario of every round, as JMH forks a JVM per benchmark. A scenario measured in the runner's
 // own process found it in whatever state the scenarios before it had left (a grown heap, other
-// code hot): with rounds, lottery-e2e's in-process baseline read ~150 ms instead of ~115 and the
+// code hot): with rounds, lottery-e2e's in-process baseline read ~150 ms instead of ~125-135 and the
 // kernel's same-thread tell 0.78x instead of ~1.07x. The results go back over IPC with the
 // structured clone (a failed figure is Infinity, which JSON would turn into null).
 //   node bench/run-scenario.ts <scenario> quick|full <round>

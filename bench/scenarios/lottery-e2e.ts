@@ -3,7 +3,7 @@
 // the five agencies in the launcher's own process, the draw, the log-contract check), timed from spawn to exit, against the
 // parse-and-store baseline of the ingest scenario measured back to back with it, in a warm process
 // of its own (bench/load/parse-and-store.ts): run in the benchmark's process, it read ~150 ms
-// instead of ~115 when the scenarios before it in a round had grown that process's heap. Target ≤ 3x.
+// instead of ~125-135 when the scenarios before it in a round had grown that process's heap. Target ≤ 3x.
 // No flag beyond --agencies: the run makes its own temp folder for the store (it names it on
 // stderr; the bench removes it). A --server-data naming a new folder each time would also be a
 // new command line each time, which the start-up's parsed-command cache never finds (a user
