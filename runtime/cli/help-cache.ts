@@ -2,21 +2,22 @@
 // subsystem's command definitions) to print a text that changes only with that code. A help run
 // that ends well (exit 0, nothing on stderr) keeps what it printed as a derived cache
 // (runtime/kernel/derived-cache.ts), stamped with every module it loaded; a later run with the same
-// arguments, working folder, Node, environment and terminal width prints it again, loading none
+// arguments, working folder, Node, terminal width and values of the environment variables the
+// help run read prints it again, loading none
 // of them, while every one of those modules is unchanged. It is never written by hand and cannot
 // drift: any edit to a command definition, to commander or to this code is a miss, and the help is
 // built as before. ACTOR_RUNTIME_CACHE=0 turns it off.
 
 import { fileURLToPath } from 'node:url';
-import { commandLineKey, DERIVED_CACHE_MODULE, derivedCacheDir, readEntry, stampFiles, stampsHold, textHash, watchLoads, writeEntry } from '../kernel/derived-cache.ts';
+import { commandLineKey, DERIVED_CACHE_MODULE, derivedCacheDir, envHolds, readEntry, stampFiles, stampsHold, textHash, watchEnv, watchLoads, writeEntry } from '../kernel/derived-cache.ts';
 
 /** Bumped when the entry's layout or meaning changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Modules loaded before the watch starts that decide what a help run prints: the entry and this file. */
 const ENTRY_MODULES = [fileURLToPath(new URL('../../bin/actor-runtime.ts', import.meta.url)), fileURLToPath(import.meta.url), DERIVED_CACHE_MODULE];
 
-/** Everything besides the code that commander's help output depends on (the environment covers its colour settings). */
+/** Everything besides the code and the environment (its colour settings among them: envHolds) that commander's help output depends on. */
 function keyOf(args: string[]): string {
   const out = process.stdout;
   return commandLineKey(args, FORMAT, out.isTTY ? [out.columns, out.hasColors?.()] : null);
@@ -28,7 +29,7 @@ export function replayHelp(args: string[]): boolean {
   if (dir === null) return false;
   const key = keyOf(args);
   const e = readEntry(dir, textHash(key));
-  if (e === null || e.key !== key || typeof e.out !== 'string' || !stampsHold(e.code)) return false;
+  if (e === null || e.key !== key || typeof e.out !== 'string' || !envHolds(e.env, e.envKey) || !stampsHold(e.code)) return false;
   process.stdout.write(e.out);
   return true;
 }
@@ -39,6 +40,7 @@ export function recordHelp(args: string[]): void {
   if (dir === null) return;
   const key = keyOf(args);
   const stop = watchLoads();
+  const stopEnv = watchEnv();
   let out = '';
   let spoiled = false;
   const tap = (stream: NodeJS.WriteStream, onChunk: (chunk: unknown) => void): void => {
@@ -52,6 +54,7 @@ export function recordHelp(args: string[]): void {
   tap(process.stderr, () => (spoiled = true));
   process.once('exit', (code) => {
     const modules = stop();
+    const env = stopEnv();
     if (code !== 0 || spoiled || out === '') return;
     let stamps;
     try {
@@ -59,6 +62,6 @@ export function recordHelp(args: string[]): void {
     } catch {
       return;
     }
-    writeEntry(dir, textHash(key), { format: FORMAT, key, out, code: stamps });
+    writeEntry(dir, textHash(key), { format: FORMAT, key, env: env.names, envKey: env.key, out, code: stamps });
   });
 }

@@ -1,7 +1,8 @@
 // The parsed-command cache (runtime/cli/action-cache.ts), over real `actor-runtime` processes with
 // a compile cache folder of the test's own: the same command line again calls its action without
 // loading commander, with the same outcome (output, errors, exit code); a usage error is never
-// cached; another environment or a changed module that built the command line parses again.
+// cached; another value of a variable the parse read, or a changed module that built the command
+// line, parses again (a variable it never read does not).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,7 +66,7 @@ test('the same command line again calls its action without commander, with the s
   }
 });
 
-test('a usage error is never cached; another environment or a changed module parses again', async () => {
+test('a usage error is never cached; a variable the parse read, or a changed module, parses again; an unrelated variable does not', async () => {
   const s = setup();
   try {
     for (let i = 0; i < 2; i++) {
@@ -78,8 +79,12 @@ test('a usage error is never cached; another environment or a changed module par
     const args = ['run', s.topology, '--for', '0.2', '--no-control'];
     assert.ok(parsed(await run(args, s.env)));
     assert.ok(called(await run(args, s.env)));
-    // A variable more (an option's default might come from it): parsed again.
-    assert.ok(parsed(await run(args, { ...s.env, SOME_SETTING: '1' })), 'another environment parses');
+    // A variable the parse never read (a new shell's OLDPWD, SHLVL...): the same call.
+    assert.ok(called(await run(args, { ...s.env, SOME_SETTING: '1' })), 'an unrelated variable is still a hit');
+    // A variable the parse did read (commander's colour setting; an option's default alike): parsed again.
+    const entry = JSON.parse(readFileSync(s.entries()[0], 'utf8')) as { env: string[] | null };
+    assert.ok(entry.env !== null && entry.env.includes('FORCE_COLOR'), `the entry names the variables read: ${JSON.stringify(entry.env)}`);
+    assert.ok(parsed(await run(args, { ...s.env, FORCE_COLOR: '0' })), 'another value of a variable read parses');
     // What an edit of the kernel's command definitions looks like to the entries: another mtime.
     for (const entry of s.entries()) {
       const e = JSON.parse(readFileSync(entry, 'utf8')) as { code: [string, number, number][] };

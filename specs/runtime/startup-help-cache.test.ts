@@ -38,6 +38,14 @@ test('a repeated --help prints what the command line builds, byte for byte, with
     const again = await run(['run', '--help'], env);
     assert.ok(replayed(again));
     assert.equal(again.stdout, runHelp.stdout);
+    // A new shell's environment (variables the help never reads) is still a hit; a colour setting
+    // it reads builds it again, as printed with that setting.
+    const newShell = await run(['--help'], { ...env, OLDPWD: '/elsewhere', SHLVL: '3', SSH_CLIENT: '10.0.0.1 51234 22' });
+    assert.ok(replayed(newShell), 'unrelated variables: replayed');
+    assert.equal(newShell.stdout, plain.stdout);
+    const colour = await run(['--help'], { ...env, NO_COLOR: '1' });
+    assert.ok(built(colour), 'a variable the help read: built again');
+    assert.equal(colour.stdout, (await run(['--help'], { ...env, NO_COLOR: '1', ACTOR_RUNTIME_CACHE: '0' })).stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
