@@ -2,7 +2,8 @@
 // command, bin/actor-runtime.mjs, with a warm compile cache), timed from spawn to the moment that
 // matters, against `node -e 0` with the same Node in the same run. Every start of a case is the same
 // command line with the same files (one port per case), as a user's next start of a command is, so
-// the start-up caches (README "Start-up caches") are warm too; ACTOR_RUNTIME_CACHE=0 in the bench's
+// the start-up caches (README "Start-up caches") are warm too, though each start's environment
+// differs as a new terminal's does; ACTOR_RUNTIME_CACHE=0 in the bench's
 // environment measures starts without them:
 //   --help to its exit (≤ 2x); a one-shot tool to its first byte on the wire (≤ 3x); a server
 //   to listening (≤ 4x). Peak resident memory is reported for each.
@@ -147,6 +148,9 @@ const EXIT_RSS_HOOK =
   "process.on('exit',()=>{const m=/VmHWM:\\s+(\\d+)/.exec(process.getBuiltinModule('fs').readFileSync('/proc/self/status','utf8'));process.stderr.write('\\nmaxrss '+(m?m[1]:0)+'\\n')})";
 
 /** One timed start of `argv` (spawn to the case's moment). The process is killed afterwards (after it settles, with `settle`). */
+/** Starts so far (each is given a shell's environment of its own). */
+let starts = 0;
+
 async function sample(argv: string[], until: StartupCase['until'], port: number, measureRss = false, socket?: string, settle = false): Promise<Sample> {
   const timeoutMs = 30_000;
   let firstByte: Promise<void> | null = null;
@@ -157,7 +161,11 @@ async function sample(argv: string[], until: StartupCase['until'], port: number,
     if (socket !== undefined) rmSync(socket, { force: true });
     await new Promise<void>((r) => (socket !== undefined ? sink!.listen(socket, r) : sink!.listen(port, '127.0.0.1', r)));
   }
-  const env = { ...process.env, LOG_LEVEL: 'error' };
+  // Each start as from a shell of its own: variables a new terminal changes (OLDPWD, SHLVL, a
+  // session id) differ from start to start. With one fixed environment, a cache keyed on all of it
+  // hit every time here while a user's --help in a new terminal missed (~45 ms instead of ~25).
+  const shell = ++starts;
+  const env = { ...process.env, LOG_LEVEL: 'error', OLDPWD: `/tmp/shell-${shell}`, ACTOR_RUNTIME_BENCH_SESSION: String(shell) };
   // The RSS of a process that exits by itself is read by an --import hook in a separate, untimed run.
   const args = measureRss && until === 'exit' ? ['--import', `data:text/javascript,${encodeURIComponent(EXIT_RSS_HOOK)}`, ...argv] : argv;
   const t0 = performance.now();
