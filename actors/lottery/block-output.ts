@@ -26,6 +26,12 @@ export class BlockOutput {
     else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
   }
 
+  /** Writes `text` now, after what is pending (a line that must not wait: order is kept). */
+  writeNow(text: string): void {
+    this.pending += text;
+    this.flush();
+  }
+
   /** Writes what is pending now. */
   flush(): void {
     if (this.timer !== null) {

@@ -1,7 +1,7 @@
 // `lottery run`'s block-written stdout (actors/lottery/block-output.ts), on a real file: whatever
 // the writes and the pauses between them, the file ends up with exactly the text written, in
 // order; a block of `blockBytes` goes out at once, a shorter tail within `flushMs`, and flush()
-// writes what is pending immediately.
+// writes what is pending immediately, as writeNow() does with its own text after it.
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,11 +23,12 @@ async function until(what: string, ok: () => boolean, timeoutMs = 5000): Promise
 
 describe('lottery run block output', () => {
   it('property: the file holds exactly what was written, in order, whatever the writes, pauses and flushes', async () => {
-    type Step = { t: 'write'; text: string } | { t: 'pause'; ms: number } | { t: 'flush' };
+    type Step = { t: 'write' | 'now'; text: string } | { t: 'pause'; ms: number } | { t: 'flush' };
     const step: fc.Arbitrary<Step> = fc.oneof(
       { weight: 6, arbitrary: fc.string({ unit: 'grapheme', maxLength: 90 }).map((text) => ({ t: 'write' as const, text: `${text}\n` })) },
       { weight: 1, arbitrary: fc.integer({ min: 0, max: 6 }).map((ms) => ({ t: 'pause' as const, ms })) },
       { weight: 1, arbitrary: fc.constant({ t: 'flush' as const }) },
+      { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 90 }).map((text) => ({ t: 'now' as const, text: `${text}\n` })) },
     );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.integer({ min: 1, max: 400 }), async (steps, blockBytes) => {
@@ -40,6 +41,11 @@ describe('lottery run block output', () => {
             if (s.t === 'write') {
               out.write(s.text);
               expected += s.text;
+            } else if (s.t === 'now') {
+              // A line that must not wait: it and everything before it are in the file at once.
+              out.writeNow(s.text);
+              expected += s.text;
+              assert.equal(readFileSync(file, 'utf8'), expected);
             } else if (s.t === 'pause') await new Promise((r) => setTimeout(r, s.ms));
             else out.flush();
             // Never more than a block behind.
