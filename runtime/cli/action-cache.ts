@@ -9,14 +9,14 @@
 // action whose arguments are not plain JSON data is not cached. ACTOR_RUNTIME_CACHE=0 turns it off.
 
 import { fileURLToPath } from 'node:url';
-import { commandLineKey, DERIVED_CACHE_MODULE, derivedCacheDir, envHolds, isPlainJson, readEntry, stampFiles, stampsHold, textHash, watchEnv, watchLoads, writeEntry, type EnvNames } from '../kernel/derived-cache.ts';
+import { commandLineKey, derivationHolds, derivedCacheDir, isPlainJson, readEntry, textHash, watchDerivation, writeEntry, type Derivation } from '../kernel/derived-cache.ts';
 
 /** Bumped when the entry's layout or meaning changes. */
 const FORMAT = 2;
 const KIND = 'commands';
 
 /** Modules loaded before the watch starts that decide what is called: the entry and this file. */
-const ENTRY_MODULES = [fileURLToPath(new URL('../../bin/actor-runtime.ts', import.meta.url)), fileURLToPath(import.meta.url), DERIVED_CACHE_MODULE];
+const ENTRY_MODULES = [fileURLToPath(new URL('../../bin/actor-runtime.ts', import.meta.url)), fileURLToPath(import.meta.url)];
 
 /** A command line's outcome: the action to call. */
 export interface ParsedCall {
@@ -27,7 +27,7 @@ export interface ParsedCall {
 
 const PROJECT = new URL('../../', import.meta.url).href;
 
-let recording: { key: string; stop: () => string[]; stopEnv: () => { names: EnvNames; key: string } } | null = null;
+let recording: { key: string; stop: () => Derivation } | null = null;
 
 /** The recorded call for these arguments (after `actor-runtime`), or null (a miss: parse them). */
 export function cachedCall(args: string[]): ParsedCall | null {
@@ -35,7 +35,7 @@ export function cachedCall(args: string[]): ParsedCall | null {
   if (dir === null) return null;
   const key = commandLineKey(args, FORMAT);
   const e = readEntry(dir, textHash(key));
-  if (e === null || e.key !== key || typeof e.module !== 'string' || typeof e.name !== 'string' || !Array.isArray(e.params) || !envHolds(e.env, e.envKey) || !stampsHold(e.code)) return null;
+  if (e === null || e.key !== key || typeof e.module !== 'string' || typeof e.name !== 'string' || !Array.isArray(e.params) || !derivationHolds(e)) return null;
   // Only our own modules are ever called (what moduleAction records).
   if (!e.module.startsWith(PROJECT)) return null;
   return { module: e.module, name: e.name, params: e.params };
@@ -58,7 +58,7 @@ const RECORDED = ['run', 'lottery agency', 'lottery server', 'lottery run'];
 export function recordCall(args: string[]): void {
   if (!RECORDED.some((c) => c.split(' ').every((w, i) => args[i] === w))) return;
   if (derivedCacheDir(KIND) === null) return;
-  recording = { key: commandLineKey(args, FORMAT), stop: watchLoads(), stopEnv: watchEnv() };
+  recording = { key: commandLineKey(args, FORMAT), stop: watchDerivation(ENTRY_MODULES) };
 }
 
 /**
@@ -72,12 +72,11 @@ export function moduleAction(module: URL, name: string): (...a: unknown[]) => Pr
     const r = recording;
     recording = null;
     if (r !== null) {
-      const modules = r.stop();
-      const env = r.stopEnv(); // what the parse read (defaults from variables); the action's own reads come after
+      const d = r.stop(); // what the parse read (defaults from variables); the action's own reads come after
       const dir = derivedCacheDir(KIND);
       if (dir !== null && isPlainJson(call.params)) {
         try {
-          writeEntry(dir, textHash(r.key), { format: FORMAT, key: r.key, env: env.names, envKey: env.key, ...call, code: stampFiles([...modules, ...ENTRY_MODULES]) });
+          writeEntry(dir, textHash(r.key), { format: FORMAT, key: r.key, env: d.env, envKey: d.envKey, ...call, code: d.stamp() });
         } catch {
           // a module gone since it loaded: not cached
         }

@@ -9,15 +9,15 @@
 // built as before. ACTOR_RUNTIME_CACHE=0 turns it off.
 
 import { fileURLToPath } from 'node:url';
-import { commandLineKey, DERIVED_CACHE_MODULE, derivedCacheDir, envHolds, readEntry, stampFiles, stampsHold, textHash, watchEnv, watchLoads, writeEntry } from '../kernel/derived-cache.ts';
+import { commandLineKey, derivationHolds, derivedCacheDir, readEntry, textHash, watchDerivation, writeEntry } from '../kernel/derived-cache.ts';
 
 /** Bumped when the entry's layout or meaning changes. */
 const FORMAT = 2;
 
 /** Modules loaded before the watch starts that decide what a help run prints: the entry and this file. */
-const ENTRY_MODULES = [fileURLToPath(new URL('../../bin/actor-runtime.ts', import.meta.url)), fileURLToPath(import.meta.url), DERIVED_CACHE_MODULE];
+const ENTRY_MODULES = [fileURLToPath(new URL('../../bin/actor-runtime.ts', import.meta.url)), fileURLToPath(import.meta.url)];
 
-/** Everything besides the code and the environment (its colour settings among them: envHolds) that commander's help output depends on. */
+/** Everything besides the code and the environment (its colour settings among them: derivationHolds) that commander's help output depends on. */
 function keyOf(args: string[]): string {
   const out = process.stdout;
   return commandLineKey(args, FORMAT, out.isTTY ? [out.columns, out.hasColors?.()] : null);
@@ -29,7 +29,7 @@ export function replayHelp(args: string[]): boolean {
   if (dir === null) return false;
   const key = keyOf(args);
   const e = readEntry(dir, textHash(key));
-  if (e === null || e.key !== key || typeof e.out !== 'string' || !envHolds(e.env, e.envKey) || !stampsHold(e.code)) return false;
+  if (e === null || e.key !== key || typeof e.out !== 'string' || !derivationHolds(e)) return false;
   process.stdout.write(e.out);
   return true;
 }
@@ -39,8 +39,7 @@ export function recordHelp(args: string[]): void {
   const dir = derivedCacheDir('help');
   if (dir === null) return;
   const key = keyOf(args);
-  const stop = watchLoads();
-  const stopEnv = watchEnv();
+  const stop = watchDerivation(ENTRY_MODULES);
   let out = '';
   let spoiled = false;
   const tap = (stream: NodeJS.WriteStream, onChunk: (chunk: unknown) => void): void => {
@@ -53,15 +52,14 @@ export function recordHelp(args: string[]): void {
   tap(process.stdout, (chunk) => (out += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8')));
   tap(process.stderr, () => (spoiled = true));
   process.once('exit', (code) => {
-    const modules = stop();
-    const env = stopEnv();
+    const d = stop();
     if (code !== 0 || spoiled || out === '') return;
     let stamps;
     try {
-      stamps = stampFiles([...modules, ...ENTRY_MODULES]);
+      stamps = d.stamp();
     } catch {
       return;
     }
-    writeEntry(dir, textHash(key), { format: FORMAT, key, env: env.names, envKey: env.key, out, code: stamps });
+    writeEntry(dir, textHash(key), { format: FORMAT, key, env: d.env, envKey: d.envKey, out, code: stamps });
   });
 }

@@ -208,6 +208,36 @@ export function watchLoads(): () => string[] {
 
 const seen = new Set<string>();
 
+/** What an entry records of the run it was derived from (watchDerivation), besides its result. */
+export interface Derivation {
+  /** The variables read (null: all of them) and their values' key, as envHolds checks them. */
+  env: EnvNames;
+  envKey: string;
+  /** The modules loaded, those given as always read and this module, stamped (throws for a module gone since). */
+  stamp(): CodeStamp[];
+}
+
+/**
+ * Watches what a run derives its result from, from now on: the modules it loads (watchLoads) and the
+ * environment variables it reads (watchEnv). The returned function stops both (always call it:
+ * process.env is behind a proxy until then); `always`: modules loaded before the watch that decide
+ * the result too. An entry written with these fields is checked by derivationHolds.
+ */
+export function watchDerivation(always: readonly string[]): () => Derivation {
+  const stopLoads = watchLoads();
+  const stopEnv = watchEnv();
+  return () => {
+    const modules = stopLoads();
+    const env = stopEnv();
+    return { env: env.names, envKey: env.key, stamp: () => stampFiles([...modules, ...always, DERIVED_CACHE_MODULE]) };
+  };
+}
+
+/** Whether the environment and the code an entry was derived from still hold (false for anything malformed). */
+export function derivationHolds(e: { env?: unknown; envKey?: unknown; code?: unknown }): boolean {
+  return envHolds(e.env, e.envKey) && stampsHold(e.code);
+}
+
 function codeFile(path: string): string {
   const i = path.lastIndexOf('/node_modules/');
   if (i < 0) return path;
