@@ -28,6 +28,14 @@ const { join } = process.getBuiltinModule('node:path') as typeof import('node:pa
 const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url') as typeof import('node:url');
 const { createRequire } = process.getBuiltinModule('node:module') as typeof import('node:module');
 
+/**
+ * `import.meta.url` as text, spelled so that bundling this module does not rewrite it: the
+ * launcher's bundle builds the server's, and the plugin below (or the define) turned the literal
+ * into this file's own URL there, so every build from a bundle failed (an invalid define key) and
+ * the server ran from its ~80 modules until the launcher itself next ran unbundled.
+ */
+const META_URL = ['import', 'meta', 'url'].join('.');
+
 /** Where bundles are kept (two levels below the project: see the top). */
 export const BUNDLE_DIR = fileURLToPath(new URL('../../node_modules/.actor-runtime/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -131,7 +139,7 @@ export async function buildBundle(spec: BundleSpec, dir = BUNDLE_DIR): Promise<b
       // modules import only later (ws, msgpackr, comlink: the kernel's node links and threads).
       external: ['esbuild'],
       // A package's import.meta.url is the bundle's own URL (our modules' are their own: below).
-      define: { 'import.meta.url': '__bundleUrl' },
+      define: { [META_URL]: '__bundleUrl' },
       banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
       plugins: [
         {
@@ -140,7 +148,7 @@ export async function buildBundle(spec: BundleSpec, dir = BUNDLE_DIR): Promise<b
           name: 'own-urls',
           setup(b) {
             b.onLoad({ filter: /\.ts$/ }, (a) => ({
-              contents: readFileSync(a.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(a.path).href)),
+              contents: readFileSync(a.path, 'utf8').replaceAll(META_URL, JSON.stringify(pathToFileURL(a.path).href)),
               loader: 'ts',
             }));
           },

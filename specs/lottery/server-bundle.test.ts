@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { generateData } from '../../actors/lottery/dataset.ts';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildBundle, freshBundle } from '../../runtime/kernel/code-bundle.ts';
 import { buildServerBundle, freshServerBundle } from '../../actors/lottery/server-bundle.ts';
 import { betsCsv, details, lint, lottery, prefixed, tmp } from './helpers.ts';
 
@@ -95,6 +98,24 @@ describe('lottery server bundle', () => {
     const bundle = freshServerBundle(dir) ?? ((await buildServerBundle(dir)) ? freshServerBundle(dir) : null);
     assert.ok(bundle, 'bundle built');
     await serve(bundle);
+  });
+
+  it('is built from inside a bundle too (the launcher runs from its bundle and builds the server\'s), and that build serves', async () => {
+    // The builder bundled: what `lottery run` does when its launcher runs from lottery-run.cjs.
+    const builder = { name: 'builder', entry: fileURLToPath(new URL('../../actors/lottery/server-bundle.ts', import.meta.url)) };
+    const outer = tmp('lottery-bundle-outer-');
+    assert.equal(await buildBundle(builder, outer), true);
+    const loader = freshBundle(builder, outer);
+    assert.ok(loader, 'the builder bundle');
+    const bundled = createRequire(import.meta.url)(loader) as typeof import('../../actors/lottery/server-bundle.ts');
+    const inner = join(tmp('lottery-bundle-inner-'), 'bundle');
+    assert.equal(await bundled.buildServerBundle(inner), true, 'a bundled builder builds');
+    const server = bundled.freshServerBundle(inner);
+    assert.ok(server?.endsWith('lottery-server-loader.cjs'), String(server));
+    // Our modules keep their own URLs in the inner bundle too (worker entries, data folders).
+    const text = readFileSync(join(inner, 'lottery-server.cjs'), 'utf8');
+    assert.ok(text.includes(JSON.stringify(pathToFileURL(fileURLToPath(new URL('../../actors/lottery/betstore.ts', import.meta.url))).href)), 'betstore.ts keeps its URL');
+    await serve(server!);
   });
 
   it('makes its code cache at the exit of its first run, starts from it after, and makes it again when V8 rejects it', async () => {
