@@ -5,10 +5,10 @@
 // SIGTERM with exit 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { generateData } from '../../actors/lottery/dataset.ts';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,7 +17,9 @@ import { buildServerBundle, freshServerBundle } from '../../actors/lottery/serve
 import { betsCsv, details, lint, lottery, prefixed, tmp } from './helpers.ts';
 
 describe('lottery server bundle', () => {
-  const dir = join(tmp('lottery-bundle-'), 'nested', 'bundle');
+  const top = tmp('lottery-bundle-');
+  const dir = join(top, 'nested', 'bundle');
+  after(() => rmSync(top, { recursive: true, force: true }));
 
   it('is built, then used only while its modules, Node and the caches setting are unchanged', async () => {
     assert.equal(freshServerBundle(dir), null, 'nothing built yet');
@@ -104,11 +106,16 @@ describe('lottery server bundle', () => {
     // The builder bundled: what `lottery run` does when its launcher runs from lottery-run.cjs.
     const builder = { name: 'builder', entry: fileURLToPath(new URL('../../actors/lottery/server-bundle.ts', import.meta.url)) };
     const outer = tmp('lottery-bundle-outer-');
+    const innerTop = tmp('lottery-bundle-inner-');
+    after(() => {
+      rmSync(outer, { recursive: true, force: true });
+      rmSync(innerTop, { recursive: true, force: true });
+    });
     assert.equal(await buildBundle(builder, outer), true);
     const loader = freshBundle(builder, outer);
     assert.ok(loader, 'the builder bundle');
     const bundled = createRequire(import.meta.url)(loader) as typeof import('../../actors/lottery/server-bundle.ts');
-    const inner = join(tmp('lottery-bundle-inner-'), 'bundle');
+    const inner = join(innerTop, 'bundle');
     assert.equal(await bundled.buildServerBundle(inner), true, 'a bundled builder builds');
     const server = bundled.freshServerBundle(inner);
     assert.ok(server?.endsWith('lottery-server-loader.cjs'), String(server));
