@@ -23,6 +23,7 @@ import { PermanentConnection } from '../../actors/eventdispatcher/permanent.ts';
 import { realClock } from '../../actors/eventdispatcher/clock.ts';
 import { startLineServer } from '../load/line-server.ts';
 import type { LoadResult } from './dispatcher.ts';
+import { alternatedPairs } from './pairs.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const CLIENT = fileURLToPath(new URL('../load/ed-client.ts', import.meta.url));
@@ -150,8 +151,7 @@ export async function udpRows(w: Windows): Promise<ScenarioResult[]> {
     return { rate, sent, received };
   };
   const sys = await ActorSystem.start({ threads: 0, logLevel: 'error', statsIntervalMs: 0 });
-  const base: { rate: number; sent: number; received: number }[] = [];
-  const ours: { rate: number; sent: number; dispatched: number }[] = [];
+  let pairs: { base: { rate: number; sent: number; received: number }[]; ours: { rate: number; sent: number; dispatched: number }[] };
   try {
     const owner = sys.spawn(UdpOwner, { name: 'udp-owner', props: { port: 0 } });
     let address: string | null = null;
@@ -162,24 +162,22 @@ export async function udpRows(w: Windows): Promise<ScenarioResult[]> {
     }
     const port = Number(address.split(':').pop());
     let counted = 0;
-    const oursOnce = async (): Promise<void> => {
+    const oursOnce = async (): Promise<{ rate: number; sent: number; dispatched: number }> => {
       progress('udp ours');
       const t1 = performance.now();
       const { sent } = await child<{ sent: number }>(UDP_SENDER, [port, ms]);
       const elapsed = (performance.now() - t1) / 1000;
       await new Promise((r) => setTimeout(r, 200)); // the datagrams still queued in the socket
       const total = await owner.ask<number>({ t: 'count' });
-      ours.push({ rate: (total - counted) / elapsed, sent, dispatched: total - counted });
+      const dispatched = total - counted;
       counted = total;
+      return { rate: dispatched / elapsed, sent, dispatched };
     };
-    for (let i = 0; i < w.udpPairs; i++) {
-      if (i % 2 === 0) base.push(await baseOnce());
-      await oursOnce();
-      if (i % 2 === 1) base.push(await baseOnce());
-    }
+    pairs = await alternatedPairs(w.udpPairs, baseOnce, oursOnce);
   } finally {
     await sys.stop(3000);
   }
+  const { base, ours } = pairs;
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return [
     {

@@ -6,6 +6,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ActorSystem, type ActorRef } from '../../runtime/index.ts';
 import { Counter, EchoBack, Answer, Parent, localCounts, type CountMsg } from '../actors.ts';
+import { alternatedPairs } from './pairs.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -67,17 +68,13 @@ async function tellSameThread(n: number, rounds: number): Promise<ScenarioResult
     gc();
     return drainBaseline(n);
   };
-  const base: number[] = [];
-  const mine: number[] = [];
+  let pairs: { base: number[]; ours: number[] };
   try {
-    for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) base.push(baseline());
-      mine.push(await ours());
-      if (r % 2 === 1) base.push(baseline());
-    }
+    pairs = await alternatedPairs(rounds, baseline, ours);
   } finally {
     await sys.stop();
   }
+  const { base, ours: mine } = pairs;
   return {
     name: 'tell.same-thread',
     value: med(mine),
@@ -136,17 +133,13 @@ async function tellAcrossThreads(n: number, rounds: number): Promise<ScenarioRes
     while (received() < goal) await tick();
     return n / ((now() - t0) / 1000);
   };
-  const base: number[] = [];
-  const mine: number[] = [];
+  let pairs: { base: number[]; ours: number[] };
   try {
-    for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) base.push(await postMessageBaseline(Math.min(n, 400_000), 10_000));
-      mine.push(await ours());
-      if (r % 2 === 1) base.push(await postMessageBaseline(Math.min(n, 400_000), 10_000));
-    }
+    pairs = await alternatedPairs(rounds, () => postMessageBaseline(Math.min(n, 400_000), 10_000), ours);
   } finally {
     await sys.stop();
   }
+  const { base, ours: mine } = pairs;
   return {
     name: 'tell.across-threads',
     value: med(mine),
