@@ -23,7 +23,7 @@ import { PermanentConnection } from '../../actors/eventdispatcher/permanent.ts';
 import { realClock } from '../../actors/eventdispatcher/clock.ts';
 import { startLineServer } from '../load/line-server.ts';
 import type { LoadResult } from './dispatcher.ts';
-import { alternatedPairs } from './pairs.ts';
+import { alternatedPairs, pairedRow } from './pairs.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const CLIENT = fileURLToPath(new URL('../load/ed-client.ts', import.meta.url));
@@ -178,22 +178,21 @@ export async function udpRows(w: Windows): Promise<ScenarioResult[]> {
     await sys.stop(3000);
   }
   const { base, ours } = pairs;
-  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return [
-    {
-      name: 'eventdispatcher.udp.signals',
-      value: med(ours.map((o) => o.rate)),
-      unit: 'msg/s',
-      baseline: med(base.map((b) => b.rate)),
-      baselineName: 'dgram receiver (no parsing)',
-      ratios: ours.map((o, i) => o.rate / base[i].rate),
-      extra: {
-        sent: ours.map((o) => o.sent).join(' '),
-        dispatched: ours.map((o) => o.dispatched).join(' '),
-        baselineSent: base.map((b) => b.sent).join(' '),
-        baselineReceived: base.map((b) => b.received).join(' '),
+    pairedRow(
+      { base: base.map((b) => b.rate), ours: ours.map((o) => o.rate) },
+      {
+        name: 'eventdispatcher.udp.signals',
+        unit: 'msg/s',
+        baselineName: 'dgram receiver (no parsing)',
+        extra: {
+          sent: ours.map((o) => o.sent).join(' '),
+          dispatched: ours.map((o) => o.dispatched).join(' '),
+          baselineSent: base.map((b) => b.sent).join(' '),
+          baselineReceived: base.map((b) => b.received).join(' '),
+        },
       },
-    },
+    ),
   ];
 }
 

@@ -6,7 +6,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ActorSystem, type ActorRef } from '../../runtime/index.ts';
 import { Counter, EchoBack, Answer, Parent, localCounts, type CountMsg } from '../actors.ts';
-import { alternatedPairs } from './pairs.ts';
+import { alternatedPairs, pairedRow } from './pairs.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -74,16 +74,7 @@ async function tellSameThread(n: number, rounds: number): Promise<ScenarioResult
   } finally {
     await sys.stop();
   }
-  const { base, ours: mine } = pairs;
-  return {
-    name: 'tell.same-thread',
-    value: med(mine),
-    unit: 'msg/s',
-    baseline: med(base),
-    baselineName: 'array drain loop',
-    target: { ratio: 0.5 },
-    ratios: mine.map((m, i) => m / base[i]),
-  };
+  return pairedRow(pairs, { name: 'tell.same-thread', unit: 'msg/s', baselineName: 'array drain loop', target: { ratio: 0.5 } });
 }
 
 async function postMessageBaseline(n: number, window: number): Promise<number> {
@@ -139,16 +130,7 @@ async function tellAcrossThreads(n: number, rounds: number): Promise<ScenarioRes
   } finally {
     await sys.stop();
   }
-  const { base, ours: mine } = pairs;
-  return {
-    name: 'tell.across-threads',
-    value: med(mine),
-    unit: 'msg/s',
-    baseline: med(base),
-    baselineName: 'postMessage per message',
-    target: { ratio: 10 },
-    ratios: mine.map((m, i) => m / base[i]),
-  };
+  return pairedRow(pairs, { name: 'tell.across-threads', unit: 'msg/s', baselineName: 'postMessage per message', target: { ratio: 10 } });
 }
 
 async function pingPong(w: Worker, n: number): Promise<number> {

@@ -2,6 +2,8 @@
 // first in even pairs and second in odd ones, so a drift over the run (the heap, the JIT, load
 // elsewhere on the machine) falls on both sides alike instead of always on the one measured last.
 
+import type { ScenarioResult } from './types.ts';
+
 export async function alternatedPairs<B, O>(pairs: number, baseline: () => B | Promise<B>, ours: () => O | Promise<O>): Promise<{ base: B[]; ours: O[] }> {
   const base: B[] = [];
   const mine: O[] = [];
@@ -11,4 +13,11 @@ export async function alternatedPairs<B, O>(pairs: number, baseline: () => B | P
     if (i % 2 === 1) base.push(await baseline());
   }
   return { base, ours: mine };
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** A scenario row from rates measured in pairs: the medians of each side, and one ratio per pair. */
+export function pairedRow(pairs: { base: readonly number[]; ours: readonly number[] }, row: Omit<ScenarioResult, 'value' | 'baseline' | 'ratios'>): ScenarioResult {
+  return { ...row, value: median(pairs.ours), baseline: median(pairs.base), ratios: pairs.ours.map((o, i) => o / pairs.base[i]) };
 }
