@@ -130,11 +130,7 @@ const UdpOwner = defineActor<LinkReport | { t: 'count' } | { t: 'ready' }, { por
   };
 });
 
-/**
- * Alternated pairs (baseline first in even pairs), each ratio a sample, with the same window in
- * quick and full runs: one pair per run, 2 s windows in a quick run and 5 s in a full one, read
- * 0.99x quick against 1.04-1.16 full.
- */
+/** Alternated pairs (pairs.ts) with one window for quick and full runs: one pair per run, 2 s quick and 5 s full, read 0.99x quick against 1.04-1.16 full. */
 export async function udpRows(w: Windows): Promise<ScenarioResult[]> {
   const ms = w.udpMs;
   // Baseline: a dgram receiver that counts and parses nothing.

@@ -6,12 +6,11 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ActorSystem, type ActorRef } from '../../runtime/index.ts';
 import { Counter, EchoBack, Answer, Parent, localCounts, type CountMsg } from '../actors.ts';
-import { alternatedPairs, pairedRow } from './pairs.ts';
+import { alternatedPairs, median as med, pairedRow } from './pairs.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const now = (): number => performance.now();
-const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
@@ -40,11 +39,7 @@ function drainBaseline(n: number): number {
   return n / s;
 }
 
-/**
- * Alternated slices (baseline first in even rounds, ours first in odd ones), one ratio per pair:
- * one pair per run put a quick run's 3 ratios at 1.13x against a full run's 0.94-1.09 (the two
- * figures drift with the heap and the JIT over a run, so a single pair rests on where it fell).
- */
+/** `rounds` alternated pairs (pairs.ts): one pair per run put a quick run's 3 ratios at 1.13x against a full run's 0.94-1.09. */
 async function tellSameThread(n: number, rounds: number): Promise<ScenarioResult> {
   drainBaseline(n / 4); // warm-up
   const sys = await ActorSystem.start({ threads: 0, logLevel: 'error' });

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolveDataset } from '../../actors/lottery/dataset.ts';
 import type { BaselineRun } from '../load/parse-and-store.ts';
+import { median as med } from './pairs.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/actor-runtime.mjs', import.meta.url));
@@ -116,7 +117,6 @@ async function measure(data: ReturnType<typeof resolveDataset>, baseProcess: Chi
     ok &&= r.ok;
     summary = r.summary;
   }
-  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const phase = (f: (p: Phases, i: number) => number): number => Math.round(med(phases.map(f)));
   return [
     {

@@ -15,7 +15,8 @@ export async function alternatedPairs<B, O>(pairs: number, baseline: () => B | P
   return { base, ours: mine };
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle sample; of an even count the upper of the two middles (what these scenarios have always reported). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** A scenario row from rates measured in pairs: the medians of each side, and one ratio per pair. */
 export function pairedRow(pairs: { base: readonly number[]; ours: readonly number[] }, row: Omit<ScenarioResult, 'value' | 'baseline' | 'ratios'>): ScenarioResult {

@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../../runtime/index.ts';
 import { startViewServer, systemSource } from '../../runtime/view/index.ts';
 import { Counter, EchoBack, localCounts, type CountMsg } from '../actors.ts';
+import { median as med } from './pairs.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const ACTORS = 10_000;
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const clientPath = fileURLToPath(new URL('../load/view-client.ts', import.meta.url));
 
 type Echo = { tell(m: CountMsg): boolean };

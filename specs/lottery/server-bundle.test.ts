@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { generateData } from '../../actors/lottery/dataset.ts';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { generateData } from '../../actors/lottery/dataset.ts';
 import { buildBundle, freshBundle } from '../../runtime/kernel/code-bundle.ts';
 import { buildServerBundle, freshServerBundle } from '../../actors/lottery/server-bundle.ts';
 import { betsCsv, details, lint, lottery, prefixed, tmp } from './helpers.ts';
@@ -121,7 +121,7 @@ describe('lottery server bundle', () => {
     assert.ok(server?.endsWith('lottery-server-loader.cjs'), String(server));
     // Our modules keep their own URLs in the inner bundle too (worker entries, data folders).
     const text = readFileSync(join(inner, 'lottery-server.cjs'), 'utf8');
-    assert.ok(text.includes(JSON.stringify(pathToFileURL(fileURLToPath(new URL('../../actors/lottery/betstore.ts', import.meta.url))).href)), 'betstore.ts keeps its URL');
+    assert.ok(text.includes(JSON.stringify(new URL('../../actors/lottery/betstore.ts', import.meta.url).href)), 'betstore.ts keeps its URL');
     await serve(server!);
   });
 
